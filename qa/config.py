@@ -1,0 +1,52 @@
+"""Settings shared by the CLI and the dashboard, read from the environment.
+
+QA_DATA_DIR       data directory (recordings, SQLite store, model cache); default ~/.local/share/ascolto
+QA_DATABASE_URL   SQLAlchemy URL of the store; default sqlite:///$QA_DATA_DIR/ascolto.db
+QA_MODEL_CACHE    where assembled Whisper models are kept; default $QA_DATA_DIR/models
+QA_RUBRICS_DIR    rubric directory; default the bundled rubriche/
+QA_MODELS_DIR     trained-model directory; default the bundled modelli/
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from pathlib import Path
+
+
+def _bundled_dir(package: str) -> Path:
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError(f"bundled folder {package!r} not found; is ascolto installed?")
+    return Path(list(spec.submodule_search_locations)[0])
+
+
+def data_dir() -> Path:
+    d = Path(os.environ.get("QA_DATA_DIR") or Path.home() / ".local" / "share" / "ascolto")
+    return d.expanduser().resolve()
+
+
+def database_url() -> str:
+    url = os.environ.get("QA_DATABASE_URL")
+    if url:
+        return url
+    return f"sqlite:///{data_dir() / 'ascolto.db'}"
+
+
+def model_cache_dir() -> Path:
+    d = os.environ.get("QA_MODEL_CACHE")
+    return Path(d).expanduser().resolve() if d else data_dir() / "models"
+
+
+def rubrics_dir() -> Path:
+    d = os.environ.get("QA_RUBRICS_DIR")
+    return Path(d).expanduser().resolve() if d else _bundled_dir("rubriche")
+
+
+def models_dir() -> Path:
+    d = os.environ.get("QA_MODELS_DIR")
+    return Path(d).expanduser().resolve() if d else _bundled_dir("modelli")
+
+
+LANGUAGES = ("it", "de", "fr", "en")
+CALL_TYPES = ("acquisizione", "assistenza", "fidelizzazione", "riacquisizione")
