@@ -1,0 +1,37 @@
+"""The interface every transcription engine implements.
+
+An engine transcribes ONE channel of 16 kHz mono float32 audio. The pipeline in
+``qa.transcribe`` decodes the recording (``qa.audio``), splits channels, calls the engine per
+channel, labels speakers (channel -> agent/customer, or ``qa.roles`` for mono) and merges the
+segments in time order into a ``qa.model.Transcript``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+
+from ..model import Segment
+
+SAMPLE_RATE = 16000
+
+
+@dataclass
+class ChannelResult:
+    """What an engine returns for one channel: segments with speaker='unknown' (the pipeline
+    sets it), word timestamps where available, and the detected language."""
+
+    segments: list[Segment]
+    language: str | None = None
+    language_probability: float | None = None
+    info: dict = field(default_factory=dict)
+
+
+class Engine(Protocol):
+    name: str
+
+    def transcribe_channel(self, audio: np.ndarray, language: str | None = None) -> ChannelResult:
+        """``audio``: float32 mono at SAMPLE_RATE in [-1, 1]; ``language``: it/de/fr/en or None (detect)."""
+        ...
