@@ -85,27 +85,88 @@ def cross_validate(examples: Sequence[Example], folds: int = 5, seed: int = 0) -
     return {"accuracy": round(float(correct.mean()), 4), "per_language": per_lang, "folds": folds}
 
 
+class ModelRefused(ModelError):
+    """A candidate model that does worse than the current one on the held-out split."""
+
+
+def split_holdout(examples: Sequence[Example], fraction: float = 0.2) -> tuple[list[Example], list[Example]]:
+    """Deterministic train / held-out split by a hash of the group (or the text).
+
+    The same example always lands on the same side, whatever else is added to the data, so
+    no model trained here has ever seen the held-out examples it is judged on.
+    """
+    import hashlib
+
+    train_ex, held = [], []
+    for e in examples:
+        key = (e.group or e.text).encode("utf-8")
+        bucket = int(hashlib.sha1(key).hexdigest()[:8], 16) / 0xFFFFFFFF
+        (held if bucket < fraction else train_ex).append(e)
+    return train_ex, held
+
+
+def accuracy_on(model, examples: Sequence[Example]) -> dict[str, Any]:
+    import numpy as np
+
+    if not examples:
+        return {"accuracy": None, "per_language": {}, "n": 0}
+    pred = np.array(model.predict([e.text for e in examples]))
+    gold = np.array([e.label for e in examples])
+    langs = np.array([e.lang for e in examples])
+    ok = pred == gold
+    return {"accuracy": round(float(ok.mean()), 4), "n": len(examples),
+            "per_language": {str(l): round(float(ok[langs == l].mean()), 4) for l in sorted(set(langs)) if l}}
+
+
 def train(name: str, examples: Sequence[Example], description: str = "", out_dir: str | Path | None = None,
-          extra_card: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Fit on all examples, cross-validate, write ``<name>.joblib`` and ``<name>.card.json``; return the card."""
+          extra_card: dict[str, Any] | None = None, holdout: Sequence[Example] | None = None,
+          force: bool = False, tolerance: float = 0.0) -> dict[str, Any]:
+    """Fit a candidate, judge it on the held-out split, and save it unless it does worse.
+
+    ``examples`` are split with :func:`split_holdout` unless ``holdout`` is given (then all of
+    ``examples`` are used for fitting). The candidate replaces ``modelli/<name>.joblib`` only if
+    its held-out accuracy is at least the current model's (minus ``tolerance``), or ``force``.
+    Returns the model card; raises :class:`ModelRefused` otherwise.
+    """
     import joblib
     import sklearn
 
-    if len({e.label for e in examples}) < 2:
+    if holdout is None:
+        fit_ex, held = split_holdout(examples)
+    else:
+        fit_ex, held = list(examples), list(holdout)
+    if len({e.label for e in fit_ex}) < 2:
         raise ModelError(f"model {name!r} needs at least two labels in its training data")
-    cv = cross_validate(examples)
+    cv = cross_validate(fit_ex)
     model = make_pipeline()
-    model.fit([e.text for e in examples], [e.label for e in examples])
-    labels = sorted({e.label for e in examples})
+    model.fit([e.text for e in fit_ex], [e.label for e in fit_ex])
+    held_out = accuracy_on(model, held)
+    out = Path(out_dir) if out_dir else _models_dir()
+    current_path = out / f"{name}.joblib"
+    current = None
+    if current_path.exists() and held:
+        try:
+            current = accuracy_on(joblib.load(current_path), held)
+        except Exception:  # unreadable current model: the candidate may replace it
+            current = None
+    if (current and current["accuracy"] is not None and held_out["accuracy"] is not None and not force
+            and held_out["accuracy"] < current["accuracy"] - tolerance):
+        raise ModelRefused(
+            f"model {name!r} not replaced: held-out accuracy {held_out['accuracy']:.1%} is worse than the "
+            f"current model's {current['accuracy']:.1%} on the same {held_out['n']} held-out examples")
+    labels = sorted({e.label for e in fit_ex})
     card = {
         "name": name,
         "description": description,
         "task": "text classification of one turn",
         "labels": labels,
-        "data_size": len(examples),
-        "per_label": {lab: sum(1 for e in examples if e.label == lab) for lab in labels},
-        "per_language": {lang: sum(1 for e in examples if e.lang == lang) for lang in sorted({e.lang for e in examples})},
+        "data_size": len(fit_ex),
+        "holdout_size": len(held),
+        "per_label": {lab: sum(1 for e in fit_ex if e.label == lab) for lab in labels},
+        "per_language": {lang: sum(1 for e in fit_ex if e.lang == lang) for lang in sorted({e.lang for e in fit_ex})},
         "cross_validation": cv,
+        "holdout": held_out,
+        "replaced_model_holdout_accuracy": current["accuracy"] if current else None,
         "recipe": "TF-IDF word 1-2-grams + char_wb 2-5-grams, LogisticRegression(class_weight=balanced), "
                   "sigmoid-calibrated (CalibratedClassifierCV, cv=3)",
         "trained_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
@@ -113,11 +174,10 @@ def train(name: str, examples: Sequence[Example], description: str = "", out_dir
     }
     if extra_card:
         card.update(extra_card)
-    out = Path(out_dir) if out_dir else _models_dir()
     out.mkdir(parents=True, exist_ok=True)
     tmp = out / f".{name}.joblib.tmp"
     joblib.dump(model, tmp, compress=3)
-    tmp.replace(out / f"{name}.joblib")
+    tmp.replace(current_path)
     (out / f"{name}.card.json").write_text(json.dumps(card, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     load_model.cache_clear()
     return card
