@@ -1,0 +1,250 @@
+"""Agreement between the tool and human evaluators, criterion by criterion.
+
+Labels are ``pass``/``fail``/``na`` per criterion and call (LABELS.csv: ``call_id`` then one
+column per criterion id; an empty cell means "not labelled"). For every criterion we report
+accuracy, Cohen's kappa (scikit-learn), the confusion matrix and the calls where the tool and
+the human disagree, with the tool's evidence, so a QA lead can see *why*.
+
+Calibration sessions: two or more human evaluators label the same calls; human-vs-human kappa
+(mean over pairs) is reported beside tool-vs-human kappa (tool vs the humans' majority).
+"""
+
+from __future__ import annotations
+
+import csv
+import itertools
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+from .errors import QAError
+from .model import Evaluation, Transcript
+
+LABELS = ("pass", "fail", "na")
+
+Labels = dict[str, dict[str, str]]  # call_id -> criterion -> label
+
+
+class LabelsError(QAError):
+    """A labels CSV that cannot be used."""
+
+
+def read_labels(path: str | Path) -> Labels:
+    """Read LABELS.csv; every problem is one line naming file and row."""
+    path = Path(path)
+    if not path.is_file():
+        raise LabelsError("labels file not found", str(path))
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise LabelsError("not a UTF-8 CSV file", str(path)) from None
+    rows = list(csv.reader(text.splitlines()))
+    if not rows or not rows[0] or rows[0][0].strip() != "call_id":
+        raise LabelsError("the first column of the header must be 'call_id'", str(path))
+    header = [h.strip() for h in rows[0]]
+    if len(header) < 2:
+        raise LabelsError("no criterion columns after 'call_id'", str(path))
+    if len(set(header)) != len(header):
+        raise LabelsError("duplicate column in header", str(path))
+    out: Labels = {}
+    for lineno, row in enumerate(rows[1:], start=2):
+        if not any(c.strip() for c in row):
+            continue
+        if len(row) != len(header):
+            raise LabelsError(f"line {lineno}: {len(row)} cells, header has {len(header)}", str(path))
+        call_id = row[0].strip()
+        if not call_id:
+            raise LabelsError(f"line {lineno}: empty call_id", str(path))
+        if call_id in out:
+            raise LabelsError(f"line {lineno}: call_id {call_id!r} appears twice", str(path))
+        labels = {}
+        for crit, cell in zip(header[1:], row[1:]):
+            value = cell.strip().lower()
+            if not value:
+                continue
+            if value not in LABELS:
+                raise LabelsError(f"line {lineno}: {crit} = {cell!r}, expected pass, fail or na", str(path))
+            labels[crit] = value
+        out[call_id] = labels
+    if not out:
+        raise LabelsError("no labelled calls", str(path))
+    return out
+
+
+@dataclass
+class Disagreement:
+    call_id: str
+    criterion: str
+    human: str
+    tool: str
+    evidence: list[dict] = field(default_factory=list)
+    feedback: str = ""
+
+
+@dataclass
+class CriterionAgreement:
+    criterion: str
+    n: int
+    accuracy: float
+    kappa: float | None
+    confusion: dict[str, dict[str, int]]  # human label -> tool label -> count
+    disagreements: list[Disagreement] = field(default_factory=list)
+    human_kappa: float | None = None  # mean pairwise human-vs-human kappa (calibration sessions)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "criterion": self.criterion, "n": self.n, "accuracy": self.accuracy, "kappa": self.kappa,
+            "human_kappa": self.human_kappa, "confusion": self.confusion,
+            "disagreements": [d.__dict__ for d in self.disagreements],
+        }
+
+
+def kappa(a: list[str], b: list[str]) -> float | None:
+    """Cohen's kappa; 1.0 when both raters agree perfectly on a single label, None without data."""
+    from sklearn.metrics import cohen_kappa_score
+
+    if not a:
+        return None
+    if len(set(a) | set(b)) == 1:
+        return 1.0
+    return round(float(cohen_kappa_score(a, b, labels=list(LABELS))), 4)
+
+
+def compare(human: Labels, tool: Mapping[str, Evaluation], criteria: Iterable[str] | None = None,
+            max_examples: int = 50) -> list[CriterionAgreement]:
+    """Per-criterion agreement of the tool's evaluations with human labels."""
+    crits = list(criteria) if criteria is not None else sorted({c for lab in human.values() for c in lab})
+    out = []
+    for crit in crits:
+        h_vals, t_vals, dis = [], [], []
+        for call_id, labs in human.items():
+            if crit not in labs or call_id not in tool:
+                continue
+            res = tool[call_id].result(crit)
+            if res is None:
+                continue
+            h_vals.append(labs[crit])
+            t_vals.append(res.result)
+            if labs[crit] != res.result:
+                dis.append(Disagreement(call_id, crit, labs[crit], res.result,
+                                        [e.to_dict() for e in res.evidence], res.feedback))
+        conf = {h: {t: 0 for t in LABELS} for h in LABELS}
+        for h, t in zip(h_vals, t_vals):
+            conf[h][t] += 1
+        n = len(h_vals)
+        acc = round(sum(h == t for h, t in zip(h_vals, t_vals)) / n, 4) if n else 0.0
+        out.append(CriterionAgreement(crit, n, acc, kappa(h_vals, t_vals), conf, dis[:max_examples]))
+    return out
+
+
+def majority(label_sets: list[Labels]) -> Labels:
+    """Per call and criterion, the most common human label (ties: the first annotator's)."""
+    out: Labels = {}
+    for call_id in set().union(*[ls.keys() for ls in label_sets]):
+        crits = set().union(*[ls.get(call_id, {}).keys() for ls in label_sets])
+        merged = {}
+        for crit in crits:
+            votes = [ls[call_id][crit] for ls in label_sets if crit in ls.get(call_id, {})]
+            top = Counter(votes).most_common()
+            best = [v for v, c in top if c == top[0][1]]
+            merged[crit] = votes[0] if votes[0] in best else best[0]
+        out[call_id] = merged
+    return out
+
+
+def human_agreement(label_sets: list[Labels]) -> dict[str, float | None]:
+    """Mean pairwise Cohen's kappa between human evaluators, per criterion."""
+    crits = sorted({c for ls in label_sets for labs in ls.values() for c in labs})
+    out: dict[str, float | None] = {}
+    for crit in crits:
+        ks = []
+        for a, b in itertools.combinations(label_sets, 2):
+            common = [cid for cid in a if cid in b and crit in a[cid] and crit in b[cid]]
+            k = kappa([a[c][crit] for c in common], [b[c][crit] for c in common])
+            if k is not None:
+                ks.append(k)
+        out[crit] = round(sum(ks) / len(ks), 4) if ks else None
+    return out
+
+
+def load_transcripts(directory: str | Path, call_ids: Iterable[str] | None = None) -> dict[str, Transcript]:
+    """Transcripts of a directory by call_id (``*.json``, evaluation files skipped)."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise QAError("transcripts directory not found", str(directory))
+    wanted = set(call_ids) if call_ids is not None else None
+    out = {}
+    for p in sorted(directory.glob("*.json")):
+        if p.name.endswith(".eval.json"):
+            continue
+        t = Transcript.load(p)
+        if wanted is None or t.call_id in wanted:
+            out[t.call_id] = t
+    return out
+
+
+@dataclass
+class CalibrationReport:
+    criteria: list[CriterionAgreement]
+    n_calls: int
+    missing: list[str]  # labelled calls without a transcript
+    rubric: str | None = None
+
+    @property
+    def macro_kappa(self) -> float | None:
+        ks = [c.kappa for c in self.criteria if c.kappa is not None and c.n]
+        return round(sum(ks) / len(ks), 4) if ks else None
+
+    @property
+    def macro_accuracy(self) -> float | None:
+        accs = [c.accuracy for c in self.criteria if c.n]
+        return round(sum(accs) / len(accs), 4) if accs else None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"n_calls": self.n_calls, "rubric": self.rubric, "macro_accuracy": self.macro_accuracy,
+                "macro_kappa": self.macro_kappa, "missing_transcripts": self.missing,
+                "criteria": [c.to_dict() for c in self.criteria]}
+
+    def to_text(self, show_disagreements: int = 20) -> str:
+        lines = [f"{'criterion':<22} {'n':>4} {'accuracy':>9} {'kappa':>7} {'human κ':>8}"]
+        for c in self.criteria:
+            k = "-" if c.kappa is None else f"{c.kappa:.3f}"
+            hk = "-" if c.human_kappa is None else f"{c.human_kappa:.3f}"
+            lines.append(f"{c.criterion:<22} {c.n:>4} {c.accuracy:>8.1%} {k:>7} {hk:>8}")
+        lines.append(f"{'macro':<22} {self.n_calls:>4} {self.macro_accuracy or 0:>8.1%} "
+                     f"{'-' if self.macro_kappa is None else format(self.macro_kappa, '.3f'):>7}")
+        dis = [d for c in self.criteria for d in c.disagreements]
+        if dis:
+            lines.append("")
+            lines.append(f"disagreements ({len(dis)}):")
+            for d in dis[:show_disagreements]:
+                ev = d.evidence[0] if d.evidence else None
+                why = (f'evidence {ev["speaker"]} {ev["start"]:.1f}s "{ev["text"][:70]}"' if ev
+                       else f"feedback: {d.feedback[:80]}")
+                lines.append(f"  {d.call_id}  {d.criterion}: human {d.human}, tool {d.tool} — {why}")
+            if len(dis) > show_disagreements:
+                lines.append(f"  … {len(dis) - show_disagreements} more (use --json for all)")
+        if self.missing:
+            lines.append(f"labelled calls without a transcript: {len(self.missing)} ({', '.join(self.missing[:5])}…)")
+        return "\n".join(lines)
+
+
+def calibrate(labels: Labels, transcripts: Mapping[str, Transcript], rubric: Any = None,
+              extra_label_sets: list[Labels] | None = None) -> CalibrationReport:
+    """Score the labelled transcripts and compare with the labels (or the humans' majority)."""
+    from .rubric import load_rubric, score_transcript
+
+    rub = load_rubric(rubric) if isinstance(rubric, (str, Path)) else rubric
+    label_sets = [labels] + list(extra_label_sets or [])
+    gold = majority(label_sets) if len(label_sets) > 1 else labels
+    evals = {cid: score_transcript(transcripts[cid], rub) for cid in gold if cid in transcripts}
+    crits = sorted({c for lab in gold.values() for c in lab})
+    report = CalibrationReport(compare(gold, evals, crits), len(evals),
+                               sorted(cid for cid in gold if cid not in transcripts),
+                               getattr(rub, "name", None) if rub is not None else None)
+    if len(label_sets) > 1:
+        hk = human_agreement(label_sets)
+        for c in report.criteria:
+            c.human_kappa = hk.get(c.criterion)
+    return report

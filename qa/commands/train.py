@@ -1,0 +1,26 @@
+"""qa train [--criterion ID] [--data FILE] [--replace-data FILE] [--force]"""
+
+from __future__ import annotations
+
+from ..errors import EXIT_OK, EXIT_PARTIAL
+
+
+def register(sub):
+    p = sub.add_parser("train", help="train the turn-level models in modelli/ (refuses a worse model)",
+                       description="Train scikit-learn models from modelli/dati/; a candidate that does worse on "
+                                   "the held-out split than the current model is refused.")
+    p.add_argument("--criterion", "--model", dest="names", action="append",
+                   help="model to train (e.g. riepilogo, empatia, ruoli); default: all with training data")
+    p.add_argument("--data", action="append", default=[], help="extra training TSV (text, label, lang, group)")
+    p.add_argument("--replace-data", help="train on this TSV instead of the project's own training split")
+    p.add_argument("--force", action="store_true", help="replace the current model even if the candidate is worse")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from ..train import train_models
+
+    outcomes = train_models(args.names, extra=args.data, replace_data=args.replace_data, force=args.force)
+    for o in outcomes:
+        print(f"{o.name}: {'ok' if o.ok else 'refused'} — {o.message}")
+    return EXIT_OK if all(o.ok for o in outcomes) else EXIT_PARTIAL

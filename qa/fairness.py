@@ -1,0 +1,177 @@
+"""Fairness check: changes that must not matter must not change any result.
+
+Each perturbation rewrites a transcript in a way a human evaluator would ignore: other
+customer and agent names (from other origins), the customer's title (signor <-> signora,
+Herr <-> Frau …), regional greeting variants (Grüezi <-> Guten Tag, buongiorno <-> salve …),
+and ASR-style text (lower case, no punctuation). Every criterion result that flips between the
+original and the perturbed transcript is reported. Target: none.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable
+
+from rapidfuzz import fuzz
+
+from .model import Transcript
+
+# Replacement names of several origins; the first whose tokens differ from the original is used.
+NAME_POOL = [
+    ("Aylin", "Yılmaz"), ("Kwame", "Mensah"), ("Dragana", "Petrović"), ("Jean-Luc", "Favre"),
+    ("Mei", "Zhang"), ("Giovanni", "Esposito"), ("Ursula", "Brunner"), ("Fatima", "Haddad"),
+]
+
+TITLE_SWAPS = {
+    "it": [("signor", "signora"), ("signore", "signora"), ("sig.", "sig.ra")],
+    "de": [("Herr", "Frau"), ("Herrn", "Frau")],
+    "fr": [("Monsieur", "Madame"), ("M.", "Mme")],
+    "en": [("Mr", "Mrs"), ("Mr.", "Ms."), ("sir", "madam")],
+}
+
+GREETING_SWAPS = {
+    "it": [("buongiorno", "salve"), ("buonasera", "buongiorno"), ("buondì", "buongiorno")],
+    "de": [("grüezi", "guten Tag"), ("guten Tag", "grüezi"), ("grüss Gott", "guten Tag"), ("guten Morgen", "grüezi")],
+    "fr": [("bonjour", "bonsoir"), ("bonsoir", "bonjour")],
+    "en": [("good morning", "good afternoon"), ("good afternoon", "good morning"), ("hello", "good morning")],
+}
+
+
+def _strip_accents(s: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFD", s) if unicodedata.category(c) != "Mn")
+
+
+def _match_case(src: str, repl: str) -> str:
+    if src.isupper() and len(src) > 1:
+        return repl.upper()
+    if src[:1].isupper():
+        return repl[:1].upper() + repl[1:]
+    if src.islower():
+        return repl.lower()
+    return repl
+
+
+def _replace_tokens(text: str, mapping: dict[str, str], fuzzy: bool = True) -> str:
+    """Replace whole words that equal (or, for names, closely resemble) a key."""
+    def repl(m: re.Match) -> str:
+        word = m.group(0)
+        low = _strip_accents(word.lower())
+        for src, dst in mapping.items():
+            s = _strip_accents(src.lower())
+            if low == s or (fuzzy and len(s) >= 4 and len(low) >= 4 and fuzz.ratio(low, s) >= 80):
+                return _match_case(word, dst)
+        return word
+
+    return re.sub(r"[^\W\d_]+(?:[-'][^\W\d_]+)*", repl, text)
+
+
+def _with_texts(t: Transcript, fn: Callable[[str], str]) -> Transcript:
+    out = copy.deepcopy(t)
+    for s in out.segments:
+        s.text = fn(s.text)
+        s.words = None  # word lists would no longer match the text
+    return out
+
+
+def _name_map(original: str | None, pool_index: int) -> dict[str, str]:
+    if not original:
+        return {}
+    parts = [p for p in re.split(r"\s+", original.strip()) if p]
+    for first, last in NAME_POOL[pool_index:] + NAME_POOL[:pool_index]:
+        if first.lower() not in original.lower() and last.lower() not in original.lower():
+            new = [first, last] if len(parts) >= 2 else [last]
+            mapping = {parts[0]: new[0]} if len(parts) == 1 else {parts[0]: new[0], parts[-1]: new[-1]}
+            return mapping
+    return {}
+
+
+def swap_names(t: Transcript) -> Transcript:
+    """Other customer and agent names (metadata and what is said)."""
+    from .rubric import find_customer_name
+
+    customer = t.metadata.get("customer_name") or find_customer_name(t)
+    agent = t.metadata.get("agent_name")
+    cmap = _name_map(customer, 0)
+    amap = _name_map(agent, 3)
+    mapping = {**amap, **cmap}
+    if not mapping:
+        return copy.deepcopy(t)
+    out = _with_texts(t, lambda s: _replace_tokens(s, mapping))
+    for key, m in (("customer_name", cmap), ("agent_name", amap)):
+        if out.metadata.get(key) and m:
+            out.metadata[key] = _replace_tokens(out.metadata[key], m, fuzzy=False)
+    return out
+
+
+def _phrase_swap(t: Transcript, pairs: Iterable[tuple[str, str]]) -> Transcript:
+    pairs = list(pairs)
+
+    def fn(text: str) -> str:
+        for src, dst in pairs:
+            pattern = r"(?<![\w])" + re.escape(src) + r"(?![\w])"
+            if re.search(pattern, text, flags=re.I):
+                return re.sub(pattern, lambda m: _match_case(m.group(0), dst), text, flags=re.I)
+        return text
+
+    return _with_texts(t, fn)
+
+
+def swap_titles(t: Transcript) -> Transcript:
+    lang = (t.language or "it")[:2]
+    pairs = TITLE_SWAPS.get(lang, [])
+    return _phrase_swap(t, pairs + [(b, a) for a, b in pairs])
+
+
+def regional_greetings(t: Transcript) -> Transcript:
+    return _phrase_swap(t, GREETING_SWAPS.get((t.language or "it")[:2], []))
+
+
+def asr_style(t: Transcript) -> Transcript:
+    """Lower case, no punctuation (apostrophes kept inside words)."""
+    return _with_texts(t, lambda s: " ".join(re.sub(r"[^\w\s'’-]|(?<!\w)[-'’]|[-'’](?!\w)", " ", s.lower()).split()))
+
+
+PERTURBATIONS: dict[str, Callable[[Transcript], Transcript]] = {
+    "names": swap_names,
+    "titles": swap_titles,
+    "regional_greetings": regional_greetings,
+    "asr_style": asr_style,
+}
+
+
+@dataclass
+class Flip:
+    call_id: str
+    perturbation: str
+    criterion: str
+    before: str
+    after: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.__dict__.copy()
+
+
+def fairness_check(transcripts: Iterable[Transcript], rubric: Any = None,
+                   perturbations: Iterable[str] | None = None) -> tuple[list[Flip], int]:
+    """Score each transcript and each perturbed copy; return (flips, number of comparisons)."""
+    from .rubric import load_rubric, score_transcript
+
+    rub = load_rubric(rubric) if isinstance(rubric, str) else rubric
+    names = list(perturbations or PERTURBATIONS)
+    flips: list[Flip] = []
+    compared = 0
+    for t in transcripts:
+        base = {c.id: c.result for c in score_transcript(t, rub).criteria}
+        for name in names:
+            changed = PERTURBATIONS[name](t)
+            if [s.text for s in changed.segments] == [s.text for s in t.segments] and changed.metadata == t.metadata:
+                continue  # nothing to perturb in this call
+            after = {c.id: c.result for c in score_transcript(changed, rub).criteria}
+            for crit, res in base.items():
+                compared += 1
+                if after.get(crit) != res:
+                    flips.append(Flip(t.call_id, name, crit, res, after.get(crit, "missing")))
+    return flips, compared
