@@ -1,0 +1,202 @@
+"""The ``openai-whisper`` engine: the reference implementation of Whisper (PyTorch).
+
+An optional extra (``pip install 'ascolto[openai-whisper]'``): the default engine
+(faster-whisper) is several times faster on the same model. This one exists to check the
+default against the reference and for sites that already run openai-whisper.
+
+It runs the SAME weights as the default engine: the CTranslate2 model that
+``qa.whisper_models.resolve_model`` assembles offline is converted once to an openai-whisper
+checkpoint (``qa.transcribe.convert``) and cached beside it. Nothing is downloaded: an official
+model name that is not bundled is used only if openai-whisper already has it in its cache.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import AudioError, ModelError
+from ..model import Segment, Word
+from .base import SAMPLE_RATE, ChannelResult
+
+EXTRA_HINT = "the openai-whisper engine needs the extra: pip install 'ascolto[openai-whisper]'"
+
+# Models that qa.whisper_models ships as CTranslate2 packages (converted here).
+BUNDLED = ("base", "small")
+
+
+def _import_whisper():
+    try:
+        import torch
+        import whisper
+    except ImportError:
+        raise ModelError(EXTRA_HINT) from None
+    return whisper, torch
+
+
+def _official_cached(whisper, name: str) -> Path | None:
+    """The checkpoint openai-whisper would download for ``name``, if it is already cached
+    (checked against the SHA-256 in its URL, as whisper does), else None."""
+    url = whisper._MODELS.get(name)
+    if url is None:
+        return None
+    root = os.path.join(os.getenv("XDG_CACHE_HOME", os.path.join(os.path.expanduser("~"), ".cache")), "whisper")
+    path = Path(root) / os.path.basename(url)
+    if not path.is_file():
+        return None
+    from .convert import file_sha256
+
+    if file_sha256(path) != url.split("/")[-2]:
+        raise ModelError(f"the cached openai-whisper model {name!r} fails its checksum; delete it", str(path))
+    return path
+
+
+def _load_checkpoint(whisper, path: Path, device: str):
+    try:
+        return whisper.load_model(str(path), device=device)
+    except ModelError:
+        raise
+    except Exception as e:  # torch.load / load_state_dict raise many kinds
+        first = (str(e).strip().splitlines() or [type(e).__name__])[0]
+        raise ModelError(f"not a loadable openai-whisper checkpoint ({first})", str(path)) from None
+
+
+class OpenAIWhisperEngine:
+    """``model``: "base" or "small" (the bundled weights), a CTranslate2 Whisper model directory,
+    an openai-whisper ``.pt`` checkpoint, or an official openai-whisper name already in its cache.
+    ``device``: "cpu" or "cuda". ``cpu_threads`` sets torch's thread count (process-wide).
+    Decoding mirrors faster-whisper's defaults (beam 5, temperature fallback, conditioning on
+    previous text) so the two engines can be compared."""
+
+    name = "openai-whisper"
+
+    def __init__(
+        self,
+        model: str = "base",
+        device: str = "cpu",
+        cpu_threads: int | None = None,
+        beam_size: int = 5,
+        cache_dir: str | Path | None = None,
+    ):
+        self._whisper, self._torch = _import_whisper()
+        if cpu_threads:
+            self._torch.set_num_threads(int(cpu_threads))
+        self.model_name = str(model)
+        self.device = device
+        self.beam_size = beam_size
+        self.checkpoint, heads = self._checkpoint_for(self.model_name, cache_dir)
+        self.model = _load_checkpoint(self._whisper, self.checkpoint, device)
+        if isinstance(heads, list):  # (layer, head) pairs from a CTranslate2 config.json
+            from .convert import alignment_heads_dump
+
+            dims = self.model.dims
+            heads = alignment_heads_dump(heads, dims.n_text_layer, dims.n_text_head)
+        if heads is not None:  # word timestamps use the same heads as faster-whisper
+            self.model.set_alignment_heads(heads)
+
+    # ----- model resolution -----
+    def _checkpoint_for(self, model: str, cache_dir) -> tuple[Path, bytes | list | None]:
+        from .convert import openai_checkpoint
+
+        path = Path(model).expanduser()
+        if path.is_dir():
+            return self._converted(openai_checkpoint(path, cache_dir), path)
+        if path.is_file():
+            return path, None
+        if model in BUNDLED:
+            from ..whisper_models import resolve_model
+
+            ct2_dir = Path(resolve_model(model))
+            return self._converted(openai_checkpoint(ct2_dir, cache_dir), ct2_dir)
+        cached = _official_cached(self._whisper, model)
+        if cached is not None:
+            return cached, self._whisper._ALIGNMENT_HEADS[model]
+        if model in self._whisper._MODELS:
+            raise ModelError(
+                f"openai-whisper model {model!r} is not available offline (Ascolto never downloads models); "
+                f"use one of {', '.join(BUNDLED)}, a CTranslate2 model directory or a .pt checkpoint"
+            )
+        raise ModelError(
+            f"unknown Whisper model {model!r}: use one of {', '.join(BUNDLED)}, "
+            "a CTranslate2 model directory or an openai-whisper .pt checkpoint"
+        )
+
+    @staticmethod
+    def _converted(checkpoint: Path, ct2_dir: Path) -> tuple[Path, list | None]:
+        """The checkpoint and the alignment heads of the CTranslate2 model's config.json."""
+        import json
+
+        config = ct2_dir / "config.json"
+        heads = json.loads(config.read_text(encoding="utf-8")).get("alignment_heads") if config.is_file() else None
+        return checkpoint, heads or None
+
+    # ----- transcription -----
+    def _detect_language(self, audio) -> tuple[str, float | None]:
+        """Language of the first 30 s, as whisper.transcribe does it, with its probability."""
+        from whisper.audio import N_FRAMES, N_SAMPLES, log_mel_spectrogram, pad_or_trim
+
+        if not self.model.is_multilingual:
+            return "en", None
+        mel = log_mel_spectrogram(audio, self.model.dims.n_mels, padding=N_SAMPLES)
+        segment = pad_or_trim(mel[:, :N_FRAMES], N_FRAMES).to(self.model.device).to(self._dtype)
+        _, probs = self.model.detect_language(segment)
+        language = max(probs, key=probs.get)
+        return language, float(probs[language])
+
+    @property
+    def _dtype(self):
+        return self._torch.float16 if self.device != "cpu" else self._torch.float32
+
+    def transcribe_channel(self, audio: np.ndarray, language: str | None = None) -> ChannelResult:
+        audio = np.asarray(audio, dtype=np.float32)
+        if audio.ndim != 1:
+            raise AudioError(f"an engine takes one channel (1-D audio), got shape {audio.shape}")
+        info = {"engine": self.name, "model": self.model_name, "checkpoint": str(self.checkpoint)}
+        duration = audio.size / SAMPLE_RATE
+        if audio.size == 0:
+            return ChannelResult([], language, None, info)
+        tensor = self._torch.from_numpy(audio)
+        probability = None
+        if language is None:
+            language, probability = self._detect_language(tensor)
+        with self._torch.inference_mode():
+            result = self._whisper.transcribe(
+                self.model,
+                tensor,
+                language=language,
+                task="transcribe",
+                beam_size=self.beam_size,
+                best_of=self.beam_size,
+                word_timestamps=True,
+                condition_on_previous_text=True,
+                fp16=self.device != "cpu",
+                verbose=None,
+            )
+        segments = [s for s in (_segment(r, duration) for r in result["segments"]) if s is not None]
+        return ChannelResult(segments, result.get("language") or language, probability, info)
+
+
+def _segment(raw: dict, duration: float) -> Segment | None:
+    text = raw["text"].strip()
+    if not text:
+        return None
+    start = min(max(0.0, float(raw["start"])), duration)
+    end = min(max(start, float(raw["end"])), duration)
+    words = []
+    for w in raw.get("words") or []:
+        ws = min(max(start, float(w["start"])), end)
+        we = min(max(ws, float(w["end"])), end)
+        words.append(Word(w["word"].strip(), ws, we, float(w["probability"])))
+    avg_logprob = raw.get("avg_logprob")
+    confidence = None if avg_logprob is None else min(1.0, math.exp(float(avg_logprob)))
+    return Segment(
+        speaker="unknown",
+        start=start,
+        end=end,
+        text=text,
+        words=[w for w in words if w.word] or None,
+        confidence=confidence,
+    )
