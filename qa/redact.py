@@ -1,0 +1,737 @@
+"""PII redaction for transcripts (and optionally audio), before anything is stored.
+
+What is found (``Span.kind`` and its mask):
+
+=================  =================  ==========================================================
+kind               mask               how it is recognised
+=================  =================  ==========================================================
+``AHV``            ``[AHV]``          Swiss AHV/AVS number 756.xxxx.xxxx.xx, EAN-13 check digit
+                                      (``stdnum.ch.ssn``)
+``IBAN``           ``[IBAN]``         country code + mod-97 check + country length (``stdnum.iban``)
+``CARTA``          ``[CARTA]``        payment card, 13-19 digits, issuer prefix 2-6, Luhn
+                                      (``stdnum.luhn``)
+``TELEFONO``       ``[TELEFONO]``     Swiss national (0xx ...) and international (+ / 00) numbers
+                                      valid for ``phonenumbers``
+``EMAIL``          ``[EMAIL]``        written (a@b.ch) and spoken ("mario punto rossi chiocciola
+                                      gmail punto com") addresses
+``DATA_NASCITA``   ``[DATA_NASCITA]`` a real calendar date (numeric or with a spelled month,
+                                      it/de/fr/en) near a birth context ("nato il", "geboren am",
+                                      "né le", "date of birth", ...)
+=================  =================  ==========================================================
+
+Numbers spoken as words are understood: digit words one by one ("sette cinque sei ...",
+"sieben fünf sechs ...", "sept cinq six ...", "seven five six ...") and compounds ("zero
+settantanove centoventitré", "quatre-vingt-dix-sept", "neunzehnhundertfünfundachtzig",
+via ``text2num``), with "punto/Punkt/point/dot" between digits, "più/plus" before them and
+"doppio/doppel/double" before a digit. The text is first normalised to digits with a
+character map back to the original, then the same validators run on written and spoken forms.
+
+Ordinary numbers (prices "29.90", quantities, times "alle 10", years, order numbers whose
+check digit does not hold) are left alone: every identifier except dates must pass its check
+digit or the numbering plan, and a date is only masked near a birth context.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+from .errors import AudioError
+from .model import Segment, Transcript, Word
+
+KINDS = ("AHV", "IBAN", "CARTA", "TELEFONO", "EMAIL", "DATA_NASCITA")
+# When two findings overlap, the lower rank wins (then the longer one).
+_RANK = {"EMAIL": 0, "IBAN": 1, "AHV": 2, "CARTA": 3, "DATA_NASCITA": 4, "TELEFONO": 5}
+
+
+@dataclass(frozen=True)
+class Span:
+    start_char: int
+    end_char: int
+    kind: str
+    text: str
+
+    @property
+    def mask(self) -> str:
+        return mask_token(self.kind)
+
+
+def mask_token(kind: str) -> str:
+    return f"[{kind}]"
+
+
+# --------------------------------------------------------------------------------------------
+# Language data (Italian first)
+# --------------------------------------------------------------------------------------------
+
+DIGIT_WORDS: dict[str, dict[str, str]] = {
+    "it": {"zero": "0", "uno": "1", "una": "1", "un": "1", "due": "2", "tre": "3", "quattro": "4",
+           "cinque": "5", "sei": "6", "sette": "7", "otto": "8", "nove": "9"},
+    "de": {"null": "0", "eins": "1", "ein": "1", "eine": "1", "zwei": "2", "zwo": "2", "drei": "3",
+           "vier": "4", "fünf": "5", "fuenf": "5", "sechs": "6", "sieben": "7", "acht": "8", "neun": "9"},
+    "fr": {"zéro": "0", "zero": "0", "un": "1", "une": "1", "deux": "2", "trois": "3", "quatre": "4",
+           "cinq": "5", "six": "6", "sept": "7", "huit": "8", "neuf": "9"},
+    "en": {"zero": "0", "oh": "0", "one": "1", "two": "2", "three": "3", "four": "4", "five": "5",
+           "six": "6", "seven": "7", "eight": "8", "nine": "9"},
+}
+# Words that are a digit only next to other numbers ("un problema", "oh well", "eine Frage").
+_WEAK = {"un", "una", "uno", "une", "ein", "eine", "oh", "one", "sei", "acht", "neuf"}
+SEPARATOR_WORDS = {"punto": ".", "punkt": ".", "point": ".", "dot": ".", "virgola": " ", "komma": " ",
+                   "virgule": " ", "trattino": "-", "bindestrich": "-", "strich": "-", "tiret": "-", "dash": "-",
+                   "barra": "/", "slash": "/"}
+JOINER_WORDS = {"et", "und", "and"}  # "vingt et un", "one hundred and five"
+PLUS_WORDS = {"più", "piu", "plus"}
+DOUBLE_WORDS = {"doppio": 2, "doppia": 2, "doppel": 2, "doppelt": 2, "double": 2, "triplo": 3, "triple": 3}
+EMAIL_AT_WORDS = ("chiocciola", "chiocciolina", "at", "arobase", "arobas", "arrobase", "klammeraffe", "at-zeichen")
+EMAIL_DOT_WORDS = ("punto", "punkt", "point", "dot")
+EMAIL_TLDS = ("ch", "com", "it", "de", "fr", "net", "org", "eu", "info", "li", "at", "swiss", "uk", "biz", "io")
+
+MONTHS: dict[str, dict[str, int]] = {
+    "it": {"gennaio": 1, "febbraio": 2, "marzo": 3, "aprile": 4, "maggio": 5, "giugno": 6, "luglio": 7,
+           "agosto": 8, "settembre": 9, "ottobre": 10, "novembre": 11, "dicembre": 12,
+           "gen": 1, "feb": 2, "mar": 3, "apr": 4, "mag": 5, "giu": 6, "lug": 7, "ago": 8, "set": 9, "ott": 10,
+           "nov": 11, "dic": 12},
+    "de": {"januar": 1, "jänner": 1, "februar": 2, "märz": 3, "maerz": 3, "april": 4, "mai": 5, "juni": 6,
+           "juli": 7, "august": 8, "september": 9, "oktober": 10, "november": 11, "dezember": 12,
+           "jan": 1, "feb": 2, "mär": 3, "apr": 4, "jun": 6, "jul": 7, "aug": 8, "sep": 9, "sept": 9, "okt": 10,
+           "nov": 11, "dez": 12},
+    "fr": {"janvier": 1, "février": 2, "fevrier": 2, "mars": 3, "avril": 4, "mai": 5, "juin": 6,
+           "juillet": 7, "août": 8, "aout": 8, "septembre": 9, "octobre": 10, "novembre": 11, "décembre": 12,
+           "decembre": 12, "janv": 1, "févr": 2, "avr": 4, "juil": 7, "sept": 9, "oct": 10, "déc": 12},
+    "en": {"january": 1, "february": 2, "march": 3, "april": 4, "may": 5, "june": 6, "july": 7,
+           "august": 8, "september": 9, "october": 10, "november": 11, "december": 12,
+           "jan": 1, "feb": 2, "mar": 3, "apr": 4, "jun": 6, "jul": 7, "aug": 8, "sep": 9, "sept": 9,
+           "oct": 10, "nov": 11, "dec": 12},
+}
+FIRST_DAY_WORDS = ("primo", "premier", "1er", "first", "erster", "ersten", "erste")
+
+# Birth context: a date is a date of birth only with one of these near it.
+DOB_CONTEXT = {
+    "it": [r"nat[oaie]", r"data di nascita", r"nascita", r"compleanno", r"classe"],
+    "de": [r"geboren", r"geburtsdatum", r"geburtstag", r"jahrgang", r"geb\."],
+    "fr": [r"n[ée]e?s?", r"date de naissance", r"naissance", r"anniversaire"],
+    "en": [r"born", r"date of birth", r"birth ?date", r"birthday", r"d\.?o\.?b\.?"],
+}
+_DOB_RE = re.compile(r"(?<!\w)(?:" + "|".join(p for ps in DOB_CONTEXT.values() for p in ps) + r")(?!\w)",
+                     re.IGNORECASE)
+
+# --------------------------------------------------------------------------------------------
+# Normalisation: spoken numbers -> digits, with a map back to the original characters
+# --------------------------------------------------------------------------------------------
+
+_TOKEN_RE = re.compile(r"[^\W\d_]+(?:['’\-][^\W\d_]+)*|\d+|\S")
+
+
+def _langs(lang: str | None) -> tuple[str, ...]:
+    lang = (lang or "").lower()[:2]
+    return (lang,) if lang in DIGIT_WORDS else tuple(DIGIT_WORDS)
+
+
+@lru_cache(maxsize=20000)
+def _word_value(tok: str, langs: tuple[str, ...]) -> str | None:
+    """Digits a single spoken-number token stands for, or None."""
+    low = tok.lower()
+    for lang in langs:
+        if low in DIGIT_WORDS[lang]:
+            return DIGIT_WORDS[lang][low]
+    if len(low) < 4:
+        return None
+    from text_to_num import alpha2digit
+
+    for lang in langs:
+        try:
+            out = alpha2digit(low, lang)
+        except Exception:  # text2num is strict about odd input
+            continue
+        m = re.fullmatch(r"(\d+)(?:st|nd|rd|th|º|ª|°|er|ème|e|\.)?", out) if out != low else None
+        if m:
+            return m.group(1)
+    return None
+
+
+@lru_cache(maxsize=20000)
+def _group_value(text: str, langs: tuple[str, ...]) -> str | None:
+    """Digits of a multi-token number ("vingt et un", "twenty one", "due mila"), if one number."""
+    from text_to_num import alpha2digit
+
+    for lang in langs:
+        try:
+            out = alpha2digit(text.lower(), lang)
+        except Exception:
+            continue
+        if re.fullmatch(r"\d+", out):
+            return out
+    return None
+
+
+class _Normalised:
+    """Text with spoken numbers turned into digits and a per-character map to the original."""
+
+    def __init__(self, text: str, lang: str | None):
+        self.original = text
+        langs = _langs(lang)
+        toks = [(m.start(), m.end(), m.group()) for m in _TOKEN_RE.finditer(text)]
+        out: list[str] = []
+        o_start: list[int] = []
+        o_end: list[int] = []
+
+        def emit(s: str, a: int, b: int) -> None:
+            out.append(s)
+            o_start.extend([a] * len(s))
+            o_end.extend([b] * len(s))
+
+        pos = 0  # next original character not yet emitted
+        i = 0
+        n = len(toks)
+        values = [_word_value(t[2], langs) if not t[2].isdigit() and t[2][0].isalpha() else None for t in toks]
+
+        def is_num(k: int) -> bool:
+            return 0 <= k < n and (values[k] is not None or toks[k][2].isdigit())
+
+        while i < n:
+            if values[i] is None:
+                i += 1
+                continue
+            # a run of spoken/written numbers starting at token i (it holds at least one spoken word)
+            j = i
+            run = [i]
+            while True:
+                k = j + 1
+                if k < n and is_num(k):
+                    run.append(k)
+                    j = k
+                    continue
+                low = toks[k][2].lower() if k < n else ""
+                if k + 1 < n and is_num(k + 1) and (
+                        low in SEPARATOR_WORDS or low in JOINER_WORDS or low in {",", ".", "-", "/"}
+                        or low in DOUBLE_WORDS):
+                    run.extend([k, k + 1])
+                    j = k + 1
+                    continue
+                if k + 2 < n and low in DOUBLE_WORDS and toks[k + 1][2] in {",", "."} and is_num(k + 2):
+                    run.extend([k, k + 1, k + 2])
+                    j = k + 2
+                    continue
+                break
+            num_toks = [k for k in run if is_num(k)]
+            if len(num_toks) == 1 and toks[i][2].lower() in _WEAK:
+                i = j + 1
+                continue
+            # "più" / "plus" right before the run
+            start_tok = i
+            plus = i > 0 and toks[i - 1][2].lower() in PLUS_WORDS
+            if plus:
+                start_tok = i - 1
+            if i > 0 and toks[i - 1][2].lower() in DOUBLE_WORDS and not plus:
+                start_tok = i - 1
+            a = toks[start_tok][0]
+            # copy the text before the run verbatim
+            for c in range(pos, a):
+                emit(text[c], c, c + 1)
+            if plus:
+                emit("+", toks[i - 1][0], toks[i - 1][1])
+            repeat = DOUBLE_WORDS.get(toks[i - 1][2].lower(), 1) if (i > 0 and start_tok == i - 1 and not plus) else 1
+            # emit the run: number groups as digits, separators as symbols
+            k_idx = 0
+            first = True
+            while k_idx < len(run):
+                k = run[k_idx]
+                tok = toks[k]
+                low = tok[2].lower()
+                if low in DOUBLE_WORDS and not is_num(k):
+                    repeat = DOUBLE_WORDS[low]
+                    k_idx += 1
+                    continue
+                if not is_num(k):
+                    sym = SEPARATOR_WORDS.get(low, low if low in {".", "-", "/"} else " ")
+                    if low in JOINER_WORDS:
+                        sym = " "
+                    emit(sym, tok[0], tok[1])
+                    first = True
+                    k_idx += 1
+                    continue
+                # longest multi-token compound from here (only over spoken words and joiners)
+                best_end, best_val = k_idx, None
+                if values[k] is not None:
+                    m = k_idx + 1
+                    while m < len(run) and m - k_idx < 6:
+                        km = run[m]
+                        if not (values[km] is not None or toks[km][2].lower() in JOINER_WORDS):
+                            break
+                        if values[km] is not None:
+                            seg_text = text[tok[0]:toks[km][1]]
+                            v = _group_value(seg_text, langs)
+                            if v is not None and len(v) < len(values[k]) + len(values[km]) + 1:
+                                # a real compound (twenty one -> 21), not two digits written apart
+                                if not (len(v) == sum(len(values[x]) for x in run[k_idx:m + 1] if values[x])):
+                                    best_end, best_val = m, v
+                        m += 1
+                if best_val is None:
+                    best_val = values[k] if values[k] is not None else tok[2]
+                    end_char = tok[1]
+                else:
+                    end_char = toks[run[best_end]][1]
+                if not first:
+                    emit(" ", tok[0], tok[0])
+                emit(best_val * repeat, tok[0] if repeat == 1 else toks[start_tok][0], end_char)
+                repeat = 1
+                first = False
+                k_idx = best_end + 1
+            pos = toks[j][1]
+            i = j + 1
+        for c in range(pos, len(text)):
+            emit(text[c], c, c + 1)
+        self.text = "".join(out)
+        self._start = o_start
+        self._end = o_end
+
+    def span(self, a: int, b: int) -> tuple[int, int]:
+        """Original character span of normalised characters a..b."""
+        return self._start[a], self._end[b - 1]
+
+
+# --------------------------------------------------------------------------------------------
+# Validators
+# --------------------------------------------------------------------------------------------
+
+def _is_ahv(d: str) -> bool:
+    from stdnum.ch import ssn
+
+    return len(d) == 13 and d.startswith("756") and ssn.is_valid(d)
+
+
+def _is_card(d: str) -> bool:
+    from stdnum import luhn
+
+    if not 13 <= len(d) <= 19 or d[0] not in "23456":
+        return False
+    if d.startswith("756") and len(d) == 13:
+        return False
+    return luhn.is_valid(d)
+
+
+_PHONE_REGIONS = {"it": "IT", "de": "DE", "fr": "FR", "en": "GB"}
+
+
+def _is_phone(d: str, plus: bool, lang: str | None) -> bool:
+    import phonenumbers
+
+    if plus or d.startswith("00"):
+        if not plus:
+            d = d[2:]
+        if not 8 <= len(d) <= 15:
+            return False
+        candidates = [("+" + d, None)]
+    else:
+        if not d.startswith("0") or not 9 <= len(d) <= 12:
+            return False
+        candidates = [(d, "CH")]
+        region = _PHONE_REGIONS.get((lang or "")[:2])
+        if region:
+            candidates.append((d, region))
+    for num, region in candidates:
+        try:
+            p = phonenumbers.parse(num, region)
+        except phonenumbers.NumberParseException:
+            continue
+        if phonenumbers.is_valid_number(p):
+            return True
+    return False
+
+
+def _is_iban(s: str) -> bool:
+    from stdnum import iban
+
+    return 15 <= len(s) <= 34 and iban.is_valid(s)
+
+
+# --------------------------------------------------------------------------------------------
+# Finders
+# --------------------------------------------------------------------------------------------
+
+_CHAIN_RE = re.compile(r"(?<![\w+])(\+\s?)?\d+(?:(?:\s?[.\-/]\s?|\s)\d+)*(?!\w)")
+_GROUP_RE = re.compile(r"\d+")
+_IBAN_RE = re.compile(r"(?<![^\W\d_])([A-Za-z])\s?([A-Za-z])\s?(\d\s?\d(?:[ .\-]?(?:\d|[A-Z]))+)")
+_EMAIL_RE = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
+_SPOKEN_EMAIL_RE = re.compile(
+    r"(?<!\w)(\w+(?:(?:\s+(?:" + "|".join(EMAIL_DOT_WORDS) + r")\s+|[._-])\w+)*)"
+    r"\s+(?:" + "|".join(EMAIL_AT_WORDS) + r")\s+"
+    r"(\w+(?:(?:\s+(?:" + "|".join(EMAIL_DOT_WORDS) + r")\s+|[.-])\w+)*?"
+    r"(?:\s+(?:" + "|".join(EMAIL_DOT_WORDS) + r")\s+|\.)(?:" + "|".join(EMAIL_TLDS) + r"))(?!\w)",
+    re.IGNORECASE)
+
+
+def _chain_candidates(norm: _Normalised, lang: str | None) -> list[tuple[int, int, str]]:
+    found: list[tuple[int, int, str]] = []
+    for m in _CHAIN_RE.finditer(norm.text):
+        plus = m.group(1) is not None
+        groups = [(g.start(), g.end(), g.group()) for g in _GROUP_RE.finditer(norm.text, m.start(), m.end())]
+        n = len(groups)
+        # the whole chain, then ever shorter prefixes and suffixes (a number said next to another)
+        tried = set()
+        order = [(0, n)]
+        for cut in range(1, n):
+            order.append((0, n - cut))
+            order.append((cut, n))
+        covered: list[tuple[int, int]] = []
+        for a, b in order:
+            if (a, b) in tried or b <= a:
+                continue
+            tried.add((a, b))
+            if any(not (b <= ca or a >= cb) for ca, cb in covered):
+                continue
+            digits = "".join(g[2] for g in groups[a:b])
+            if len(digits) < 8:
+                continue
+            kind = None
+            if _is_ahv(digits):
+                kind = "AHV"
+            elif _is_card(digits):
+                kind = "CARTA"
+            elif _is_phone(digits, plus and a == 0, lang):
+                kind = "TELEFONO"
+            if kind:
+                start = m.start() if (a == 0 and plus) else groups[a][0]
+                found.append((start, groups[b - 1][1], kind))
+                covered.append((a, b))
+    return found
+
+
+def _iban_candidates(norm: _Normalised) -> list[tuple[int, int, str]]:
+    found = []
+    for m in _IBAN_RE.finditer(norm.text):
+        cc = (m.group(1) + m.group(2)).upper()
+        body = m.group(3)
+        # try the longest prefix that validates (the chain may run into following numbers)
+        pieces = [(p.start(), p.end()) for p in re.finditer(r"\d|[A-Z]", body)]
+        for cut in range(len(pieces), 12, -1):
+            compact = cc + "".join(body[s:e] for s, e in pieces[:cut])
+            if _is_iban(compact):
+                found.append((m.start(), m.start(3) + pieces[cut - 1][1], "IBAN"))
+                break
+    return found
+
+
+def _date_candidates(norm: _Normalised, lang: str | None) -> list[tuple[int, int, str]]:
+    text = norm.text
+    found = []
+    for m, d, mo, y in _iter_dates(text, lang):
+        if not _valid_date(d, mo, y):
+            continue
+        before = text[max(0, m.start() - 60):m.start()]
+        after = text[m.end():m.end() + 40]
+        if _DOB_RE.search(before) or _DOB_RE.search(after):
+            found.append((m.start(), m.end(), "DATA_NASCITA"))
+    return found
+
+
+def _month_alternation(lang: str | None) -> dict[str, int]:
+    table: dict[str, int] = {}
+    for lg in _langs(lang):
+        table.update(MONTHS[lg])
+    return table
+
+
+@lru_cache(maxsize=8)
+def _date_regexes(lang: str | None):
+    months = _month_alternation(lang)
+    alt = "|".join(sorted((re.escape(k) for k in months), key=len, reverse=True))
+    day = r"(?P<d>\d{1,2}|" + "|".join(FIRST_DAY_WORDS) + r")(?:\.|º|°|er|st|nd|rd|th)?"
+    year = r"(?P<y>(?:19|20)\s?\d{2}|'?\d{2})"
+    numeric = re.compile(r"(?<![\d.])(?P<d>\d{1,2})\s?(?P<s>[./\-])\s?(?P<m>\d{1,2})\s?(?P=s)\s?"
+                         r"(?P<y>(?:19|20)\d{2}|\d{2})(?![\d])")
+    spaced = re.compile(r"(?<![\d.])(?P<d>\d{1,2}) (?P<m>\d{1,2}) (?P<y>(?:19|20)\s?\d{2})(?!\d)")
+    iso = re.compile(r"(?<![\d.])(?P<y>(?:19|20)\d{2})-(?P<m>\d{1,2})-(?P<d>\d{1,2})(?!\d)")
+    dmy = re.compile(r"(?<!\w)" + day + r"\s+(?:of\s+|de\s+|di\s+)?(?P<m>" + alt + r")\.?,?\s+(?:del\s+|de\s+|of\s+)?"
+                     + year + r"(?!\d)", re.IGNORECASE)
+    mdy = re.compile(r"(?<!\w)(?P<m>" + alt + r")\.?\s+(?:the\s+)?" + day + r",?\s+(?:of\s+)?" + year + r"(?!\d)",
+                     re.IGNORECASE)
+    return numeric, spaced, iso, dmy, mdy, months
+
+
+def _iter_dates(text: str, lang: str | None):
+    numeric, spaced, iso, dmy, mdy, months = _date_regexes((lang or "")[:2] or None)
+    for rx in (numeric, spaced, iso):
+        for m in rx.finditer(text):
+            yield m, m.group("d"), m.group("m"), m.group("y")
+    for rx in (dmy, mdy):
+        for m in rx.finditer(text):
+            yield m, m.group("d"), str(months[m.group("m").lower()]), m.group("y")
+
+
+def _valid_date(d: str, mo: str, y: str) -> bool:
+    d = "1" if d.lower() in FIRST_DAY_WORDS else d
+    y = re.sub(r"\D", "", y)
+    try:
+        day, month, year = int(d), int(mo), int(y)
+    except ValueError:
+        return False
+    if year < 100:
+        year += 1900 if year > (_dt.date.today().year % 100) else 2000
+    if not 1900 <= year <= _dt.date.today().year:
+        return False
+    try:
+        _dt.date(year, month, day)
+    except ValueError:
+        return False
+    return True
+
+
+def find_pii(text: str, lang: str | None = None) -> list[Span]:
+    """Every piece of personal data in ``text``, in order, never overlapping."""
+    if not text or not text.strip():
+        return []
+    norm = _Normalised(text, lang)
+    cands: list[tuple[int, int, str]] = []  # in ORIGINAL character offsets
+    for a, b, kind in _iban_candidates(norm) + _chain_candidates(norm, lang) + _date_candidates(norm, lang):
+        s, e = norm.span(a, b)
+        cands.append((s, e, kind))
+    for m in _EMAIL_RE.finditer(text):
+        cands.append((m.start(), m.end(), "EMAIL"))
+    for m in _SPOKEN_EMAIL_RE.finditer(text):
+        cands.append((m.start(), m.end(), "EMAIL"))
+    cands.extend(_written_phone_candidates(text))
+    chosen: list[tuple[int, int, str]] = []
+    for s, e, kind in sorted(cands, key=lambda c: (_RANK[c[2]], -(c[1] - c[0]), c[0])):
+        s, e = _trim(text, s, e)
+        if e <= s:
+            continue
+        if any(not (e <= cs or s >= ce) for cs, ce, _ in chosen):
+            continue
+        chosen.append((s, e, kind))
+    chosen.sort()
+    return [Span(s, e, kind, text[s:e]) for s, e, kind in chosen]
+
+
+def _written_phone_candidates(text: str) -> list[tuple[int, int, str]]:
+    """Written numbers in shapes the chain finder misses: "+41 (0)79 123 45 67"."""
+    if "(" not in text:
+        return []
+    import phonenumbers
+
+    return [(m.start, m.end, "TELEFONO")
+            for m in phonenumbers.PhoneNumberMatcher(text, "CH", leniency=phonenumbers.Leniency.VALID)]
+
+
+def _trim(text: str, s: int, e: int) -> tuple[int, int]:
+    while s < e and text[s] in " \t,;:":
+        s += 1
+    while e > s and text[e - 1] in " \t,;:.":
+        e -= 1
+    return s, e
+
+
+def redact_text(text: str, lang: str | None = None) -> tuple[str, list[Span]]:
+    """``text`` with each finding replaced by its mask (``[AHV]``, ``[IBAN]``, ...), and the findings."""
+    spans = find_pii(text, lang)
+    out = text
+    for sp in reversed(spans):
+        out = out[:sp.start_char] + sp.mask + out[sp.end_char:]
+    return out, spans
+
+
+# --------------------------------------------------------------------------------------------
+# Transcripts
+# --------------------------------------------------------------------------------------------
+
+def _locate_words(text: str, words: Sequence[Word]) -> list[tuple[int, int]] | None:
+    """Character span of each word inside ``text`` (None if the words do not follow the text)."""
+    out = []
+    pos = 0
+    low = text.lower()
+    for w in words:
+        token = w.word.strip().lower()
+        if not token:
+            out.append((pos, pos))
+            continue
+        k = low.find(token, pos)
+        if k < 0 or low[pos:k].strip(" \t\n,.;:!?\"'«»-") != "":
+            return None
+        out.append((k, k + len(token)))
+        pos = k + len(token)
+    return out
+
+
+def _mask_words(words: list[Word], word_spans: list[tuple[int, int]], spans: list[Span]) -> list[Word]:
+    """Words overlapping a span are replaced, once per span, by the mask token (timestamps kept)."""
+    out: list[Word] = []
+    consumed: dict[int, Word] = {}
+    for w, (ws, we) in zip(words, word_spans):
+        hit = next((k for k, sp in enumerate(spans) if ws < sp.end_char and we > sp.start_char and we > ws), None)
+        if hit is None:
+            out.append(w)
+            continue
+        if hit in consumed:
+            consumed[hit].end = max(consumed[hit].end, w.end)
+            continue
+        lead = " " if w.word.startswith(" ") else ""
+        new = Word(lead + spans[hit].mask, w.start, w.end, None)
+        consumed[hit] = new
+        out.append(new)
+    return out
+
+
+def redact_transcript(transcript: Transcript, lang: str | None = None) -> tuple[Transcript, list[dict[str, Any]]]:
+    """A copy of ``transcript`` with personal data masked in segment texts and word lists.
+
+    Returns the new transcript and one record per finding: ``segment`` (index), ``speaker``,
+    ``kind``, ``start``/``end`` (seconds: from the word timestamps when the segment has words,
+    else estimated in proportion to the character position), ``start_char``/``end_char`` in the
+    original segment text. The personal data itself is not in the records.
+    """
+    lang = lang or transcript.language
+    new_segments: list[Segment] = []
+    records: list[dict[str, Any]] = []
+    for idx, seg in enumerate(transcript.segments):
+        masked, spans = redact_text(seg.text, lang)
+        words = seg.words
+        new_words = None if words is None else list(words)
+        word_spans = _locate_words(seg.text, words) if words else None
+        if words and word_spans is None:
+            # words do not follow the text: find the data again in the words' own text
+            joined, word_spans = "", []
+            for w in words:
+                tok = w.word.strip()
+                if joined:
+                    joined += " "
+                word_spans.append((len(joined), len(joined) + len(tok)))
+                joined += tok
+            word_level_spans = find_pii(joined, lang)
+        else:
+            word_level_spans = spans
+        if words:
+            new_words = _mask_words([Word(w.word, w.start, w.end, w.probability) for w in words], word_spans,
+                                    word_level_spans)
+        for k, sp in enumerate(spans):
+            start = end = None
+            timing = "estimated"
+            if words and word_spans is not None:
+                ref = word_level_spans[k] if word_level_spans is spans else None
+                if ref is None:  # pair by order and kind in the words' own text
+                    same = [s for s in word_level_spans if s.kind == sp.kind]
+                    nth = sum(1 for s in spans[:k] if s.kind == sp.kind)
+                    ref = same[nth] if nth < len(same) else None
+                if ref is not None:
+                    hit = [w for w, (ws, we) in zip(words, word_spans) if ws < ref.end_char and we > ref.start_char]
+                    if hit:
+                        start, end = min(w.start for w in hit), max(w.end for w in hit)
+                        timing = "words"
+            if start is None:
+                n = max(len(seg.text), 1)
+                dur = seg.end - seg.start
+                start = seg.start + dur * sp.start_char / n
+                end = seg.start + dur * sp.end_char / n
+            records.append({"segment": idx, "speaker": seg.speaker, "kind": sp.kind,
+                            "start": round(start, 3), "end": round(end, 3),
+                            "start_char": sp.start_char, "end_char": sp.end_char, "timing": timing})
+        new_segments.append(Segment(seg.speaker, seg.start, seg.end, masked, new_words, seg.confidence,
+                                    dict(seg.extra)))
+    out = Transcript(transcript.call_id, new_segments, transcript.language, transcript.duration,
+                     dict(transcript.metadata), dict(transcript.extra))
+    return out, records
+
+
+# --------------------------------------------------------------------------------------------
+# Audio
+# --------------------------------------------------------------------------------------------
+
+def _span_times(spans: Iterable[Any]) -> list[tuple[float, float]]:
+    out = []
+    for sp in spans:
+        if isinstance(sp, dict):
+            s, e = float(sp["start"]), float(sp["end"])
+        else:
+            s, e = float(sp[0]), float(sp[1])
+        if e > s:
+            out.append((s, e))
+    return out
+
+
+def redact_audio(src_path: str | Path, dst_path: str | Path, spans: Iterable[Any], mode: str = "silence",
+                 pad: float = 0.0, tone_hz: float = 1000.0) -> Path:
+    """Write a copy of ``src_path`` with the time spans silenced (or replaced by a tone).
+
+    ``spans``: the records of :func:`redact_transcript` (dicts with ``start``/``end`` seconds) or
+    ``(start, end)`` pairs. Channels and sample rate are kept; the output container and codec
+    follow ``dst_path``'s extension (WAV: 16-bit PCM). ``pad`` widens each span on both sides.
+    """
+    import av
+    import numpy as np
+
+    src_path, dst_path = Path(src_path), Path(dst_path)
+    if mode not in ("silence", "tone"):
+        raise ValueError("mode must be 'silence' or 'tone'")
+    try:
+        with av.open(str(src_path)) as inp:
+            stream = next((s for s in inp.streams if s.type == "audio"), None)
+            if stream is None:
+                raise AudioError("no audio stream", str(src_path))
+            rate = stream.codec_context.sample_rate
+            layout = stream.codec_context.layout.name
+            channels = stream.codec_context.channels
+            chunks = []
+            for frame in inp.decode(stream):
+                arr = frame.to_ndarray()
+                fmt = frame.format.name
+                if frame.format.is_planar:
+                    chunks.append(arr.astype(np.float64) if "flt" in fmt or "dbl" in fmt else arr)
+                else:
+                    chunks.append(arr.reshape(-1, channels).T)
+                src_fmt = fmt
+    except AudioError:
+        raise
+    except Exception as e:
+        raise AudioError(f"cannot decode audio: {type(e).__name__}: {e}", str(src_path)) from None
+    if not chunks:
+        raise AudioError("no audio samples", str(src_path))
+    data = np.concatenate(chunks, axis=1)  # (channels, samples)
+    if data.dtype.kind in "iu":
+        scale = float(np.iinfo(data.dtype).max) + 1.0
+        samples = data.astype(np.float32) / scale
+    else:
+        samples = data.astype(np.float32)
+    n = samples.shape[1]
+    for s, e in _span_times(spans):
+        a = max(0, int(round((s - pad) * rate)))
+        b = min(n, int(round((e + pad) * rate)))
+        if b <= a:
+            continue
+        if mode == "silence":
+            samples[:, a:b] = 0.0
+        else:
+            t = np.arange(b - a) / rate
+            samples[:, a:b] = (0.2 * np.sin(2 * np.pi * tone_hz * t)).astype(np.float32)
+    ext = dst_path.suffix.lower()
+    codec = {".wav": "pcm_s16le", ".flac": "flac", ".mp3": "libmp3lame", ".ogg": "libvorbis", ".opus": "libopus",
+             ".m4a": "aac"}.get(ext, "pcm_s16le")
+    dst_path.parent.mkdir(parents=True, exist_ok=True)
+    with av.open(str(dst_path), "w") as out:
+        ost = out.add_stream(codec, rate=rate, layout=layout)
+        if codec in ("pcm_s16le", "flac"):
+            pcm = np.clip(np.round(samples * 32768.0), -32768, 32767).astype(np.int16)
+            frame_fmt = "s16"
+            block = 4096
+            for k in range(0, n, block):
+                chunk = pcm[:, k:k + block]
+                frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(chunk.T.reshape(1, -1)), format=frame_fmt,
+                                                   layout=layout)
+                frame.sample_rate = rate
+                frame.pts = k
+                for packet in ost.encode(frame):
+                    out.mux(packet)
+        else:
+            block = 1024
+            for k in range(0, n, block):
+                chunk = np.ascontiguousarray(samples[:, k:k + block])
+                frame = av.AudioFrame.from_ndarray(chunk, format="fltp", layout=layout)
+                frame.sample_rate = rate
+                frame.pts = k
+                for packet in ost.encode(frame):
+                    out.mux(packet)
+        for packet in ost.encode(None):
+            out.mux(packet)
+    return dst_path
