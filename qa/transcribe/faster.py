@@ -1,0 +1,162 @@
+"""The default engine: faster-whisper (CTranslate2), int8 on CPU.
+
+- The Silero VAD bundled with faster-whisper skips silence: each channel of a dual-channel
+  call is silent about half the time (the other party is talking).
+- Language detection is restricted to the languages the project supports
+  (``qa.config.LANGUAGES``): Whisper's best guess among it/de/fr/en, not e.g. Spanish for a
+  short Italian reply.
+- Word timestamps are on. Segment ``confidence`` = exp(avg_logprob), the geometric mean of the
+  decoder's token probabilities for that segment (in [0, 1]); words carry their own
+  ``probability``.
+- ``batched=True`` uses faster-whisper's BatchedInferencePipeline. On the 2-core CPU this was
+  measured on (bench/transcribe_faster.py) it does not pay, so it is off by default.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from .. import config
+from ..errors import ModelError
+from ..model import Segment, Word
+from ..whisper_models import is_bundled, resolve_model
+from .base import SAMPLE_RATE, ChannelResult
+
+# Shortest stretch of speech worth sending to Whisper (VAD blips, clicks).
+_MIN_SPEECH_S = 0.2
+
+
+def _one_line(e: Exception) -> str:
+    text = " ".join(str(e).split())
+    return text[:300] + ("..." if len(text) > 300 else "")
+
+
+class FasterWhisperEngine:
+    name = "faster-whisper"
+
+    def __init__(
+        self,
+        model: str = "base",
+        compute_type: str = "int8",
+        cpu_threads: int = 0,
+        vad: bool = True,
+        batched: bool = False,
+        batch_size: int = 8,
+        beam_size: int = 5,
+        languages: Sequence[str] | None = config.LANGUAGES,
+    ):
+        from faster_whisper import WhisperModel
+        import faster_whisper
+
+        self.model_name = str(model)
+        self.compute_type = compute_type
+        self.vad = vad
+        self.batched = batched
+        self.batch_size = batch_size
+        self.beam_size = beam_size
+        self.languages = tuple(languages) if languages else None
+        self.version = faster_whisper.__version__
+        self.model_path = resolve_model(self.model_name)
+        try:
+            self.model = WhisperModel(
+                self.model_path,
+                device="cpu",
+                compute_type=compute_type,
+                cpu_threads=cpu_threads,
+                local_files_only=is_bundled(self.model_name) or self.model_path != self.model_name,
+            )
+        except Exception as e:  # download failures, corrupt folders, bad compute types
+            if self.model_path == self.model_name:  # an official name faster-whisper tried to fetch
+                raise ModelError(
+                    f"Whisper model '{self.model_name}' is not bundled and could not be downloaded "
+                    f"({type(e).__name__}); use --model base, or a path to a CTranslate2 model folder"
+                ) from None
+            raise ModelError(f"cannot load Whisper model '{self.model_name}': {_one_line(e)}") from None
+        self._pipeline = None
+        if batched:
+            from faster_whisper import BatchedInferencePipeline
+
+            self._pipeline = BatchedInferencePipeline(self.model)
+        self._lock = threading.Lock()  # one CTranslate2 call at a time per engine object
+
+    def describe(self) -> dict:
+        return {"name": self.name, "model": self.model_name, "version": self.version,
+                "compute_type": self.compute_type, "vad": self.vad, "batched": self.batched}
+
+    # ----- language -----
+    def detect_language(self, audio: np.ndarray) -> tuple[str | None, float | None]:
+        """Most probable language (restricted to ``self.languages``) and its probability."""
+        if self.vad:
+            from faster_whisper.vad import collect_chunks, get_speech_timestamps
+
+            chunks = get_speech_timestamps(audio)
+            if not chunks:
+                return None, None
+            pieces, _ = collect_chunks(audio, chunks)
+            audio = np.concatenate(pieces)
+        if audio.size < _MIN_SPEECH_S * SAMPLE_RATE:
+            return None, None
+        _, _, probs = self.model.detect_language(audio)
+        if self.languages:
+            probs = [(lang, p) for lang, p in probs if lang in self.languages] or probs
+        lang, p = max(probs, key=lambda lp: lp[1])
+        return lang, float(p)
+
+    # ----- transcription -----
+    def transcribe_channel(
+        self,
+        audio: np.ndarray,
+        language: str | None = None,
+        progress: Callable[[float], None] | None = None,
+    ) -> ChannelResult:
+        """Transcribe one channel (float32 mono, 16 kHz). ``progress(seconds_done)`` is called
+        as segments come out, when given."""
+        audio = np.ascontiguousarray(audio, dtype=np.float32)
+        with self._lock:
+            lang_prob = None
+            if language is None:
+                language, lang_prob = self.detect_language(audio)
+                if language is None:  # no speech at all on this channel
+                    return ChannelResult(segments=[], language=None, info={"speech": 0.0})
+            kwargs = dict(language=language, beam_size=self.beam_size, word_timestamps=True,
+                          vad_filter=self.vad)
+            if self._pipeline is not None:
+                seg_iter, info = self._pipeline.transcribe(audio, batch_size=self.batch_size, **kwargs)
+            else:
+                seg_iter, info = self.model.transcribe(audio, **kwargs)
+            segments: list[Segment] = []
+            for s in seg_iter:
+                text = s.text.strip()
+                if progress is not None:
+                    progress(float(s.end))
+                if not text:
+                    continue
+                words = [
+                    Word(w.word.strip(), float(w.start), float(max(w.end, w.start)), float(w.probability))
+                    for w in (s.words or [])
+                    if w.word.strip()
+                ]
+                start, end = float(s.start), float(max(s.end, s.start))
+                if words:  # word timings are finer than the segment's 20 ms grid and VAD edges
+                    start, end = min(start, words[0].start), max(end, words[-1].end)
+                segments.append(
+                    Segment(
+                        speaker="unknown",
+                        start=max(0.0, start),
+                        end=end,
+                        text=text,
+                        words=words,
+                        confidence=min(1.0, math.exp(s.avg_logprob)),
+                        extra={"no_speech_prob": round(float(s.no_speech_prob), 4)},
+                    )
+                )
+        return ChannelResult(
+            segments=segments,
+            language=language,
+            language_probability=lang_prob,
+            info={"speech": round(float(getattr(info, "duration_after_vad", 0.0) or 0.0), 3)},
+        )
