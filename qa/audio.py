@@ -29,6 +29,7 @@ SUPPORTED_FORMATS = {
     "mp3": "MP3",
     "ogg": "Ogg",
     "flac": "FLAC",
+    "aac": "AAC",
     "mov,mp4,m4a,3gp,3g2,mj2": "M4A/MP4",
     "matroska,webm": "WebM/Matroska",
     "aiff": "AIFF",
