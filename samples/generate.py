@@ -1,0 +1,320 @@
+"""Render the sample calls of samples/scripts.yaml to compressed telephone audio.
+
+    python -m samples.generate            # rewrite samples/ (audio, calls.csv, expected.csv, transcripts/)
+    python -m samples.generate --out DIR  # write everything into DIR instead
+
+Each turn is spoken by espeak-ng (agent and customer with two different voices), trimmed,
+band-limited to the telephone band and resampled to 8 kHz, then laid on a timeline with
+pauses between turns. Stereo calls carry the agent on the left channel and the customer on
+the right (the shape of a dual-channel recording platform export); mono calls mix both.
+The output container/codec follows the file suffix: .ogg (Opus), .mp3, .flac, .m4a (AAC),
+.wav (G.711 A-law, as telephone systems store it). Rendering is deterministic.
+
+``synthesize_call`` is reusable: benchmarks render other scripts (e.g. a labelled
+development set) with it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import hashlib
+import json
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import wave
+from fractions import Fraction
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+SCRIPTS = HERE / "scripts.yaml"
+CRITERIA_IDS = (
+    "saluto", "nome_cliente", "comprensione", "riepilogo", "prossimi_passi", "conferma_risoluzione",
+    "congedo", "protezione_dati", "identificazione", "empatia", "proposta_disdetta",
+)
+CALLS_CSV_COLUMNS = ("file", "call_id", "agent_id", "agent_name", "team", "customer_name", "call_type",
+                     "direction", "started_at")
+
+DEFAULT_VOICES = {
+    "agent": {"variant": "f3", "pitch": 60, "speed": 165},
+    "customer": {"variant": "m3", "pitch": 38, "speed": 160},
+}
+LEAD_IN = 0.6  # seconds of line silence before the first turn
+TAIL = 0.8  # seconds after the last turn
+GAP_RANGE = (0.35, 0.9)  # pause between turns of different speakers
+SILENCE_DB = -45.0  # trim threshold relative to full scale
+
+
+class SynthesisError(RuntimeError):
+    pass
+
+
+# --------------------------------------------------------------------------- speech
+
+
+def _espeak(text: str, language: str, voice: dict[str, Any]) -> tuple[np.ndarray, int]:
+    """Speak ``text``; return float32 mono samples in [-1, 1] and the sample rate."""
+    exe = shutil.which("espeak-ng")
+    if exe is None:
+        raise SynthesisError("espeak-ng is not installed (apt-get install espeak-ng)")
+    name = f"{language}+{voice.get('variant', 'm3')}" if voice.get("variant") else language
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "turn.wav"
+        cmd = [exe, "-v", name, "-p", str(int(voice.get("pitch", 50))), "-s", str(int(voice.get("speed", 160))),
+               "-w", str(out), "--", text]
+        proc = subprocess.run(cmd, capture_output=True, text=True)
+        if proc.returncode != 0 or not out.exists():
+            raise SynthesisError(f"espeak-ng failed for voice {name}: {proc.stderr.strip()[:200]}")
+        with wave.open(str(out), "rb") as w:
+            rate = w.getframerate()
+            raw = w.readframes(w.getnframes())
+    pcm = np.frombuffer(raw, dtype="<i2").astype(np.float32) / 32768.0
+    return pcm, rate
+
+
+def _trim(x: np.ndarray, rate: int) -> np.ndarray:
+    """Cut leading/trailing silence (espeak pads every utterance)."""
+    if x.size == 0:
+        return x
+    frame = max(1, int(0.01 * rate))
+    n = x.size // frame
+    if n == 0:
+        return x
+    rms = np.sqrt(np.mean(x[: n * frame].reshape(n, frame) ** 2, axis=1) + 1e-12)
+    loud = np.nonzero(20 * np.log10(rms) > SILENCE_DB)[0]
+    if loud.size == 0:
+        return x[:0]
+    return x[loud[0] * frame: min(x.size, (loud[-1] + 1) * frame)]
+
+
+def _telephone(x: np.ndarray, rate: int, sample_rate: int) -> np.ndarray:
+    """Resample to ``sample_rate`` and band-limit to the telephone band (300-3400 Hz)."""
+    from scipy.signal import butter, resample_poly, sosfilt
+
+    frac = Fraction(sample_rate, rate)
+    y = resample_poly(x, frac.numerator, frac.denominator).astype(np.float32)
+    hi = min(3400.0, 0.45 * sample_rate)
+    sos = butter(4, [300.0, hi], btype="bandpass", fs=sample_rate, output="sos")
+    return sosfilt(sos, y).astype(np.float32)
+
+
+def _normalise_turns(turns: Iterable[Any]) -> list[tuple[str, str]]:
+    out = []
+    for t in turns:
+        if isinstance(t, dict):
+            speaker, text = t["speaker"], t["text"]
+        else:
+            speaker, text = t[0], t[1]
+        if speaker not in ("agent", "customer"):
+            raise SynthesisError(f"speaker must be agent or customer, got {speaker!r}")
+        out.append((speaker, str(text)))
+    return out
+
+
+def synthesize_call(
+    turns: Sequence[Any],
+    out_path: str | Path,
+    language: str,
+    stereo: bool = True,
+    sample_rate: int = 8000,
+    voices: dict[str, dict[str, Any]] | None = None,
+    seed: int | str | None = None,
+) -> list[tuple[str, float, float, str]]:
+    """Render a two-party call to ``out_path`` (format from its suffix).
+
+    ``turns``: ``[(speaker, text), ...]`` or ``[{"speaker":..., "text":...}, ...]`` with
+    speaker ``agent``/``customer``. ``voices``: per speaker ``{"variant": "f3", "pitch": 60,
+    "speed": 165}`` (espeak-ng variant, pitch 0-99, words per minute). ``seed`` fixes the
+    pauses (default: derived from the text). Returns ``[(speaker, start, end, text), ...]``
+    with the seconds where each turn's speech starts and ends in the written file.
+    """
+    turns = _normalise_turns(turns)
+    if not turns:
+        raise SynthesisError("a call needs at least one turn")
+    v = {k: dict(DEFAULT_VOICES[k]) for k in DEFAULT_VOICES}
+    for k, spec in (voices or {}).items():
+        v[k].update(spec)
+    if seed is None:
+        seed = hashlib.sha256("\n".join(t for _, t in turns).encode()).hexdigest()[:12]
+    rng = random.Random(str(seed))
+
+    rendered: list[np.ndarray] = []
+    for speaker, text in turns:
+        pcm, rate = _espeak(text, language, v[speaker])
+        pcm = _telephone(_trim(pcm, rate), rate, sample_rate)
+        pcm = _trim(pcm, sample_rate)
+        peak = float(np.max(np.abs(pcm))) if pcm.size else 0.0
+        if peak > 0:
+            # speaker-specific level, as two telephone legs never sound the same
+            pcm = pcm * ((0.55 if speaker == "agent" else 0.45) / peak)
+        rendered.append(pcm.astype(np.float32))
+
+    timeline: list[tuple[str, float, float, str, np.ndarray]] = []
+    t = LEAD_IN
+    prev = None
+    for (speaker, text), pcm in zip(turns, rendered):
+        if prev is not None:
+            # same speaker continuing: a short breath; change of speaker: a turn-taking gap
+            t += rng.uniform(0.15, 0.3) if speaker == prev else rng.uniform(*GAP_RANGE)
+        start_i = int(round(t * sample_rate))
+        end_i = start_i + pcm.size
+        timeline.append((speaker, start_i / sample_rate, end_i / sample_rate, text, pcm))
+        t = end_i / sample_rate
+        prev = speaker
+    total = int(round((t + TAIL) * sample_rate))
+    channels = np.zeros((2, total), dtype=np.float32)
+    for speaker, start, _end, _text, pcm in timeline:
+        ch = 0 if speaker == "agent" else 1
+        i = int(round(start * sample_rate))
+        channels[ch, i: i + pcm.size] += pcm
+    if stereo:
+        audio = channels
+    else:
+        audio = (channels[0] + channels[1])[None, :]
+    audio = np.clip(audio, -1.0, 1.0)
+    write_audio(audio, sample_rate, out_path)
+    return [(s, round(a, 3), round(b, 3), txt) for s, a, b, txt, _ in timeline]
+
+
+# --------------------------------------------------------------------------- encoding
+
+_FORMATS = {
+    # suffix: (container format, codec, bit rate or None, sample format)
+    ".ogg": ("ogg", "libopus", 16000, "s16"),
+    ".opus": ("ogg", "libopus", 16000, "s16"),
+    ".mp3": ("mp3", "libmp3lame", 16000, "s16p"),
+    ".flac": ("flac", "flac", None, "s16"),
+    ".m4a": ("mp4", "aac", 16000, "fltp"),
+    ".wav": ("wav", "pcm_alaw", None, "s16"),
+}
+
+
+def write_audio(audio: np.ndarray, sample_rate: int, out_path: str | Path) -> Path:
+    """Encode float audio shaped (channels, samples) with PyAV; codec chosen by suffix."""
+    import av
+
+    out_path = Path(out_path)
+    suffix = out_path.suffix.lower()
+    if suffix not in _FORMATS:
+        raise SynthesisError(f"unsupported output format {suffix!r}; use one of {', '.join(_FORMATS)}")
+    fmt, codec, bit_rate, sample_fmt = _FORMATS[suffix]
+    n_ch = audio.shape[0]
+    layout = "stereo" if n_ch == 2 else "mono"
+    pcm16 = np.round(np.clip(audio, -1, 1) * 32767).astype(np.int16)
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out_path.with_name(out_path.name + ".tmp")
+    # bitexact: no random Ogg serial number, no encoder version tag, so reruns give the same bytes
+    with av.open(str(tmp), mode="w", format=fmt, options={"fflags": "+bitexact"}) as container:
+        stream = container.add_stream(codec, rate=sample_rate)
+        stream.layout = layout
+        if bit_rate and codec == "libopus" and n_ch == 2:
+            # below ~24 kbit/s libopus folds stereo to mono: the agent/customer split would be lost
+            bit_rate = 32000
+        if bit_rate:
+            stream.bit_rate = bit_rate
+        resampler = av.AudioResampler(format=sample_fmt, layout=layout, rate=sample_rate)
+        block = 1024
+        for i in range(0, pcm16.shape[1], block):
+            chunk = np.ascontiguousarray(pcm16[:, i: i + block].T.reshape(1, -1))
+            frame = av.AudioFrame.from_ndarray(chunk, format="s16", layout=layout)
+            frame.sample_rate = sample_rate
+            frame.pts = i
+            frame.time_base = Fraction(1, sample_rate)
+            for rf in resampler.resample(frame):
+                for packet in stream.encode(rf):
+                    container.mux(packet)
+        for rf in resampler.resample(None):
+            for packet in stream.encode(rf):
+                container.mux(packet)
+        for packet in stream.encode(None):
+            container.mux(packet)
+    tmp.replace(out_path)
+    return out_path
+
+
+# --------------------------------------------------------------------------- the sample set
+
+
+def load_scripts(path: str | Path = SCRIPTS) -> list[dict[str, Any]]:
+    import yaml
+
+    data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    return list(data["calls"])
+
+
+def transcript_dict(call: dict[str, Any], timings: list[tuple[str, float, float, str]], duration: float) -> dict:
+    metadata = {k: v for k, v in call.get("metadata", {}).items() if v not in (None, "")}
+    return {
+        "call_id": call["call_id"],
+        "language": call["language"],
+        "duration": round(duration, 3),
+        "metadata": metadata,
+        "segments": [{"speaker": s, "start": a, "end": b, "text": txt} for s, a, b, txt in timings],
+    }
+
+
+def generate(out_dir: str | Path = HERE, scripts: str | Path = SCRIPTS, only: Iterable[str] | None = None,
+             quiet: bool = False) -> list[dict[str, Any]]:
+    """Render every call of ``scripts`` into ``out_dir``; write calls.csv, expected.csv and
+    transcripts/<call_id>.json. Returns one dict per call (file, call_id, duration, timings)."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "transcripts").mkdir(exist_ok=True)
+    calls = load_scripts(scripts)
+    if only:
+        wanted = set(only)
+        calls = [c for c in calls if c["call_id"] in wanted]
+    done = []
+    for call in calls:
+        path = out_dir / call["file"]
+        timings = synthesize_call(call["turns"], path, call["language"], stereo=bool(call.get("stereo", True)),
+                                  voices=call.get("voices"), seed=call.get("seed", call["call_id"]))
+        duration = timings[-1][2] + TAIL
+        tr = transcript_dict(call, timings, duration)
+        (out_dir / "transcripts" / f"{call['call_id']}.json").write_text(
+            json.dumps(tr, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+        done.append({"file": call["file"], "call_id": call["call_id"], "duration": duration, "timings": timings})
+        if not quiet:
+            print(f"{call['file']:<18} {call['call_id']:<12} {duration:5.1f} s  {path.stat().st_size // 1024:4d} KB",
+                  file=sys.stderr)
+
+    with (out_dir / "calls.csv").open("w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh, lineterminator="\n")
+        w.writerow(CALLS_CSV_COLUMNS)
+        for call in calls:
+            md = call.get("metadata", {})
+            w.writerow([call["file"], call["call_id"]] + [md.get(k, "") or "" for k in CALLS_CSV_COLUMNS[2:]])
+    with (out_dir / "expected.csv").open("w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh, lineterminator="\n")
+        w.writerow(("call_id",) + CRITERIA_IDS)
+        for call in calls:
+            exp = call["expected"]
+            missing = [c for c in CRITERIA_IDS if exp.get(c) not in ("pass", "fail", "na")]
+            if missing:
+                raise SynthesisError(f"{call['call_id']}: expected result missing or invalid for {missing}")
+            w.writerow([call["call_id"]] + [exp[c] for c in CRITERIA_IDS])
+    return done
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m samples.generate", description=__doc__.split("\n\n")[0])
+    ap.add_argument("--out", default=str(HERE), help="output folder (default: samples/)")
+    ap.add_argument("--scripts", default=str(SCRIPTS), help="scripts YAML (default: samples/scripts.yaml)")
+    ap.add_argument("--only", nargs="*", help="call ids to render")
+    args = ap.parse_args(argv)
+    try:
+        generate(args.out, args.scripts, args.only)
+    except SynthesisError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 3
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

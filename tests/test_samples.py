@@ -1,0 +1,186 @@
+"""The sample calls: regenerated from samples/scripts.yaml with espeak-ng, they decode, stereo
+ones carry the agent on the left, durations and turn timings match the ground-truth
+transcripts, and the committed CSVs are consistent with the committed files."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from qa.audio import load_audio
+from qa.config import CALL_TYPES
+from qa.model import Transcript
+from samples.generate import CRITERIA_IDS, generate, load_scripts, synthesize_call
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLES = ROOT / "samples"
+CRITERIA_MD = ROOT.parent / "shared" / "CRITERIA.md"
+
+
+@pytest.fixture(scope="module")
+def regenerated(tmp_path_factory):
+    out = tmp_path_factory.mktemp("samples")
+    done = generate(out, quiet=True)
+    return out, {d["call_id"]: d for d in done}
+
+
+def _rms(x: np.ndarray) -> float:
+    return float(np.sqrt(np.mean(x.astype(np.float64) ** 2))) if x.size else 0.0
+
+
+def _read_csv(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def test_sample_set_shape():
+    calls = load_scripts()
+    assert 6 <= len(calls) <= 10
+    assert {c["language"] for c in calls} == {"it", "de", "fr", "en"}
+    stereo = [c for c in calls if c["stereo"]]
+    mono = [c for c in calls if not c["stereo"]]
+    assert len(stereo) >= 3 and 2 <= len(mono) <= 3
+    suffixes = {Path(c["file"]).suffix for c in calls}
+    assert {".ogg", ".mp3", ".flac", ".m4a", ".wav"} <= suffixes
+    assert {c["metadata"]["call_type"] for c in calls if c["metadata"]["call_type"]} == set(CALL_TYPES)
+    # some calls leave metadata empty so that inference gets exercised
+    assert any(not c["metadata"]["customer_name"] for c in calls)
+    assert any(not c["metadata"]["call_type"] for c in calls)
+    # good and poor operators: some calls pass nearly everything, some fail most criteria
+    fails = [sum(v == "fail" for v in c["expected"].values()) for c in calls]
+    assert min(fails) == 0 and max(fails) >= 7
+
+
+def test_regenerated_audio_decodes_with_expected_layout_and_duration(regenerated):
+    out, done = regenerated
+    total_bytes = 0
+    for call in load_scripts():
+        path = out / call["file"]
+        total_bytes += path.stat().st_size
+        audio = load_audio(path)
+        assert audio.n_channels == (2 if call["stereo"] else 1), call["file"]
+        assert audio.source_sample_rate in (8000, 48000), call["file"]  # Opus always decodes at 48 kHz
+        tr = Transcript.load(out / "transcripts" / f"{call['call_id']}.json")
+        assert audio.duration == pytest.approx(tr.duration, abs=0.15), call["file"]
+        assert 30.0 <= tr.duration <= 90.0, call["file"]
+        assert [s.text for s in tr.segments] == [t[1] for t in call["turns"]]
+        assert [s.speaker for s in tr.segments] == [t[0] for t in call["turns"]]
+    assert total_bytes < 2_000_000  # stored compressed
+
+
+def test_stereo_calls_have_agent_left_customer_right(regenerated):
+    out, _ = regenerated
+    checked = 0
+    for call in load_scripts():
+        if not call["stereo"]:
+            continue
+        audio = load_audio(out / call["file"])
+        left, right = audio.channels
+        sr = audio.sample_rate
+        tr = Transcript.load(out / "transcripts" / f"{call['call_id']}.json")
+        for seg in tr.segments:
+            a, b = int(seg.start * sr), int(seg.end * sr)
+            own, other = (left, right) if seg.speaker == "agent" else (right, left)
+            # the speaking party's channel is at least 20 dB louder than the other during its turn
+            assert _rms(own[a:b]) > 10 * _rms(other[a:b]) + 1e-4, (call["file"], seg.speaker, seg.start)
+            checked += 1
+    assert checked > 40
+
+
+def test_turn_timings_match_the_audio(regenerated):
+    """Speech energy lies inside the transcript's turns; the pauses between turns are quiet."""
+    out, _ = regenerated
+    for call in load_scripts():
+        audio = load_audio(out / call["file"])
+        x = audio.mono()
+        sr = audio.sample_rate
+        tr = Transcript.load(out / "transcripts" / f"{call['call_id']}.json")
+        inside = np.zeros(x.size, dtype=bool)
+        for seg in tr.segments:
+            inside[int(seg.start * sr): int(seg.end * sr)] = True
+        speech = _rms(x[inside])
+        # pauses, keeping 50 ms off each turn edge for codec pre-echo
+        gaps = np.zeros(x.size, dtype=bool)
+        for prev, nxt in zip(tr.segments, tr.segments[1:]):
+            a, b = int((prev.end + 0.05) * sr), int((nxt.start - 0.05) * sr)
+            if b > a:
+                gaps[a:b] = True
+        assert gaps.sum() > sr, call["file"]  # at least a second of pauses in all
+        assert _rms(x[gaps]) < 0.05 * speech, call["file"]
+        # and each turn really has speech in it
+        for seg in tr.segments:
+            assert _rms(x[int(seg.start * sr): int(seg.end * sr)]) > 0.2 * speech, (call["file"], seg.start)
+
+
+def test_committed_samples_match_regeneration(regenerated):
+    out, _ = regenerated
+    rows = _read_csv(SAMPLES / "calls.csv")
+    assert [r["call_id"] for r in rows] == [c["call_id"] for c in load_scripts()]
+    for row in rows:
+        committed = SAMPLES / row["file"]
+        assert committed.is_file(), row["file"]
+        a = load_audio(committed)
+        b = load_audio(out / row["file"])
+        assert a.n_channels == b.n_channels and a.duration == pytest.approx(b.duration, abs=0.01)
+        mine = json.loads((SAMPLES / "transcripts" / f"{row['call_id']}.json").read_text(encoding="utf-8"))
+        again = json.loads((out / "transcripts" / f"{row['call_id']}.json").read_text(encoding="utf-8"))
+        assert mine == again, row["call_id"]
+    assert (SAMPLES / "calls.csv").read_text(encoding="utf-8") == (out / "calls.csv").read_text(encoding="utf-8")
+    assert (SAMPLES / "expected.csv").read_text(encoding="utf-8") == (out / "expected.csv").read_text(encoding="utf-8")
+
+
+def test_calls_csv_is_what_the_metadata_reader_takes():
+    from qa.metadata import load_metadata
+
+    table = load_metadata(SAMPLES / "calls.csv")
+    rows = _read_csv(SAMPLES / "calls.csv")
+    assert list(rows[0].keys()) == ["file", "call_id", "agent_id", "agent_name", "team", "customer_name",
+                                    "call_type", "direction", "started_at"]
+    for row in rows:
+        md = table.lookup(SAMPLES / row["file"])
+        assert md is not None and md["call_id"] == row["call_id"]
+        assert row["direction"] in ("inbound", "outbound")
+        assert row["call_type"] in CALL_TYPES + ("",)
+        assert dt.datetime.fromisoformat(row["started_at"]).tzinfo is not None
+        tr = Transcript.load(SAMPLES / "transcripts" / f"{row['call_id']}.json")
+        assert tr.call_id == row["call_id"]
+        assert tr.metadata.get("customer_name", "") == row["customer_name"]
+        assert {s.speaker for s in tr.segments} == {"agent", "customer"}
+
+
+def test_expected_csv_covers_every_criterion_with_valid_results():
+    text = CRITERIA_MD.read_text(encoding="utf-8")
+    ids_in_criteria = re.findall(r"^\| `([a-z_]+)` \|", text, flags=re.M)
+    assert tuple(ids_in_criteria) == CRITERIA_IDS
+    rows = _read_csv(SAMPLES / "expected.csv")
+    assert len(rows) == len(load_scripts())
+    for row in rows:
+        assert set(row) == {"call_id", *CRITERIA_IDS}
+        assert all(row[c] in ("pass", "fail", "na") for c in CRITERIA_IDS)
+        # always-applicable criteria are never na
+        for c in ("saluto", "comprensione", "riepilogo", "prossimi_passi", "conferma_risoluzione", "congedo"):
+            assert row[c] != "na", (row["call_id"], c)
+    for c in CRITERIA_IDS:  # every criterion is exercised
+        assert any(r[c] == "pass" for r in rows), c
+        assert any(r[c] == "fail" for r in rows), c
+
+
+def test_synthesize_call_renders_another_script(tmp_path):
+    turns = [("agent", "Buongiorno, servizio clienti, sono Paola."), {"speaker": "customer", "text": "Buongiorno."}]
+    timings = synthesize_call(turns, tmp_path / "x.flac", "it", stereo=True,
+                              voices={"agent": {"variant": "f1", "pitch": 70}}, seed=1)
+    assert [t[0] for t in timings] == ["agent", "customer"]
+    assert 0 < timings[0][1] < timings[0][2] < timings[1][1] < timings[1][2]
+    audio = load_audio(tmp_path / "x.flac")
+    assert audio.n_channels == 2 and audio.source_sample_rate == 8000
+    assert audio.duration == pytest.approx(timings[-1][2], abs=1.0)
+    mono = synthesize_call(turns, tmp_path / "y.wav", "it", stereo=False, sample_rate=16000, seed=1)
+    audio = load_audio(tmp_path / "y.wav")
+    assert audio.n_channels == 1 and audio.source_sample_rate == 16000
+    assert [t[0] for t in mono] == ["agent", "customer"]
