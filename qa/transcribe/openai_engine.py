@@ -14,10 +14,13 @@ from __future__ import annotations
 
 import math
 import os
+import threading
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
+from ..config import LANGUAGES
 from ..errors import AudioError, ModelError
 from ..model import Segment, Word
 from .base import SAMPLE_RATE, ChannelResult
@@ -26,6 +29,9 @@ EXTRA_HINT = "the openai-whisper engine needs the extra: pip install 'ascolto[op
 
 # Models that qa.whisper_models ships as CTranslate2 packages (converted here).
 BUNDLED = ("base", "small")
+
+# Shortest stretch of speech worth sending to Whisper (as qa.transcribe.faster).
+_MIN_SPEECH_S = 0.2
 
 
 def _import_whisper():
@@ -68,8 +74,11 @@ class OpenAIWhisperEngine:
     """``model``: "base" or "small" (the bundled weights), a CTranslate2 Whisper model directory,
     an openai-whisper ``.pt`` checkpoint, or an official openai-whisper name already in its cache.
     ``device``: "cpu" or "cuda". ``cpu_threads`` sets torch's thread count (process-wide).
-    Decoding mirrors faster-whisper's defaults (beam 5, temperature fallback, conditioning on
-    previous text) so the two engines can be compared."""
+    Everything around the decoder is what the default engine (``qa.transcribe.faster``) does,
+    so that the two differ only in the Whisper implementation: faster-whisper's Silero VAD
+    keeps the speech (``vad``), language detection on the first 30 s of speech is restricted
+    to ``languages``, decoding uses faster-whisper's defaults (beam 5, temperature fallback,
+    conditioning on previous text), segment ``confidence`` = exp(avg_logprob)."""
 
     name = "openai-whisper"
 
@@ -79,6 +88,8 @@ class OpenAIWhisperEngine:
         device: str = "cpu",
         cpu_threads: int | None = None,
         beam_size: int = 5,
+        vad: bool = True,
+        languages: Sequence[str] | None = LANGUAGES,
         cache_dir: str | Path | None = None,
     ):
         self._whisper, self._torch = _import_whisper()
@@ -87,6 +98,8 @@ class OpenAIWhisperEngine:
         self.model_name = str(model)
         self.device = device
         self.beam_size = beam_size
+        self.vad = vad
+        self.languages = tuple(languages) if languages else None
         self.checkpoint, heads = self._checkpoint_for(self.model_name, cache_dir)
         self.model = _load_checkpoint(self._whisper, self.checkpoint, device)
         if isinstance(heads, list):  # (layer, head) pairs from a CTranslate2 config.json
@@ -96,6 +109,11 @@ class OpenAIWhisperEngine:
             heads = alignment_heads_dump(heads, dims.n_text_layer, dims.n_text_head)
         if heads is not None:  # word timestamps use the same heads as faster-whisper
             self.model.set_alignment_heads(heads)
+        self._lock = threading.Lock()  # whisper's word timing hooks the model: one call at a time
+
+    def describe(self) -> dict:
+        return {"name": self.name, "model": self.model_name, "version": self._whisper.__version__,
+                "device": self.device, "vad": self.vad, "checkpoint": str(self.checkpoint)}
 
     # ----- model resolution -----
     def _checkpoint_for(self, model: str, cache_dir) -> tuple[Path, bytes | list | None]:
@@ -143,6 +161,8 @@ class OpenAIWhisperEngine:
         mel = log_mel_spectrogram(audio, self.model.dims.n_mels, padding=N_SAMPLES)
         segment = pad_or_trim(mel[:, :N_FRAMES], N_FRAMES).to(self.model.device).to(self._dtype)
         _, probs = self.model.detect_language(segment)
+        if self.languages:
+            probs = {k: v for k, v in probs.items() if k in self.languages} or probs
         language = max(probs, key=probs.get)
         return language, float(probs[language])
 
@@ -151,18 +171,29 @@ class OpenAIWhisperEngine:
         return self._torch.float16 if self.device != "cpu" else self._torch.float32
 
     def transcribe_channel(self, audio: np.ndarray, language: str | None = None) -> ChannelResult:
-        audio = np.asarray(audio, dtype=np.float32)
+        audio = np.ascontiguousarray(audio, dtype=np.float32)
         if audio.ndim != 1:
             raise AudioError(f"an engine takes one channel (1-D audio), got shape {audio.shape}")
         info = {"engine": self.name, "model": self.model_name, "checkpoint": str(self.checkpoint)}
         duration = audio.size / SAMPLE_RATE
-        if audio.size == 0:
+        ts_map = None
+        if self.vad and audio.size:
+            from faster_whisper.vad import SpeechTimestampsMap, collect_chunks, get_speech_timestamps
+
+            chunks = get_speech_timestamps(audio)
+            info["speech"] = round(sum(c["end"] - c["start"] for c in chunks) / SAMPLE_RATE, 3)
+            if chunks:
+                audio = np.concatenate(collect_chunks(audio, chunks)[0])
+                ts_map = SpeechTimestampsMap(chunks, SAMPLE_RATE)
+            else:
+                audio = audio[:0]
+        if audio.size < _MIN_SPEECH_S * SAMPLE_RATE:  # no speech on this channel
             return ChannelResult([], language, None, info)
         tensor = self._torch.from_numpy(audio)
         probability = None
-        if language is None:
-            language, probability = self._detect_language(tensor)
-        with self._torch.inference_mode():
+        with self._lock, self._torch.inference_mode():
+            if language is None:
+                language, probability = self._detect_language(tensor)
             result = self._whisper.transcribe(
                 self.model,
                 tensor,
@@ -175,28 +206,43 @@ class OpenAIWhisperEngine:
                 fp16=self.device != "cpu",
                 verbose=None,
             )
-        segments = [s for s in (_segment(r, duration) for r in result["segments"]) if s is not None]
+        segments = [s for s in (_segment(r, ts_map, duration) for r in result["segments"]) if s is not None]
         return ChannelResult(segments, result.get("language") or language, probability, info)
 
 
-def _segment(raw: dict, duration: float) -> Segment | None:
+def _segment(raw: dict, ts_map, duration: float) -> Segment | None:
+    """A whisper result segment as a ``Segment``, on the time line of the original channel
+    (undoing the VAD cut as faster-whisper's ``restore_speech_timestamps`` does)."""
     text = raw["text"].strip()
     if not text:
         return None
-    start = min(max(0.0, float(raw["start"])), duration)
-    end = min(max(start, float(raw["end"])), duration)
     words = []
     for w in raw.get("words") or []:
-        ws = min(max(start, float(w["start"])), end)
-        we = min(max(ws, float(w["end"])), end)
-        words.append(Word(w["word"].strip(), ws, we, float(w["probability"])))
+        ws, we = float(w["start"]), float(max(w["end"], w["start"]))
+        if ts_map is not None:  # both ends in the chunk of the word's middle
+            chunk = ts_map.get_chunk_index((ws + we) / 2)
+            ws, we = ts_map.get_original_time(ws, chunk), ts_map.get_original_time(we, chunk)
+        if w["word"].strip():
+            words.append(Word(w["word"].strip(), ws, we, float(w["probability"])))
+    if ts_map is not None:
+        start = ts_map.get_original_time(float(raw["start"]))
+        end = ts_map.get_original_time(float(raw["end"]), is_end=True)
+    else:
+        start, end = float(raw["start"]), float(raw["end"])
+    if words:  # the segment covers its words
+        start, end = min(start, words[0].start), max(end, words[-1].end)
+    start = min(max(0.0, start), duration)
+    end = min(max(start, end), duration)
+    for w in words:
+        w.start = min(max(start, w.start), end)
+        w.end = min(max(w.start, w.end), end)
     avg_logprob = raw.get("avg_logprob")
-    confidence = None if avg_logprob is None else min(1.0, math.exp(float(avg_logprob)))
     return Segment(
         speaker="unknown",
         start=start,
         end=end,
         text=text,
-        words=[w for w in words if w.word] or None,
-        confidence=confidence,
+        words=words,
+        confidence=None if avg_logprob is None else min(1.0, math.exp(float(avg_logprob))),
+        extra={"no_speech_prob": round(float(raw.get("no_speech_prob", 0.0)), 4)},
     )
