@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from ..errors import StoreError
 from ..model import RESULTS, CriterionResult, Evaluation, Evidence, Transcript, compute_score
+from .rollups import apply_deltas, deltas_for
 from .schema import (
     DISPUTE_STATUSES,
     ROLES,
@@ -63,6 +64,8 @@ class CallRecord:
     evaluation: Evaluation | None = None
     metrics: dict[str, Any] | None = None
     audio_path: str | None = None
+    redacted_audio_path: str | None = None
+    source_path: str | None = None  # the input file (its entry in ``failures`` is removed on success)
     file_name: str | None = None
     source_kind: str = "audio"  # audio | transcript
     redacted: bool = False
@@ -94,6 +97,10 @@ def _metric_number(data: dict[str, Any], keys: tuple[str, ...]) -> float | None:
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             return float(value)
     return None
+
+
+def _failed_list(ids: list[str]) -> str | None:
+    return "," + ",".join(ids) + "," if ids else None
 
 
 def is_compliance_issue(evaluation: Evaluation) -> bool:
@@ -177,6 +184,7 @@ class Store:
             call_id=t.call_id,
             source_kind=rec.source_kind,
             audio_path=rec.audio_path,
+            redacted_audio_path=rec.redacted_audio_path,
             audio_sha256=rec.checksum,
             file_name=rec.file_name,
             language=t.language or md.get("language"),
@@ -201,8 +209,9 @@ class Store:
                     self._insert_evaluation(s, call, rec.evaluation)
                 s.add(AuditEntry(action="ingest", call_id=call.call_id,
                                  details={"file": rec.file_name, "checksum": rec.checksum, "source": rec.source_kind}))
-                if rec.audio_path:
-                    s.execute(Failure.__table__.delete().where(Failure.path == rec.audio_path))
+                done = {p for p in (rec.source_path, rec.audio_path) if p}
+                if done:
+                    s.execute(Failure.__table__.delete().where(Failure.path.in_(done)))
             return call.id
         except IntegrityError:
             with self.session() as s:
@@ -230,19 +239,23 @@ class Store:
                            is_current=True, **copies)
         s.add(ev)
         s.flush()
+        rows = []
         for i, c in enumerate(evaluation.criteria):
             if c.result not in RESULTS:
                 raise StoreError(f"criterion {c.id!r}: result must be pass, fail or na, got {c.result!r}")
-            s.add(CriterionResultRow(
+            rows.append(CriterionResultRow(
                 evaluation_id=ev.id, call_pk=call.id, position=i, criterion_id=c.id, title=c.title,
                 competence=c.competence, result=c.result, auto_result=c.result, overridden=False,
                 weight=c.weight, critical=c.critical, evidence=[e.to_dict() for e in c.evidence],
                 feedback=c.feedback, confidence=c.confidence, extra=c.extra or None, is_current=True, **copies))
+        s.add_all(rows)
+        apply_deltas(s, deltas_for(rows, +1))
         call.current_evaluation_id = ev.id
         call.rubric = evaluation.rubric
         call.score = evaluation.score
         call.compliance_flag = compliance
         call.n_fail = sum(1 for c in evaluation.criteria if c.result == "fail")
+        call.failed_criteria = _failed_list([c.id for c in evaluation.criteria if c.result == "fail"])
         call.status = "scored"
         return ev
 
@@ -250,6 +263,9 @@ class Store:
         """A new current evaluation for a stored call (rescore); earlier ones stay as history."""
         with self.session() as s:
             call = self._call(s, call_id)
+            old = list(s.scalars(select(CriterionResultRow).where(CriterionResultRow.call_pk == call.id,
+                                                                  CriterionResultRow.is_current)))
+            apply_deltas(s, deltas_for(old, -1))
             s.execute(update(EvaluationRow).where(EvaluationRow.call_pk == call.id, EvaluationRow.is_current)
                       .values(is_current=False))
             s.execute(update(CriterionResultRow).where(CriterionResultRow.call_pk == call.id,
@@ -352,6 +368,7 @@ class Store:
             call.score = ev.score
             call.compliance_flag = ev.compliance_flag
             call.n_fail = sum(1 for r in rows if r.result == "fail")
+            call.failed_criteria = _failed_list([r.criterion_id for r in rows if r.result == "fail"])
 
     def override(self, call_id: str, criterion_id: str, new_result: str, reviewer: str | None,
                  comment: str | None = None) -> Review:
@@ -365,7 +382,11 @@ class Store:
                             criterion_id=criterion_id, old_result=row.result, new_result=new_result,
                             comment=comment, reviewer=reviewer, user_id=self._user_id(s, reviewer))
             s.add(review)
+            if row.is_current:
+                apply_deltas(s, deltas_for([row], -1))
             row.result = new_result
+            if row.is_current:
+                apply_deltas(s, deltas_for([row], +1))
             row.overridden = new_result != row.auto_result
             self._recompute(s, call, s.get(EvaluationRow, row.evaluation_id))
             s.add(AuditEntry(action="override", username=reviewer, call_id=call_id,

@@ -13,17 +13,19 @@ Conventions
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     Boolean,
+    Date,
     DateTime,
     Float,
     ForeignKey,
     Index,
     Integer,
+    PrimaryKeyConstraint,
     String,
     Text,
     UniqueConstraint,
@@ -32,7 +34,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 # JSON on SQLite, JSONB on PostgreSQL (indexable, compact).
-JSONDoc = JSON().with_variant(postgresql.JSONB(), "postgresql")
+JSONDoc = JSON(none_as_null=True).with_variant(postgresql.JSONB(none_as_null=True), "postgresql")
 
 ROLES = ("supervisor", "operator", "qa_lead", "admin")
 CALL_STATUSES = ("scored", "transcribed")
@@ -63,7 +65,8 @@ class Call(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     call_id: Mapped[str] = mapped_column(String(200), unique=True)
     source_kind: Mapped[str] = mapped_column(String(16), default="audio")  # audio | transcript
-    audio_path: Mapped[str | None] = mapped_column(Text)
+    audio_path: Mapped[str | None] = mapped_column(Text)  # the recording the store refers to
+    redacted_audio_path: Mapped[str | None] = mapped_column(Text)  # copy with personal data silenced
     # sha256 of the recording (or of the transcript JSON for transcript inputs): the idempotency key.
     audio_sha256: Mapped[str] = mapped_column(String(64), unique=True)
     file_name: Mapped[str | None] = mapped_column(String(500))
@@ -85,6 +88,7 @@ class Call(Base):
     score: Mapped[float | None] = mapped_column(Float)
     compliance_flag: Mapped[bool] = mapped_column(Boolean, default=False)
     n_fail: Mapped[int] = mapped_column(Integer, default=0)
+    failed_criteria: Mapped[str | None] = mapped_column(Text)  # ",id1,id2," for fast "fails X" filters
     open_disputes: Mapped[int] = mapped_column(Integer, default=0)
 
     transcript: Mapped["TranscriptRow | None"] = relationship(back_populates="call", uselist=False)
@@ -299,3 +303,37 @@ class RubricVersion(Base):
     published_by: Mapped[str | None] = mapped_column(String(100))
 
     __table_args__ = (UniqueConstraint("name", "version", name="uq_rubric_versions_name_version"),)
+
+
+class _RollupMixin:
+    """Counts of current criterion results per period and filter dimensions, kept by the
+    repository on every write (upserts of +/- deltas), so the dashboard's pass-rate queries
+    read a few thousand rows instead of a million. Unknown dimensions are '' (not NULL, so
+    the unique key works); a call without started_at counts under day 1900-01-01."""
+
+    team: Mapped[str] = mapped_column(String(200))
+    agent_id: Mapped[str] = mapped_column(String(100))
+    call_type: Mapped[str] = mapped_column(String(40))
+    language: Mapped[str] = mapped_column(String(8))
+    criterion_id: Mapped[str] = mapped_column(String(100))
+    passed: Mapped[int] = mapped_column(Integer, default=0)
+    failed: Mapped[int] = mapped_column(Integer, default=0)
+    na: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class CriterionDaily(_RollupMixin, Base):
+    __tablename__ = "criterion_daily"
+
+    day: Mapped[date] = mapped_column(Date)
+
+    __table_args__ = (PrimaryKeyConstraint("day", "team", "agent_id", "call_type", "language", "criterion_id"),
+                      {"sqlite_with_rowid": False})
+
+
+class CriterionMonthly(_RollupMixin, Base):
+    __tablename__ = "criterion_monthly"
+
+    month: Mapped[date] = mapped_column(Date)  # first day of the month
+
+    __table_args__ = (PrimaryKeyConstraint("month", "team", "agent_id", "call_type", "language", "criterion_id"),
+                      {"sqlite_with_rowid": False})
