@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import warnings
 import sys
 from pathlib import Path
 
@@ -40,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from ..metadata import load_metadata
-    from ..transcribe import TranscribeOptions, get_engine, transcribe_file
+    from ..transcribe import RoleWarning, TranscribeOptions, get_engine, transcribe_file
 
     table = load_metadata(args.metadata) if args.metadata else None  # bad CSV: QAError, exit 3
     options = TranscribeOptions(engine=args.engine, model=args.model, language=args.language,
@@ -76,7 +77,12 @@ def run(args: argparse.Namespace) -> int:
                                  bar_format="{desc}: {n:.0f}s of audio {elapsed}", disable=None)
                 inner.update(max(0.0, seconds - inner.n))
 
-            transcript = transcribe_file(path, options, metadata=row, call_id=cid, progress=progress)
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always", RoleWarning)
+                transcript = transcribe_file(path, options, metadata=row, call_id=cid, progress=progress)
+            for w in caught:
+                if issubclass(w.category, RoleWarning):
+                    print(f"qa: warning: {' '.join(str(w.message).split())}", file=sys.stderr, flush=True)
             target = out_dir / f"{transcript.call_id}.json"
             transcript.save(target)
             written[transcript.call_id] = path

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import importlib
 import threading
+import warnings
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,7 +22,7 @@ from typing import Any
 
 from .. import config
 from ..audio import MAX_DURATION_S, load_audio
-from ..errors import QAError
+from ..errors import ModelError, QAError
 from ..model import Segment, Transcript
 from .base import ChannelResult, Engine
 
@@ -32,6 +33,10 @@ ENGINES: dict[str, tuple[str, str, str | None]] = {
 }
 AGENT_CHANNELS = ("left", "right", "mono")
 _CHANNEL_NAMES = ("left", "right")
+
+
+class RoleWarning(UserWarning):
+    """Speakers of a mono recording could not be told apart (e.g. no role model yet)."""
 
 
 @dataclass
@@ -193,7 +198,12 @@ def transcribe_file(
             if e.name not in ("qa.roles",):
                 raise
         else:
-            transcript = assign_roles(transcript)
+            try:
+                transcript = assign_roles(transcript)
+            except ModelError as e:
+                # the transcript is still valid with speakers "unknown" (FORMATS.md); say why
+                transcript.extra["roles"] = {"assigned": False, "reason": str(e)}
+                warnings.warn(f"{p}: speakers left unknown: {e}", RoleWarning, stacklevel=2)
     return transcript
 
 
