@@ -43,15 +43,15 @@ from .schema import (
 )
 
 CALL_COLUMNS = ("agent_id", "agent_name", "team", "customer_name", "call_type", "direction")
-# call_metrics columns <- keys looked up in the metrics dict (first one present wins)
+# call_metrics columns <- dotted paths into qa.metrics.compute_metrics() output (first present wins)
 METRIC_COLUMNS: dict[str, tuple[str, ...]] = {
-    "talk_ratio_agent": ("talk_ratio_agent", "agent_talk_ratio", "talk_ratio"),
-    "silence_ratio": ("silence_ratio", "silence_share"),
-    "overtalk_seconds": ("overtalk_seconds", "overtalk_s", "overtalk"),
-    "longest_silence": ("longest_silence", "longest_silence_s", "max_silence"),
-    "agent_wpm": ("agent_wpm", "speech_rate_agent", "agent_words_per_minute", "wpm_agent"),
-    "interruptions": ("interruptions", "agent_interruptions", "interruptions_agent"),
-    "sentiment": ("sentiment", "customer_sentiment", "sentiment_customer"),
+    "talk_ratio_agent": ("talk_share.agent", "talk_ratio_agent"),
+    "silence_ratio": ("non_talk_share", "silence_ratio"),
+    "overtalk_seconds": ("overtalk.duration", "overtalk_seconds"),
+    "longest_silence": ("longest_silence.duration", "longest_silence"),
+    "agent_wpm": ("speech_rate_wpm.agent", "agent_wpm"),
+    "interruptions": ("interruptions.count", "interruptions"),
+    "sentiment": ("sentiment.overall.customer", "sentiment"),
 }
 
 
@@ -89,11 +89,11 @@ def parse_timestamp(value: Any) -> datetime | None:
         return None
 
 
-def _metric_number(data: dict[str, Any], keys: tuple[str, ...]) -> float | None:
-    for key in keys:
-        value = data.get(key)
-        if isinstance(value, dict):  # e.g. {"agent": 0.6, "customer": 0.4}
-            value = value.get("agent")
+def _metric_number(data: dict[str, Any], paths: tuple[str, ...]) -> float | None:
+    for path in paths:
+        value: Any = data
+        for part in path.split("."):
+            value = value.get(part) if isinstance(value, dict) else None
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             return float(value)
     return None
