@@ -107,7 +107,11 @@ MONTHS: dict[str, dict[str, int]] = {
            "jan": 1, "feb": 2, "mar": 3, "apr": 4, "jun": 6, "jul": 7, "aug": 8, "sep": 9, "sept": 9,
            "oct": 10, "nov": 11, "dec": 12},
 }
-FIRST_DAY_WORDS = ("primo", "premier", "1er", "first", "erster", "ersten", "erste")
+# Ordinal days that text2num leaves as words.
+DAY_WORDS = {"primo": 1, "premier": 1, "1er": 1, "first": 1, "erster": 1, "ersten": 1, "erste": 1,
+             "second": 2, "zweiter": 2, "zweiten": 2, "zweite": 2}
+# Context that makes a country code + number an IBAN even when its check digits fail (ASR errors)
+IBAN_CONTEXT = re.compile(r"(?<!\w)(?:iban|bankkonto|konto|conto|compte|account)(?!\w)", re.IGNORECASE)
 
 # Birth context: a date is a date of birth only with one of these near it.
 DOB_CONTEXT = {
@@ -247,7 +251,7 @@ class _Normalised:
                     k_idx += 1
                     continue
                 if not is_num(k):
-                    sym = SEPARATOR_WORDS.get(low, low if low in {".", "-", "/"} else " ")
+                    sym = SEPARATOR_WORDS.get(low, low if low in {".", "-", "/", ","} else " ")
                     if low in JOINER_WORDS:
                         sym = " "
                     emit(sym, tok[0], tok[1])
@@ -353,7 +357,7 @@ def _is_iban(s: str) -> bool:
 # Finders
 # --------------------------------------------------------------------------------------------
 
-_CHAIN_RE = re.compile(r"(?<![\w+])(\+\s?)?\d+(?:(?:\s?[.\-/]\s?|\s)\d+)*(?!\w)")
+_CHAIN_RE = re.compile(r"(?<![\w+])(\+\s?)?\d+(?:(?:\s?[.\-/,]\s?|\s)\d+)*(?!\w)")
 _GROUP_RE = re.compile(r"\d+")
 _IBAN_RE = re.compile(r"(?<![^\W\d_])([A-Za-z])\s?([A-Za-z])\s?(\d\s?\d(?:[ .\-]?(?:\d|[A-Z]))+)")
 _EMAIL_RE = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
@@ -371,12 +375,21 @@ def _chain_candidates(norm: _Normalised, lang: str | None) -> list[tuple[int, in
         plus = m.group(1) is not None
         groups = [(g.start(), g.end(), g.group()) for g in _GROUP_RE.finditer(norm.text, m.start(), m.end())]
         n = len(groups)
+        # where the chain may be cut: at punctuation, or between two groups of 2+ digits
+        # ("numero 12 079 123 45 67"); never inside a run of digits said one by one
+        cuttable = set()
+        for g in range(1, n):
+            sep = norm.text[groups[g - 1][1]:groups[g][0]]
+            if any(c in sep for c in ",.-/") or (len(groups[g - 1][2]) >= 2 and len(groups[g][2]) >= 2):
+                cuttable.add(g)
         # the whole chain, then ever shorter prefixes and suffixes (a number said next to another)
         tried = set()
         order = [(0, n)]
         for cut in range(1, n):
-            order.append((0, n - cut))
-            order.append((cut, n))
+            if n - cut in cuttable:
+                order.append((0, n - cut))
+            if cut in cuttable:
+                order.append((cut, n))
         covered: list[tuple[int, int]] = []
         for a, b in order:
             if (a, b) in tried or b <= a:
@@ -401,30 +414,45 @@ def _chain_candidates(norm: _Normalised, lang: str | None) -> list[tuple[int, in
     return found
 
 
-def _iban_candidates(norm: _Normalised) -> list[tuple[int, int, str]]:
+# IBAN lengths of the countries a Swiss contact centre meets (ISO 13616 registry).
+_IBAN_LENGTHS = {"CH": 21, "LI": 21, "DE": 22, "AT": 20, "FR": 27, "IT": 27, "MC": 27, "SM": 27, "LU": 20,
+                 "BE": 16, "NL": 18, "ES": 24, "PT": 25, "GB": 22, "IE": 22}
+
+
+def _iban_candidates(norm: _Normalised, context: str) -> list[tuple[int, int, str]]:
     found = []
     for m in _IBAN_RE.finditer(norm.text):
         cc = (m.group(1) + m.group(2)).upper()
         body = m.group(3)
         # try the longest prefix that validates (the chain may run into following numbers)
         pieces = [(p.start(), p.end()) for p in re.finditer(r"\d|[A-Z]", body)]
+        hit = None
         for cut in range(len(pieces), 12, -1):
             compact = cc + "".join(body[s:e] for s, e in pieces[:cut])
             if _is_iban(compact):
-                found.append((m.start(), m.start(3) + pieces[cut - 1][1], "IBAN"))
+                hit = cut
                 break
+        if hit is None and cc in _IBAN_LENGTHS and len(pieces) >= _IBAN_LENGTHS[cc] - 3:
+            # the shape of the country's IBAN (give or take one digit) but a failed check, as
+            # when one digit is misheard or dropped: an IBAN only when somebody talks about one
+            window = context + " " + norm.text[max(0, m.start() - 80):m.start()]
+            if IBAN_CONTEXT.search(window):
+                hit = min(len(pieces), _IBAN_LENGTHS[cc] - 2)
+        if hit is not None:
+            found.append((m.start(), m.start(3) + pieces[hit - 1][1], "IBAN"))
     return found
 
 
-def _date_candidates(norm: _Normalised, lang: str | None) -> list[tuple[int, int, str]]:
+def _date_candidates(norm: _Normalised, lang: str | None, context: str) -> list[tuple[int, int, str]]:
     text = norm.text
     found = []
+    ctx_hit = bool(context) and _DOB_RE.search(context[-200:]) is not None
     for m, d, mo, y in _iter_dates(text, lang):
         if not _valid_date(d, mo, y):
             continue
         before = text[max(0, m.start() - 60):m.start()]
         after = text[m.end():m.end() + 40]
-        if _DOB_RE.search(before) or _DOB_RE.search(after):
+        if _DOB_RE.search(before) or _DOB_RE.search(after) or (ctx_hit and not _DATE_WORDS_BEFORE(before)):
             found.append((m.start(), m.end(), "DATA_NASCITA"))
     return found
 
@@ -440,8 +468,8 @@ def _month_alternation(lang: str | None) -> dict[str, int]:
 def _date_regexes(lang: str | None):
     months = _month_alternation(lang)
     alt = "|".join(sorted((re.escape(k) for k in months), key=len, reverse=True))
-    day = r"(?P<d>\d{1,2}|" + "|".join(FIRST_DAY_WORDS) + r")(?:\.|º|°|er|st|nd|rd|th)?"
-    year = r"(?P<y>(?:19|20)\s?\d{2}|'?\d{2})"
+    day = r"(?P<d>\d{1,2}|" + "|".join(DAY_WORDS) + r")(?:\.|º|°|er|st|nd|rd|th)?"
+    year = r"(?P<y>(?:19|20)\s?\d{2})"
     numeric = re.compile(r"(?<![\d.])(?P<d>\d{1,2})\s?(?P<s>[./\-])\s?(?P<m>\d{1,2})\s?(?P=s)\s?"
                          r"(?P<y>(?:19|20)\d{2}|\d{2})(?![\d])")
     spaced = re.compile(r"(?<![\d.])(?P<d>\d{1,2}) (?P<m>\d{1,2}) (?P<y>(?:19|20)\s?\d{2})(?!\d)")
@@ -464,7 +492,7 @@ def _iter_dates(text: str, lang: str | None):
 
 
 def _valid_date(d: str, mo: str, y: str) -> bool:
-    d = "1" if d.lower() in FIRST_DAY_WORDS else d
+    d = str(DAY_WORDS.get(d.lower(), d))
     y = re.sub(r"\D", "", y)
     try:
         day, month, year = int(d), int(mo), int(y)
@@ -481,13 +509,25 @@ def _valid_date(d: str, mo: str, y: str) -> bool:
     return True
 
 
-def find_pii(text: str, lang: str | None = None) -> list[Span]:
-    """Every piece of personal data in ``text``, in order, never overlapping."""
+def _DATE_WORDS_BEFORE(before: str) -> bool:
+    """A date right after words that make it something else than a birth date ("scade il", "bis")."""
+    return re.search(r"(?<!\w)(?:scad\w*|fino al|entro|dal|valid\w*|gültig|bis|ab|jusqu|until|from|expires?|"
+                     r"appuntamento|termin|rendez-vous|appointment)\W+\w*\W*$", before, re.IGNORECASE) is not None
+
+
+def find_pii(text: str, lang: str | None = None, context: str = "") -> list[Span]:
+    """Every piece of personal data in ``text``, in order, never overlapping.
+
+    ``context``: what was said just before (e.g. the previous turns of the call). It is not
+    searched itself; it only makes an answer recognisable: "Siebter Mai 1981" after "Ihr
+    Geburtsdatum?" is a date of birth, "ch 93 ..." after "l'IBAN" an IBAN.
+    """
     if not text or not text.strip():
         return []
     norm = _Normalised(text, lang)
     cands: list[tuple[int, int, str]] = []  # in ORIGINAL character offsets
-    for a, b, kind in _iban_candidates(norm) + _chain_candidates(norm, lang) + _date_candidates(norm, lang):
+    for a, b, kind in (_iban_candidates(norm, context) + _chain_candidates(norm, lang)
+                       + _date_candidates(norm, lang, context)):
         s, e = norm.span(a, b)
         cands.append((s, e, kind))
     for m in _EMAIL_RE.finditer(text):
@@ -525,9 +565,9 @@ def _trim(text: str, s: int, e: int) -> tuple[int, int]:
     return s, e
 
 
-def redact_text(text: str, lang: str | None = None) -> tuple[str, list[Span]]:
+def redact_text(text: str, lang: str | None = None, context: str = "") -> tuple[str, list[Span]]:
     """``text`` with each finding replaced by its mask (``[AHV]``, ``[IBAN]``, ...), and the findings."""
-    spans = find_pii(text, lang)
+    spans = find_pii(text, lang, context)
     out = text
     for sp in reversed(spans):
         out = out[:sp.start_char] + sp.mask + out[sp.end_char:]
@@ -575,6 +615,9 @@ def _mask_words(words: list[Word], word_spans: list[tuple[int, int]], spans: lis
     return out
 
 
+CONTEXT_TURNS = 3  # previous turns that give context ("Ihr Geburtsdatum?" -> "Siebter Mai 1981")
+
+
 def redact_transcript(transcript: Transcript, lang: str | None = None) -> tuple[Transcript, list[dict[str, Any]]]:
     """A copy of ``transcript`` with personal data masked in segment texts and word lists.
 
@@ -587,7 +630,8 @@ def redact_transcript(transcript: Transcript, lang: str | None = None) -> tuple[
     new_segments: list[Segment] = []
     records: list[dict[str, Any]] = []
     for idx, seg in enumerate(transcript.segments):
-        masked, spans = redact_text(seg.text, lang)
+        context = " ".join(s.text for s in transcript.segments[max(0, idx - CONTEXT_TURNS):idx])
+        masked, spans = redact_text(seg.text, lang, context)
         words = seg.words
         new_words = None if words is None else list(words)
         word_spans = _locate_words(seg.text, words) if words else None
@@ -600,7 +644,7 @@ def redact_transcript(transcript: Transcript, lang: str | None = None) -> tuple[
                     joined += " "
                 word_spans.append((len(joined), len(joined) + len(tok)))
                 joined += tok
-            word_level_spans = find_pii(joined, lang)
+            word_level_spans = find_pii(joined, lang, context)
         else:
             word_level_spans = spans
         if words:
