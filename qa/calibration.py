@@ -111,31 +111,63 @@ def kappa(a: list[str], b: list[str]) -> float | None:
     return round(float(cohen_kappa_score(a, b, labels=list(LABELS))), 4)
 
 
+def agreement_for(criterion: str, pairs: list[tuple[str, str, str, list[dict], str]],
+                  max_examples: int = 50) -> CriterionAgreement:
+    """Agreement of one criterion from (call_id, human, tool, tool evidence, tool feedback) tuples."""
+    conf = {h: {t: 0 for t in LABELS} for h in LABELS}
+    dis = []
+    for call_id, h, tl, evidence, feedback in pairs:
+        conf[h][tl] += 1
+        if h != tl:
+            dis.append(Disagreement(call_id, criterion, h, tl, evidence, feedback))
+    n = len(pairs)
+    acc = round(sum(1 for p in pairs if p[1] == p[2]) / n, 4) if n else 0.0
+    return CriterionAgreement(criterion, n, acc, kappa([p[1] for p in pairs], [p[2] for p in pairs]), conf,
+                              dis[:max_examples])
+
+
 def compare(human: Labels, tool: Mapping[str, Evaluation], criteria: Iterable[str] | None = None,
             max_examples: int = 50) -> list[CriterionAgreement]:
     """Per-criterion agreement of the tool's evaluations with human labels."""
     crits = list(criteria) if criteria is not None else sorted({c for lab in human.values() for c in lab})
     out = []
     for crit in crits:
-        h_vals, t_vals, dis = [], [], []
+        pairs = []
         for call_id, labs in human.items():
             if crit not in labs or call_id not in tool:
                 continue
             res = tool[call_id].result(crit)
             if res is None:
                 continue
-            h_vals.append(labs[crit])
-            t_vals.append(res.result)
-            if labs[crit] != res.result:
-                dis.append(Disagreement(call_id, crit, labs[crit], res.result,
-                                        [e.to_dict() for e in res.evidence], res.feedback))
-        conf = {h: {t: 0 for t in LABELS} for h in LABELS}
-        for h, t in zip(h_vals, t_vals):
-            conf[h][t] += 1
-        n = len(h_vals)
-        acc = round(sum(h == t for h, t in zip(h_vals, t_vals)) / n, 4) if n else 0.0
-        out.append(CriterionAgreement(crit, n, acc, kappa(h_vals, t_vals), conf, dis[:max_examples]))
+            pairs.append((call_id, labs[crit], res.result, [e.to_dict() for e in res.evidence], res.feedback))
+        out.append(agreement_for(crit, pairs, max_examples))
     return out
+
+
+def from_store(store, since=None) -> CalibrationReport:
+    """Tool vs human from the store: every human review (override, or a decided dispute that
+    became one) of a current criterion result is a label; the tool's side is the automatic result."""
+    from sqlalchemy import select
+
+    from .store.schema import Call, CriterionResultRow, Review
+
+    with store.session() as s:
+        q = (select(Call.call_id, CriterionResultRow.criterion_id, CriterionResultRow.auto_result,
+                    CriterionResultRow.evidence, CriterionResultRow.feedback, Review.new_result, Review.id)
+             .join(CriterionResultRow, CriterionResultRow.id == Review.criterion_result_id)
+             .join(Call, Call.id == Review.call_pk)
+             .where(CriterionResultRow.is_current).order_by(Review.id))
+        if since is not None:
+            q = q.where(Review.created_at >= since)
+        latest: dict[tuple[str, str], tuple] = {}
+        for row in s.execute(q):
+            latest[(row.call_id, row.criterion_id)] = row  # the newest review wins
+    by_crit: dict[str, list] = {}
+    for (call_id, crit), row in latest.items():
+        by_crit.setdefault(crit, []).append((call_id, row.new_result, row.auto_result, list(row.evidence or []),
+                                             row.feedback or ""))
+    crits = [agreement_for(c, pairs) for c, pairs in sorted(by_crit.items())]
+    return CalibrationReport(crits, len({k[0] for k in latest}), [], None)
 
 
 def majority(label_sets: list[Labels]) -> Labels:

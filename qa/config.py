@@ -3,7 +3,9 @@
 QA_DATA_DIR       data directory (recordings, SQLite store, model cache); default ~/.local/share/ascolto
 QA_DATABASE_URL   SQLAlchemy URL of the store; default sqlite:///$QA_DATA_DIR/ascolto.db
 QA_MODEL_CACHE    where assembled Whisper models are kept; default $QA_DATA_DIR/models
-QA_RUBRICS_DIR    rubric directory; default the bundled rubriche/
+QA_RUBRICS_DIR    rubric directory; default $QA_DATA_DIR/rubriche once a rubric was published from
+                  the dashboard (a copy of the bundled ones plus the published versions), else
+                  the bundled rubriche/
 QA_MODELS_DIR     trained-model directory; default the bundled modelli/
 """
 
@@ -38,9 +40,22 @@ def model_cache_dir() -> Path:
     return Path(d).expanduser().resolve() if d else data_dir() / "models"
 
 
+def bundled_rubrics_dir() -> Path:
+    return _bundled_dir("rubriche")
+
+
+def published_rubrics_dir() -> Path:
+    return data_dir() / "rubriche"
+
+
 def rubrics_dir() -> Path:
     d = os.environ.get("QA_RUBRICS_DIR")
-    return Path(d).expanduser().resolve() if d else _bundled_dir("rubriche")
+    if d:
+        return Path(d).expanduser().resolve()
+    published = published_rubrics_dir()
+    if published.is_dir() and any(published.glob("*.yaml")):
+        return published
+    return bundled_rubrics_dir()
 
 
 def models_dir() -> Path:

@@ -1,0 +1,83 @@
+"""qa users add|remove|passwd|list"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import sys
+
+from ..errors import EXIT_OK, QAError
+
+
+def register(sub):
+    p = sub.add_parser("users", help="manage dashboard accounts (local, argon2-hashed passwords)")
+    us = p.add_subparsers(dest="users_command", metavar="ACTION")
+    a = us.add_parser("add", help="add an account")
+    a.add_argument("username")
+    a.add_argument("--role", required=True, choices=["supervisor", "operator", "qa_lead", "admin"])
+    a.add_argument("--agent-id", help="operators: the agent_id of their calls (required for operators)")
+    a.add_argument("--name", help="display name")
+    a.add_argument("--language", default="it", choices=["it", "de", "fr", "en"])
+    a.add_argument("--password", help="password (default: $QA_PASSWORD or asked on the terminal)")
+    a.set_defaults(func=add)
+    r = us.add_parser("remove", help="deactivate an account (kept for the audit log)")
+    r.add_argument("username")
+    r.set_defaults(func=remove)
+    w = us.add_parser("passwd", help="set a new password")
+    w.add_argument("username")
+    w.add_argument("--password")
+    w.set_defaults(func=passwd)
+    ls = us.add_parser("list", help="list accounts")
+    ls.set_defaults(func=list_users)
+    p.set_defaults(func=lambda args: (p.print_help(), 2)[1])
+
+
+def _password(args) -> str:
+    pw = args.password or os.environ.get("QA_PASSWORD")
+    if not pw:
+        if not sys.stdin.isatty():
+            raise QAError("no password given: use --password, $QA_PASSWORD or a terminal")
+        pw = getpass.getpass("password: ")
+        if pw != getpass.getpass("again: "):
+            raise QAError("the two passwords differ")
+    if len(pw) < 8:
+        raise QAError("password too short: at least 8 characters")
+    return pw
+
+
+def add(args) -> int:
+    from ..store import open_store
+
+    with open_store() as store:
+        store.create_user(args.username, _password(args), args.role, agent_id=args.agent_id,
+                          display_name=args.name, language=args.language, created_by="cli")
+    print(f"user {args.username} added ({args.role})")
+    return EXIT_OK
+
+
+def remove(args) -> int:
+    from ..store import open_store
+
+    with open_store() as store:
+        store.update_user(args.username, active=False, updated_by="cli")
+    print(f"user {args.username} deactivated")
+    return EXIT_OK
+
+
+def passwd(args) -> int:
+    from ..store import open_store
+
+    with open_store() as store:
+        store.update_user(args.username, password=_password(args), updated_by="cli")
+    print(f"password of {args.username} changed")
+    return EXIT_OK
+
+
+def list_users(args) -> int:
+    from ..store import open_store
+
+    with open_store() as store:
+        for u in store.users():
+            print(f"{u.username:<20} {u.role:<11} {u.agent_id or '-':<8} {'active' if u.active else 'inactive':<8} "
+                  f"{u.display_name or ''}")
+    return EXIT_OK

@@ -1,0 +1,3 @@
+from qa.dashboard.views.qa_lead import render_calibration
+
+render_calibration()

@@ -1,0 +1,3 @@
+from qa.dashboard.views.detail import render
+
+render()

@@ -1,0 +1,3 @@
+from qa.dashboard.views.calls import render
+
+render()

@@ -1,0 +1,3 @@
+from qa.dashboard.views.queues import render_disputes
+
+render_disputes()

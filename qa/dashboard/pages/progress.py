@@ -1,0 +1,3 @@
+from qa.dashboard.views.operator import render_trend
+
+render_trend()

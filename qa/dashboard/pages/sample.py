@@ -1,0 +1,3 @@
+from qa.dashboard.views.queues import render_sample
+
+render_sample()

@@ -1,0 +1,3 @@
+from qa.dashboard.views.trends import render
+
+render()

@@ -1,0 +1,3 @@
+from qa.dashboard.views.upload import render
+
+render()

@@ -1,0 +1,3 @@
+from qa.dashboard.views.users import render
+
+render()

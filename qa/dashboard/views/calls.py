@@ -1,0 +1,119 @@
+"""Call list: filters, sorting, pagination over the whole store, CSV/Excel download.
+Operators see only their own calls (the filter is forced server-side by ``scope_filters``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+
+import pandas as pd
+import streamlit as st
+
+from ...config import CALL_TYPES, LANGUAGES
+from ...store import queries as q
+from ..access import can, scope_filters
+from ..app import context
+from ..i18n import t
+
+PAGE_SIZE = 50
+CRITERIA = ("saluto", "nome_cliente", "comprensione", "riepilogo", "prossimi_passi", "conferma_risoluzione",
+            "congedo", "protezione_dati", "identificazione", "empatia", "proposta_disdetta")
+SORTS = ("-started_at", "started_at", "score", "-score", "-n_fail", "agent", "team", "-duration")
+
+
+def _filters(store, principal, lang: str) -> q.CallFilters:
+    with st.expander(t("filters", lang), expanded=False):
+        c1, c2, c3 = st.columns(3)
+        dates = c1.date_input(t("date_range", lang), value=(), key="f_dates")
+        teams = c2.multiselect(t("team", lang), q.distinct_values(store, "team"), key="f_team")
+        agents = []
+        if can(principal, "view_all_calls"):
+            agents = c3.multiselect(t("agent", lang), q.distinct_values(store, "agent_id"), key="f_agent")
+        c4, c5, c6 = st.columns(3)
+        types = c4.multiselect(t("call_type", lang), CALL_TYPES, key="f_type")
+        langs = c5.multiselect(t("call_language", lang), LANGUAGES, key="f_lang")
+        lo, hi = c6.slider(t("score_range", lang), 0, 100, (0, 100), key="f_score")
+        c7, c8, c9 = st.columns(3)
+        failed = c7.selectbox(t("failed_criterion", lang), ("",) + CRITERIA, key="f_failed",
+                              format_func=lambda c: c or t("any", lang))
+        compliance = c8.checkbox(t("compliance_only", lang), key="f_compliance")
+        search = c9.text_input("🔎", key="f_search")
+    date_from = dates[0] if len(dates) >= 1 else None
+    date_to = dates[1] if len(dates) == 2 else None
+    return q.CallFilters(
+        date_from=date_from, date_to=date_to, team=teams or None, agent_id=agents or None,
+        call_type=types or None, language=langs or None,
+        score_min=lo if lo > 0 else None, score_max=hi if hi < 100 else None,
+        failed_criterion=failed or None, compliance=True if compliance else None, search=search or None)
+
+
+def _frame(rows: list[dict]) -> pd.DataFrame:
+    cols = ["call_id", "started_at", "agent_name", "team", "call_type", "language", "score", "compliance_flag",
+            "n_fail", "open_disputes", "duration"]
+    df = pd.DataFrame(rows, columns=[c for c in cols if not rows or c in rows[0]])
+    return df
+
+
+def all_rows(store, filters: q.CallFilters, sort: str, limit: int = 100_000) -> list[dict]:
+    out, page = [], 1
+    while len(out) < limit:
+        rows, total = q.call_list(store, filters, sort=sort, page=page, page_size=1000)
+        out += rows
+        if not rows or len(out) >= total:
+            break
+        page += 1
+    return out[:limit]
+
+
+def to_excel(df: pd.DataFrame) -> bytes:
+    buf = io.BytesIO()
+    df = df.copy()
+    for c in df.columns:
+        if pd.api.types.is_datetime64_any_dtype(df[c]):
+            df[c] = df[c].dt.tz_localize(None) if getattr(df[c].dt, "tz", None) else df[c]
+    df.to_excel(buf, index=False, sheet_name="chiamate")
+    return buf.getvalue()
+
+
+def render() -> None:
+    if st.query_params.get("call"):  # a deep link to one call, from the list page's URL
+        from .detail import render as render_detail
+
+        return render_detail()
+    store, principal, lang = context()
+    own_only = not can(principal, "view_all_calls")
+    st.title(t("page_my_calls" if own_only else "page_calls", lang))
+    filters = q.CallFilters(**scope_filters(principal, _filters(store, principal, lang).__dict__))
+    c1, c2 = st.columns([3, 1])
+    sort = c1.selectbox(t("sort_by", lang), SORTS, key="sort")
+    rows, total = q.call_list(store, filters, sort=sort, page=1, page_size=1)
+    pages = max(1, -(-total // PAGE_SIZE))
+    page = c2.number_input(f"{t('page', lang)} (1–{pages})", 1, pages, 1, key="page")
+    rows, total = q.call_list(store, filters, sort=sort, page=int(page), page_size=PAGE_SIZE)
+    st.caption(t("n_calls", lang, n=f"{total:,}".replace(",", "'")))
+    if not rows:
+        st.info(t("no_calls", lang))
+        return
+    df = _frame(rows)
+    event = st.dataframe(df, hide_index=True, on_select="rerun", selection_mode="single-row", key="call_table",
+                         column_config={"score": st.column_config.ProgressColumn(t("score", lang), min_value=0,
+                                                                                  max_value=100, format="%.0f")})
+    selected = event.selection.rows if event is not None and hasattr(event, "selection") else []
+    ids = [r["call_id"] for r in rows]
+    chosen = ids[selected[0]] if selected else None
+    c1, c2 = st.columns([3, 1])
+    pick = c1.selectbox(t("open_call", lang), ids, index=ids.index(chosen) if chosen else 0, key="pick_call")
+    if c2.button(t("open_call", lang), key="open_call_btn") or chosen:
+        st.session_state["selected_call"] = chosen or pick
+        st.switch_page(st.session_state.get("_pages", {}).get("call", "call"), query_params={"call": chosen or pick})
+
+    c1, c2, _ = st.columns([1, 1, 3])
+    if c1.button(t("download_csv", lang) + " / " + t("download_xlsx", lang), key="prepare_export"):
+        full = _frame(all_rows(store, filters, sort))
+        st.session_state["export"] = (full.to_csv(index=False).encode("utf-8"), to_excel(full))
+    if "export" in st.session_state:
+        csv_bytes, xlsx = st.session_state["export"]
+        stamp = dt.date.today().isoformat()
+        c1.download_button(t("download_csv", lang), csv_bytes, f"chiamate-{stamp}.csv", "text/csv", key="dl_csv")
+        c2.download_button(t("download_xlsx", lang), xlsx, f"chiamate-{stamp}.xlsx",
+                           "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="dl_xlsx")

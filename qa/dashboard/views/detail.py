@@ -1,0 +1,188 @@
+"""Call detail: audio that jumps to a transcript line or a piece of evidence, the transcript
+(speakers told apart, personal data as stored: redacted when redaction is on), results per
+criterion with evidence and feedback, call metrics; override (supervisor / QA lead) and
+dispute (operator)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from ...errors import QAError
+from ..access import AccessDenied, can
+from ..app import context
+from ..i18n import t
+from .common import RESULT_ICON, fmt_time, result_label, speaker_label
+
+
+def _seek_key(call_id: str) -> str:
+    return f"seek::{call_id}"
+
+
+def _seek(call_id: str, seconds: float) -> None:
+    st.session_state[_seek_key(call_id)] = float(seconds)
+
+
+def render() -> None:
+    store, principal, lang = context()
+    call_id = st.query_params.get("call") or st.session_state.get("selected_call")
+    if not call_id:
+        st.info(t("choose_call", lang))
+        return
+    try:
+        call = _open(store, principal, call_id)
+    except AccessDenied:
+        st.error(t("access_denied", lang))
+        return
+    except QAError:
+        st.error(t("call_not_found", lang))
+        return
+    st.query_params["call"] = call_id
+    transcript = store.load_transcript(call_id)
+    evaluation = store.load_evaluation(call_id)
+
+    st.title(f"{t('page_call', lang)} {call_id}")
+    cols = st.columns(5)
+    cols[0].metric(t("score", lang), "-" if call.score is None else f"{call.score:.0f}")
+    cols[1].metric(t("agent", lang), call.agent_name or call.agent_id or "-")
+    cols[2].metric(t("team", lang), call.team or "-")
+    cols[3].metric(t("call_type", lang), call.call_type or "-")
+    cols[4].metric(t("call_language", lang), (call.language or transcript.language or "-").upper())
+    if call.compliance_flag:
+        st.error("⚠ " + t("compliance_flag", lang))
+
+    _audio(call, transcript, lang)
+    left, right = st.columns([3, 2])
+    with left:
+        _transcript(call_id, transcript, evaluation, lang)
+    with right:
+        _criteria(store, principal, call_id, evaluation, lang)
+    _metrics(store, call, lang)
+    _history(store, call_id, lang)
+
+
+def _open(store, principal, call_id):
+    from ..access import open_call
+
+    return open_call(store, principal, call_id)
+
+
+def _audio(call, transcript, lang: str) -> None:
+    path = Path(call.audio_path) if call.audio_path else None
+    redacted = (transcript.extra.get("redacted_audio") if transcript.extra else None)
+    if redacted and Path(redacted).is_file():
+        path = Path(redacted)
+    start = st.session_state.get(_seek_key(call.call_id), 0.0)
+    if path is not None and path.is_file():
+        fmt = {".mp3": "audio/mpeg", ".ogg": "audio/ogg", ".opus": "audio/ogg", ".flac": "audio/flac",
+               ".m4a": "audio/mp4", ".wav": "audio/wav"}.get(path.suffix.lower(), "audio/wav")
+        st.audio(path.read_bytes(), format=fmt, start_time=int(start))
+        st.caption(f"⏱ {fmt_time(start)}")
+    else:
+        st.caption(t("no_audio", lang))
+
+
+def _transcript(call_id: str, transcript, evaluation, lang: str) -> None:
+    st.subheader(t("transcript", lang))
+    evidence_times = {
+        (round(e.start, 2), round(e.end, 2))
+        for c in (evaluation.criteria if evaluation else []) for e in c.evidence
+    }
+    for i, seg in enumerate(transcript.segments):
+        c1, c2 = st.columns([1, 6])
+        c1.button(fmt_time(seg.start), key=f"seg-{i}", on_click=_seek, args=(call_id, seg.start),
+                  help=t("play_from", lang, t=fmt_time(seg.start)))
+        who = speaker_label(seg.speaker, lang)
+        text = seg.text
+        if (round(seg.start, 2), round(seg.end, 2)) in evidence_times:
+            text = f":orange-background[{text}]"
+        icon = "🎧" if seg.speaker == "agent" else ("🗣" if seg.speaker == "customer" else "❔")
+        c2.markdown(f"{icon} **{who}** — {text}")
+
+
+def _criteria(store, principal, call_id: str, evaluation, lang: str) -> None:
+    st.subheader(t("criteria", lang))
+    if evaluation is None:
+        st.caption("-")
+        return
+    overridden = set(evaluation.extra.get("overridden", []))
+    for ci, c in enumerate(evaluation.criteria):
+        title = c.title or c.id
+        marker = " ✎" if c.id in overridden else ""
+        with st.expander(f"{RESULT_ICON.get(c.result, '')} {title} · {c.competence}{marker}",
+                         expanded=c.result == "fail"):
+            st.markdown(f"**{result_label(c.result, lang)}**" + (" · ⚠ critical" if c.critical else ""))
+            if c.id in overridden:
+                st.caption(t("overridden", lang))
+            if c.feedback:
+                st.write(c.feedback)
+            for ei, e in enumerate(c.evidence):
+                st.button(f"▶ {fmt_time(e.start)} {speaker_label(e.speaker, lang)}: “{e.text[:90]}”",
+                          key=f"ev-{ci}-{ei}", on_click=_seek, args=(call_id, e.start))
+    if can(principal, "override"):
+        _override_form(store, principal, call_id, evaluation, lang)
+    if can(principal, "dispute"):
+        _dispute_form(store, principal, call_id, evaluation, lang)
+
+
+def _override_form(store, principal, call_id: str, evaluation, lang: str) -> None:
+    with st.form(f"override-{call_id}"):
+        st.markdown(f"**{t('override', lang)}**")
+        ids = [c.id for c in evaluation.criteria]
+        crit = st.selectbox(t("criterion", lang), ids, key="override_criterion")
+        new = st.radio(t("new_result", lang), ["pass", "fail", "na"], horizontal=True, key="override_result",
+                       format_func=lambda r: result_label(r, lang))
+        comment = st.text_area(t("comment", lang), key="override_comment")
+        if st.form_submit_button(t("save", lang)):
+            if not comment.strip():
+                st.warning(t("comment_required", lang))
+            else:
+                store.override(call_id, crit, new, principal.username, comment.strip())
+                st.success(t("saved", lang))
+                st.rerun()
+
+
+def _dispute_form(store, principal, call_id: str, evaluation, lang: str) -> None:
+    with st.form(f"dispute-{call_id}"):
+        st.markdown(f"**{t('dispute', lang)}**")
+        ids = [c.id for c in evaluation.criteria if c.result in ("pass", "fail")]
+        crit = st.selectbox(t("criterion", lang), ids, key="dispute_criterion")
+        comment = st.text_area(t("comment", lang), key="dispute_comment")
+        if st.form_submit_button(t("save", lang)):
+            if not comment.strip():
+                st.warning(t("comment_required", lang))
+            else:
+                store.open_dispute(call_id, crit, comment.strip(), principal.username)
+                st.success(t("dispute_sent", lang))
+
+
+def _metrics(store, call, lang: str) -> None:
+    from ...store.schema import CallMetrics
+
+    with store.session() as s:
+        row = s.get(CallMetrics, call.id)
+        data = dict(row.data) if row is not None else None
+    if not data:
+        return
+    st.subheader(t("metrics", lang))
+    flat = {k: v for k, v in data.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
+    cols = st.columns(4)
+    for i, (k, v) in enumerate(sorted(flat.items())[:16]):
+        cols[i % 4].metric(k.replace("_", " "), f"{v:.2f}" if isinstance(v, float) else v)
+    nested = {k: v for k, v in data.items() if isinstance(v, (dict, list))}
+    if nested:
+        with st.expander("JSON"):
+            st.json(nested, expanded=False)
+
+
+def _history(store, call_id: str, lang: str) -> None:
+    reviews = store.reviews(call_id)
+    history = store.evaluation_history(call_id)
+    with st.expander(f"{t('reviews', lang)} ({len(reviews)}) · {t('history', lang)} ({len(history)})"):
+        for r in reviews:
+            st.write(f"{r.created_at:%Y-%m-%d %H:%M} · {r.reviewer}: {r.criterion_id} {r.old_result} → "
+                     f"{r.new_result} — {r.comment or ''}")
+        for ev in history:
+            st.write(f"{ev.created_at:%Y-%m-%d %H:%M} · {ev.rubric} {ev.rubric_version} · "
+                     f"{'-' if ev.score is None else round(ev.score, 1)}{' · current' if ev.is_current else ''}")

@@ -1,0 +1,37 @@
+"""Operator: their own trend, strongest and weakest competences, coaching report."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from ...store import queries as q
+from ..app import context
+from ..i18n import t
+from ..report import operator_report_html
+from .trends import competence_rates, criterion_competences
+
+
+def render_trend() -> None:
+    store, principal, lang = context()
+    st.title(t("page_my_trend", lang))
+    if not principal.agent_id:
+        st.info(t("no_calls", lang))
+        return
+    f = q.CallFilters(agent_id=principal.agent_id)  # always the signed-in operator's own calls
+    trend = pd.DataFrame(q.agent_trend(store, principal.agent_id, "week", f))
+    if trend.empty:
+        st.info(t("no_calls", lang))
+        return
+    st.subheader(t("score_over_time", lang))
+    st.line_chart(trend.set_index("period")["avg_score"])
+    comp = competence_rates(q.heatmap_agents_criteria(store, f), criterion_competences(store)).dropna()
+    if not comp.empty:
+        ranked = comp.sort_values("pass_rate")
+        c1, c2 = st.columns(2)
+        c1.subheader(t("strongest", lang))
+        c1.dataframe(ranked.tail(3)[::-1], hide_index=True)
+        c2.subheader(t("weakest", lang))
+        c2.dataframe(ranked.head(3), hide_index=True)
+    st.download_button(t("report", lang), operator_report_html(store, principal.agent_id, lang),
+                       f"feedback-{principal.agent_id}.html", "text/html", key="dl_report")

@@ -1,0 +1,78 @@
+"""Trends per team and agent: score over time, pass rate per criterion and competence, heat map."""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from ...store import queries as q
+from ..app import context, guard
+from ..i18n import t
+
+
+def competence_rates(rows: list[dict], competences: dict[str, str]) -> pd.DataFrame:
+    """Pass rate per competence code from per-criterion pass/fail counts (a criterion with
+    several competences counts for each)."""
+    acc: dict[str, list[int]] = {}
+    for r in rows:
+        for code in [c.strip() for c in (competences.get(r["criterion_id"]) or "").split(",") if c.strip()]:
+            a = acc.setdefault(code, [0, 0])
+            a[0] += r["passed"]
+            a[1] += r["failed"]
+    data = [{"competence": k, "pass_rate": round(100 * p / (p + f), 1) if p + f else None, "n": p + f}
+            for k, (p, f) in sorted(acc.items(), key=lambda kv: [int(x) for x in kv[0].split(".")])]
+    return pd.DataFrame(data, columns=["competence", "pass_rate", "n"])
+
+
+def criterion_competences(store) -> dict[str, str]:
+    from sqlalchemy import func, select
+
+    from ...store.schema import CriterionResultRow
+
+    with store.session() as s:
+        return {cid: comp for cid, comp in s.execute(
+            select(CriterionResultRow.criterion_id, func.max(CriterionResultRow.competence))
+            .group_by(CriterionResultRow.criterion_id))}
+
+
+def render() -> None:
+    store, principal, lang = context()
+    guard(principal, "trends")
+    st.title(t("page_trends", lang))
+    c1, c2, c3 = st.columns(3)
+    teams = c1.multiselect(t("team", lang), q.distinct_values(store, "team"), key="tr_team")
+    agents = c2.multiselect(t("agent", lang), q.distinct_values(store, "agent_id"), key="tr_agent")
+    period = c3.selectbox("⏱", ["week", "day", "month"], key="tr_period")
+    f = q.CallFilters(team=teams or None, agent_id=agents or None)
+
+    st.subheader(t("score_over_time", lang))
+    tt = pd.DataFrame(q.team_trend(store, period, f))
+    if not tt.empty:
+        st.altair_chart(alt.Chart(tt).mark_line(point=True).encode(
+            x=alt.X("period:T", title=None), y=alt.Y("avg_score:Q", title=t("score", lang), scale=alt.Scale(domain=[0, 100])),
+            color="team:N", tooltip=["team", "period", "calls", "avg_score"]), use_container_width=True)
+    for agent in agents:
+        at = pd.DataFrame(q.agent_trend(store, agent, period, f))
+        if not at.empty:
+            st.caption(f"{t('agent', lang)} {agent}")
+            st.line_chart(at.set_index("period")["avg_score"])
+
+    st.subheader(t("pass_rate_criterion", lang))
+    pr = q.pass_rate_by_criterion_team(store, f)
+    prdf = pd.DataFrame(pr)
+    if not prdf.empty:
+        st.altair_chart(alt.Chart(prdf).mark_bar().encode(
+            y=alt.Y("criterion_id:N", title=None), x=alt.X("pass_rate:Q", title="%", scale=alt.Scale(domain=[0, 100])),
+            color="team:N", yOffset="team:N", tooltip=["criterion_id", "team", "passed", "failed", "pass_rate"]),
+            use_container_width=True)
+        st.subheader(t("pass_rate_competence", lang))
+        st.dataframe(competence_rates(pr, criterion_competences(store)), hide_index=True)
+
+    st.subheader(t("heatmap", lang))
+    hm = pd.DataFrame(q.heatmap_agents_criteria(store, f))
+    if not hm.empty:
+        st.altair_chart(alt.Chart(hm).mark_rect().encode(
+            x=alt.X("criterion_id:N", title=None), y=alt.Y("agent_id:N", title=None),
+            color=alt.Color("pass_rate:Q", scale=alt.Scale(scheme="redyellowgreen", domain=[0, 100])),
+            tooltip=["agent_id", "criterion_id", "passed", "failed", "pass_rate"]), use_container_width=True)
