@@ -1,0 +1,358 @@
+"""Everything the rules need to know about one call, computed once and cached."""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+from spacy.attrs import NORM, ORTH
+
+from . import rules as R
+from .nlp import CLAUSE_PUNCT, fold
+
+NAME_CUTOFF = 80.0
+HONORIFICS = {"signor", "signore", "signora", "signorina", "sig", "sigra", "dott", "dottor", "dottore",
+              "dottoressa", "herr", "frau", "monsieur", "madame", "mademoiselle", "mr", "mrs", "ms", "miss",
+              "m", "mme", "mlle"}
+
+
+@dataclass
+class Hit:
+    seg: int
+    start: int  # token
+    end: int
+    negated: bool
+
+
+class CallContext:
+    def __init__(self, transcript, rubric, lang: str, call_type: str | None, nlp, doc, text: str,
+                 seg_char_starts: list[int], customer_name: str | None, meta_extra: dict | None = None,
+                 model_cache: dict | None = None):
+        self.t = transcript
+        self.rubric = rubric
+        self.lang = lang
+        self.call_type = call_type
+        self.nlp = nlp
+        self.doc = doc
+        self.text = text
+        self.segs = transcript.segments
+        self.customer_name = customer_name
+        self.meta_extra = meta_extra or {}
+        n = len(self.segs)
+        self.speakers = [s.speaker for s in self.segs]
+        self.has_unknown = any(sp == "unknown" for sp in self.speakers)
+        idx = nlp.token_offsets(doc) if len(doc) else np.zeros(0, dtype=np.int64)
+        self.tok_idx = idx
+        starts = np.asarray(seg_char_starts, dtype=np.int64)
+        self.tok_seg = (np.searchsorted(starts, idx, side="right") - 1) if n else idx
+        self.seg_tok_start = np.searchsorted(self.tok_seg, np.arange(n), side="left") if n else []
+        lm = rubric._compiled["matchers"][lang]
+        self._matches = lm(doc) if len(doc) else {}
+        self._slot_keys = lm.slot_keys
+        self._hits: dict[str, list[Hit]] = {}
+        self._windows: dict = {}
+        self._crit: dict[str, tuple[str, list[int]]] = {}
+        self._conds: dict[str, R.Outcome] = {}
+        self._model_cache = model_cache if model_cache is not None else {}
+        self._neg_mask = None
+        self._name_orths = None
+        self._evaluating: set[str] = set()
+        # time line
+        self.t0 = min((s.start for s in self.segs), default=0.0)
+        self.tend = max(transcript.end_time, max((s.end for s in self.segs), default=0.0))
+        # turns: runs of consecutive segments by the same speaker
+        self.turn_of = []
+        turn = -1
+        prev = None
+        for sp in self.speakers:
+            if sp != prev or sp == "unknown":
+                turn += 1
+                prev = sp
+            self.turn_of.append(turn)
+        self.n_turns = turn + 1
+
+    # ---- roles and windows -----------------------------------------------------------------
+    def role_ok(self, seg: int, by: str) -> bool:
+        if by == "any":
+            return True
+        sp = self.speakers[seg]
+        return sp == by or sp == "unknown"
+
+    def allowed(self, by: str, w: R.Window) -> frozenset[int] | None:
+        """Segments in the window for that speaker (None: every segment of that speaker)."""
+        key = (by, w.first_seconds, w.last_seconds, w.first_percent, w.last_percent, w.first_turns, w.last_turns)
+        if key in self._windows:
+            return self._windows[key]
+        segs = [i for i in range(len(self.segs)) if self.role_ok(i, by)]
+        if w.empty():
+            res = frozenset(segs)
+        else:
+            total = max(self.tend - self.t0, 1e-6)
+            out = []
+            if w.first_turns is not None or w.last_turns is not None:
+                turns = sorted({self.turn_of[i] for i in segs})
+                first = set(turns[: w.first_turns]) if w.first_turns is not None else None
+                last = set(turns[-w.last_turns:]) if w.last_turns is not None else None
+            for i in segs:
+                s = self.segs[i]
+                if w.first_seconds is not None and s.start - self.t0 > w.first_seconds:
+                    continue
+                if w.last_seconds is not None and s.end < self.tend - w.last_seconds:
+                    continue
+                if w.first_percent is not None and (s.start - self.t0) > total * w.first_percent / 100.0:
+                    continue
+                if w.last_percent is not None and s.end < self.tend - total * w.last_percent / 100.0:
+                    continue
+                if w.first_turns is not None and self.turn_of[i] not in first:
+                    continue
+                if w.last_turns is not None and self.turn_of[i] not in last:
+                    continue
+                out.append(i)
+            res = frozenset(out)
+        self._windows[key] = res
+        return res
+
+    def candidate_segments(self, by: str, w: R.Window) -> list[int]:
+        return sorted(i for i in self.allowed(by, w) if self.segs[i].text.strip())
+
+    # ---- phrase hits -------------------------------------------------------------------------
+    def _negated(self, seg: int, start: int) -> bool:
+        win = self.rubric.negation_window
+        if win <= 0:
+            return False
+        if self._neg_mask is None:
+            negs = self.rubric._compiled.setdefault("neg_hashes", {})
+            if self.lang not in negs:
+                strings = self.nlp.vocab.strings
+                forms = set()
+                for w in self.rubric.negation.get(self.lang, []):
+                    forms.update({self.nlp.lemma(w), fold(w), w.lower()})
+                negs[self.lang] = np.array([strings.add(f) for f in sorted(forms)], dtype=np.uint64)
+            self._neg_mask = np.isin(self.doc.to_array(NORM), negs[self.lang]) if len(negs[self.lang]) else \
+                np.zeros(len(self.doc), dtype=bool)
+        lo = max(int(self.seg_tok_start[seg]), start - win)
+        for j in range(start - 1, lo - 1, -1):
+            if self._neg_mask[j]:
+                between = self.text[int(self.tok_idx[j]):int(self.tok_idx[start])]
+                return not CLAUSE_PUNCT.search(between)
+        return False
+
+    def hits(self, key: str) -> list[Hit]:
+        got = self._hits.get(key)
+        if got is not None:
+            return got
+        spans = list(self._matches.get(key, ()))
+        for skey, slots in self._slot_keys.get(key, ()):
+            for sp in self._matches.get(skey, ()):
+                if all(self._span_has_slot(slot, *sp) for slot in slots):
+                    spans.append(sp)
+        spans.sort(key=lambda x: (x[0], -x[1]))
+        out: list[Hit] = []
+        last_end = -1
+        tok_seg = self.tok_seg
+        for s, e in spans:
+            seg = int(tok_seg[s])
+            if int(tok_seg[e - 1]) != seg:
+                continue  # crosses a segment boundary
+            if s < last_end:
+                continue  # overlaps the previous match
+            out.append(Hit(seg, s, e, self._negated(seg, s)))
+            last_end = e
+        self._hits[key] = out
+        return out
+
+    def said_hits(self, node: R.Said) -> list[tuple[int, int | None]]:
+        allowed = self.allowed(node.by, node.window)
+        hs = [h for h in self.hits(node.key) if h.seg in allowed and
+              (node.negation == "include" or (h.negated == (node.negation == "only")))]
+        if not node.near or not hs:
+            return [(h.seg, None) for h in hs]
+        nr = node.near
+        partners = [h for h in self.hits(nr.key) if not h.negated and self.role_ok(h.seg, nr.by)]
+        out = []
+        for h in hs:
+            for p in partners:
+                if nr.position == "before" and not p.start < h.start:
+                    continue
+                if nr.position == "after" and not p.start > h.start:
+                    continue
+                if nr.within_words is not None:
+                    if p.seg != h.seg:
+                        continue
+                    gap = max(p.start - h.end, h.start - p.end, 0)
+                    if gap > nr.within_words:
+                        continue
+                else:
+                    if abs(self.turn_of[p.seg] - self.turn_of[h.seg]) > nr.within_turns:
+                        continue
+                out.append((h.seg, p.seg))
+                break
+        return out
+
+    # ---- names -------------------------------------------------------------------------------
+    def _name_set(self) -> set[int]:
+        if self._name_orths is not None:
+            return self._name_orths
+        found: set[int] = set()
+        if self.customer_name and len(self.doc):
+            targets = name_tokens(self.customer_name)
+            agent_own = set(name_tokens(str(self.t.metadata.get("agent_name") or "")))
+            strings = self.nlp.vocab.strings
+            for o in np.unique(self.doc.to_array(ORTH)):
+                w = strings[int(o)]
+                if _name_match(w, targets, agent_own):
+                    found.add(int(o))
+        self._name_orths = found
+        return found
+
+    def _span_has_slot(self, slot: str, s: int, e: int) -> bool:
+        if slot == "NAME":
+            names = self._name_set()
+            return any(self.doc[j].orth in names for j in range(s, e))
+        if slot == "AGENT":
+            own = name_tokens(str(self.t.metadata.get("agent_name") or ""))
+            return bool(own) and any(_name_match(self.doc[j].text, own, set()) for j in range(s, e))
+        if slot == "PROPN":
+            return any(self._propn(j) for j in range(s, e))
+        return False
+
+    def _propn(self, j: int) -> bool:
+        """A proper noun, roughly: a word the language's lemma table does not know (a company or a
+        person's name), not a function word; or a capitalised word inside a sentence."""
+        tok = self.doc[j]
+        text = tok.text
+        if not tok.is_alpha or len(text) < 3 or text.lower() in self.nlp.stops:
+            return False
+        if tok.orth in self._name_set():
+            return False  # the customer's name is not the agent presenting themself
+        if not self.nlp.known(text.lower()):
+            return text[:1].isupper() or len(text) >= 5
+        if text[:1].isupper() and j > 0 and not self.doc[j - 1].is_space:
+            prev = self.text[int(self.tok_idx[j - 1]):int(self.tok_idx[j])]
+            return not CLAUSE_PUNCT.search(prev)
+        return False
+
+    def name_mentions(self, by: str, w: R.Window) -> list[tuple[int, int]]:
+        names = self._name_set()
+        if not names:
+            return []
+        allowed = self.allowed(by, w)
+        orths = self.doc.to_array(ORTH)
+        pos = np.nonzero(np.isin(orths, np.fromiter(names, dtype=np.uint64)))[0]
+        out = []
+        prev = -10
+        for j in pos:
+            j = int(j)
+            seg = int(self.tok_seg[j])
+            if seg in allowed and j != prev + 1:  # "Marco Rossi" is one mention
+                out.append((seg, j))
+            prev = j
+        return out
+
+    # ---- models ------------------------------------------------------------------------------
+    def model_probs(self, name: str, label: str, segs: list[int]) -> list[float]:
+        cache = self._model_cache
+        need = [i for i in segs if (name, self.t.call_id, i) not in cache]
+        if need:
+            from ..learn import load_model
+
+            model = load_model(name)
+            classes = [str(c) for c in model.classes_]
+            probs = model.predict_proba([self.segs[i].text for i in need])
+            for i, row in zip(need, probs):
+                cache[(name, self.t.call_id, i)] = {c: float(p) for c, p in zip(classes, row)}
+        return [cache[(name, self.t.call_id, i)].get(label, 0.0) for i in segs]
+
+    # ---- metadata, conditions, criteria -------------------------------------------------------
+    def meta_value(self, key: str):
+        if key == "language":
+            return self.lang
+        if key == "call_type":
+            return self.call_type
+        if key in self.meta_extra:
+            return self.meta_extra[key]
+        return self.t.metadata.get(key)
+
+    def eval_condition(self, name: str, node: R.Node | None) -> R.Outcome:
+        if name not in self._conds:
+            self._conds[name] = node.evaluate(self) if node is not None else R.FALSE
+        return self._conds[name]
+
+    def eval_criterion(self, cid: str) -> tuple[str, list[int]]:
+        if cid in self._crit:
+            return self._crit[cid]
+        crit = self.rubric.criterion(cid)
+        if crit is None or cid in self._evaluating:
+            return ("na", [])
+        self._evaluating.add(cid)
+        try:
+            self._crit[cid] = evaluate_criterion(self, crit)[:2]
+        finally:
+            self._evaluating.discard(cid)
+        return self._crit[cid]
+
+    # ---- timing ------------------------------------------------------------------------------
+    def overtalk(self, by: str, min_seconds: float) -> list[int]:
+        out = []
+        for i in range(1, len(self.segs)):
+            s = self.segs[i]
+            if not self.role_ok(i, by) or s.speaker == "unknown":
+                continue
+            for j in range(i - 1, max(-1, i - 4), -1):
+                p = self.segs[j]
+                if p.speaker != s.speaker and p.speaker != "unknown" and p.end - s.start >= min_seconds \
+                        and s.start >= p.start:
+                    out.append(i)
+                    break
+        return out
+
+    def silences(self, min_seconds: float) -> list[int]:
+        out = []
+        end = self.t0
+        for i, s in enumerate(self.segs):
+            if s.start - end >= min_seconds:
+                out.append(i)
+            end = max(end, s.end)
+        return out
+
+
+def evaluate_criterion(ctx: CallContext, crit) -> tuple[str, list[int], float | None]:
+    w = crit.when.evaluate(ctx)
+    if not w.ok:
+        return ("na", [], None)
+    o = crit.rule.evaluate(ctx)
+    if o.ok and not o.segs:
+        o = R.Outcome(True, w.segs, o.conf)
+    return ("pass" if o.ok and o.segs else "fail", o.segs, o.conf)
+
+
+@lru_cache(maxsize=4096)
+def name_tokens(name: str) -> tuple[str, ...]:
+    out = []
+    for w in name.replace("-", " ").replace(".", " ").split():
+        f = fold(w)
+        if f in HONORIFICS or (len(f) < 2 and w != "<PER>"):
+            continue
+        out.append(w if w == "<PER>" else f)
+    return tuple(out)
+
+
+def _name_match(word: str, targets: tuple[str, ...], agent_own: set[str]) -> bool:
+    if word == "<PER>":
+        return "<PER>" in targets
+    if len(word) < 3 or not word.isalpha():
+        return False
+    from rapidfuzz import fuzz
+
+    f = fold(word)
+    best = max((fuzz.ratio(f, t) for t in targets if t != "<PER>"), default=0.0)
+    if best < NAME_CUTOFF:
+        return False
+    if f in agent_own and f not in targets:
+        return False
+    # short names must be (almost) exact: "Rosi" ~ "Rossi" yes, "Ada" ~ "Ida" no
+    if min(len(f), max(len(t) for t in targets)) <= 4 and best < 88:
+        return False
+    return True

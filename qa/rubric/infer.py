@@ -1,0 +1,81 @@
+"""What the metadata may not say: the call's language and its call type.
+
+Language: count each language's function words (spaCy's stop-word lists) in the call; the
+language with most wins. Call type: the ``tipo_chiamata`` classifier of modelli/ (trained with
+qa/learn.py on modelli/dati/tipo_chiamata.tsv) over the call's text, where it exists; else
+``assistenza`` (the commonest) with low confidence.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from ..config import CALL_TYPES, LANGUAGES
+
+_WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?", re.UNICODE)
+CALL_TYPE_MODEL = "tipo_chiamata"
+
+
+@lru_cache(maxsize=None)
+def _stops() -> dict[str, frozenset[str]]:
+    import importlib
+
+    out = {}
+    for lang in LANGUAGES:
+        mod = importlib.import_module(f"spacy.lang.{lang}.stop_words")
+        out[lang] = frozenset(w.lower() for w in mod.STOP_WORDS)
+    # words shared by several languages say nothing
+    common = set.intersection(*(set(v) for v in out.values()))
+    return {k: frozenset(v - common) for k, v in out.items()}
+
+
+def language_scores(text: str) -> dict[str, int]:
+    stops = _stops()
+    scores = {lang: 0 for lang in LANGUAGES}
+    for w in _WORD.findall(text.lower()[:20000]):
+        for lang in LANGUAGES:
+            if w in stops[lang]:
+                scores[lang] += 1
+    return scores
+
+
+def infer_language(transcript) -> str:
+    """The call's language (it/de/fr/en) from its words; 'it' when there is nothing to go on."""
+    text = " ".join(s.text for s in transcript.segments)
+    scores = language_scores(text)
+    best = max(LANGUAGES, key=lambda lang: (scores[lang], lang == "it"))
+    return best if scores[best] > 0 else "it"
+
+
+def _model_available() -> bool:
+    from ..config import models_dir
+
+    try:
+        return (models_dir() / f"{CALL_TYPE_MODEL}.joblib").exists()
+    except RuntimeError:
+        return False
+
+
+def infer_call_type(transcript) -> tuple[str, float]:
+    """(call_type, confidence): the classifier's vote over the call's turns, weighted by length."""
+    if not _model_available():
+        return ("assistenza", 0.25)
+    from ..learn import load_model
+
+    model = load_model(CALL_TYPE_MODEL)
+    texts = [s.text for s in transcript.segments if len(s.text.split()) >= 3]
+    if not texts:
+        return ("assistenza", 0.25)
+    # one text for the whole call, plus each turn: the call-level view dominates, turns smooth it
+    probs = model.predict_proba([" ".join(texts)] + texts)
+    classes = [str(c) for c in model.classes_]
+    import numpy as np
+
+    w = np.array([float(len(texts))] + [min(len(t.split()), 30) / 30 for t in texts])
+    avg = (probs * w[:, None]).sum(axis=0) / w.sum()
+    i = int(avg.argmax())
+    label = classes[i]
+    if label not in CALL_TYPES:
+        return ("assistenza", 0.25)
+    return (label, round(float(avg[i]), 4))

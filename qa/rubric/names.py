@@ -1,0 +1,97 @@
+"""The customer's name: from metadata, else from the call. The patterns live in the rubric's
+``names:`` section (``introduction``: the customer says their name, "mi chiamo <NAME>";
+``mention``: weaker cues such as "sono <NAME>" or "<NAME> speaking", where only a capitalised,
+name-like word counts; ``address``: the agent uses an honorific, "signora <NAME>")."""
+
+from __future__ import annotations
+
+from ..config import LANGUAGES
+from .nlp import fold, get_nlp
+
+_DEFAULT_RUBRIC = "comune"
+# (names key, whose turns, how strict the captured word must be)
+_TIERS = (("introduction", "customer", "any"), ("address", "agent", "any"), ("mention", "customer", "strict"))
+
+
+def _rubric_with_names(rubric=None):
+    from .loader import load_rubric
+
+    if rubric is not None and getattr(rubric, "names", None):
+        return rubric
+    return load_rubric(_DEFAULT_RUBRIC)
+
+
+def _is_name_word(tok, nlp, strict: bool, sentence_initial: bool) -> bool:
+    text = tok.text
+    if text == "<PER>":
+        return True
+    if not tok.is_alpha or len(text) < 2:
+        return False
+    low = text.lower()
+    stops = nlp.nlp.Defaults.stop_words
+    if low in stops or fold(low) in stops:
+        return False
+    if not strict:
+        return True
+    if not text[:1].isupper():
+        return False
+    # a capitalised common word at the start of a turn ("Allô", "Perfetto") is no name
+    return not (sentence_initial and nlp.known(low))
+
+
+def _capture(doc, start: int, nlp, strict: bool) -> str | None:
+    tok = doc[start]
+    initial = start == 0 or doc[start - 1].is_space
+    if not _is_name_word(tok, nlp, strict, initial):
+        return None
+    if tok.text == "<PER>":
+        return "<PER>"
+    words = [tok.text]
+    j = start + 1
+    while j < len(doc) and j <= start + 2 and doc[j].is_alpha and doc[j].text[:1].isupper() \
+            and _is_name_word(doc[j], nlp, True, False):
+        words.append(doc[j].text)
+        j += 1
+    return " ".join(words)
+
+
+def find_name_in_call(transcript, lang: str, rubric=None) -> str | None:
+    rub = _rubric_with_names(rubric)
+    if lang not in LANGUAGES:
+        lang = "it"
+    nlp = get_nlp(lang)
+    lm = rub._compiled["matchers"][lang]
+    docs = {}
+    for kind, role, strictness in _TIERS:
+        key = rub.names.get(kind)
+        if key is None:
+            continue
+        prefix = key + "#name#"
+        for si, seg in enumerate(transcript.segments):
+            if seg.speaker not in (role, "unknown") or not seg.text:
+                continue
+            if si not in docs:
+                docs[si] = nlp.make_doc(seg.text)
+            doc = docs[si]
+            found = [(s, e, k) for k, spans in lm(doc).items() if k.startswith(prefix) for s, e in spans]
+            for s, e, k in sorted(found):
+                slot = lm.slots.get(k)
+                pos = s + slot if slot is not None else e - 1
+                if pos >= e:
+                    continue
+                name = _capture(doc, pos, nlp, strictness == "strict")
+                if name:
+                    return name
+    return None
+
+
+def find_customer_name(transcript, rubric=None, lang: str | None = None) -> str | None:
+    """The customer's name: metadata ``customer_name``, else as said in the call; None if unknown."""
+    name = (transcript.metadata or {}).get("customer_name")
+    if isinstance(name, str) and name.strip():
+        return " ".join(name.split())
+    if lang is None:
+        from .infer import infer_language
+
+        lang = transcript.language if transcript.language in LANGUAGES else infer_language(transcript)
+    return find_name_in_call(transcript, lang, rubric)
