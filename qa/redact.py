@@ -375,12 +375,13 @@ def _chain_candidates(norm: _Normalised, lang: str | None) -> list[tuple[int, in
         plus = m.group(1) is not None
         groups = [(g.start(), g.end(), g.group()) for g in _GROUP_RE.finditer(norm.text, m.start(), m.end())]
         n = len(groups)
-        # where the chain may be cut: at punctuation, or between two groups of 2+ digits
-        # ("numero 12 079 123 45 67"); never inside a run of digits said one by one
+        # where the chain may be cut: at a comma, or at a space between two groups of 2+ digits
+        # ("numero 12 079 123 45 67"); never inside a run of digits said one by one, nor at the
+        # dots and dashes that hold one identifier together ("756.1234.5678.97")
         cuttable = set()
         for g in range(1, n):
             sep = norm.text[groups[g - 1][1]:groups[g][0]]
-            if any(c in sep for c in ",.-/") or (len(groups[g - 1][2]) >= 2 and len(groups[g][2]) >= 2):
+            if "," in sep or (sep.strip() == "" and len(groups[g - 1][2]) >= 2 and len(groups[g][2]) >= 2):
                 cuttable.add(g)
         # the whole chain, then ever shorter prefixes and suffixes (a number said next to another)
         tried = set()
