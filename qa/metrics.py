@@ -275,7 +275,7 @@ def compute_metrics(transcript: Transcript, with_sentiment: bool = True, lang: s
         },
         "interruptions": {"count": len(inter), "duration": _r(sum(ep["duration"] for ep in inter)), "by": by},
         "words": words,
-        "speech_rate_wpm": {k: (_r(words[k] / (talk[k] / 60.0), 1) if talk[k] > 0 else None) for k in SPEAKERS},
+        "speech_rate_wpm": {k: (_r(words[k] / (talk[k] / 60.0), 2) if talk[k] > 0 else None) for k in SPEAKERS},
         "time_to_greeting": None if greeting is None else _r(greeting["time"]),
         "greeting": None if greeting is None else {**greeting, "time": _r(greeting["time"])},
         "agent_first_speech": _r(agent_first),
