@@ -1,0 +1,297 @@
+"""Who is speaking: agent or customer, for segments a mono recording leaves as ``unknown``.
+
+A dual-channel recording tells the parties apart by channel; a mono one (or a transcript from
+elsewhere, like the LUNA help-desk calls) does not. ``assign_roles`` decides per turn from
+two kinds of evidence combined in a two-state hidden Markov model over the segments:
+
+- what is said: a scikit-learn classifier of agent vs customer utterances (``qa.learn``
+  recipe, model ``modelli/ruoli.joblib``, trained on ``modelli/dati/ruoli.tsv`` in it/de/fr/en
+  by ``train_role_model``). "servizio clienti, sono Laura, come posso aiutarla?" is an agent,
+  "ho un problema con la fattura" a customer; "sì" or "okay" could be either and counts little;
+- turn-taking: consecutive segments usually alternate between the parties; a segment that
+  follows the previous one after a very short gap is likely the same speaker continuing, an
+  overlap likely the other party; the first speaker of an inbound call is usually the agent
+  (of an outbound call, the customer answering). Forward-backward over the whole call makes
+  the decision call-level: the alternation ties each turn to the "voice" of its neighbours, so a
+  clear agent turn also fixes the roles of the ambiguous turns around it.
+
+Each segment gets ``extra["role_confidence"]`` (posterior probability of the chosen role,
+0.5..1); below ``threshold`` the speaker stays ``unknown`` rather than a guess. Segments with
+word timestamps and a long internal pause are first split into turns at the pause.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import re
+from pathlib import Path
+from typing import Any, Sequence
+
+from .errors import ModelError
+from .model import Segment, Transcript, Word
+
+MODEL_NAME = "ruoli"
+DEFAULT_THRESHOLD = 0.6
+SPLIT_PAUSE_S = 1.2  # a silence this long inside a segment is taken as a possible change of turn
+
+# Turn-taking priors: P(speaker changes between consecutive segments) by the gap between them.
+# "overlap": the next segment starts before this one ends (the other party talking over);
+# "tight": a gap under TIGHT_GAP_S (usually the same speaker going on: the ASR cut a sentence);
+# "pause": a normal pause (turns mostly alternate); "untimed": timings carry no information
+# (estimated, all gaps alike). Each rate is refitted per call (EM) around its prior.
+TIGHT_GAP_S = 0.12
+P_CHANGE_PRIOR = {"overlap": 0.8, "tight": 0.3, "pause": 0.7, "untimed": 0.7}
+P_CHANGE_PRIOR_BETA = {k: (v, 2.0) for k, v in P_CHANGE_PRIOR.items()}  # (mean, pseudo-count)
+P_CHANGE_MIN, P_CHANGE_MAX = 0.05, 0.97
+EM_ITERATIONS = 8
+P_FIRST_AGENT = {"inbound": 0.75, "outbound": 0.5, None: 0.65}  # outbound: the customer may answer first
+# How much the text classifier is trusted on a turn of n words: 1-2 word turns ("sì", "okay")
+# are weak evidence whatever the model says.
+TEXT_WEIGHT_WORDS = 4.0
+P_CLIP = 0.02
+TEXT_TEMPER = 1.0  # exponent on the classifier's likelihoods (< 1: trust the text less than the turn-taking)
+
+_MASKS = [(re.compile(r"<\s*PER\s*>", re.I), "Rossi"), (re.compile(r"<\s*NUM\s*>", re.I), "12"),
+          (re.compile(r"<\s*(LOC|ORG|MISC)\s*>", re.I), "Lugano")]
+_WORD = re.compile(r"\w+", re.U)
+
+
+def training_data_path() -> Path:
+    from .config import models_dir
+
+    return models_dir() / "dati" / f"{MODEL_NAME}.tsv"
+
+
+def train_role_model(data: str | Path | None = None, out_dir: str | Path | None = None,
+                     force: bool = False) -> dict[str, Any]:
+    """Train the agent/customer turn classifier from ``modelli/dati/ruoli.tsv``; return its card.
+
+    As every ``qa.learn`` model, the new one replaces the current one only if it does at least as
+    well on the held-out split (or ``force``)."""
+    from .learn import read_examples, train
+
+    path = Path(data) if data else training_data_path()
+    if not path.exists():
+        raise ModelError("role training data not found", str(path))
+    examples = read_examples(path)
+    bad = sorted({e.label for e in examples} - {"agent", "customer"})
+    if bad:
+        raise ModelError(f"role training data has labels other than agent/customer: {bad}", str(path))
+    return train(
+        MODEL_NAME, examples, out_dir=out_dir, force=force,
+        description="Agent vs customer, one transcript turn (it/de/fr/en), for mono recordings. "
+                    "Used by qa.roles.assign_roles together with turn-taking cues.",
+        extra_card={"training_data": f"modelli/dati/{path.name}",
+                    "intended_use": "speaker role of ASR turns in contact-centre calls; weak on 1-2 word turns"},
+    )
+
+
+def normalise_text(text: str) -> str:
+    """What the classifier sees: anonymisation masks (<PER>, <NUM>) replaced by plain words."""
+    for pattern, repl in _MASKS:
+        text = pattern.sub(repl, text)
+    return text.strip()
+
+
+def split_at_pauses(segment: Segment, pause: float = SPLIT_PAUSE_S) -> list[Segment]:
+    """Split a segment with word timestamps where a silence of ``pause`` s or more lies between words."""
+    words = segment.words or []
+    if len(words) < 2:
+        return [segment]
+    pieces: list[list[Word]] = [[words[0]]]
+    for prev, w in zip(words, words[1:]):
+        if w.start - prev.end >= pause:
+            pieces.append([])
+        pieces[-1].append(w)
+    if len(pieces) == 1:
+        return [segment]
+    out = []
+    for k, ws in enumerate(pieces):
+        text = "".join(w.word if w.word[:1].isspace() else " " + w.word for w in ws).strip()
+        extra = dict(segment.extra)
+        extra["split_from"] = [round(segment.start, 3), round(segment.end, 3)]
+        out.append(Segment(speaker=segment.speaker, start=ws[0].start, end=max(w.end for w in ws), text=text,
+                           words=list(ws), confidence=segment.confidence, extra=extra))
+    return out
+
+
+def _text_probabilities(texts: Sequence[str], model: str) -> list[float]:
+    from .learn import predict_proba
+
+    probs = predict_proba(model, [normalise_text(t) or "." for t in texts])
+    out = []
+    for text, p in zip(texts, probs):
+        pa = p.get("agent", 0.5)
+        n = len(_WORD.findall(text))
+        w = min(1.0, n / TEXT_WEIGHT_WORDS)
+        out.append(min(1 - P_CLIP, max(P_CLIP, 0.5 + (pa - 0.5) * w)))
+    return out
+
+
+def _timing_informative(segments: Sequence[Segment]) -> bool:
+    gaps = [b.start - a.end for a, b in zip(segments, segments[1:])]
+    if len(gaps) < 3:
+        return True
+    mean = sum(gaps) / len(gaps)
+    spread = math.sqrt(sum((g - mean) ** 2 for g in gaps) / len(gaps))
+    return spread > 0.03  # estimated timings (one fixed pause between all segments) say nothing
+
+
+def _gap_kind(prev: Segment, nxt: Segment, informative: bool) -> str:
+    if not informative:
+        return "untimed"
+    gap = nxt.start - prev.end
+    if gap < -0.2:
+        return "overlap"
+    if gap < TIGHT_GAP_S:
+        return "tight"
+    return "pause"
+
+
+def _forward_backward(emissions: list[tuple[float, float]], p_change: list[float],
+                      p_first: float) -> tuple[list[float], list[float]]:
+    """2-state chain (0 = agent, 1 = customer): posterior P(agent) per position and, per pair of
+    neighbours, the posterior probability that the speaker changes between them."""
+    n = len(emissions)
+    alpha = [[0.0, 0.0] for _ in range(n)]
+    a0 = [p_first * emissions[0][0], (1 - p_first) * emissions[0][1]]
+    s = sum(a0) or 1.0
+    alpha[0] = [a0[0] / s, a0[1] / s]
+    for i in range(1, n):
+        c = p_change[i - 1]
+        prev = alpha[i - 1]
+        cur = [(prev[0] * (1 - c) + prev[1] * c) * emissions[i][0],
+               (prev[1] * (1 - c) + prev[0] * c) * emissions[i][1]]
+        s = sum(cur) or 1.0
+        alpha[i] = [cur[0] / s, cur[1] / s]
+    beta = [[1.0, 1.0] for _ in range(n)]
+    for i in range(n - 2, -1, -1):
+        c = p_change[i]
+        e = emissions[i + 1]
+        nb = beta[i + 1]
+        cur = [(1 - c) * e[0] * nb[0] + c * e[1] * nb[1],
+               c * e[0] * nb[0] + (1 - c) * e[1] * nb[1]]
+        s = sum(cur) or 1.0
+        beta[i] = [cur[0] / s, cur[1] / s]
+    post = []
+    for a, b in zip(alpha, beta):
+        pa, pc = a[0] * b[0], a[1] * b[1]
+        post.append(pa / (pa + pc) if pa + pc > 0 else 0.5)
+    changes = []
+    for i in range(n - 1):
+        c = p_change[i]
+        e = emissions[i + 1]
+        b = beta[i + 1]
+        same = alpha[i][0] * (1 - c) * e[0] * b[0] + alpha[i][1] * (1 - c) * e[1] * b[1]
+        diff = alpha[i][0] * c * e[1] * b[1] + alpha[i][1] * c * e[0] * b[0]
+        changes.append(diff / (same + diff) if same + diff > 0 else c)
+    return post, changes
+
+
+def _decode(emissions: list[tuple[float, float]], kinds: list[str], p_first: float,
+            iterations: int = EM_ITERATIONS) -> list[float]:
+    """Posterior P(agent) per segment; the turn-taking probabilities are fitted to the call (EM
+    with a prior): a call whose segments strictly alternate ends up with a near-certain change
+    at every pause, so the whole call's text evidence decides which alternating voice is the
+    agent; a call cut into many same-speaker pieces keeps a lower change probability."""
+    rates = dict(P_CHANGE_PRIOR)
+    post: list[float] = [0.5] * len(emissions)
+    for _ in range(max(1, iterations)):
+        post, changes = _forward_backward(emissions, [rates[k] for k in kinds], p_first)
+        for kind, (prior, strength) in P_CHANGE_PRIOR_BETA.items():
+            observed = [c for c, k in zip(changes, kinds) if k == kind]
+            if observed:
+                rates[kind] = min(P_CHANGE_MAX, max(P_CHANGE_MIN, (sum(observed) + prior * strength)
+                                                    / (len(observed) + strength)))
+    return post
+
+
+def assign_roles(transcript: Transcript, threshold: float = DEFAULT_THRESHOLD, model: str = MODEL_NAME,
+                 split_pause: float | None = SPLIT_PAUSE_S, turn_taking: bool = True) -> Transcript:
+    """Return a copy of ``transcript`` whose ``unknown`` segments are labelled agent/customer.
+
+    Segments already labelled (e.g. from a stereo channel) are kept and used as anchors.
+    ``threshold``: least posterior probability to commit to a role (else ``unknown``);
+    ``split_pause``: split segments with word timestamps at internal pauses this long (None: never);
+    ``turn_taking``: False decides every segment from its text alone (for comparison).
+    Every segment that was unknown gets ``extra["role_confidence"]`` in [0, 1].
+    """
+    if not 0.0 <= threshold <= 1.0:
+        raise ValueError("threshold must be between 0 and 1")
+    out = copy.deepcopy(transcript)
+    if not any(s.speaker == "unknown" for s in out.segments):
+        return out
+    segments: list[Segment] = []
+    for seg in out.segments:
+        if seg.speaker == "unknown" and split_pause:
+            segments.extend(split_at_pauses(seg, split_pause))
+        else:
+            segments.append(seg)
+    segments.sort(key=lambda s: (s.start, s.end))
+    todo = [i for i, s in enumerate(segments) if s.speaker == "unknown"]
+    p_text = dict(zip(todo, _text_probabilities([segments[i].text for i in todo], model)))
+
+    emissions = []
+    for i, seg in enumerate(segments):
+        if seg.speaker == "agent":
+            emissions.append((1.0, 1e-6))
+        elif seg.speaker == "customer":
+            emissions.append((1e-6, 1.0))
+        else:
+            # the classifier was trained on balanced classes: p / (1 - p) is the likelihood ratio
+            emissions.append((p_text[i] ** TEXT_TEMPER, (1.0 - p_text[i]) ** TEXT_TEMPER))
+    informative = _timing_informative(segments)
+    kinds = [_gap_kind(a, b, informative) for a, b in zip(segments, segments[1:])]
+    direction = str(out.metadata.get("direction") or "").lower() or None
+    p_first = P_FIRST_AGENT.get(direction, P_FIRST_AGENT[None])
+    if turn_taking:
+        posterior = _decode(emissions, kinds, p_first)
+    else:
+        posterior = [e[0] / (e[0] + e[1]) for e in emissions]
+
+    for i in todo:
+        seg = segments[i]
+        pa = posterior[i]
+        role, conf = ("agent", pa) if pa >= 0.5 else ("customer", 1.0 - pa)
+        seg.speaker = role if conf >= threshold else "unknown"
+        seg.extra["role_confidence"] = round(float(conf), 4)
+    out.segments = segments
+    out.extra["roles"] = {"assigned": True, "method": "text classifier + turn-taking HMM",
+                          "model": Path(model).stem, "threshold": threshold,
+                          "unknown": sum(1 for i in todo if segments[i].speaker == "unknown")}
+    return out
+
+
+def role_accuracy(reference: Transcript, predicted: Transcript) -> dict[str, float]:
+    """Share of reference turns whose predicted role is right, matched by time overlap.
+
+    ``accuracy`` counts ``unknown`` as wrong; ``coverage`` is the share given a role at all;
+    ``precision`` is the accuracy among those given a role."""
+    total = right = assigned = 0
+    for ref in reference.segments:
+        if ref.speaker not in ("agent", "customer"):
+            continue
+        best, overlap = None, 0.0
+        for p in predicted.segments:
+            ov = min(ref.end, p.end) - max(ref.start, p.start)
+            if ov > overlap:
+                best, overlap = p, ov
+        total += 1
+        if best is not None and best.speaker in ("agent", "customer"):
+            assigned += 1
+            right += best.speaker == ref.speaker
+    return {
+        "turns": total,
+        "accuracy": right / total if total else 0.0,
+        "coverage": assigned / total if total else 0.0,
+        "precision": right / assigned if assigned else 0.0,
+    }
+
+
+def hide_speakers(transcript: Transcript) -> Transcript:
+    """A copy with every speaker set to ``unknown`` (what a mono recording gives)."""
+    out = copy.deepcopy(transcript)
+    for s in out.segments:
+        s.speaker = "unknown"
+    return out
