@@ -125,6 +125,10 @@ class FasterWhisperEngine:
             kwargs = dict(language=language, beam_size=self.beam_size, word_timestamps=True,
                           vad_filter=self.vad)
             if self._pipeline is not None:
+                if not self.vad:  # the batched pipeline needs chunks: fixed 30 s windows (seconds)
+                    total = audio.size / SAMPLE_RATE
+                    kwargs["clip_timestamps"] = [{"start": float(t), "end": float(min(t + 30, total))}
+                                                 for t in range(0, math.ceil(total), 30)]
                 seg_iter, info = self._pipeline.transcribe(audio, batch_size=self.batch_size, **kwargs)
             else:
                 seg_iter, info = self.model.transcribe(audio, **kwargs)
