@@ -89,7 +89,10 @@ def test_add_call_stores_everything_once(store_url):
     store = open_store(store_url)
     t = luna(1, customer_name="Marco Rossi", crm_ticket="T-991")
     ev = evaluation(t, RESULTS)
-    rec = record(t, ev, metrics={"talk_ratio_agent": 0.55, "silence_ratio": 0.1, "overtalk_seconds": 2.5})
+    from qa.metrics import compute_metrics
+
+    metrics = compute_metrics(t)
+    rec = record(t, ev, metrics=metrics)
     pk = store.add_call(rec)
     assert pk is not None
     assert store.add_call(rec) is None  # same checksum: nothing added
@@ -105,7 +108,8 @@ def test_add_call_stores_everything_once(store_url):
     assert back.criteria[0].evidence[0].text == t.segments[0].text
     with store.session() as s:
         m = s.get(Call, pk).metrics
-        assert m.talk_ratio_agent == 0.55 and m.data["overtalk_seconds"] == 2.5
+        assert m.silence_ratio == metrics["non_talk_share"] and m.overtalk_seconds == metrics["overtalk"]["duration"]
+        assert m.data["talk_time"] == metrics["talk_time"]
         crit = s.scalars(select(CriterionResultRow).where(CriterionResultRow.call_pk == pk)).all()
         assert {c.team for c in crit} == {"Assistenza Ticino"} and all(c.is_current for c in crit)
     store.close()
