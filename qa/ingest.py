@@ -392,6 +392,7 @@ def ingest(inputs: Iterable[str | os.PathLike], store, settings: IngestSettings 
         bar.update(1)
 
     known = store.known_checksums()
+    failed_before = {f.path for f in store.failures()}
     batch: dict[str, Path] = {}
     items: list[WorkItem] = []
     for path, kind in found:
@@ -402,7 +403,8 @@ def ingest(inputs: Iterable[str | os.PathLike], store, settings: IngestSettings 
             continue
         if checksum in known:
             report.skipped += 1
-            store.clear_failure(str(path))
+            if str(path) in failed_before:  # e.g. stored under another name since
+                store.clear_failure(str(path))
             bar.update(1)
             continue
         if checksum in batch:
@@ -416,6 +418,9 @@ def ingest(inputs: Iterable[str | os.PathLike], store, settings: IngestSettings 
     if scheduler:
         executor = _dask_executor(scheduler)
         window = 2 * executor.n_workers
+        if settings.transcribe.engine == "faster-whisper":  # one core per Dask task slot (--nthreads = cores)
+            settings.transcribe = replace(settings.transcribe, engine_options={
+                "cpu_threads": 1, **settings.transcribe.engine_options})
     else:
         n = max(1, min(workers or default_workers(), len(items) or 1))
         if n > 1 and settings.transcribe.engine == "faster-whisper":

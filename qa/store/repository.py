@@ -213,13 +213,13 @@ class Store:
                 if done:
                     s.execute(Failure.__table__.delete().where(Failure.path.in_(done)))
             return call.id
-        except IntegrityError:
+        except IntegrityError as e:
             with self.session() as s:
                 if s.scalar(select(Call.id).where(Call.audio_sha256 == rec.checksum)) is not None:
                     return None
                 if s.scalar(select(Call.id).where(Call.call_id == t.call_id)) is not None:
                     raise StoreError(f"call_id {t.call_id!r} is already stored for a different recording") from None
-            raise
+            raise StoreError("cannot store the call: " + " ".join(str(e.orig or e).split())[:300]) from None
 
     @staticmethod
     def _metrics_row(call_pk: int, data: dict[str, Any]) -> CallMetrics:
@@ -373,26 +373,28 @@ class Store:
     def override(self, call_id: str, criterion_id: str, new_result: str, reviewer: str | None,
                  comment: str | None = None) -> Review:
         """A human sets a criterion result of the current evaluation; the score is recomputed."""
+        with self.session() as s:
+            return self._override(s, self._call(s, call_id), criterion_id, new_result, reviewer, comment)
+
+    def _override(self, s: Session, call: Call, criterion_id: str, new_result: str, reviewer: str | None,
+                  comment: str | None) -> Review:
         if new_result not in RESULTS:
             raise StoreError(f"result must be pass, fail or na, got {new_result!r}")
-        with self.session() as s:
-            call = self._call(s, call_id)
-            row = self._criterion_row(s, call, criterion_id)
-            review = Review(call_pk=call.id, evaluation_id=row.evaluation_id, criterion_result_id=row.id,
-                            criterion_id=criterion_id, old_result=row.result, new_result=new_result,
-                            comment=comment, reviewer=reviewer, user_id=self._user_id(s, reviewer))
-            s.add(review)
-            if row.is_current:
-                apply_deltas(s, deltas_for([row], -1))
-            row.result = new_result
-            if row.is_current:
-                apply_deltas(s, deltas_for([row], +1))
-            row.overridden = new_result != row.auto_result
-            self._recompute(s, call, s.get(EvaluationRow, row.evaluation_id))
-            s.add(AuditEntry(action="override", username=reviewer, call_id=call_id,
-                             details={"criterion": criterion_id, "from": review.old_result, "to": new_result,
-                                      "comment": comment}))
-            return review
+        row = self._criterion_row(s, call, criterion_id)
+        review = Review(call_pk=call.id, evaluation_id=row.evaluation_id, criterion_result_id=row.id,
+                        criterion_id=criterion_id, old_result=row.result, new_result=new_result,
+                        comment=comment, reviewer=reviewer, user_id=self._user_id(s, reviewer))
+        s.add(review)
+        apply_deltas(s, deltas_for([row], -1))
+        row.result = new_result
+        row.overridden = new_result != row.auto_result
+        apply_deltas(s, deltas_for([row], +1))
+        self._recompute(s, call, s.get(EvaluationRow, row.evaluation_id))
+        s.add(AuditEntry(action="override", username=reviewer, call_id=call.call_id,
+                         details={"criterion": criterion_id, "from": review.old_result, "to": new_result,
+                                  "comment": comment}))
+        s.flush()
+        return review
 
     def reviews(self, call_id: str) -> list[Review]:
         with self.session() as s:
@@ -416,8 +418,8 @@ class Store:
 
     def decide_dispute(self, dispute_id: int, accepted: bool, decided_by: str | None,
                        comment: str | None = None, new_result: str | None = None) -> Dispute:
-        """Accept or reject an open dispute. Accepting with ``new_result`` also overrides the
-        criterion result (default for an accepted dispute of a pass/fail: the opposite result)."""
+        """Accept or reject an open dispute, in one transaction. Accepting also overrides the
+        criterion result: to ``new_result``, by default the opposite of a pass/fail."""
         with self.session() as s:
             d = s.get(Dispute, dispute_id)
             if d is None:
@@ -429,15 +431,15 @@ class Store:
             call = s.get(Call, d.call_pk)
             call.open_disputes = max(0, (call.open_disputes or 0) - 1)
             row = s.get(CriterionResultRow, d.criterion_result_id)
-            call_id, criterion_id = call.call_id, d.criterion_id
             if accepted and new_result is None and row.result in ("pass", "fail"):
                 new_result = "pass" if row.result == "fail" else "fail"
-            s.add(AuditEntry(action=f"dispute_{d.status}", username=decided_by, call_id=call_id,
-                             details={"dispute": dispute_id, "criterion": criterion_id, "comment": comment}))
-            apply = accepted and new_result is not None and row.is_current and new_result != row.result
-        if apply:
-            self.override(call_id, criterion_id, new_result, decided_by, comment or f"dispute {dispute_id} accepted")
-        return d
+            s.add(AuditEntry(action=f"dispute_{d.status}", username=decided_by, call_id=call.call_id,
+                             details={"dispute": dispute_id, "criterion": d.criterion_id, "comment": comment}))
+            if accepted and new_result is not None and row.is_current and new_result != row.result:
+                self._override(s, call, d.criterion_id, new_result, decided_by,
+                               comment or f"dispute {dispute_id} accepted")
+            s.flush()
+            return d
 
     def disputes(self, status: str | None = "open", call_id: str | None = None) -> list[Dispute]:
         if status is not None and status not in DISPUTE_STATUSES:
