@@ -238,3 +238,49 @@ def test_iter_transcripts_since(store_url):
     assert [t.call_id for t in store.iter_transcripts()] == [LUNA_FILES[5].stem, LUNA_FILES[6].stem]
     assert [t.call_id for t in store.iter_transcripts(since=datetime(2026, 3, 1))] == [LUNA_FILES[6].stem]
     store.close()
+
+
+def test_migration_0002_backfills_rollups_from_existing_rows(store_url):
+    """A store created at revision 0001 with calls in it is upgraded on open: rollups and
+    failed_criteria are filled from the stored criterion results."""
+    from alembic import command
+    from sqlalchemy import MetaData
+
+    from qa.store.db import alembic_config, make_engine
+    from qa.store.rollups import rollup_counts
+    from qa.store.queries import CallFilters
+
+    engine = make_engine(store_url)
+    cfg = alembic_config()
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0001")
+    md = MetaData()
+    md.reflect(engine)
+    assert "criterion_daily" not in md.tables
+    calls, evs, crs = md.tables["calls"], md.tables["evaluations"], md.tables["criterion_results"]
+    started = datetime(2026, 3, 4, 10, 0)
+    with engine.begin() as conn:
+        for i in range(3):
+            conn.execute(calls.insert().values(id=i + 1, call_id=f"C{i}", source_kind="audio", audio_sha256=f"{i:064d}",
+                                               ingested_at=started, status="scored", compliance_flag=False,
+                                               n_fail=1, open_disputes=0, team="T", agent_id="A1",
+                                               started_at=started if i else None))
+            conn.execute(evs.insert().values(id=i + 1, call_pk=i + 1, rubric="r", rubric_version="1", created_at=started,
+                                             is_current=True, compliance_flag=False, team="T", agent_id="A1"))
+            for j, (cid, res) in enumerate([("saluto", "pass"), ("riepilogo", "fail"), ("empatia", "na")]):
+                conn.execute(crs.insert().values(evaluation_id=i + 1, call_pk=i + 1, position=j, criterion_id=cid,
+                                                 result=res, auto_result=res, overridden=False, weight=1.0,
+                                                 critical=False, is_current=True, team="T", agent_id="A1",
+                                                 started_at=started if i else None))
+    engine.dispose()
+    store = open_store(store_url)  # upgrades 0001 -> head
+    try:
+        with store.session() as s:
+            counts = rollup_counts(s, ("criterion_id",), CallFilters(), None, None)
+            assert dict(counts) == {("saluto",): [3, 0], ("riepilogo",): [0, 3], ("empatia",): [0, 0]}
+            in_march = rollup_counts(s, ("criterion_id",), CallFilters(), datetime(2026, 3, 1), datetime(2026, 4, 1))
+            assert in_march[("riepilogo",)] == [0, 2]  # the call without started_at is not in March
+            assert set(s.scalars(select(Call.failed_criteria))) == {",riepilogo,"}
+    finally:
+        store.close()
