@@ -13,17 +13,33 @@ from ..app import context, guard
 from ..i18n import t
 
 
-def _rescore_job(name: str):
+def _rescore_job(store, name: str, version: str):
     def work(job: jobs.Job) -> None:
         from ...ingest import rescore
 
-        def progress(done: int, total: int) -> None:
-            job.done, job.total = done, total
-
-        result = rescore(rubric=name, progress=progress)
-        job.messages.append(str(result))
+        job.total = rescore_progress(store, name, version)[1]
+        # calls of the other rubrics are on their current version already and are left alone
+        report = rescore(store, progress=False, username=job.owner)
+        job.done = job.total
+        job.failed = report.failed
+        job.messages += [f"{cid}: {reason}" for cid, reason in report.failures[:20]]
 
     return work
+
+
+def rescore_progress(store, name: str, version: str) -> tuple[int, int]:
+    """(calls of rubric ``name`` already on ``version``, calls of rubric ``name``), read from the store."""
+    from sqlalchemy import func, select
+
+    from ...store.schema import Call, EvaluationRow
+
+    with store.session() as s:
+        base = select(func.count()).select_from(Call).join(
+            EvaluationRow, (EvaluationRow.call_pk == Call.id) & EvaluationRow.is_current).where(
+            EvaluationRow.rubric == name)
+        total = s.scalar(base) or 0
+        done = s.scalar(base.where(EvaluationRow.rubric_version == version)) or 0
+    return done, total
 
 
 def render_editor() -> None:
@@ -70,11 +86,15 @@ def render_editor() -> None:
             st.error(str(e))
         else:
             st.success(t("published", lang, version=rub.version) + (f" ({gate.message})" if gate else ""))
-            job = jobs.start("rescore", principal.username, _rescore_job(name))
-            st.session_state["rescore_job"] = job.id
-    job = jobs.get(st.session_state.get("rescore_job", ""))
+            job = jobs.start("rescore", principal.username, _rescore_job(store, name, str(rub.version)))
+            st.session_state["rescore_job"] = (job.id, name, str(rub.version))
+    job_id, job_rubric, job_version = st.session_state.get("rescore_job", ("", "", ""))
+    job = jobs.get(job_id)
     if job is not None:
-        st.progress(job.fraction, text=t("job_progress", lang, done=job.done, total=job.total or "?"))
+        done, total = rescore_progress(store, job_rubric, job_version)
+        if job.status != "running":
+            done = total
+        st.progress(done / total if total else 1.0, text=t("job_progress", lang, done=done, total=total))
         if job.status == "error":
             st.error("; ".join(job.messages))
         elif job.status == "running":

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 
 from ...config import data_dir
@@ -13,20 +15,24 @@ from ..i18n import t
 from ..uploads import AUDIO_EXTENSIONS, new_batch_dir, save_upload
 
 
-def _ingest_job(paths, metadata_path):
+def _ingest_job(store, paths, metadata_path):
+    """Ingest the uploaded files one by one (so progress and refusals are per file)."""
+
     def work(job: jobs.Job) -> None:
-        from ...ingest import ingest_paths
+        from ...ingest import ingest
 
         job.total = len(paths)
-
-        def progress(done: int, total: int) -> None:
-            job.done, job.total = done, total
-
-        report = ingest_paths([str(p) for p in paths], metadata=str(metadata_path) if metadata_path else None,
-                              progress=progress)
-        job.failed = len(report.failed)
-        for path, reason in report.failed:
-            job.messages.append(f"{path.rsplit('/', 1)[-1]}: {reason}")
+        for p in paths:
+            try:
+                report = ingest([str(p)], store, metadata_csv=str(metadata_path) if metadata_path else None,
+                                workers=1, progress=False)
+                for path, reason in report.failures:
+                    job.failed += 1
+                    job.messages.append(f"{Path(path).name}: {reason}")
+            except QAError as e:
+                job.failed += 1
+                job.messages.append(f"{p.name}: {e.message}")
+            job.done += 1
 
     return work
 
@@ -58,7 +64,7 @@ def render() -> None:
             st.error(f"{t('refused_file', lang)}: {r}")
         if saved:
             store.audit("upload", principal.username, None, {"files": [p.name for p in saved]})
-            job = jobs.start("ingest", principal.username, _ingest_job(saved, meta_path))
+            job = jobs.start("ingest", principal.username, _ingest_job(store, saved, meta_path))
             st.session_state["upload_job"] = job.id
     job = jobs.get(st.session_state.get("upload_job", ""))
     if job is not None:

@@ -1,0 +1,37 @@
+"""qa demo [--no-serve] [--port N] [--synthetic N]"""
+
+from __future__ import annotations
+
+import os
+
+from ..errors import EXIT_OK
+
+
+def register(sub):
+    p = sub.add_parser("demo", help="fill a demo store with the sample calls and demo users, then start the dashboard",
+                       description="Transcribe and score the bundled sample calls into the store of QA_DATA_DIR "
+                                   "(default ./data), add synthetic history and demo accounts, start the dashboard.")
+    p.add_argument("--no-serve", action="store_true", help="only build the demo store and print the summary")
+    p.add_argument("--port", type=int, default=int(os.environ.get("QA_PORT", "8501")))
+    p.add_argument("--synthetic", type=int, default=1500, help="synthetic history calls for the trend pages")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from ..demo import DEMO_PASSWORD, build_demo, demo_data_dir, summary_lines
+    from ..store import open_store
+
+    data = demo_data_dir()
+    data.mkdir(parents=True, exist_ok=True)
+    os.environ["QA_DATA_DIR"] = str(data)
+    with open_store() as store:
+        out = build_demo(store, synthetic=args.synthetic)
+        print(out["report"].summary())
+        print("\n".join(summary_lines(store)))
+    print(f"\nstore: {data}  ·  accounts ({', '.join(out['users'])}), password: {DEMO_PASSWORD}")
+    if args.no_serve:
+        return EXIT_OK
+    from .serve import serve
+
+    print(f"dashboard: http://127.0.0.1:{args.port}  (Ctrl-C to stop)")
+    return serve(args.port, env={"QA_DATA_DIR": str(data)})

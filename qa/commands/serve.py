@@ -1,0 +1,38 @@
+"""qa serve [--port N] [--host H] — start the dashboard (the same app as `streamlit run app_streamlit.py`)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from ..errors import QAError
+
+
+def app_path() -> Path:
+    root = Path(__file__).resolve().parents[2] / "app_streamlit.py"
+    if root.is_file():
+        return root
+    return Path(__file__).resolve().parents[1] / "dashboard" / "entry.py"
+
+
+def serve(port: int = 8501, host: str = "127.0.0.1", headless: bool = True, env: dict | None = None) -> int:
+    cmd = [sys.executable, "-m", "streamlit", "run", str(app_path()), "--server.port", str(port),
+           "--server.address", host, "--server.headless", "true" if headless else "false",
+           "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
+           "--server.maxUploadSize", "1024"]
+    try:
+        return subprocess.call(cmd, env={**os.environ, **(env or {})})
+    except KeyboardInterrupt:
+        return 0
+    except OSError as e:
+        raise QAError(f"cannot start streamlit: {e}") from None
+
+
+def register(sub):
+    p = sub.add_parser("serve", help="start the dashboard",
+                       description="Start the Streamlit dashboard on the store of QA_DATABASE_URL / QA_DATA_DIR.")
+    p.add_argument("--port", type=int, default=int(os.environ.get("QA_PORT", "8501")))
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (0.0.0.0 for the whole network)")
+    p.set_defaults(func=lambda args: serve(args.port, args.host))

@@ -1,0 +1,71 @@
+"""`qa demo`: a demo store from the bundled sample calls (transcribed and scored for real),
+some synthetic history for the trend pages, and demo accounts; then the dashboard."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from .errors import QAError
+
+DEMO_PASSWORD = "ascolto-demo"
+DEMO_USERS = [  # username, role, agent_id, display name, UI language
+    ("supervisore", "supervisor", None, "Supervisore Demo", "it"),
+    ("qa", "qa_lead", None, "QA Lead Demo", "it"),
+    ("admin", "admin", None, "Admin Demo", "it"),
+]
+
+
+def samples_dir() -> Path:
+    d = Path(__file__).resolve().parents[1] / "samples"
+    if not d.is_dir():
+        raise QAError("the sample calls (samples/) are not installed; run from a clone of the repository")
+    return d
+
+
+def build_demo(store, synthetic: int = 1500, progress: bool | None = None) -> dict:
+    """Ingest the sample calls, add synthetic history and demo users; idempotent."""
+    from sqlalchemy import func, select
+
+    from .ingest import ingest
+    from .metadata import load_metadata
+    from .store.schema import Call
+    from .store.synthetic import populate
+
+    sd = samples_dir()
+    audio = sorted(p for p in sd.iterdir() if p.suffix.lower() in (".wav", ".mp3", ".ogg", ".flac", ".m4a"))
+    report = ingest([str(p) for p in audio], store, metadata_csv=str(sd / "calls.csv"), progress=progress)
+    with store.session() as s:
+        n_syn = s.scalar(select(func.count()).select_from(Call).where(Call.call_id.like("SYN-%"))) or 0
+    if synthetic and n_syn == 0:
+        with store.session() as s:
+            populate(s, synthetic, seed=7, n_agents=24, days=120)
+    existing = {u.username for u in store.users()}
+    created = []
+    table = load_metadata(str(sd / "calls.csv"))
+    agents = sorted({(r.get("agent_id"), r.get("agent_name")) for r in table.rows if r.get("agent_id")})
+    users = list(DEMO_USERS) + [(aid.lower(), "operator", aid, name, "it") for aid, name in agents]
+    for username, role, agent_id, name, lang in users:
+        if username not in existing:
+            store.create_user(username, DEMO_PASSWORD, role, agent_id=agent_id, display_name=name, language=lang,
+                              created_by="demo")
+            created.append(username)
+    return {"report": report, "users": [u[0] for u in users], "created": created}
+
+
+def summary_lines(store) -> list[str]:
+    from .store import queries as q
+
+    rows, _ = q.call_list(store, q.CallFilters(search="DEMO-"), sort="call_id", page_size=100)
+    lines = [f"{'call':<12} {'lang':<4} {'type':<15} {'score':>5}  failed criteria"]
+    for r in rows:
+        ev = store.load_evaluation(r["call_id"])
+        failed = [c.id for c in ev.criteria if c.result == "fail"] if ev else []
+        score = "-" if r["score"] is None else f"{r['score']:.0f}"
+        lines.append(f"{r['call_id']:<12} {r['language'] or '-':<4} {r['call_type'] or '-':<15} {score:>5}  "
+                     f"{', '.join(failed) or '-'}{'  ⚠ compliance' if r['compliance_flag'] else ''}")
+    return lines
+
+
+def demo_data_dir() -> Path:
+    return Path(os.environ.get("QA_DATA_DIR") or Path.cwd() / "data").resolve()
