@@ -8,8 +8,8 @@ kind               mask               how it is recognised
 ``AHV``            ``[AHV]``          Swiss AHV/AVS number 756.xxxx.xxxx.xx, EAN-13 check digit
                                       (``stdnum.ch.ssn``)
 ``IBAN``           ``[IBAN]``         country code + mod-97 check + country length (``stdnum.iban``)
-``CARTA``          ``[CARTA]``        payment card, 13-19 digits, issuer prefix 2-6, Luhn
-                                      (``stdnum.luhn``)
+``CARTA``          ``[CARTA]``        payment card: a scheme's issuer prefix and length (Visa,
+                                      Mastercard, Amex, ...) and the Luhn check (``stdnum.luhn``)
 ``TELEFONO``       ``[TELEFONO]``     Swiss national (0xx ...) and international (+ / 00) numbers
                                       valid for ``phonenumbers``
 ``EMAIL``          ``[EMAIL]``        written (a@b.ch) and spoken ("mario punto rossi chiocciola
@@ -107,6 +107,7 @@ MONTHS: dict[str, dict[str, int]] = {
            "jan": 1, "feb": 2, "mar": 3, "apr": 4, "jun": 6, "jul": 7, "aug": 8, "sep": 9, "sept": 9,
            "oct": 10, "nov": 11, "dec": 12},
 }
+_MONTH_NAMES = {m for table in MONTHS.values() for m in table}
 # Ordinal days that text2num leaves as words.
 DAY_WORDS = {"primo": 1, "premier": 1, "1er": 1, "first": 1, "erster": 1, "ersten": 1, "erste": 1,
              "second": 2, "zweiter": 2, "zweiten": 2, "zweite": 2}
@@ -142,16 +143,19 @@ def _word_value(tok: str, langs: tuple[str, ...]) -> str | None:
     for lang in langs:
         if low in DIGIT_WORDS[lang]:
             return DIGIT_WORDS[lang][low]
-    if len(low) < 4:
+    if len(low) < 3:
         return None
     from text_to_num import alpha2digit
 
     for lang in langs:
+        word = low
+        if lang == "it" and "centott" in word:
+            word = word.replace("centott", "centoott")  # text2num misses "millenovecentottantotto"
         try:
-            out = alpha2digit(low, lang)
+            out = alpha2digit(word, lang)
         except Exception:  # text2num is strict about odd input
             continue
-        m = re.fullmatch(r"(\d+)(?:st|nd|rd|th|º|ª|°|er|ème|e|\.)?", out) if out != low else None
+        m = re.fullmatch(r"(\d+)(?:st|nd|rd|th|º|ª|°|er|ème|e|\.)?", out) if out != word else None
         if m:
             return m.group(1)
     return None
@@ -172,11 +176,26 @@ def _group_value(text: str, langs: tuple[str, ...]) -> str | None:
     return None
 
 
+_MULTIPLIERS = ("hundred", "thousand", "million", "cento", "mille", "mila", "milion", "hundert", "tausend",
+                "cent", "mille", "million")
+_EN_TENS = {"twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"}
+
+
+def _is_compound(parts: list[str]) -> bool:
+    """Whether spoken number words belong to one number: a joiner, a multiplier or English tens + unit."""
+    if any(p in JOINER_WORDS for p in parts):
+        return True
+    if any(any(p.startswith(mu) or p.endswith(mu) or mu + "s" == p for mu in _MULTIPLIERS) for p in parts):
+        return True
+    return len(parts) == 2 and parts[0] in _EN_TENS
+
+
 class _Normalised:
     """Text with spoken numbers turned into digits and a per-character map to the original."""
 
-    def __init__(self, text: str, lang: str | None):
+    def __init__(self, text: str, lang: str | None, compounds: bool = True):
         self.original = text
+        self.compounded = False  # whether several spoken words were read as one number
         langs = _langs(lang)
         toks = [(m.start(), m.end(), m.group()) for m in _TOKEN_RE.finditer(text)]
         out: list[str] = []
@@ -222,7 +241,8 @@ class _Normalised:
                     continue
                 break
             num_toks = [k for k in run if is_num(k)]
-            if len(num_toks) == 1 and toks[i][2].lower() in _WEAK:
+            before_month = j + 1 < n and toks[j + 1][2].lower() in _MONTH_NAMES  # "sei gennaio", "one May"
+            if len(num_toks) == 1 and toks[i][2].lower() in _WEAK and not before_month:
                 i = j + 1
                 continue
             # "più" / "plus" right before the run
@@ -260,7 +280,7 @@ class _Normalised:
                     continue
                 # longest multi-token compound from here (only over spoken words and joiners)
                 best_end, best_val = k_idx, None
-                if values[k] is not None:
+                if values[k] is not None and compounds:
                     m = k_idx + 1
                     while m < len(run) and m - k_idx < 6:
                         km = run[m]
@@ -269,16 +289,20 @@ class _Normalised:
                         if values[km] is not None:
                             seg_text = text[tok[0]:toks[km][1]]
                             v = _group_value(seg_text, langs)
-                            if v is not None and len(v) < len(values[k]) + len(values[km]) + 1:
-                                # a real compound (twenty one -> 21), not two digits written apart
-                                if not (len(v) == sum(len(values[x]) for x in run[k_idx:m + 1] if values[x])):
-                                    best_end, best_val = m, v
+                            parts = [toks[x][2].lower() for x in run[k_idx:m + 1]]
+                            # a real compound ("twenty one" -> 21, "two thousand and one" -> 2001,
+                            # "vingt et un" -> 21), not numbers said one after the other
+                            # ("zero settantanove" -> 0 79, "quatre-vingts cinq" -> 80 5)
+                            if v is not None and _is_compound(parts) and len(v) != sum(
+                                    len(values[x]) for x in run[k_idx:m + 1] if values[x]):
+                                best_end, best_val = m, v
                         m += 1
                 if best_val is None:
                     best_val = values[k] if values[k] is not None else tok[2]
                     end_char = tok[1]
                 else:
                     end_char = toks[run[best_end]][1]
+                    self.compounded = True
                 if not first:
                     emit(" ", tok[0], tok[0])
                 emit(best_val * repeat, tok[0] if repeat == 1 else toks[start_tok][0], end_char)
@@ -308,12 +332,26 @@ def _is_ahv(d: str) -> bool:
     return len(d) == 13 and d.startswith("756") and ssn.is_valid(d)
 
 
+# Issuer prefixes (IIN ranges) and the lengths each scheme issues.
+_CARD_SCHEMES = (
+    ("visa", ("4",), (13, 16, 19)),
+    ("mastercard", tuple(str(p) for p in range(51, 56)) + tuple(str(p) for p in range(2221, 2721)), (16,)),
+    ("amex", ("34", "37"), (15,)),
+    ("diners", ("300", "301", "302", "303", "304", "305", "36", "38", "39"), (14, 16)),
+    ("discover", ("6011", "644", "645", "646", "647", "648", "649", "65"), (16, 17, 18, 19)),
+    ("jcb", tuple(str(p) for p in range(3528, 3590)), (16, 17, 18, 19)),
+    ("unionpay", ("62",), (16, 17, 18, 19)),
+    ("maestro", ("50", "56", "57", "58", "6"), (16, 17, 18, 19)),
+)
+
+
 def _is_card(d: str) -> bool:
+    """A payment card: a scheme's issuer prefix, one of its lengths, and the Luhn check."""
     from stdnum import luhn
 
-    if not 13 <= len(d) <= 19 or d[0] not in "23456":
+    if not 13 <= len(d) <= 19:
         return False
-    if d.startswith("756") and len(d) == 13:
+    if not any(len(d) in lengths and d.startswith(prefixes) for _, prefixes, lengths in _CARD_SCHEMES):
         return False
     return luhn.is_valid(d)
 
@@ -375,13 +413,16 @@ def _chain_candidates(norm: _Normalised, lang: str | None) -> list[tuple[int, in
         plus = m.group(1) is not None
         groups = [(g.start(), g.end(), g.group()) for g in _GROUP_RE.finditer(norm.text, m.start(), m.end())]
         n = len(groups)
-        # where the chain may be cut: at a comma, or at a space between two groups of 2+ digits
-        # ("numero 12 079 123 45 67"); never inside a run of digits said one by one, nor at the
-        # dots and dashes that hold one identifier together ("756.1234.5678.97")
+        # the tail of an alphanumeric reference ("CH31 3183 8043 ...", "AB12 3456"): not a number of its own
+        if re.search(r"[^\W\d_]+\d+[ .\-]?$", norm.text[max(0, m.start() - 12):m.start()]):
+            continue
+        # where the chain may be cut: only at a comma ("079 555 12 34, 044 668 18 00"); never
+        # inside a run of digits said one by one, nor at the spaces, dots and dashes that hold one
+        # identifier together ("756.1234.5678.97", "4111 1111 1111 1111")
         cuttable = set()
         for g in range(1, n):
             sep = norm.text[groups[g - 1][1]:groups[g][0]]
-            if "," in sep or (sep.strip() == "" and len(groups[g - 1][2]) >= 2 and len(groups[g][2]) >= 2):
+            if "," in sep:
                 cuttable.add(g)
         # the whole chain, then ever shorter prefixes and suffixes (a number said next to another)
         tried = set()
@@ -531,6 +572,12 @@ def find_pii(text: str, lang: str | None = None, context: str = "") -> list[Span
                        + _date_candidates(norm, lang, context)):
         s, e = norm.span(a, b)
         cands.append((s, e, kind))
+    if norm.compounded:
+        # "thirty eight" may be 38 or 30 8 in a number said in pairs: try the words one by one too
+        plain = _Normalised(text, lang, compounds=False)
+        for a, b, kind in _iban_candidates(plain, context) + _chain_candidates(plain, lang):
+            s, e = plain.span(a, b)
+            cands.append((s, e, kind))
     for m in _EMAIL_RE.finditer(text):
         cands.append((m.start(), m.end(), "EMAIL"))
     for m in _SPOKEN_EMAIL_RE.finditer(text):
