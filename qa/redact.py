@@ -798,8 +798,14 @@ def redact_audio(src_path: str | Path, dst_path: str | Path, spans: Iterable[Any
             t = np.arange(b - a) / rate
             samples[:, a:b] = (0.2 * np.sin(2 * np.pi * tone_hz * t)).astype(np.float32)
     ext = dst_path.suffix.lower()
-    codec = {".wav": "pcm_s16le", ".flac": "flac", ".mp3": "libmp3lame", ".ogg": "libvorbis", ".opus": "libopus",
-             ".m4a": "aac"}.get(ext, "pcm_s16le")
+    choices = {".wav": ["pcm_s16le"], ".flac": ["flac"], ".mp3": ["libmp3lame", "mp3"],
+               ".ogg": ["libvorbis", "flac"], ".m4a": ["aac"]}  # (Opus would resample to 48 kHz)
+    if ext not in choices:
+        raise AudioError(f"cannot write {ext or 'files without an extension'}: use one of {', '.join(choices)}",
+                         str(dst_path))
+    codec = next((c for c in choices[ext] if c in av.codecs_available), None)
+    if codec is None:
+        raise AudioError(f"no encoder for {ext} in this PyAV build", str(dst_path))
     dst_path.parent.mkdir(parents=True, exist_ok=True)
     with av.open(str(dst_path), "w") as out:
         ost = out.add_stream(codec, rate=rate, layout=layout)

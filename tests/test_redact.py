@@ -344,3 +344,58 @@ def test_redact_audio_tone(eval_audio_dir, tmp_path):
     assert np.sqrt(np.mean(seg ** 2)) == pytest.approx(0.2 / np.sqrt(2), rel=0.02)
     assert not np.allclose(seg, orig[:, 8000:24000])
     np.testing.assert_array_equal(out[:, 24000:], orig[:, 24000:])
+
+
+def test_redact_audio_from_compressed_call_keeps_format(tmp_path):
+    import av
+
+    src = Path(__file__).resolve().parents[1] / "samples" / "call_it_01.m4a"
+    dst = redact_audio(src, tmp_path / "call.flac", [{"start": 2.0, "end": 3.5}])
+
+    def decode(path):
+        with av.open(str(path)) as c:
+            st = c.streams.audio[0]
+            info = (st.codec_context.sample_rate, st.codec_context.channels)
+            frames = []
+            for f in c.decode(st):
+                a = f.to_ndarray()
+                if not f.format.is_planar:
+                    a = a.reshape(-1, info[1]).T
+                if a.dtype.kind in "iu":
+                    a = a.astype(np.float64) / 32768.0
+                frames.append(a.astype(np.float64))
+        return np.concatenate(frames, axis=1), info
+
+    orig, info = decode(src)
+    out, info2 = decode(dst)
+    assert info2 == info
+    rate = info[0]
+    assert out.shape == orig.shape
+    a, b = int(2.0 * rate), int(3.5 * rate)
+    assert np.sqrt(np.mean(orig[:, a:b] ** 2)) > 0.001
+    assert np.abs(out[:, a:b]).max() == 0.0
+    # the rest is the original to 16-bit precision
+    assert np.abs(out[:, :a] - np.clip(orig[:, :a], -1, 32767 / 32768)).max() <= 1 / 32768 + 1e-9
+    assert np.abs(out[:, b:] - np.clip(orig[:, b:], -1, 32767 / 32768)).max() <= 1 / 32768 + 1e-9
+
+
+def test_redact_audio_rejects_unknown_format(eval_audio_dir, tmp_path):
+    from qa.errors import AudioError
+
+    with pytest.raises(AudioError):
+        redact_audio(eval_audio_dir / "stereo_diarization.wav", tmp_path / "out.xyz", [(0, 1)])
+    with pytest.raises(AudioError):
+        redact_audio(tmp_path / "missing.wav", tmp_path / "out.wav", [(0, 1)])
+
+
+def test_words_that_do_not_follow_the_text():
+    # the engine's words spell the number out while the segment text has digits
+    words = [Word(" chiamate", 1.0, 1.4), Word(" lo", 1.4, 1.5), Word(" zero", 1.6, 1.9), Word(" sette", 1.9, 2.2),
+             Word(" otto", 2.2, 2.5), Word(" sei", 2.5, 2.7), Word(" uno", 2.7, 2.9), Word(" due", 2.9, 3.1),
+             Word(" quattro", 3.1, 3.4), Word(" zero", 3.4, 3.7), Word(" quattro", 3.7, 4.0), Word(" zero", 4.0, 4.3)]
+    t = Transcript("c3", [Segment("customer", 1.0, 4.3, "chiamate lo 078 612 40 40", words=words)], language="it")
+    red, recs = redact_transcript(t)
+    assert red.segments[0].text == "chiamate lo [TELEFONO]"
+    assert [w.word for w in red.segments[0].words] == [" chiamate", " lo", " [TELEFONO]"]
+    assert (red.segments[0].words[2].start, red.segments[0].words[2].end) == (1.6, 4.3)
+    assert recs[0]["kind"] == "TELEFONO" and (recs[0]["start"], recs[0]["end"]) == (1.6, 4.3)
