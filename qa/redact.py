@@ -511,7 +511,7 @@ def _date_regexes(lang: str | None):
     months = _month_alternation(lang)
     alt = "|".join(sorted((re.escape(k) for k in months), key=len, reverse=True))
     day = r"(?P<d>\d{1,2}|" + "|".join(DAY_WORDS) + r")(?:\.|º|°|er|st|nd|rd|th)?"
-    year = r"(?P<y>(?:19|20)\s?\d{2})"
+    year = r"(?P<y>(?:19|20)\s?\d{2}|'?\d{2})"  # "ventidue aprile sessantotto", "12 March '68"
     numeric = re.compile(r"(?<![\d.])(?P<d>\d{1,2})\s?(?P<s>[./\-])\s?(?P<m>\d{1,2})\s?(?P=s)\s?"
                          r"(?P<y>(?:19|20)\d{2}|\d{2})(?![\d])")
     spaced = re.compile(r"(?<![\d.])(?P<d>\d{1,2}) (?P<m>\d{1,2}) (?P<y>(?:19|20)\s?\d{2})(?!\d)")

@@ -277,6 +277,10 @@ DEVSET_PII = {
     "dev-it-001": [(11, "DATA_NASCITA", "4 marzo 1984")],
     "dev-it-012": [(3, "DATA_NASCITA", "Ventisei giugno 1966")],
     "dev-it-015": [(11, "IBAN", None)],
+    "dev-it-007": [(5, "DATA_NASCITA", "ventidue aprile sessantotto")],
+    "dev-it-003": [(9, "DATA_NASCITA", "dodici luglio ottantanove")],
+    "dev-fr-002": [(11, "DATA_NASCITA", "douze mars septante-huit"), (11, "DATA_NASCITA", "trois juin huitante")],
+    "dev-fr-010": [(3, "DATA_NASCITA", "dix-sept juillet soixante-deux")],
 }
 
 
