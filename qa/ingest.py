@@ -260,7 +260,20 @@ def _process(item: WorkItem, settings: IngestSettings):
 
 
 def _init_worker() -> None:
+    """Pool worker set-up: exit as soon as the parent is gone (``kill -9`` of ``qa ingest``
+    must not leave workers transcribing for nobody)."""
+    import threading
+
     os.environ.setdefault("OMP_NUM_THREADS", "1")
+    parent = os.getppid()
+
+    def watch() -> None:
+        while True:
+            time.sleep(1.0)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="parent-watchdog", daemon=True).start()
 
 
 # ---------------------------------------------------------------------------------- executors

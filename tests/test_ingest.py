@@ -111,6 +111,26 @@ def failures_of(env) -> dict[str, str]:
     return {name: reason for name, reason in lines}
 
 
+def children(pid: int) -> list[int]:
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            out.append(int(stat.parent.name))
+    return out
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state not in ("Z", "X")
+
+
 def check_consistent(store, n_calls: int) -> None:
     """Every stored call is whole: one transcript, one current evaluation, its criteria, metrics,
     and the rollups count exactly the current criterion rows."""
@@ -209,7 +229,8 @@ def test_kill_9_mid_ingest_then_resume(tmp_path):
                     n = 0
                 store.close()
                 if n >= 5:
-                    os.killpg(proc.pid, signal.SIGKILL)  # the command and its pool workers, like a crash
+                    workers = children(proc.pid)
+                    os.kill(proc.pid, signal.SIGKILL)  # kill -9 of `qa ingest` itself
                     killed_at = n
                     break
             time.sleep(0.05)
@@ -218,6 +239,14 @@ def test_kill_9_mid_ingest_then_resume(tmp_path):
             os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(timeout=60)
     assert killed_at is not None, "ingest finished before it could be killed"
+    assert workers, "no pool worker processes found"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and any(alive(pid) for pid in workers):
+        time.sleep(0.2)
+    left = [pid for pid in workers if alive(pid)]
+    for pid in left:  # clean up before failing
+        os.kill(pid, signal.SIGKILL)
+    assert not left, "pool workers outlived the killed parent"
     store = open_store(f"sqlite:///{db}")
     stored_before = store.count_calls()
     assert 5 <= stored_before < 33
