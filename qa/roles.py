@@ -50,6 +50,9 @@ P_FIRST_AGENT = {"inbound": 0.75, "outbound": 0.5, None: 0.65}  # outbound: the 
 # are weak evidence whatever the model says.
 TEXT_WEIGHT_WORDS = 4.0
 P_CLIP = 0.02
+VOICE_MIN_SILHOUETTE = 0.12  # below this the two voice clusters are not worth trusting
+VOICE_MAX_RELIABILITY = 0.99
+VOICE_WEIGHT = 2.0  # clean voice clusters outweigh a garbled turn's text and the alternation prior
 TEXT_TEMPER = 1.0  # exponent on the classifier's likelihoods (< 1: trust the text less than the turn-taking)
 
 _MASKS = [(re.compile(r"<\s*PER\s*>", re.I), "Rossi"), (re.compile(r"<\s*NUM\s*>", re.I), "12"),
@@ -116,6 +119,102 @@ def split_at_pauses(segment: Segment, pause: float = SPLIT_PAUSE_S) -> list[Segm
     return out
 
 
+def _mel_filterbank(sr: int, n_fft: int, n_mels: int = 32, fmin: float = 100.0, fmax: float = 3800.0):
+    import numpy as np
+
+    def mel(f):
+        return 2595.0 * np.log10(1.0 + f / 700.0)
+
+    def hz(m):
+        return 700.0 * (10 ** (m / 2595.0) - 1.0)
+
+    fmax = min(fmax, sr / 2 - 1)
+    points = hz(np.linspace(mel(fmin), mel(fmax), n_mels + 2))
+    bins = np.fft.rfftfreq(n_fft, 1.0 / sr)
+    fb = np.zeros((n_mels, bins.size))
+    for k in range(n_mels):
+        lo, mid, hi = points[k], points[k + 1], points[k + 2]
+        fb[k] = np.clip(np.minimum((bins - lo) / (mid - lo), (hi - bins) / (hi - mid)), 0.0, None)
+    return fb
+
+
+def voice_features(audio, segments: Sequence[Segment], sample_rate: int = 16000):
+    """Per segment: mean and spread of MFCCs (telephone band) and the median pitch of its voiced
+    frames; ``None`` for segments with under 0.15 s of speech."""
+    import numpy as np
+    from scipy.fft import dct
+
+    x = np.asarray(audio, dtype=np.float32)
+    win, hop = int(0.025 * sample_rate), int(0.010 * sample_rate)
+    n_fft = 1 << (win - 1).bit_length()
+    fb = _mel_filterbank(sample_rate, n_fft)
+    window = np.hanning(win).astype(np.float32)
+    lag_lo, lag_hi = int(sample_rate / 400), int(sample_rate / 60)
+    out = []
+    for seg in segments:
+        a, b = int(seg.start * sample_rate), min(x.size, int(seg.end * sample_rate))
+        y = x[a:b]
+        n = 1 + (y.size - win) // hop if y.size >= win else 0
+        if n < 15:
+            out.append(None)
+            continue
+        frames = np.lib.stride_tricks.sliding_window_view(y, win)[::hop][:n] * window
+        power = np.abs(np.fft.rfft(frames, n_fft)) ** 2
+        energy = 10 * np.log10(power.sum(axis=1) + 1e-10)
+        voiced = energy > energy.max() - 25.0
+        if voiced.sum() < 12:
+            out.append(None)
+            continue
+        logmel = np.log(power[voiced] @ fb.T + 1e-8)
+        mfcc = dct(logmel, type=2, norm="ortho", axis=1)[:, 1:13]
+        # pitch: autocorrelation peak between 60 and 400 Hz, on the voiced frames
+        f = frames[voiced]
+        ac = np.fft.irfft(np.abs(np.fft.rfft(f, 2 * n_fft)) ** 2)[:, :lag_hi + 1]
+        lags = lag_lo + np.argmax(ac[:, lag_lo:lag_hi + 1], axis=1)
+        strength = ac[np.arange(len(f)), lags] / (ac[:, 0] + 1e-10)
+        pitched = lags[strength > 0.3]
+        f0 = float(np.log(sample_rate / np.median(pitched))) if pitched.size >= 10 else float("nan")
+        out.append(np.concatenate([mfcc.mean(axis=0), mfcc.std(axis=0), [f0]]))
+    return out
+
+
+def voice_clusters(audio, segments: Sequence[Segment], sample_rate: int = 16000):
+    """Cluster the segments into two voices: (P(voice A) per segment, reliability 0.5..0.95),
+    or ``None`` when the voices cannot be told apart."""
+    import numpy as np
+    from sklearn.cluster import KMeans
+    from sklearn.metrics import silhouette_score
+
+    feats = voice_features(audio, segments, sample_rate)
+    idx = [i for i, f in enumerate(feats) if f is not None]
+    if len(idx) < 6:
+        return None
+    X = np.array([feats[i] for i in idx], dtype=np.float64)
+    pitch = X[:, -1]
+    if np.isnan(pitch).all():
+        X = X[:, :-1]
+    else:
+        X[np.isnan(pitch), -1] = np.nanmedian(pitch)
+    X = (X - X.mean(axis=0)) / (X.std(axis=0) + 1e-9)
+    weights = np.array([max(0.3, segments[i].end - segments[i].start) for i in idx])
+    km = KMeans(n_clusters=2, n_init=10, random_state=0).fit(X, sample_weight=weights)
+    labels = km.labels_
+    if min(np.bincount(labels, minlength=2)) < 2:
+        return None
+    sil = float(silhouette_score(X, labels))
+    if sil < VOICE_MIN_SILHOUETTE:
+        return None
+    d = km.transform(X)  # distance to each centre
+    margin = d[:, 1] - d[:, 0]
+    scale = float(np.median(np.abs(margin))) or 1.0
+    p_a = 1.0 / (1.0 + np.exp(-4.0 * margin / scale))
+    membership = [0.5] * len(segments)
+    for k, i in enumerate(idx):
+        membership[i] = float(p_a[k])
+    reliability = float(min(VOICE_MAX_RELIABILITY, 0.5 + sil))
+    return membership, reliability
+
+
 def _text_probabilities(texts: Sequence[str], model: str) -> list[float]:
     from .learn import predict_proba
 
@@ -150,13 +249,15 @@ def _gap_kind(prev: Segment, nxt: Segment, informative: bool) -> str:
 
 
 def _forward_backward(emissions: list[tuple[float, float]], p_change: list[float],
-                      p_first: float) -> tuple[list[float], list[float]]:
-    """2-state chain (0 = agent, 1 = customer): posterior P(agent) per position and, per pair of
-    neighbours, the posterior probability that the speaker changes between them."""
+                      p_first: float) -> tuple[list[float], list[float], float]:
+    """2-state chain (0 = agent, 1 = customer): posterior P(agent) per position, per pair of
+    neighbours the posterior probability that the speaker changes between them, and the
+    log-likelihood of the observations."""
     n = len(emissions)
     alpha = [[0.0, 0.0] for _ in range(n)]
     a0 = [p_first * emissions[0][0], (1 - p_first) * emissions[0][1]]
     s = sum(a0) or 1.0
+    loglik = math.log(s) if s > 0 else -1e9
     alpha[0] = [a0[0] / s, a0[1] / s]
     for i in range(1, n):
         c = p_change[i - 1]
@@ -164,6 +265,7 @@ def _forward_backward(emissions: list[tuple[float, float]], p_change: list[float
         cur = [(prev[0] * (1 - c) + prev[1] * c) * emissions[i][0],
                (prev[1] * (1 - c) + prev[0] * c) * emissions[i][1]]
         s = sum(cur) or 1.0
+        loglik += math.log(s)
         alpha[i] = [cur[0] / s, cur[1] / s]
     beta = [[1.0, 1.0] for _ in range(n)]
     for i in range(n - 2, -1, -1):
@@ -186,35 +288,60 @@ def _forward_backward(emissions: list[tuple[float, float]], p_change: list[float
         same = alpha[i][0] * (1 - c) * e[0] * b[0] + alpha[i][1] * (1 - c) * e[1] * b[1]
         diff = alpha[i][0] * c * e[1] * b[1] + alpha[i][1] * c * e[0] * b[0]
         changes.append(diff / (same + diff) if same + diff > 0 else c)
-    return post, changes
+    return post, changes, loglik
 
 
 def _decode(emissions: list[tuple[float, float]], kinds: list[str], p_first: float,
-            iterations: int = EM_ITERATIONS) -> list[float]:
-    """Posterior P(agent) per segment; the turn-taking probabilities are fitted to the call (EM
-    with a prior): a call whose segments strictly alternate ends up with a near-certain change
-    at every pause, so the whole call's text evidence decides which alternating voice is the
-    agent; a call cut into many same-speaker pieces keeps a lower change probability."""
+            iterations: int = EM_ITERATIONS) -> tuple[list[float], float]:
+    """Posterior P(agent) per segment and the log-likelihood; the turn-taking probabilities are
+    fitted to the call (EM with a prior): a call whose segments strictly alternate ends up with a
+    near-certain change at every pause, so the whole call's text evidence decides which
+    alternating voice is the agent; a call cut into many same-speaker pieces keeps a lower
+    change probability."""
     rates = dict(P_CHANGE_PRIOR)
     post: list[float] = [0.5] * len(emissions)
+    loglik = 0.0
     for _ in range(max(1, iterations)):
-        post, changes = _forward_backward(emissions, [rates[k] for k in kinds], p_first)
+        post, changes, loglik = _forward_backward(emissions, [rates[k] for k in kinds], p_first)
         for kind, (prior, strength) in P_CHANGE_PRIOR_BETA.items():
             observed = [c for c, k in zip(changes, kinds) if k == kind]
             if observed:
                 rates[kind] = min(P_CHANGE_MAX, max(P_CHANGE_MIN, (sum(observed) + prior * strength)
                                                     / (len(observed) + strength)))
-    return post
+    return post, loglik
+
+
+def _decode_with_voices(emissions, kinds, p_first, membership: list[float], reliability: float) -> list[float]:
+    """Add the voice cue: segments were clustered into two voices (``membership`` = P(voice A));
+    which voice is the agent is a call-level unknown, weighed by how well each hypothesis
+    explains the text and turn-taking evidence."""
+    posts, logliks = [], []
+    for a_is_agent in (True, False):
+        em = []
+        for (ea, ec), m in zip(emissions, membership):
+            m_agent = m if a_is_agent else 1.0 - m
+            va = reliability * m_agent + (1 - reliability) * (1 - m_agent)
+            em.append((ea * va ** VOICE_WEIGHT, ec * (1.0 - va) ** VOICE_WEIGHT))
+        post, ll = _decode(em, kinds, p_first)
+        posts.append(post)
+        logliks.append(ll)
+    top = max(logliks)
+    w = [math.exp(ll - top) for ll in logliks]
+    w0 = w[0] / sum(w)
+    return [w0 * a + (1 - w0) * b for a, b in zip(*posts)]
 
 
 def assign_roles(transcript: Transcript, threshold: float = DEFAULT_THRESHOLD, model: str = MODEL_NAME,
-                 split_pause: float | None = SPLIT_PAUSE_S, turn_taking: bool = True) -> Transcript:
+                 split_pause: float | None = SPLIT_PAUSE_S, turn_taking: bool = True,
+                 audio: "np.ndarray | None" = None, sample_rate: int = 16000) -> Transcript:
     """Return a copy of ``transcript`` whose ``unknown`` segments are labelled agent/customer.
 
     Segments already labelled (e.g. from a stereo channel) are kept and used as anchors.
     ``threshold``: least posterior probability to commit to a role (else ``unknown``);
     ``split_pause``: split segments with word timestamps at internal pauses this long (None: never);
-    ``turn_taking``: False decides every segment from its text alone (for comparison).
+    ``turn_taking``: False decides every segment from its text alone (for comparison);
+    ``audio``: the recording (mono float32 at ``sample_rate``), if at hand: segments are then also
+    clustered into two voices, and which voice is the agent is decided for the whole call.
     Every segment that was unknown gets ``extra["role_confidence"]`` in [0, 1].
     """
     if not 0.0 <= threshold <= 1.0:
@@ -245,8 +372,11 @@ def assign_roles(transcript: Transcript, threshold: float = DEFAULT_THRESHOLD, m
     kinds = [_gap_kind(a, b, informative) for a, b in zip(segments, segments[1:])]
     direction = str(out.metadata.get("direction") or "").lower() or None
     p_first = P_FIRST_AGENT.get(direction, P_FIRST_AGENT[None])
-    if turn_taking:
-        posterior = _decode(emissions, kinds, p_first)
+    voices = voice_clusters(audio, segments, sample_rate) if audio is not None else None
+    if turn_taking and voices is not None:
+        posterior = _decode_with_voices(emissions, kinds, p_first, *voices)
+    elif turn_taking:
+        posterior = _decode(emissions, kinds, p_first)[0]
     else:
         posterior = [e[0] / (e[0] + e[1]) for e in emissions]
 
@@ -257,7 +387,8 @@ def assign_roles(transcript: Transcript, threshold: float = DEFAULT_THRESHOLD, m
         seg.speaker = role if conf >= threshold else "unknown"
         seg.extra["role_confidence"] = round(float(conf), 4)
     out.segments = segments
-    out.extra["roles"] = {"assigned": True, "method": "text classifier + turn-taking HMM",
+    out.extra["roles"] = {"assigned": True,
+                          "method": "text classifier + turn-taking HMM" + (" + voice clusters" if voices else ""),
                           "model": Path(model).stem, "threshold": threshold,
                           "unknown": sum(1 for i in todo if segments[i].speaker == "unknown")}
     return out
