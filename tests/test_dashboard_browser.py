@@ -1,0 +1,382 @@
+"""End-to-end dashboard tests in a real headless Chromium (Debian's /usr/bin/chromium, driven
+by Playwright; no browser is ever downloaded) against a real `qa serve` subprocess on a real
+SQLite store.
+
+The store holds three sample calls of samples/ ingested by ``qa.ingest.ingest`` from their
+reference transcripts (samples/transcripts/*.json, time-aligned with the recordings) with
+samples/calls.csv, so evaluations, evidence, redaction and metrics are the real pipeline's; each
+call then refers to its real recording in samples/ so the player has real audio whose positions
+match the evidence. (Transcribing the recordings with Whisper instead takes minutes on the
+shared CPUs; set QA_BROWSER_TRANSCRIBE=1 to do it anyway.) Plus synthetic history and users.
+
+Screenshots of each key step go to tests/artifacts/browser/ (gitignored).
+Run: pytest -m browser tests/test_dashboard_browser.py
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select, update
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLES = ROOT / "samples"
+ARTIFACTS = ROOT / "tests" / "artifacts" / "browser"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--no-first-run", "--disable-sync"]
+SAMPLE_CALLS = {"DEMO-IT-01": "call_it_01.m4a", "DEMO-DE-01": "call_de_01.mp3", "DEMO-IT-02": "call_it_02.ogg"}
+PASSWORDS = {"sup": "sup-pass-0001", "laura": "laura-pass-01", "stefan": "stefan-pass-1", "syn": "syn-pass-0001"}
+TIMEOUT_MS = 60_000  # generous: 2 shared CPUs, first run of the app imports pandas, altair...
+
+
+# ------------------------------------------------------------------------------------ fixtures
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _build_store(data_dir: Path, url: str):
+    from qa.ingest import ingest
+    from qa.store import open_store
+    from qa.store.schema import Call
+    from qa.store.synthetic import populate
+
+    store = open_store(url)
+    if os.environ.get("QA_BROWSER_TRANSCRIBE") == "1":
+        inputs = [SAMPLES / f for f in SAMPLE_CALLS.values()]
+    else:
+        inputs = [SAMPLES / "transcripts" / f"{c}.json" for c in SAMPLE_CALLS]
+    report = ingest([str(p) for p in inputs], store, metadata_csv=str(SAMPLES / "calls.csv"), workers=1,
+                    progress=False)
+    assert report.stored == len(SAMPLE_CALLS), report.failures
+    with store.session() as s:
+        for call_id, audio in SAMPLE_CALLS.items():
+            if s.scalar(select(Call.audio_path).where(Call.call_id == call_id)) is None:
+                s.execute(update(Call).where(Call.call_id == call_id).values(audio_path=str(SAMPLES / audio)))
+    with store.session() as s:
+        populate(s, 60, seed=5, n_agents=5, days=30)  # agents A001..A005
+    store.create_user("sup", PASSWORDS["sup"], "supervisor", display_name="Sara Supervisor")
+    store.create_user("laura", PASSWORDS["laura"], "operator", agent_id="A17", display_name="Laura Bernasconi")
+    store.create_user("stefan", PASSWORDS["stefan"], "operator", agent_id="A31", display_name="Stefan Keller")
+    store.create_user("syn", PASSWORDS["syn"], "operator", agent_id="A002", display_name="Synthetic Operator")
+    return store
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """(base_url, store): a store in tmp and `qa serve` on a free port; killed at teardown."""
+    if not Path(CHROMIUM).is_file():
+        pytest.fail(f"{CHROMIUM} not found: install the Debian package chromium")
+    data_dir = tmp_path_factory.mktemp("browser")
+    url = f"sqlite:///{data_dir / 'qa.db'}"
+    with pytest.MonkeyPatch.context() as mp:  # ingest reads QA_DATA_DIR (redacted copies, recordings)
+        mp.setenv("QA_DATA_DIR", str(data_dir))
+        mp.setenv("QA_DATABASE_URL", url)
+        store = _build_store(data_dir, url)
+    port = _free_port()
+    env = {**os.environ, "QA_DATA_DIR": str(data_dir), "QA_DATABASE_URL": url, "PYTHONUNBUFFERED": "1"}
+    log = open(data_dir / "server.log", "wb")
+    # its own process group: `qa serve` starts streamlit as a child, both go at teardown
+    proc = subprocess.Popen([sys.executable, "-m", "qa", "serve", "--port", str(port)], cwd=ROOT, env=env,
+                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"qa serve exited with {proc.returncode}: "
+                            + (data_dir / "server.log").read_text(errors="replace")[-2000:])
+            try:
+                with urllib.request.urlopen(base + "/_stcore/health", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail("qa serve did not answer /_stcore/health within 120 s")
+            time.sleep(0.3)
+        yield base, store
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(timeout=15)
+        except ProcessLookupError:
+            pass
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=15)
+        log.close()
+        store.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser, request):
+    """A fresh browser context (a new Streamlit session, nobody signed in) per test; uncaught
+    JavaScript errors fail the test."""
+    ctx = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="it-CH")
+    ctx.set_default_timeout(TIMEOUT_MS)
+    pg = ctx.new_page()
+    errors: list[str] = []
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    pg.shot = lambda step: _shot(pg, request.node.name, step)
+    yield pg
+    ctx.close()
+    assert not errors, errors
+
+
+def _shot(pg, test: str, step: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "_", f"{test}--{step}")
+    pg.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+# ------------------------------------------------------------------------------------- helpers
+def settle(pg) -> None:
+    """Wait until Streamlit has finished the current script run (the app root says so)."""
+    pg.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']", state="attached")
+
+
+def login(pg, user: str) -> None:
+    pg.get_by_label("Nome utente").wait_for()
+    settle(pg)
+    pg.get_by_label("Nome utente").fill(user)
+    pg.locator("input[type='password']").fill(PASSWORDS[user])
+    pg.get_by_role("button", name="Accedi").click()
+    pg.get_by_text(re.compile(r"^Connesso come ")).wait_for()  # the sidebar of a signed-in user
+    settle(pg)
+
+
+def open_call_by_url(pg, base: str, user: str, call_id: str) -> None:
+    """Put /call?call=<id> in the address bar; a new browser session signs in first."""
+    pg.goto(f"{base}/call?call={call_id}")
+    login(pg, user)
+
+
+def wait_call_detail(pg, call_id: str) -> None:
+    pg.get_by_role("heading", name=re.compile(rf"Dettaglio chiamata {re.escape(call_id)}$")).wait_for()
+    settle(pg)
+
+
+def list_caption_count(pg) -> int:
+    cap = pg.get_by_test_id("stCaptionContainer").filter(has_text=re.compile(r"^[\d']+ chiamate$"))
+    cap.wait_for()
+    return int(cap.inner_text().strip().split()[0].replace("'", ""))
+
+
+def open_call_options(pg) -> list[str]:
+    """The options of the call list's 'Apri chiamata' selectbox (the call ids of the page shown)."""
+    box = pg.get_by_test_id("stSelectbox").filter(has_text="Apri chiamata")
+    box.locator("input").click()
+    pg.locator("[role='option']").first.wait_for()
+    options = [o.strip() for o in pg.locator("[role='option']").all_inner_texts()]
+    pg.keyboard.press("Escape")
+    return options
+
+
+def choose(pg, container, value: str) -> None:
+    """Pick ``value`` in a Streamlit selectbox (react-aria combobox): type, then click the option."""
+    container.scroll_into_view_if_needed()
+    inp = container.locator("input")
+    inp.click()
+    inp.press_sequentially(value[:6])
+    pg.locator("[role='option']").filter(has_text=re.compile(rf"^{re.escape(value)}$")).click()
+    assert inp.input_value() == value
+
+
+def audio_state(pg) -> dict:
+    return pg.evaluate("""() => { const a = document.querySelector('audio');
+        return a && {currentTime: a.currentTime, duration: a.duration, readyState: a.readyState,
+                     error: a.error && a.error.code, src: a.src}; }""")
+
+
+def wait_audio_position(pg, seconds: float) -> dict:
+    """Streamlit's player starts at whole seconds (start_time is floored)."""
+    pg.wait_for_function("t => { const a = document.querySelector('audio'); return a && a.currentTime === t; }",
+                         arg=float(math.floor(seconds)))
+    return audio_state(pg)
+
+
+def own_calls(store, agent_id: str) -> set[str]:
+    from qa.store.schema import Call
+
+    with store.session() as s:
+        return set(s.scalars(select(Call.call_id).where(Call.agent_id == agent_id)))
+
+
+def all_calls(store) -> set[str]:
+    from qa.store.schema import Call
+
+    with store.session() as s:
+        return set(s.scalars(select(Call.call_id)))
+
+
+# --------------------------------------------------------------------------------------- tests
+def test_anonymous_visitor_sees_only_the_login_form(server, page):
+    base, store = server
+    for path in ("/", "/call?call=DEMO-IT-01", "/trends"):
+        page.goto(base + path)
+        page.get_by_label("Nome utente").wait_for()
+        settle(page)
+        page.shot("login-" + (path.strip("/").split("?")[0] or "root"))
+        main = page.get_by_test_id("stMain")
+        assert main.get_by_role("heading", name="Accesso").is_visible()
+        assert page.locator("input[type='password']").count() == 1
+        assert "DEMO-IT-01" not in main.inner_text()
+        assert page.get_by_test_id("stCaptionContainer").filter(has_text=re.compile(r"\d chiamate")).count() == 0
+        assert page.locator("audio").count() == 0
+        assert page.get_by_test_id("stDataFrame").count() == 0
+        assert page.get_by_test_id("stSidebarNav").count() == 0  # no pages before signing in
+        assert page.get_by_text(re.compile("^Connesso come")).count() == 0
+
+
+def test_supervisor_opens_a_call_from_the_list_and_jumps_to_evidence(server, page):
+    base, store = server
+    call_id = "DEMO-DE-01"
+    page.goto(base + "/")
+    login(page, "sup")
+    assert list_caption_count(page) == len(all_calls(store))
+    page.shot("list")
+    choose(page, page.get_by_test_id("stSelectbox").filter(has_text="Apri chiamata"), call_id)
+    page.locator(".st-key-open_call_btn").get_by_role("button").click()
+    wait_call_detail(page, call_id)
+    page.shot("detail")
+
+    call = store.get_call(call_id)
+    audio = audio_state(page)
+    assert audio is not None and audio["error"] is None and audio["currentTime"] == 0
+    page.wait_for_function("() => document.querySelector('audio').readyState >= 1")  # metadata of the real file
+    assert audio_state(page)["duration"] == pytest.approx(call.duration, abs=0.5)
+
+    # the evidence furthest into the call, so the jump is unmistakable
+    ev = store.load_evaluation(call_id)
+    ci, ei, evidence = max(((ci, ei, e) for ci, c in enumerate(ev.criteria) for ei, e in enumerate(c.evidence)),
+                           key=lambda x: x[2].start)
+    assert evidence.start >= 5
+    crit = ev.criteria[ci]
+    expander = page.get_by_test_id("stExpander").filter(has_text=crit.title or crit.id).first
+    if not expander.locator(f".st-key-ev-{ci}-{ei}").is_visible():
+        expander.locator("summary").click()
+    button = expander.locator(f".st-key-ev-{ci}-{ei}").get_by_role("button")
+    minutes, secs = divmod(evidence.start, 60)
+    assert button.inner_text().startswith(f"▶ {int(minutes)}:{secs:04.1f}")
+    button.click()
+    settle(page)
+    audio = wait_audio_position(page, evidence.start)
+    assert audio["currentTime"] == pytest.approx(evidence.start, abs=1.0)
+    assert audio["error"] is None
+    page.shot("evidence-jump")
+
+    # a transcript line moves it again
+    transcript = store.load_transcript(call_id)
+    i, seg = next((i, s) for i, s in enumerate(transcript.segments) if abs(s.start - evidence.start) >= 3)
+    page.locator(f".st-key-seg-{i}").get_by_role("button").click()
+    settle(page)
+    wait_audio_position(page, seg.start)
+    page.shot("transcript-jump")
+    assert ("call_open", "sup") in [(a.action, a.username) for a in store.audit_log(call_id=call_id)]
+
+
+def test_supervisor_overrides_a_criterion(server, page):
+    from qa.dashboard.views.common import result_label
+
+    base, store = server
+    call_id = "DEMO-IT-01"
+    before = store.load_evaluation(call_id)
+    target = next(c for c in before.criteria if c.result == "pass")
+    new = "fail"
+    comment = f"riascoltata: {target.id} non rispettato (browser)"
+
+    open_call_by_url(page, base, "sup", call_id)
+    wait_call_detail(page, call_id)
+    score = page.get_by_test_id("stMetric").filter(has_text="Punteggio")
+    assert score.get_by_test_id("stMetricValue").inner_text() == f"{before.score:.0f}"
+    form = page.get_by_test_id("stForm").filter(has_text="Correggi il risultato")
+    choose(page, form.get_by_test_id("stSelectbox"), target.id)
+    form.get_by_test_id("stRadio").get_by_text(result_label(new, "it"), exact=True).click()
+    form.get_by_label("Commento").fill(comment)
+    page.shot("override-form")
+    form.get_by_role("button", name="Salva").click()
+
+    title = target.title or target.id
+    changed = page.get_by_test_id("stExpander").filter(has_text=title).filter(has_text="✎")
+    changed.wait_for()
+    settle(page)
+    after = store.load_evaluation(call_id)
+    assert after.result(target.id).result == new
+    assert after.score < before.score
+    assert score.get_by_test_id("stMetricValue").inner_text() == f"{after.score:.0f}"
+    if not changed.get_by_text(result_label(new, "it"), exact=True).is_visible():  # failed ones open by themselves
+        changed.locator("summary").click()
+    changed.get_by_text(result_label(new, "it"), exact=True).wait_for()
+    changed.get_by_text("modificato da revisione").wait_for()
+    page.shot("override-saved")
+    [review] = [r for r in store.reviews(call_id) if r.criterion_id == target.id]
+    assert (review.old_result, review.new_result, review.reviewer, review.comment) == ("pass", new, "sup", comment)
+
+
+@pytest.mark.parametrize("user, agent_id", [("laura", "A17"), ("syn", "A002")])
+def test_operator_sees_only_own_calls(server, page, user, agent_id):
+    base, store = server
+    mine = own_calls(store, agent_id)
+    assert mine and len(mine) < len(all_calls(store))
+    page.goto(base + "/")
+    login(page, user)
+    assert page.get_by_role("heading", name="Le mie chiamate").is_visible()
+    assert list_caption_count(page) == len(mine)
+    options = open_call_options(page)
+    assert set(options) == mine, (sorted(options), sorted(mine))
+    page.shot("own-list")
+    nav = page.get_by_test_id("stSidebarNav").inner_text()
+    assert "Tendenze" not in nav and "Utenti" not in nav
+
+
+def test_operator_is_refused_a_colleagues_call(server, page):
+    base, store = server
+    colleague_call = "DEMO-DE-01"  # Stefan's (A31)
+    assert colleague_call not in own_calls(store, "A17")
+    open_call_by_url(page, base, "laura", colleague_call)
+    page.get_by_text("Accesso negato").wait_for()
+    settle(page)
+    page.shot("denied")
+    main = page.get_by_test_id("stMain")
+    text = main.inner_text()
+    transcript = store.load_transcript(colleague_call)
+    assert colleague_call not in text
+    assert not any(s.text[:30] in text for s in transcript.segments)
+    assert page.locator("audio").count() == 0
+    assert page.get_by_test_id("stMetric").count() == 0 and page.get_by_test_id("stForm").count() == 0
+    denied = [(a.action, a.username) for a in store.audit_log(call_id=colleague_call)]
+    assert ("call_open_denied", "laura") in denied
+    assert ("call_open", "laura") not in denied
+
+    # her own call opens
+    page.goto(f"{base}/call?call=DEMO-IT-01")
+    login(page, "laura")
+    wait_call_detail(page, "DEMO-IT-01")
+    assert page.get_by_test_id("stForm").filter(has_text="Contesta questo risultato").count() == 1
+    assert page.get_by_test_id("stForm").filter(has_text="Correggi il risultato").count() == 0
+    page.shot("own-call")
