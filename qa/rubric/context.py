@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bisect import bisect_right
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -13,6 +13,7 @@ from . import rules as R
 from .nlp import CLAUSE_PUNCT, fold
 
 NAME_CUTOFF = 80.0
+ADDRESS_CUTOFF = 60.0  # after an honorific ("Mr Worker" for Walker)
 HONORIFICS = {"signor", "signore", "signora", "signorina", "sig", "sigra", "dott", "dottor", "dottore",
               "dottoressa", "herr", "frau", "monsieur", "madame", "mademoiselle", "mr", "mrs", "ms", "miss",
               "m", "mme", "mlle"}
@@ -202,10 +203,38 @@ class CallContext:
             strings = self.nlp.vocab.strings
             for o in np.unique(self.doc.to_array(ORTH)):
                 w = strings[int(o)]
-                if _name_match(w, targets, agent_own):
+                if _name_match(w, targets, agent_own, self.nlp):
                     found.add(int(o))
         self._name_orths = found
         return found
+
+    def _sentence_initial(self, j: int) -> bool:
+        return self.nlp.sentence_initial(self.doc, j, self.text)
+
+    def _addressed(self) -> set[int]:
+        """Token positions right after an honorific ("Mr Worker", "Frau Graff") whose word is close
+        enough to the customer's name for an ASR slip (looser than elsewhere)."""
+        out: set[int] = set()
+        key = self.rubric.names.get("address")
+        if not key or not self.customer_name:
+            return out
+        from rapidfuzz import fuzz
+
+        targets = [t for t in name_tokens(self.customer_name) if t != "<PER>"]
+        lm = self.rubric._compiled["matchers"][self.lang]
+        prefix = key + "#name#"
+        for k, spans in self._matches.items():
+            if not k.startswith(prefix):
+                continue
+            slot = lm.slots.get(k)
+            for s, e in spans:
+                j = s + slot if slot is not None else e - 1
+                if j >= e:
+                    continue
+                w = fold(self.doc[j].text)
+                if len(w) >= 3 and targets and max(fuzz.ratio(w, t) for t in targets) >= ADDRESS_CUTOFF:
+                    out.add(j)
+        return out
 
     def _span_has_slot(self, slot: str, s: int, e: int) -> bool:
         if slot == "NAME":
@@ -227,25 +256,30 @@ class CallContext:
             return False
         if tok.orth in self._name_set():
             return False  # the customer's name is not the agent presenting themself
-        if not self.nlp.known(text.lower()):
-            return text[:1].isupper() or len(text) >= 5
-        if text[:1].isupper() and j > 0 and not self.doc[j - 1].is_space:
-            prev = self.text[int(self.tok_idx[j - 1]):int(self.tok_idx[j])]
-            return not CLAUSE_PUNCT.search(prev)
-        return False
+        if self.nlp.known(text):
+            return False
+        if self._sentence_initial(j):
+            return False  # first word of a sentence: "Okay", "Aha", fillers
+        return text[:1].isupper()
 
     def name_mentions(self, by: str, w: R.Window) -> list[tuple[int, int]]:
         names = self._name_set()
-        if not names:
+        if not names and not self.customer_name:
             return []
         allowed = self.allowed(by, w)
         orths = self.doc.to_array(ORTH)
-        pos = np.nonzero(np.isin(orths, np.fromiter(names, dtype=np.uint64)))[0]
+        pos = set(int(x) for x in np.nonzero(np.isin(orths, np.fromiter(names, dtype=np.uint64)))[0]) \
+            if names else set()
+        pos = sorted(pos | self._addressed())
         out = []
         prev = -10
+        targets = name_tokens(self.customer_name) if self.customer_name else ()
         for j in pos:
             j = int(j)
             seg = int(self.tok_seg[j])
+            tok = self.doc[j]
+            if fold(tok.text) not in targets and self.nlp.known(tok.text) and self._sentence_initial(j):
+                continue  # "Parlo con…" is not "Paolo"
             if seg in allowed and j != prev + 1:  # "Marco Rossi" is one mention
                 out.append((seg, j))
             prev = j
@@ -331,7 +365,7 @@ def evaluate_criterion(ctx: CallContext, crit) -> tuple[str, list[int], float | 
 @lru_cache(maxsize=4096)
 def name_tokens(name: str) -> tuple[str, ...]:
     out = []
-    for w in name.replace("-", " ").replace(".", " ").split():
+    for w in name.replace("-", " ").replace(".", " ").replace("'", " ").replace("’", " ").split():
         f = fold(w)
         if f in HONORIFICS or (len(f) < 2 and w != "<PER>"):
             continue
@@ -339,7 +373,7 @@ def name_tokens(name: str) -> tuple[str, ...]:
     return tuple(out)
 
 
-def _name_match(word: str, targets: tuple[str, ...], agent_own: set[str]) -> bool:
+def _name_match(word: str, targets: tuple[str, ...], agent_own: set[str], nlp=None) -> bool:
     if word == "<PER>":
         return "<PER>" in targets
     if len(word) < 3 or not word.isalpha():
@@ -347,8 +381,13 @@ def _name_match(word: str, targets: tuple[str, ...], agent_own: set[str]) -> boo
     from rapidfuzz import fuzz
 
     f = fold(word)
+    if f in targets:
+        return True
     best = max((fuzz.ratio(f, t) for t in targets if t != "<PER>"), default=0.0)
     if best < NAME_CUTOFF:
+        return False
+    # a common word that merely looks like the name ("dossier" ~ "Rossier") only counts capitalised
+    if nlp is not None and not word[:1].isupper() and nlp.known(word):
         return False
     if f in agent_own and f not in targets:
         return False

@@ -15,6 +15,7 @@ from ..config import CALL_TYPES, LANGUAGES
 
 _WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?", re.UNICODE)
 CALL_TYPE_MODEL = "tipo_chiamata"
+OPENING_TURNS = 4
 
 
 @lru_cache(maxsize=None)
@@ -64,15 +65,17 @@ def infer_call_type(transcript) -> tuple[str, float]:
     from ..learn import load_model
 
     model = load_model(CALL_TYPE_MODEL)
-    texts = [s.text for s in transcript.segments if len(s.text.split()) >= 3]
+    texts = [s.text for s in transcript.segments if s.text.strip()]
     if not texts:
         return ("assistenza", 0.25)
-    # one text for the whole call, plus each turn: the call-level view dominates, turns smooth it
-    probs = model.predict_proba([" ".join(texts)] + texts)
+    # the corpus holds call openings (the first exchanges say why the customer calls): classify
+    # sliding windows of OPENING_TURNS turns over the first part of the call, the first weighing most
+    windows = [" ".join(texts[i:i + OPENING_TURNS]) for i in range(0, min(len(texts), 3 * OPENING_TURNS), 2)]
+    probs = model.predict_proba(windows)
     classes = [str(c) for c in model.classes_]
     import numpy as np
 
-    w = np.array([float(len(texts))] + [min(len(t.split()), 30) / 30 for t in texts])
+    w = np.array([1.0 / (1 + k) for k in range(len(windows))])
     avg = (probs * w[:, None]).sum(axis=0) / w.sum()
     i = int(avg.argmax())
     label = classes[i]

@@ -6,7 +6,8 @@ name-like word counts; ``address``: the agent uses an honorific, "signora <NAME>
 from __future__ import annotations
 
 from ..config import LANGUAGES
-from .nlp import fold, get_nlp
+from .context import HONORIFICS, name_tokens
+from .nlp import CLAUSE_PUNCT, fold, get_nlp
 
 _DEFAULT_RUBRIC = "comune"
 # (names key, whose turns, how strict the captured word must be)
@@ -28,8 +29,7 @@ def _is_name_word(tok, nlp, strict: bool, sentence_initial: bool) -> bool:
     if not tok.is_alpha or len(text) < 2:
         return False
     low = text.lower()
-    stops = nlp.nlp.Defaults.stop_words
-    if low in stops or fold(low) in stops:
+    if low in nlp.stops or fold(low) in HONORIFICS:
         return False
     if not strict:
         return True
@@ -39,18 +39,30 @@ def _is_name_word(tok, nlp, strict: bool, sentence_initial: bool) -> bool:
     return not (sentence_initial and nlp.known(low))
 
 
-def _capture(doc, start: int, nlp, strict: bool) -> str | None:
+def _capture(doc, start: int, nlp, strict: bool, original: str) -> str | None:
+    """The name at ``start`` plus up to two following name words of the same clause."""
     tok = doc[start]
-    initial = start == 0 or doc[start - 1].is_space
+    initial = nlp.sentence_initial(doc, start, original)
+    offs = doc.user_data.get("offsets")
     if not _is_name_word(tok, nlp, strict, initial):
         return None
     if tok.text == "<PER>":
         return "<PER>"
     words = [tok.text]
+    lower_ok = not tok.text[:1].isupper()  # lower-case transcripts (ASR): take lower-case surnames too
     j = start + 1
-    while j < len(doc) and j <= start + 2 and doc[j].is_alpha and doc[j].text[:1].isupper() \
-            and _is_name_word(doc[j], nlp, True, False):
-        words.append(doc[j].text)
+    while j < len(doc) and j <= start + 2:
+        nxt = doc[j]
+        a, b = doc[j - 1].idx + len(doc[j - 1].text), nxt.idx
+        if offs is not None:
+            a, b = int(offs[a - 1]) + 1, int(offs[b])
+        if CLAUSE_PUNCT.search(original[a:b]):
+            break
+        if not nxt.is_alpha or not (nxt.text[:1].isupper() or lower_ok) or not _is_name_word(nxt, nlp, False, False):
+            break
+        if lower_ok and nlp.known(nxt.text) and len(words) >= 1 and nxt.text.lower() in nlp.stops:
+            break
+        words.append(nxt.text)
         j += 1
     return " ".join(words)
 
@@ -62,6 +74,7 @@ def find_name_in_call(transcript, lang: str, rubric=None) -> str | None:
     nlp = get_nlp(lang)
     lm = rub._compiled["matchers"][lang]
     docs = {}
+    agent_own = set(name_tokens(str((transcript.metadata or {}).get("agent_name") or "")))
     for kind, role, strictness in _TIERS:
         key = rub.names.get(kind)
         if key is None:
@@ -79,8 +92,8 @@ def find_name_in_call(transcript, lang: str, rubric=None) -> str | None:
                 pos = s + slot if slot is not None else e - 1
                 if pos >= e:
                     continue
-                name = _capture(doc, pos, nlp, strictness == "strict")
-                if name:
+                name = _capture(doc, pos, nlp, strictness == "strict", seg.text)
+                if name and not (agent_own and set(name_tokens(name)) <= agent_own):
                     return name
     return None
 

@@ -38,7 +38,33 @@ def fold(s: str) -> str:
 
 
 def clean_text(text: str) -> str:
-    return _PUNCT.sub(" ", text)
+    return clean_with_offsets(text)[0]
+
+
+def clean_with_offsets(text: str) -> tuple[str, np.ndarray]:
+    """Drop punctuation (a space where it separated two words) so that phrases match across it;
+    return the clean text and, for each of its characters, the offset in the original text."""
+    pieces: list[str] = []
+    offs: list[np.ndarray] = []
+    pos = 0
+    last = ""
+    for m in _PUNCT.finditer(text):
+        s = m.start()
+        if s > pos:
+            pieces.append(text[pos:s])
+            offs.append(np.arange(pos, s))
+            last = text[s - 1]
+        nxt = text[s + 1] if s + 1 < len(text) else " "
+        if last and not last.isspace() and not nxt.isspace() and not _PUNCT.match(nxt):
+            pieces.append(" ")
+            offs.append(np.array([s]))
+            last = " "
+        pos = s + 1
+    if pos == 0:
+        return text, np.arange(len(text) + 1)
+    pieces.append(text[pos:])
+    offs.append(np.arange(pos, len(text) + 1))
+    return "".join(pieces), np.concatenate(offs)
 
 
 class LangNLP:
@@ -56,6 +82,7 @@ class LangNLP:
         for special in ("<NUM>", "<PER>", "<PHONE>", "<EMAIL>"):
             self.nlp.tokenizer.add_special_case(special, [{ORTH: special}])
         self.vocab["<NUM>"].like_num = True
+        self._values = None  # lemma forms, computed on first use
         self._done: set[int] = set()  # orth ids whose norm is set
         self._fuzzy_vocab: dict[str, str] = {}  # folded word form -> norm, from the rubrics' phrases
         self._fuzzy_keys: list[str] = []
@@ -75,8 +102,20 @@ class LangNLP:
         return fold(res if res else low)
 
     def known(self, word: str) -> bool:
+        """Is this a word of the language (a form or a lemma of the lookup table), in any case?"""
         low = word.lower()
-        return low in self.lemmas or word in self.lemmas
+        if low in self.lemmas or word in self.lemmas:
+            return True
+        vocab = self._lemma_values()
+        return low in vocab or word in vocab or low.capitalize() in vocab or low.capitalize() in self.lemmas
+
+    def _lemma_values(self) -> frozenset:
+        if self._values is None:
+            vals = set()
+            for _, v in self.lemmas.items():
+                vals.add(v if isinstance(v, str) else (v[0] if v else ""))
+            self._values = frozenset(vals)
+        return self._values
 
     def _norm_for(self, text: str) -> str:
         norm = self.lemma(text)
@@ -122,17 +161,40 @@ class LangNLP:
 
     # ---- documents ---------------------------------------------------------------------
     def make_doc(self, text: str):
-        doc = self.nlp.make_doc(clean_text(text))
+        clean, offs = clean_with_offsets(text)
+        doc = self.nlp.make_doc(clean)
+        doc.user_data["offsets"] = offs
         self.ensure_norms(doc)
         return doc
 
     def pipe(self, texts, batch_size: int = 256):
-        for doc in self.nlp.tokenizer.pipe((clean_text(t) for t in texts), batch_size=batch_size):
+        cleaned = [clean_with_offsets(t) for t in texts]
+        for doc, (_, offs) in zip(self.nlp.tokenizer.pipe((c for c, _ in cleaned), batch_size=batch_size), cleaned):
+            doc.user_data["offsets"] = offs
             self.ensure_norms(doc)
             yield doc
 
-    def token_offsets(self, doc) -> np.ndarray:
-        return doc.to_array(IDX)
+    @staticmethod
+    def token_offsets(doc) -> np.ndarray:
+        """Start of each token in the ORIGINAL text (before punctuation was dropped)."""
+        idx = doc.to_array(IDX)
+        offs = doc.user_data.get("offsets")
+        return offs[idx] if offs is not None and len(idx) else idx
+
+    @staticmethod
+    def sentence_initial(doc, j: int, original: str, offsets=None) -> bool:
+        """Is token j the first of its sentence (nothing before it, or . ! ? before it)?"""
+        offs = doc.user_data.get("offsets") if offsets is None else offsets
+        k = j - 1
+        while k >= 0 and doc[k].is_space and "\n" not in doc[k].text:
+            k -= 1
+        if k < 0 or "\n" in doc[k].text:
+            return True
+        a = doc[k].idx + len(doc[k].text)
+        b = doc[j].idx
+        if offs is not None:
+            a, b = int(offs[a - 1]) + 1, int(offs[b])
+        return bool(re.search(r"[.!?…]", original[a:b]))
 
 
 @lru_cache(maxsize=None)
