@@ -151,3 +151,14 @@ def test_training_recipe_runs(tmp_path):
     assert (tmp_path / "sentimento.joblib").is_file() and (tmp_path / "sentimento.card.json").is_file()
     assert card["data_size"] + card["holdout_size"] == len(keep)
     assert "model_plus_lexicon" in card["cross_validation_3class"]
+
+
+def test_corpus_does_not_copy_the_dev_set():
+    seen = set()
+    for path in list((ROOT / "tests" / "data" / "devset").glob("dev-*.json")) + list(
+            (ROOT / "samples" / "transcripts").glob("*.json")):
+        for seg in json.loads(path.read_text(encoding="utf-8"))["segments"]:
+            seen.add(seg["text"].strip().lower())
+    assert seen, "dev set not found"
+    copied = [r["text"] for r in read_corpus() if r["text"].strip().lower() in seen]
+    assert copied == []
