@@ -88,6 +88,12 @@ PLUS_WORDS = {"più", "piu", "plus"}
 DOUBLE_WORDS = {"doppio": 2, "doppia": 2, "doppel": 2, "doppelt": 2, "double": 2, "triplo": 3, "triple": 3}
 EMAIL_AT_WORDS = ("chiocciola", "chiocciolina", "at", "arobase", "arobas", "arrobase", "klammeraffe", "at-zeichen")
 EMAIL_DOT_WORDS = ("punto", "punkt", "point", "dot")
+# English words that come before "at" in speech and are no mailbox name ("available at shop dot ch")
+_NOT_A_MAILBOX = {"look", "looked", "looking", "is", "are", "was", "were", "be", "been", "me", "him", "her", "us",
+                  "them", "it", "stay", "stayed", "work", "works", "worked", "live", "lives", "lived", "call",
+                  "called", "here", "there", "that", "this", "one", "home", "shop", "buy", "bought", "available",
+                  "sold", "find", "found", "check", "checked", "go", "went", "online", "order", "ordered", "me",
+                  "you", "we", "they", "arrive", "arrived", "visit", "visited", "book", "booked", "pay", "paid"}
 EMAIL_TLDS = ("ch", "com", "it", "de", "fr", "net", "org", "eu", "info", "li", "at", "swiss", "uk", "biz", "io")
 
 MONTHS: dict[str, dict[str, int]] = {
@@ -494,7 +500,9 @@ def _date_candidates(norm: _Normalised, lang: str | None, context: str) -> list[
             continue
         before = text[max(0, m.start() - 60):m.start()]
         after = text[m.end():m.end() + 40]
-        if _DOB_RE.search(before) or _DOB_RE.search(after) or (ctx_hit and not _DATE_WORDS_BEFORE(before)):
+        if _DATE_WORDS_BEFORE(before):
+            continue
+        if _DOB_RE.search(before) or _DOB_RE.search(after) or ctx_hit:
             found.append((m.start(), m.end(), "DATA_NASCITA"))
     return found
 
@@ -545,10 +553,9 @@ def _valid_date(d: str, mo: str, y: str) -> bool:
     if not 1900 <= year <= _dt.date.today().year:
         return False
     try:
-        _dt.date(year, month, day)
+        return _dt.date(year, month, day) <= _dt.date.today()  # nobody is born in the future
     except ValueError:
         return False
-    return True
 
 
 def _DATE_WORDS_BEFORE(before: str) -> bool:
@@ -581,6 +588,9 @@ def find_pii(text: str, lang: str | None = None, context: str = "") -> list[Span
     for m in _EMAIL_RE.finditer(text):
         cands.append((m.start(), m.end(), "EMAIL"))
     for m in _SPOKEN_EMAIL_RE.finditer(text):
+        local = m.group(1).lower().split()
+        if len(local) == 1 and local[0] in _NOT_A_MAILBOX:  # "I looked at amazon dot com"
+            continue
         cands.append((m.start(), m.end(), "EMAIL"))
     cands.extend(_written_phone_candidates(text))
     chosen: list[tuple[int, int, str]] = []

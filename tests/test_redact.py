@@ -211,6 +211,9 @@ def test_date_of_birth_from_previous_turn():
     ("order 123456 shipped on 2024-05-01, 12 items", "en"),
     ("sono le dieci e trenta, ho due figli e tre gatti", "it"),
     ("un problema con la fattura di ottobre", "it"),
+    ("I looked at amazon dot com for a new phone", "en"),
+    ("più o meno tre volte, plus de deux fois", "it"),
+    ("der Vertrag läuft bis 31.12.2026, geboren ist das Angebot im Mai", "de"),
 ])
 def test_ordinary_numbers_are_not_masked(text, lang):
     assert find_pii(text, lang) == []
