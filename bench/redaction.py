@@ -392,6 +392,7 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=1200, help="identifiers (and as many distractors)")
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--more-seeds", default="1,2,3,4,5", help="further seeds: recall/precision only")
     ap.add_argument("--out", default=str(ROOT / "bench" / "results" / "redaction.md"))
     args = ap.parse_args(argv)
     rng = random.Random(args.seed)
@@ -404,6 +405,13 @@ def main(argv=None) -> int:
     recall = TP / N
     precision = TP / (TP + FP) if TP + FP else 1.0
     neg_clean = sum(1 for it in neg if not find_pii(it["text"], it["lang"])) / len(neg)
+    others = []
+    for seed in [int(x) for x in args.more_seeds.split(",") if x.strip()]:
+        r2 = random.Random(seed)
+        p2, n2 = build_positive(r2, args.n), build_distractors(r2, args.n)
+        tp2, total2, _, fp2, wk2, _, _, _ = evaluate(p2 + n2)
+        t2, all2, f2 = sum(tp2.values()), sum(total2.values()), sum(fp2.values()) + sum(wk2.values())
+        others.append((seed, t2 / all2, t2 / (t2 + f2) if t2 + f2 else 1.0, f2))
     thr = throughput_metrics()
     lines = [
         "# Redaction benchmark (`bench/redaction.py`)",
@@ -427,6 +435,10 @@ def main(argv=None) -> int:
     ]
     for kind in GEN:
         lines.append(f"| {kind} | {tp[kind]}/{total[kind]} | {tp[kind] / max(total[kind], 1):.1%} |")
+    if others:
+        lines += ["", "Same generator, other seeds (as many identifiers and distractors each):", "",
+                  "| seed | recall | precision | false positives |", "|---|---|---|---|"]
+        lines += [f"| {sd} | {rc:.2%} | {pr:.2%} | {f} |" for sd, rc, pr, f in others]
     lines += ["", "| kind | form | found / total |", "|---|---|---|"]
     for (kind, form), (ok, tot) in sorted(by_form.items()):
         lines.append(f"| {kind} | {form} | {ok}/{tot} |")
