@@ -6,7 +6,8 @@ back. Also on a harder variant where every turn is cut into sentences (as an ASR
 segments speech), and with the turn-taking model switched off (text classifier alone).
 On the 60 LUNA help-desk calls (no reference roles) it reports plausibility figures.
 
-    python bench/roles.py      # prints the figures and writes bench/results/roles.md
+    python bench/roles.py         # prints the figures and writes bench/results/roles.md
+    python bench/roles.py --asr   # also transcribes the mono sample calls with faster-whisper (minutes)
 """
 
 from __future__ import annotations
@@ -86,6 +87,38 @@ def luna_figures(threshold=roles.DEFAULT_THRESHOLD):
             "mean_confidence": sum(conf) / len(conf)}
 
 
+def asr_figures():
+    """Mono sample calls through faster-whisper (base): roles from text+turns vs with voices."""
+    import jiwer
+
+    from qa.audio import load_audio
+    from qa.transcribe import TranscribeOptions, transcribe_file
+
+    rows = []
+    for cid, name in (("DEMO-IT-02", "call_it_02.ogg"), ("DEMO-DE-02", "call_de_02.mp3"),
+                      ("DEMO-EN-02", "call_en_02.wav")):
+        ref = Transcript.load(ROOT / "samples" / "transcripts" / f"{cid}.json")
+        path = ROOT / "samples" / name
+        tr = transcribe_file(path, TranscribeOptions(language=ref.language), metadata=dict(ref.metadata))
+        audio = load_audio(path)
+
+        def seg_acc(pred):
+            ok = 0
+            for s in pred.segments:
+                best = max(ref.segments, key=lambda r: min(r.end, s.end) - max(r.start, s.start))
+                ok += s.speaker == best.speaker
+            return ok / len(pred.segments)
+
+        def words(t):
+            return " ".join(re.sub(r"[^\w\s']", " ", t.lower()).split())
+
+        wer = jiwer.wer(words(" ".join(s.text for s in ref.segments)), words(" ".join(s.text for s in tr.segments)))
+        a = roles.assign_roles(roles.hide_speakers(tr))
+        b = roles.assign_roles(roles.hide_speakers(tr), audio=audio.mono(), sample_rate=audio.sample_rate)
+        rows.append((cid, len(tr.segments), wer, seg_acc(a), seg_acc(b)))
+    return rows
+
+
 def main() -> int:
     samples = [Transcript.load(p) for p in sorted((ROOT / "samples" / "transcripts").glob("*.json"))]
     dev = [Transcript.load(p) for p in sorted((ROOT / "tests" / "data" / "devset").glob("*.json"))]
@@ -117,6 +150,12 @@ def main() -> int:
               f"{lf['first_agent']}/{lf['calls']}",
               f"- segments with an agent phrase (come posso aiutarla / mi dica / helpdesk / in cosa posso): "
               f"{lf['cue_turns']}, labelled agent: {lf['cue_agent']:.1%}"]
+    if "--asr" in sys.argv:
+        lines += ["", "Mono sample calls transcribed by faster-whisper base (espeak voices at 8 kHz): share of "
+                  "Whisper segments given the role of the reference turn they overlap most.", "",
+                  "| call | Whisper segments | WER | text + turns | + voice clusters |", "|---|---|---|---|---|"]
+        for cid, n, wer, a, b in asr_figures():
+            lines.append(f"| {cid} | {n} | {wer:.0%} | {a:.1%} | {b:.1%} |")
     text = "\n".join(lines) + "\n"
     print(text)
     out = ROOT / "bench" / "results" / "roles.md"

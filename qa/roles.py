@@ -13,7 +13,12 @@ two kinds of evidence combined in a two-state hidden Markov model over the segme
   overlap likely the other party; the first speaker of an inbound call is usually the agent
   (of an outbound call, the customer answering). Forward-backward over the whole call makes
   the decision call-level: the alternation ties each turn to the "voice" of its neighbours, so a
-  clear agent turn also fixes the roles of the ambiguous turns around it.
+  clear agent turn also fixes the roles of the ambiguous turns around it. The change
+  probabilities are refitted to each call (EM), so a call that strictly alternates is decided
+  as a whole and one whose ASR segments cut turns into pieces is not forced to alternate;
+- the voices, when the audio is passed (``audio=``): segments are clustered into two voices
+  (MFCCs in the telephone band + pitch, k-means); which voice is the agent is a call-level
+  choice between two hypotheses, weighed by the text and turn-taking evidence.
 
 Each segment gets ``extra["role_confidence"]`` (posterior probability of the chosen role,
 0.5..1); below ``threshold`` the speaker stays ``unknown`` rather than a guess. Segments with
@@ -55,8 +60,9 @@ VOICE_MAX_RELIABILITY = 0.99
 VOICE_WEIGHT = 2.0  # clean voice clusters outweigh a garbled turn's text and the alternation prior
 TEXT_TEMPER = 1.0  # exponent on the classifier's likelihoods (< 1: trust the text less than the turn-taking)
 
-_MASKS = [(re.compile(r"<\s*PER\s*>", re.I), "Rossi"), (re.compile(r"<\s*NUM\s*>", re.I), "12"),
-          (re.compile(r"<\s*(LOC|ORG|MISC)\s*>", re.I), "Lugano")]
+# anonymisation tags (LUNA: <PER>, <NUM>, <DIGIT>, <ORG>, <LOC>, ...) read as plain words
+_MASKS = [(re.compile(r"<\s*PER\s*>", re.I), "Rossi"), (re.compile(r"<\s*(NUM|DIGIT)\s*>", re.I), "12"),
+          (re.compile(r"<\s*[A-Z]{2,8}\s*>"), "Lugano")]
 _WORD = re.compile(r"\w+", re.U)
 
 
