@@ -325,6 +325,7 @@ def test_supervisor_overrides_a_criterion(server, page):
     changed = page.get_by_test_id("stExpander").filter(has_text=title).filter(has_text="✎")
     changed.wait_for()
     settle(page)
+    page.get_by_test_id("stAlertContentSuccess").filter(has_text=f"Salvato. {target.id}").wait_for()
     after = store.load_evaluation(call_id)
     assert after.result(target.id).result == new
     assert after.score < before.score

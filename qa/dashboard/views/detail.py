@@ -127,6 +127,9 @@ def _criteria(store, principal, call_id: str, evaluation, lang: str) -> None:
 
 
 def _override_form(store, principal, call_id: str, evaluation, lang: str) -> None:
+    saved = st.session_state.pop(f"override_saved::{call_id}", None)  # set just before the rerun below
+    if saved:
+        st.success(saved)
     with st.form(f"override-{call_id}"):
         st.markdown(f"**{t('override', lang)}**")
         ids = [c.id for c in evaluation.criteria]
@@ -139,7 +142,10 @@ def _override_form(store, principal, call_id: str, evaluation, lang: str) -> Non
                 st.warning(t("comment_required", lang))
             else:
                 store.override(call_id, crit, new, principal.username, comment.strip())
-                st.success(t("saved", lang))
+                # shown after the rerun (which redraws the criteria and the score): a message written
+                # here would vanish with it
+                message = f"{t('saved', lang)} {crit}: {result_label(new, lang)}"
+                st.session_state[f"override_saved::{call_id}"] = message
                 st.rerun()
 
 
