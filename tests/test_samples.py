@@ -130,7 +130,13 @@ def test_committed_samples_match_regeneration(regenerated):
         assert a.n_channels == b.n_channels and a.duration == pytest.approx(b.duration, abs=0.01)
         mine = json.loads((SAMPLES / "transcripts" / f"{row['call_id']}.json").read_text(encoding="utf-8"))
         again = json.loads((out / "transcripts" / f"{row['call_id']}.json").read_text(encoding="utf-8"))
-        assert mine == again, row["call_id"]
+        # same turns; timings equal up to float noise of another platform's espeak-ng/scipy build
+        assert [(s["speaker"], s["text"]) for s in mine["segments"]] == \
+            [(s["speaker"], s["text"]) for s in again["segments"]], row["call_id"]
+        for a_seg, b_seg in zip(mine["segments"], again["segments"]):
+            assert a_seg["start"] == pytest.approx(b_seg["start"], abs=0.05)
+            assert a_seg["end"] == pytest.approx(b_seg["end"], abs=0.05)
+        assert mine["metadata"] == again["metadata"] and mine["duration"] == pytest.approx(again["duration"], abs=0.05)
     assert (SAMPLES / "calls.csv").read_text(encoding="utf-8") == (out / "calls.csv").read_text(encoding="utf-8")
     assert (SAMPLES / "expected.csv").read_text(encoding="utf-8") == (out / "expected.csv").read_text(encoding="utf-8")
 
