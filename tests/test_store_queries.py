@@ -127,3 +127,15 @@ def test_trend_queue_and_detail(store):
     assert d["call"]["call_id"] == rows[0]["call_id"] and len(d["evaluation"]["criteria"]) == 11
     assert d["transcript"]["document"]["call_id"] == rows[0]["call_id"] and d["metrics"]["agent_wpm"] > 0
     assert call_detail(store, "nope") is None
+
+
+def test_search_is_case_insensitive_substring_of_ids_and_names(store):
+    with store.session() as s:
+        all_calls = s.scalars(select(Call)).all()
+    want = {c.call_id for c in all_calls if any("müller" in (v or "").casefold()
+                                                for v in (c.call_id, c.agent_name, c.customer_name, c.file_name))}
+    rows, total = call_list(store, CallFilters(search="  MÜLLER "), page_size=1000)
+    assert want and {r["call_id"] for r in rows} == want and total == len(want)
+    rows, total = call_list(store, CallFilters(search="syn-3-000012"), page_size=1000)
+    assert total == 10 and all(r["call_id"].startswith("SYN-3-000012") for r in rows)
+    assert call_list(store, CallFilters(search="%"))[1] == 0  # a literal %, not a wildcard

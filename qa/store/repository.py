@@ -99,6 +99,11 @@ def _metric_number(data: dict[str, Any], paths: tuple[str, ...]) -> float | None
     return None
 
 
+def search_text(*parts: str | None) -> str:
+    """What the list page's search matches: the parts casefolded, space-separated, <= 500 chars."""
+    return " ".join(p for p in parts if p).casefold()[:500]
+
+
 def _failed_list(ids: list[str]) -> str | None:
     return "," + ",".join(ids) + "," if ids else None
 
@@ -197,6 +202,7 @@ class Store:
         for key in CALL_COLUMNS:
             value = md.get(key)
             setattr(call, key, None if value is None or value == "" else str(value))
+        call.search_text = search_text(call.call_id, call.agent_name, call.customer_name, call.file_name)
         try:
             with self.session() as s:
                 s.add(call)

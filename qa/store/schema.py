@@ -90,6 +90,8 @@ class Call(Base):
     n_fail: Mapped[int] = mapped_column(Integer, default=0)
     failed_criteria: Mapped[str | None] = mapped_column(Text)  # ",id1,id2," for fast "fails X" filters
     open_disputes: Mapped[int] = mapped_column(Integer, default=0)
+    # casefolded "call_id agent_name customer_name file_name" for the list page's search box
+    search_text: Mapped[str | None] = mapped_column(String(500))
 
     transcript: Mapped["TranscriptRow | None"] = relationship(back_populates="call", uselist=False)
     evaluations: Mapped[list["EvaluationRow"]] = relationship(back_populates="call", order_by="EvaluationRow.id")
@@ -103,6 +105,10 @@ class Call(Base):
         Index("ix_calls_language_started", "language", "started_at"),
         Index("ix_calls_score", "score"),
         Index("ix_calls_compliance_started", "compliance_flag", "started_at"),
+        # every filter column of the list page in one narrow index: counting the matches of any
+        # filter combination reads this index, not the wide rows (qa.store.queries.call_list)
+        Index("ix_calls_filters", "started_at", "team", "agent_id", "call_type", "language", "direction", "score",
+              "compliance_flag", "open_disputes", "failed_criteria", "search_text"),
     )
 
 

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
+from .repository import search_text
 from .rollups import rebuild_rollups
 from .schema import Call, CallMetrics, CriterionResultRow, EvaluationRow, TranscriptRow, now
 
@@ -118,6 +119,8 @@ def populate(session: Session, n_calls: int, *, seed: int = 0, n_agents: int = 6
                           "status": "scored", "current_evaluation_id": ev_id, "rubric": call_type, "score": score,
                           "compliance_flag": compliance, "n_fail": n_fail, "open_disputes": 0,
                           "failed_criteria": "," + ",".join(failed_ids) + "," if failed_ids else None})
+            c = calls[-1]
+            c["search_text"] = search_text(c["call_id"], c["agent_name"], c["customer_name"], c["file_name"])
             evals.append({"id": ev_id, "call_pk": pk, "rubric": call_type, "rubric_version": "2026-11-29.1",
                           "score": score, "auto_score": score, "compliance_flag": compliance,
                           "flags": ["compliance"] if compliance else [], "created_at": stamp, "is_current": True,
