@@ -288,6 +288,7 @@ def test_supervisor_opens_a_call_from_the_list_and_jumps_to_evidence(server, pag
     audio = wait_audio_position(page, evidence.start)
     assert audio["currentTime"] == pytest.approx(evidence.start, abs=1.0)
     assert audio["error"] is None
+    page.locator("audio").scroll_into_view_if_needed()
     page.shot("evidence-jump")
 
     # a transcript line moves it again
@@ -334,6 +335,7 @@ def test_supervisor_overrides_a_criterion(server, page):
         changed.locator("summary").click()
     changed.get_by_text(result_label(new, "it"), exact=True).wait_for()
     changed.get_by_text("modificato da revisione").wait_for()
+    changed.scroll_into_view_if_needed()
     page.shot("override-saved")
     [review] = [r for r in store.reviews(call_id) if r.criterion_id == target.id]
     assert (review.old_result, review.new_result, review.reviewer, review.comment) == ("pass", new, "sup", comment)
