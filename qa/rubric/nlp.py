@@ -95,8 +95,11 @@ class LangNLP:
         if low in self.stops:
             return low.replace("’", "'")
         res = self.lemmas.get(low)
-        if res is None and low != word:
-            res = self.lemmas.get(word)
+        if res is None:  # German nouns are keyed capitalised; ASR writes them in lower case
+            cap = low[:1].upper() + low[1:]
+            res = self.lemmas.get(cap)
+            if res is None and word not in (low, cap):
+                res = self.lemmas.get(word)
         if isinstance(res, list):
             res = res[0] if res else None
         return fold(res if res else low)
