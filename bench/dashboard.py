@@ -108,15 +108,18 @@ def add_long_call(store) -> str:
     return LONG_CALL
 
 
-def timed(fn, runs: int, warmup: int = 1) -> tuple[float, list[float]]:
+def timed(fn, runs: int, warmup: int = 1) -> tuple[float, list[float], float]:
+    """(median wall s, wall times, median CPU s of this process, all threads): the CPU figure is
+    what the run costs, the wall one what it takes on a machine as busy as this one was."""
     for _ in range(warmup):
         fn()
-    times = []
+    times, cpu = [], []
     for _ in range(runs):
-        t0 = time.perf_counter()
+        c0, t0 = time.process_time(), time.perf_counter()
         fn()
         times.append(time.perf_counter() - t0)
-    return statistics.median(times), times
+        cpu.append(time.process_time() - c0)
+    return statistics.median(times), times, statistics.median(cpu)
 
 
 def apptest_login():
@@ -254,6 +257,7 @@ def main(argv=None) -> int:
     first = rows[0]["call_id"]  # the first call of the list: the one a supervisor opens first
     segs = {c: len(store.load_transcript(c).segments) for c in (first, long_call)}
 
+    load_before = os.getloadavg()[0]
     pages = bench_pages(args.runs, [first, long_call], args.profile)
     queries = bench_queries(store, args.runs, long_call)
     store.close()
@@ -266,11 +270,12 @@ def main(argv=None) -> int:
         f"{platform.python_version()}, SQLite, {n:,} calls: {args.calls:,} synthetic (`qa.store.synthetic.populate`) "
         f"and {long_call}, {LONG_CALL_TEXT}.",
         "Streamlit's AppTest runs the real app in-process, signed in as a supervisor; time of `at.run()` "
-        f"(script run + AppTest's element tree), median of {args.runs} runs after a warm-up run. "
-        "Browser rendering and network are not included.",
+        f"(script run + AppTest's element tree), median of {args.runs} runs after a warm-up run; CPU = CPU time of "
+        "the process over the run (all threads: the script runs in its own). "
+        f"Load average (1 min) before / after: {load_before:.1f} / {os.getloadavg()[0]:.1f}. Browser rendering and network are not included.",
         "",
-        "| page | median (s) | min (s) | max (s) | target (s) | met |",
-        "|---|---|---|---|---|---|",
+        "| page | median (s) | min (s) | max (s) | CPU, median (s) | target (s) | met |",
+        "|---|---|---|---|---|---|---|",
     ]
     for name, label, target in (
             ("list", "call list (page 1 of 50, default filters)", TARGETS["list"]),
@@ -280,9 +285,9 @@ def main(argv=None) -> int:
             (first, f"call detail `?call={first}` (synthetic, {segs[first]} segments, no audio)", TARGETS["detail"]),
             (long_call, f"call detail `?call={long_call}` (real sample calls back to back, {segs[long_call]} "
                         "segments, 12 min mp3)", TARGETS["detail"])):
-        med, ts = pages[name]
+        med, ts, cpu = pages[name]
         ok = "yes" if med <= target else "**no**"
-        lines.append(f"| {label} | {med:.3f} | {min(ts):.3f} | {max(ts):.3f} | {target} | {ok} |")
+        lines.append(f"| {label} | {med:.3f} | {min(ts):.3f} | {max(ts):.3f} | {cpu:.3f} | {target} | {ok} |")
     lines += ["", f"List page caption: {pages['caption']}", "",
               f"Store queries behind the pages (median of the same number of runs; per-call ones on {long_call}):", "",
               "| query | median (ms) |", "|---|---|"]
@@ -291,13 +296,14 @@ def main(argv=None) -> int:
               "- The list page runs `call_list` twice (once with page_size=1 for the page count of the page "
               "picker, once for the page), each a COUNT plus a SELECT, and `distinct_values` for the team and "
               "agent filters: on the default list that is ~40 ms in all.",
-              "- A search (`ILIKE '%...%'` on call id, agent, customer and file name) or a failed-criterion filter "
-              "(`LIKE` on `failed_criteria`, a comma-joined text column) cannot use an index: each COUNT scans the "
-              "whole calls table (two COUNTs per run), while the page SELECT walks the started_at index and stops "
-              "after 50 matches. Well under the target at this size; calling `call_list` once per run in "
-              "qa/dashboard/views/calls.py would save one COUNT; a rarely matching search costs a full scan for the "
-              "page too (the direct `call_list` figure above).",
-              "- The detail page's cost grows with the transcript: two widgets (button + text) per segment.",
+              "- A search (substring of `calls.search_text`, casefolded call id, agent, customer and file name) "
+              "or a failed-criterion filter (`LIKE` on `failed_criteria`, a comma-joined text column) cannot seek "
+              "an index: each COUNT scans the narrow covering index `ix_calls_filters` (two COUNTs per run), the "
+              "page SELECT walks the started_at index until it has 50 matches. Well under the target at this "
+              "size; calling `call_list` once per run in qa/dashboard/views/calls.py would save one COUNT.",
+              "- The detail page's cost grows with the transcript: a row of columns with a button and a markdown "
+              "per segment (about 0.6 ms of CPU each: 135 segments are most of the long call's time). One "
+              "horizontal container per line instead of `st.columns` saved only ~10% (tried, not kept).",
               ]
     text = "\n".join(lines) + "\n"
     print(text)
