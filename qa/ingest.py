@@ -395,6 +395,25 @@ def ingest(inputs: Iterable[str | os.PathLike], store, settings: IngestSettings 
     found = discover(inputs)
     if not found:
         raise QAError("no recordings or transcript JSON files found in " + ", ".join(map(str, inputs)))
+    if scheduler:
+        executor = _dask_executor(scheduler)
+        window = 2 * executor.n_workers
+        if settings.transcribe.engine == "faster-whisper":  # one core per Dask task slot (--nthreads = cores)
+            settings.transcribe = replace(settings.transcribe, engine_options={
+                "cpu_threads": 1, **settings.transcribe.engine_options})
+    else:
+        n = max(1, min(workers or default_workers(), len(found)))
+        if n > 1 and settings.transcribe.engine == "faster-whisper":
+            threads = max(1, default_workers() // n)
+            settings.transcribe = replace(settings.transcribe, engine_options={
+                "cpu_threads": threads, **settings.transcribe.engine_options})
+        executor = _local_executor(n)
+        window = 2 * n
+        if n == 1 and any(k == "audio" for _, k in found):
+            from .transcribe import get_engine  # a model problem: one error now, not one per file
+
+            get_engine(settings.transcribe.engine, settings.transcribe.model, **settings.transcribe.engine_options)
+
     report = IngestReport(inputs=len(found))
     bar = _progress(len(found), progress)
 
@@ -427,25 +446,6 @@ def ingest(inputs: Iterable[str | os.PathLike], store, settings: IngestSettings 
         batch[checksum] = path
         row = table.lookup(path) if table is not None else None
         items.append(WorkItem(str(path), kind, checksum, row))
-
-    if scheduler:
-        executor = _dask_executor(scheduler)
-        window = 2 * executor.n_workers
-        if settings.transcribe.engine == "faster-whisper":  # one core per Dask task slot (--nthreads = cores)
-            settings.transcribe = replace(settings.transcribe, engine_options={
-                "cpu_threads": 1, **settings.transcribe.engine_options})
-    else:
-        n = max(1, min(workers or default_workers(), len(items) or 1))
-        if n > 1 and settings.transcribe.engine == "faster-whisper":
-            threads = max(1, default_workers() // n)
-            settings.transcribe = replace(settings.transcribe, engine_options={
-                "cpu_threads": threads, **settings.transcribe.engine_options})
-        executor = _local_executor(n)
-        window = 2 * n
-        if n == 1 and any(i.kind == "audio" for i in items):
-            from .transcribe import get_engine  # a model problem: one error now, not one per file
-
-            get_engine(settings.transcribe.engine, settings.transcribe.model, **settings.transcribe.engine_options)
 
     def on_result(item: WorkItem, result: dict | None, error: BaseException | None) -> None:
         name = Path(item.path).name
