@@ -25,7 +25,7 @@ def _rubric_with_names(rubric=None):
 def _is_name_word(tok, nlp, strict: bool, sentence_initial: bool) -> bool:
     text = tok.text
     if text == "<PER>":
-        return True
+        return False  # a masked name (redacted transcript) cannot be checked against anything
     if not tok.is_alpha or len(text) < 2:
         return False
     low = text.lower()
@@ -46,8 +46,6 @@ def _capture(doc, start: int, nlp, strict: bool, original: str) -> str | None:
     offs = doc.user_data.get("offsets")
     if not _is_name_word(tok, nlp, strict, initial):
         return None
-    if tok.text == "<PER>":
-        return "<PER>"
     words = [tok.text]
     lower_ok = not tok.text[:1].isupper()  # lower-case transcripts (ASR): take lower-case surnames too
     j = start + 1

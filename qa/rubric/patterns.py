@@ -3,7 +3,7 @@
 Phrase syntax (see docs/RUBRIC_LANGUAGE.md):
   word        matches any form with the same lemma (lower case, accents ignored)
   =word       matches this exact form only
-  pre*        any word whose lemma starts with ``pre``
+  pre*        any word form that starts with ``pre`` (case ignored)
   [a|b|c]     one word, any of the alternatives (each by lemma)
   (word)      optional word; also ``([a|b])``
   *           exactly one word, any
@@ -163,7 +163,7 @@ def compile_phrase(nlp: LangNLP, phrase: str) -> CompiledPhrase:
             spec_list = [{"LOWER": t.lower()} for t in toks]
             plain = False
         elif kind == "prefix":
-            spec_list = [{"NORM": {"REGEX": "^" + re.escape(fold(body))}}]
+            spec_list = [{"LOWER": {"REGEX": "^" + re.escape(body.lower())}}]
             plain = False
         else:
             toks = _word_tokens(nlp, body)
