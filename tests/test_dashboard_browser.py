@@ -24,6 +24,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -68,7 +69,8 @@ def _build_store(data_dir: Path, url: str):
             if s.scalar(select(Call.audio_path).where(Call.call_id == call_id)) is None:
                 s.execute(update(Call).where(Call.call_id == call_id).values(audio_path=str(SAMPLES / audio)))
     with store.session() as s:
-        populate(s, 60, seed=5, n_agents=5, days=30)  # agents A001..A005
+        # agents A001..A005, all before the sample calls (November 2026): those top the list's first page
+        populate(s, 60, seed=5, n_agents=5, days=60, end=datetime(2026, 10, 31, 18, 0))
     store.create_user("sup", PASSWORDS["sup"], "supervisor", display_name="Sara Supervisor")
     store.create_user("laura", PASSWORDS["laura"], "operator", agent_id="A17", display_name="Laura Bernasconi")
     store.create_user("stefan", PASSWORDS["stefan"], "operator", agent_id="A31", display_name="Stefan Keller")
