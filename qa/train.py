@@ -53,12 +53,70 @@ class TrainOutcome:
     card: dict[str, Any] | None = None
 
 
+def store_examples(store, names: Iterable[str]) -> dict[str, list[learn.Example]]:
+    """Turn-level examples from human reviews in the store: the evidence turns of a result the
+    tool passed become ``yes`` when a human confirmed the pass and ``no`` when a human overrode
+    it to fail (a fail has no turn to learn from). One group per call."""
+    from sqlalchemy import select
+
+    from .store.schema import Call, CriterionResultRow, Review
+
+    wanted = set(names)
+    latest: dict[tuple[str, str], Any] = {}
+    with store.session() as s:
+        q = (select(Call.call_id, Call.language, Review.criterion_id, Review.new_result,
+                    CriterionResultRow.auto_result, CriterionResultRow.evidence)
+             .join(CriterionResultRow, CriterionResultRow.id == Review.criterion_result_id)
+             .join(Call, Call.id == Review.call_pk).order_by(Review.id))
+        for row in s.execute(q):
+            if row.criterion_id in wanted:
+                latest[(row.call_id, row.criterion_id)] = row
+    out: dict[str, list[learn.Example]] = {}
+    for (call_id, crit), row in latest.items():
+        if row.auto_result != "pass" or row.new_result not in ("pass", "fail"):
+            continue
+        label = "yes" if row.new_result == "pass" else "no"
+        for e in row.evidence or []:
+            if e.get("speaker") == "agent" and e.get("text"):
+                out.setdefault(crit, []).append(learn.Example(e["text"], label, row.language or "", f"store:{call_id}"))
+    return out
+
+
+def gold_kappa(models_dir: Path, labels: Path, transcripts: Path) -> float | None:
+    """Macro Cohen's kappa of the shipped rubrics on a gold set, with the models of ``models_dir``."""
+    import os
+
+    from .calibration import calibrate, load_transcripts, read_labels
+
+    old = os.environ.get("QA_MODELS_DIR")
+    os.environ["QA_MODELS_DIR"] = str(models_dir)
+    learn.load_model.cache_clear()
+    try:
+        gold = read_labels(labels)
+        return calibrate(gold, load_transcripts(transcripts, gold)).macro_kappa
+    finally:
+        if old is None:
+            os.environ.pop("QA_MODELS_DIR", None)
+        else:
+            os.environ["QA_MODELS_DIR"] = old
+        learn.load_model.cache_clear()
+
+
 def train_models(names: Iterable[str] | None = None, extra: Iterable[str | Path] = (),
                  replace_data: str | Path | None = None, force: bool = False,
-                 out_dir: str | Path | None = None) -> list[TrainOutcome]:
+                 out_dir: str | Path | None = None, store=None,
+                 gold: tuple[Path, Path] | None = None, min_kappa: float | None = None) -> list[TrainOutcome]:
+    """Train candidates in a staging copy of the model folder; a candidate goes live only if it
+    does at least as well as the current model on the held-out split and, with a gold set, the
+    rubrics using it keep a macro kappa >= ``min_kappa``."""
+    import shutil
+    import tempfile
+
     names = list(names) if names else available_models()
     if not names:
         raise ModelError("no training data found in modelli/dati/")
+    live = Path(out_dir) if out_dir else models_dir()
+    from_store = store_examples(store, names) if store is not None else {}
     outcomes = []
     for name in names:
         files = data_files(name)
@@ -69,13 +127,35 @@ def train_models(names: Iterable[str] | None = None, extra: Iterable[str | Path]
         if replace_data:
             fit = learn.read_examples(replace_data)
         fit += [e for f in extra for e in learn.read_examples(f)]
-        try:
-            card = learn.train(name, fit, DESCRIPTIONS.get(name, ""), out_dir=out_dir, holdout=held, force=force,
-                               extra_card={"data_files": [f.name for f in files]})
-        except learn.ModelRefused as e:
-            outcomes.append(TrainOutcome(name, False, str(e)))
-            continue
+        fit += from_store.get(name, [])
+        with tempfile.TemporaryDirectory(prefix="qa-train-") as tmp:
+            staging = Path(tmp) / "modelli"
+            shutil.copytree(live, staging, ignore=shutil.ignore_patterns("dati"))
+            try:
+                card = learn.train(name, fit, DESCRIPTIONS.get(name, ""), out_dir=staging, holdout=held, force=force,
+                                   extra_card={"data_files": [f.name for f in files],
+                                               "store_examples": len(from_store.get(name, []))})
+            except learn.ModelRefused as e:
+                outcomes.append(TrainOutcome(name, False, str(e)))
+                continue
+            gate = ""
+            if gold is not None:
+                threshold = 0.7 if min_kappa is None else min_kappa
+                k = gold_kappa(staging, *gold)
+                if k is None or k < threshold:
+                    outcomes.append(TrainOutcome(name, False, f"model {name!r} not published: macro kappa on the gold "
+                                                              f"set would be {k} (< {threshold})"))
+                    continue
+                card["gold_macro_kappa"] = k
+                (staging / f"{name}.card.json").write_text(__import__("json").dumps(card, ensure_ascii=False, indent=1)
+                                                           + "\n", encoding="utf-8")
+                gate = f", gold macro kappa {k:.3f}"
+            for suffix in (".joblib", ".card.json"):
+                tmpfile = live / f".{name}{suffix}.tmp"
+                shutil.copy2(staging / f"{name}{suffix}", tmpfile)
+                tmpfile.replace(live / f"{name}{suffix}")
+            learn.load_model.cache_clear()
         acc = card["holdout"]["accuracy"]
         outcomes.append(TrainOutcome(name, True, f"trained on {card['data_size']} examples, held-out accuracy "
-                                                 f"{acc:.1%} on {card['holdout_size']}", card))
+                                                 f"{acc:.1%} on {card['holdout_size']}{gate}", card))
     return outcomes

@@ -147,3 +147,83 @@ def test_train_refuses_a_deliberately_worse_training_set(models_copy, tmp_path):
     assert worse.returncode == 1
     assert "empatia: refused" in worse.stdout and "worse than the current model" in worse.stdout
     assert (models_copy / "empatia.joblib").read_bytes() == before
+
+
+def test_train_gold_gate_refuses_a_model_that_would_lower_kappa(models_copy):
+    env = {"QA_MODELS_DIR": str(models_copy)}
+    before = (models_copy / "empatia.joblib").read_bytes()
+    refused = qa("train", "--criterion", "empatia", "--gold", LABELS, DEVSET, "--min-kappa", "1.01", env=env)
+    assert refused.returncode == 1 and "not published: macro kappa on the gold set" in refused.stdout
+    assert (models_copy / "empatia.joblib").read_bytes() == before
+    ok = qa("train", "--criterion", "empatia", "--gold", LABELS, DEVSET, "--min-kappa", "0.3", env=env)
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    card = json.loads((models_copy / "empatia.card.json").read_text())
+    assert 0.3 <= card["gold_macro_kappa"] <= 1.0
+
+
+@pytest.fixture(scope="module")
+def reviewed_store(tmp_path_factory):
+    """A real store holding 12 dev-set calls, ingested from their transcripts, with human reviews."""
+    from qa.ingest import ingest
+    from qa.store import open_store
+
+    tmp = tmp_path_factory.mktemp("calstore")
+    url = f"sqlite:///{tmp / 'cal.db'}"
+    files = sorted(DEVSET.glob("dev-*-00[1-3].json"))
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("QA_DATA_DIR", str(tmp))
+        store = open_store(url)
+        report = ingest([str(f) for f in files], store, workers=1, progress=False)
+        assert report.stored == len(files)
+        human = read_labels(LABELS)
+        reviews = 0
+        for f in files:
+            cid = json.loads(f.read_text())["call_id"]
+            ev = store.load_evaluation(cid)
+            for c in ev.criteria:
+                if c.id in human[cid]:  # a reviewer records the gold label for every criterion
+                    store.override(cid, c.id, human[cid][c.id], "lead", "calibration review")
+                    reviews += 1
+        yield {"url": url, "dir": tmp, "store": store, "files": files, "reviews": reviews}
+        store.close()
+
+
+def test_calibrate_from_the_store_uses_human_reviews(reviewed_store):
+    env = {"QA_DATA_DIR": str(reviewed_store["dir"]), "QA_DATABASE_URL": reviewed_store["url"]}
+    p = qa("calibrate", "--store", "--json", env=env)
+    assert p.returncode == 0, p.stderr
+    rep = json.loads(p.stdout)
+    assert rep["n_calls"] == len(reviewed_store["files"])
+    assert sum(c["n"] for c in rep["criteria"]) == reviewed_store["reviews"]
+    for c in rep["criteria"]:
+        assert c["n"] == len(reviewed_store["files"])
+        assert 0.0 <= c["accuracy"] <= 1.0
+
+
+def test_calibrate_store_without_reviews_says_so(tmp_path):
+    env = {"QA_DATA_DIR": str(tmp_path), "QA_DATABASE_URL": f"sqlite:///{tmp_path / 'empty.db'}"}
+    p = qa("calibrate", "--store", env=env)
+    assert p.returncode == 3 and "no human reviews" in p.stderr
+
+
+def test_uncertain_ranks_calls_from_files_and_store(reviewed_store):
+    p = qa("uncertain", *reviewed_store["files"], "-n", "5", "--json")
+    assert p.returncode == 0, p.stderr
+    ranked = json.loads(p.stdout)
+    assert 1 <= len(ranked) <= 5
+    us = [r["uncertainty"] for r in ranked]
+    assert us == sorted(us, reverse=True) and all(0.0 <= u <= 1.0 for u in us)
+    env = {"QA_DATA_DIR": str(reviewed_store["dir"]), "QA_DATABASE_URL": reviewed_store["url"]}
+    s = qa("uncertain", "--store", "-n", "3", env=env)
+    assert s.returncode == 0 and len(s.stdout.strip().splitlines()) == 3
+    bad = qa("uncertain")
+    assert bad.returncode == 3 and "one of the two" in bad.stderr
+
+
+def test_train_from_store_adds_reviewed_turns(reviewed_store, models_copy):
+    env = {"QA_MODELS_DIR": str(models_copy), "QA_DATA_DIR": str(reviewed_store["dir"]),
+           "QA_DATABASE_URL": reviewed_store["url"]}
+    p = qa("train", "--criterion", "riepilogo", "--from-store", "--force", env=env)
+    assert p.returncode == 0, p.stdout + p.stderr
+    card = json.loads((models_copy / "riepilogo.card.json").read_text())
+    assert card["store_examples"] >= 1

@@ -12,8 +12,10 @@ def register(sub):
                        description="Per-criterion accuracy, Cohen's kappa, confusion matrix and disagreeing calls "
                                    "of the tool against human labels. Several label files = a calibration session: "
                                    "human-vs-human kappa is shown beside tool-vs-human kappa (tool vs majority).")
-    p.add_argument("labels", nargs="+", help="LABELS.csv: call_id, then one column per criterion (pass/fail/na)")
-    p.add_argument("--transcripts", required=True, help="directory of Transcript JSON files")
+    p.add_argument("labels", nargs="*", help="LABELS.csv: call_id, then one column per criterion (pass/fail/na)")
+    p.add_argument("--transcripts", help="directory of Transcript JSON files (with LABELS.csv)")
+    p.add_argument("--store", action="store_true",
+                   help="instead of files: the store's human reviews, overrides and decided disputes are the labels")
     p.add_argument("--rubric", help="rubric name or path (default: per call, from its call type)")
     p.add_argument("--json", action="store_true", help="print the full report as JSON")
     p.add_argument("--min-kappa", type=float, help="exit 1 if macro kappa is below this (a publish gate)")
@@ -21,14 +23,30 @@ def register(sub):
 
 
 def run(args) -> int:
-    from ..calibration import calibrate, load_transcripts, read_labels
+    from ..calibration import calibrate, from_store, load_transcripts, read_labels
 
+    if args.store:
+        if args.labels or args.transcripts:
+            raise QAError("--store takes no labels files or --transcripts")
+        from ..store import open_store
+
+        with open_store() as store:
+            report = from_store(store)
+        if not report.criteria:
+            raise QAError("the store has no human reviews yet: nothing to calibrate against")
+        return _print(report, args)
+    if not args.labels or not args.transcripts:
+        raise QAError("give LABELS.csv and --transcripts DIR (or --store)")
     label_sets = [read_labels(p) for p in args.labels]
     call_ids = set().union(*[ls.keys() for ls in label_sets])
     transcripts = load_transcripts(args.transcripts, call_ids)
     if not transcripts:
         raise QAError(f"none of the {len(call_ids)} labelled calls has a transcript in {args.transcripts}")
     report = calibrate(label_sets[0], transcripts, args.rubric, label_sets[1:])
+    return _print(report, args)
+
+
+def _print(report, args) -> int:
     if args.json:
         print(json.dumps(report.to_dict(), ensure_ascii=False, indent=1))
     else:

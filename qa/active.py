@@ -1,0 +1,80 @@
+"""Active learning: which calls should a human review first?
+
+A call is uncertain where the rubric's result and the project's turn-level model for the same
+criterion disagree, or where the model itself is unsure (probability near 0.5), or where the
+engine reports a low confidence for a result. Reviewing those calls first teaches the most:
+their human labels feed ``qa train`` and ``qa calibrate``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterable
+
+from .errors import ModelError
+from .model import Evaluation, Transcript
+
+# criteria that have a turn-level model of the same name in modelli/
+MODEL_CRITERIA = ("comprensione", "riepilogo", "prossimi_passi", "empatia", "conferma_risoluzione")
+POSITIVE = ("yes", "si", "sì", "pass", "1", "true")
+
+
+@dataclass
+class Uncertain:
+    call_id: str
+    uncertainty: float  # 0 (sure) .. 1 (coin flip or rule and model disagree strongly)
+    reasons: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return {"call_id": self.call_id, "uncertainty": round(self.uncertainty, 4), "reasons": self.reasons}
+
+
+def _positive_prob(probs: dict[str, float]) -> float:
+    for k, v in probs.items():
+        if k.lower() in POSITIVE:
+            return v
+    return max(probs.values()) if probs else 0.0
+
+
+def call_uncertainty(transcript: Transcript, evaluation: Evaluation, models_available: Iterable[str]) -> Uncertain:
+    from .learn import predict_proba
+
+    agent_turns = [s.text for s in transcript.segments if s.speaker == "agent" and s.text.strip()]
+    best = 0.0
+    reasons = []
+    for c in evaluation.criteria:
+        if c.result == "na":
+            continue
+        if c.confidence is not None:
+            u = 1.0 - float(c.confidence)
+            if u > 0.3:
+                reasons.append(f"{c.id}: engine confidence {c.confidence:.2f}")
+            best = max(best, u)
+        if c.id in models_available and agent_turns:
+            p = max(_positive_prob(pr) for pr in predict_proba(c.id, agent_turns))
+            model_pass = p >= 0.5
+            if model_pass != (c.result == "pass"):
+                u = 0.5 + abs(p - 0.5)
+                reasons.append(f"{c.id}: rubric {c.result}, model p(pass)={p:.2f}")
+            else:
+                u = 0.5 * (1.0 - 2.0 * abs(p - 0.5))
+                if u > 0.3:
+                    reasons.append(f"{c.id}: model unsure, p(pass)={p:.2f}")
+            best = max(best, u)
+    return Uncertain(transcript.call_id, best, reasons)
+
+
+def available_models() -> list[str]:
+    from .config import models_dir
+
+    return [m for m in MODEL_CRITERIA if (models_dir() / f"{m}.joblib").exists()]
+
+
+def rank(pairs: Iterable[tuple[Transcript, Evaluation]], n: int = 20) -> list[Uncertain]:
+    """The ``n`` most uncertain calls, most uncertain first."""
+    models = available_models()
+    if not models:
+        raise ModelError("no turn-level models in modelli/ (run 'qa train')")
+    scored = [call_uncertainty(t, e, models) for t, e in pairs]
+    scored.sort(key=lambda u: (-u.uncertainty, u.call_id))
+    return scored[:n]
