@@ -37,7 +37,7 @@ def _accuracy(paths, threshold=roles.DEFAULT_THRESHOLD):
 def test_sample_calls_roles_come_back():
     assert len(SAMPLES) == 8
     acc, coverage, turns = _accuracy(SAMPLES)
-    # measured: 100% of 90 turns (bench/results/roles.md)
+    # measured: 94.4% of 90 turns (bench/results/roles.md; the poor English sales agent is the hard one)
     assert turns >= 80
     assert acc >= 0.9, acc
     assert coverage >= 0.9
@@ -47,7 +47,7 @@ def test_devset_roles_come_back_for_a_large_majority():
     """The labelled development set (written by another engineer, never trained on)."""
     assert len(DEVSET) >= 40
     acc, coverage, turns = _accuracy(DEVSET)
-    # measured: 83.9% of 1142 turns right, 92.6% given a role
+    # measured: 86.6% of 1145 turns right, 93.3% given a role
     assert turns > 1000
     assert acc >= 0.8, acc
     # and the text classifier alone does clearly worse: the turn-taking model carries weight
@@ -57,7 +57,7 @@ def test_devset_roles_come_back_for_a_large_majority():
         m = roles.role_accuracy(ref, roles.assign_roles(roles.hide_speakers(ref), turn_taking=False))
         right += round(m["accuracy"] * m["turns"])
         total += m["turns"]
-    assert right / total < acc - 0.1  # measured: 64.8% vs 83.9%
+    assert right / total < acc - 0.1  # measured: 65.2% vs 86.6%
 
 
 @pytest.fixture(scope="module")
