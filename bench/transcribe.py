@@ -178,9 +178,10 @@ def run_interleaved(engines: dict, clips: list, tallies: dict, label: str, verbo
     agree = 0
     for k, (cid, audio, ref, language, ref_lang) in enumerate(clips):
         order = list(engines) if k % 2 == 0 else list(reversed(engines))
-        texts = {}
+        texts, walls = {}, {}
         for name in order:
             result, wall, cpu = timed(engines[name], audio, language)
+            walls[name] = wall
             t = tallies[name]
             t.audio_s += audio.size / 16000
             t.wall_s += wall
@@ -192,7 +193,8 @@ def run_interleaved(engines: dict, clips: list, tallies: dict, label: str, verbo
             texts[name] = t.hyps[-1]
         agree += len(set(texts.values())) == 1
         if verbose:
-            print(f"  [{label} {k + 1}/{len(clips)}] {cid}: " + " | ".join(f"{n}: {texts[n]}" for n in engines), flush=True)
+            print(f"  [{label} {k + 1}/{len(clips)}] {cid} ({audio.size / 16000:.1f} s, load {os.getloadavg()[0]:.1f}): "
+                  + " | ".join(f"{n} {walls[n]:.1f} s: {texts[n]}" for n in engines), flush=True)
     return agree
 
 

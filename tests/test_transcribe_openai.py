@@ -212,6 +212,19 @@ def test_segments_and_word_timestamps_are_consistent(results, cid):
         seg.to_dict()  # serialisable as FORMATS.md
 
 
+def test_transcribe_file_with_the_openai_engine(eval_audio_dir, audio_references):
+    from qa.transcribe import TranscribeOptions, transcribe_file
+
+    transcript = transcribe_file(eval_audio_dir / "stereo_diarization.wav", TranscribeOptions(engine="openai-whisper"))
+    assert transcript.extra["engine"]["name"] == "openai-whisper"
+    assert transcript.language == "en"
+    channels = audio_references["stereo_diarization.wav"]["channels"]
+    for speaker, side in (("agent", "left"), ("customer", "right")):
+        said = " ".join(s.text for s in transcript.segments if s.speaker == speaker)
+        assert wer(channels[side], said) <= 0.10, said
+    assert [s.start for s in transcript.segments] == sorted(s.start for s in transcript.segments)
+
+
 def test_silence_gives_no_segments(engine):
     result = engine.transcribe_channel(np.zeros(16000 * 3, dtype=np.float32))
     assert result.segments == []

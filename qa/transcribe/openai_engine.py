@@ -113,7 +113,7 @@ class OpenAIWhisperEngine:
 
     def describe(self) -> dict:
         return {"name": self.name, "model": self.model_name, "version": self._whisper.__version__,
-                "device": self.device, "vad": self.vad, "checkpoint": str(self.checkpoint)}
+                "device": self.device, "vad": self.vad}
 
     # ----- model resolution -----
     def _checkpoint_for(self, model: str, cache_dir) -> tuple[Path, bytes | list | None]:
@@ -127,7 +127,13 @@ class OpenAIWhisperEngine:
         if model in BUNDLED:
             from ..whisper_models import resolve_model
 
-            ct2_dir = Path(resolve_model(model))
+            try:
+                ct2_dir = Path(resolve_model(model))
+            except ModelError:
+                cached = _official_cached(self._whisper, model)
+                if cached is None:  # e.g. 'small' not installed, or its packages unusable
+                    raise
+                return cached, self._whisper._ALIGNMENT_HEADS[model]
             return self._converted(openai_checkpoint(ct2_dir, cache_dir), ct2_dir)
         cached = _official_cached(self._whisper, model)
         if cached is not None:
@@ -174,7 +180,7 @@ class OpenAIWhisperEngine:
         audio = np.ascontiguousarray(audio, dtype=np.float32)
         if audio.ndim != 1:
             raise AudioError(f"an engine takes one channel (1-D audio), got shape {audio.shape}")
-        info = {"engine": self.name, "model": self.model_name, "checkpoint": str(self.checkpoint)}
+        info: dict = {}
         duration = audio.size / SAMPLE_RATE
         ts_map = None
         if self.vad and audio.size:
