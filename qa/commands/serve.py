@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -18,16 +17,19 @@ def app_path() -> Path:
 
 
 def serve(port: int = 8501, host: str = "127.0.0.1", headless: bool = True, env: dict | None = None) -> int:
+    """Replace this process by the Streamlit server (signals such as SIGTERM reach it directly)."""
     cmd = [sys.executable, "-m", "streamlit", "run", str(app_path()), "--server.port", str(port),
            "--server.address", host, "--server.headless", "true" if headless else "false",
            "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
-           "--server.maxUploadSize", "1024"]
+           "--server.maxUploadSize", "1024", "--client.toolbarMode", "viewer"]
+    os.environ.update(env or {})
+    sys.stdout.flush()
+    sys.stderr.flush()
     try:
-        return subprocess.call(cmd, env={**os.environ, **(env or {})})
-    except KeyboardInterrupt:
-        return 0
+        os.execv(sys.executable, cmd)
     except OSError as e:
         raise QAError(f"cannot start streamlit: {e}") from None
+    return 0  # not reached
 
 
 def register(sub):
