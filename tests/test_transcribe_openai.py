@@ -141,6 +141,35 @@ def test_converted_tensors_are_the_ct2_arrays_unfused(engine, ct2_dir):
     assert torch.equal(ours, reference.alignment_heads.to_dense())
 
 
+def test_reads_what_ctranslate2_itself_writes(tmp_path):
+    """The container reader against CTranslate2's own serializer, dtypes included."""
+    from ctranslate2.specs import model_spec
+
+    class Layer(model_spec.LayerSpec):
+        def __init__(self):
+            self.weight = torch.tensor([[1.5, -2.25], [3.0, 0.1]], dtype=torch.bfloat16)
+            self.bias = np.array([1.0, -0.5, 65504.0], dtype=np.float16)
+            self.scale = np.array([0.125], dtype=np.float32)
+
+    class Spec(model_spec.ModelSpec):
+        def __init__(self):
+            super().__init__()
+            self.layer = Layer()
+
+        @property
+        def name(self):
+            return "TestSpec"
+
+    spec = Spec()
+    spec.validate()
+    spec._serialize(str(tmp_path / "model.bin"))
+    arrays, aliases, name = read_ct2_model(tmp_path / "model.bin")
+    assert name == "TestSpec" and aliases == {}
+    np.testing.assert_array_equal(arrays["layer/weight"], torch.tensor([[1.5, -2.25], [3.0, 0.1]], dtype=torch.bfloat16).float().numpy())
+    np.testing.assert_array_equal(arrays["layer/bias"], np.array([1.0, -0.5, 65504.0], dtype=np.float16))
+    assert arrays["layer/scale"].dtype == np.float32 and arrays["layer/scale"].tolist() == [0.125]
+
+
 def test_conversion_is_cached_by_checksum_and_atomic(engine, ct2_dir, tmp_path):
     first = openai_checkpoint(ct2_dir, tmp_path)
     digest = hashlib.sha256((ct2_dir / "model.bin").read_bytes()).hexdigest()

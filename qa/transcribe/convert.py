@@ -89,8 +89,8 @@ def read_ct2_model(model_bin: str | Path) -> tuple[dict[str, np.ndarray], dict[s
                 raise ModelError("truncated or corrupt CTranslate2 model.bin", str(path))
             dtype = _CT2_DTYPES[type_id]
             if dtype == "bfloat16":  # numpy has no bfloat16: widen to float32 bit-exactly
-                raw = np.frombuffer(buf, dtype="<u2", count=nbytes // 2, offset=pos)
-                value = (raw.astype(np.uint32) << 16).view(np.float32)
+                bits = np.frombuffer(buf, dtype="<u2", count=nbytes // 2, offset=pos).astype(np.uint32)
+                value = (bits << 16).view(np.float32)
             else:
                 np_dtype = np.dtype(dtype).newbyteorder("<")
                 value = np.frombuffer(buf, dtype=np_dtype, count=nbytes // np_dtype.itemsize, offset=pos).copy()
