@@ -30,3 +30,13 @@ def model_cache(tmp_path_factory) -> Path:
     d = tmp_path_factory.getbasetemp() / "model-cache"
     os.environ["QA_MODEL_CACHE"] = str(d)
     return d
+
+
+@pytest.fixture(scope="session", autouse=True)
+def isolated_data_dir(tmp_path_factory) -> Path:
+    """No test ever reads or writes the user's real data directory or store."""
+    d = tmp_path_factory.getbasetemp() / "qa-data"
+    d.mkdir(exist_ok=True)
+    os.environ.setdefault("QA_DATA_DIR", str(d))
+    os.environ.pop("QA_DATABASE_URL", None)
+    return d
