@@ -54,6 +54,23 @@ def _frame(rows: list[dict]) -> pd.DataFrame:
     return df
 
 
+def _columns(lang: str) -> dict:
+    cc = st.column_config
+    return {
+        "call_id": cc.TextColumn(t("call_id", lang)),
+        "started_at": cc.DatetimeColumn(t("started_at", lang), format="YYYY-MM-DD HH:mm"),
+        "agent_name": cc.TextColumn(t("agent", lang)),
+        "team": cc.TextColumn(t("team", lang)),
+        "call_type": cc.TextColumn(t("call_type", lang)),
+        "language": cc.TextColumn(t("call_language", lang)),
+        "score": cc.ProgressColumn(t("score", lang), min_value=0, max_value=100, format="%.0f"),
+        "compliance_flag": cc.CheckboxColumn(t("compliance", lang)),
+        "n_fail": cc.NumberColumn(t("n_fail", lang)),
+        "open_disputes": cc.NumberColumn(t("open_disputes", lang)),
+        "duration": cc.NumberColumn(t("duration", lang), format="%.0f"),
+    }
+
+
 def all_rows(store, filters: q.CallFilters, sort: str, limit: int = 100_000) -> list[dict]:
     out, page = [], 1
     while len(out) < limit:
@@ -85,7 +102,7 @@ def render() -> None:
     st.title(t("page_my_calls" if own_only else "page_calls", lang))
     filters = q.CallFilters(**scope_filters(principal, _filters(store, principal, lang).__dict__))
     c1, c2 = st.columns([3, 1])
-    sort = c1.selectbox(t("sort_by", lang), SORTS, key="sort")
+    sort = c1.selectbox(t("sort_by", lang), SORTS, key="sort", format_func=lambda k: t("sort_" + k, lang))
     rows, total = q.call_list(store, filters, sort=sort, page=1, page_size=1)
     pages = max(1, -(-total // PAGE_SIZE))
     page = c2.number_input(f"{t('page', lang)} (1–{pages})", 1, pages, 1, key="page")
@@ -96,8 +113,7 @@ def render() -> None:
         return
     df = _frame(rows)
     event = st.dataframe(df, hide_index=True, on_select="rerun", selection_mode="single-row", key="call_table",
-                         column_config={"score": st.column_config.ProgressColumn(t("score", lang), min_value=0,
-                                                                                  max_value=100, format="%.0f")})
+                         column_config=_columns(lang))
     selected = event.selection.rows if event is not None and hasattr(event, "selection") else []
     ids = [r["call_id"] for r in rows]
     chosen = ids[selected[0]] if selected else None

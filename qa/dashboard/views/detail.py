@@ -43,12 +43,13 @@ def render() -> None:
     evaluation = store.load_evaluation(call_id)
 
     st.title(f"{t('page_call', lang)} {call_id}")
-    cols = st.columns(5)
-    cols[0].metric(t("score", lang), "-" if call.score is None else f"{call.score:.0f}")
-    cols[1].metric(t("agent", lang), call.agent_name or call.agent_id or "-")
-    cols[2].metric(t("team", lang), call.team or "-")
-    cols[3].metric(t("call_type", lang), call.call_type or "-")
-    cols[4].metric(t("call_language", lang), (call.language or transcript.language or "-").upper())
+    c1, c2 = st.columns([1, 4])
+    c1.metric(t("score", lang), "-" if call.score is None else f"{call.score:.0f}")
+    facts = [(t("agent", lang), call.agent_name or call.agent_id), (t("team", lang), call.team),
+             (t("call_type", lang), call.call_type), (t("call_language", lang), (call.language or "").upper()),
+             (t("started_at", lang), call.started_at.strftime("%Y-%m-%d %H:%M") if call.started_at else None),
+             (t("duration", lang), f"{call.duration:.0f}" if call.duration else None)]
+    c2.markdown("  \n".join(f"**{k}:** {v}" for k, v in facts if v))
     if call.compliance_flag:
         st.error("⚠ " + t("compliance_flag", lang))
 
