@@ -145,7 +145,10 @@ class LangNLP:
             strings = self.vocab.strings
             for o in new:
                 text = strings[o]
-                self.vocab[o].norm_ = self._norm_for(text)
+                lex = self.vocab[o]
+                lex.norm_ = self._norm_for(text)
+                if not lex.like_num and text.isalpha() and len(text) >= 2 and _is_number_word(text, self.lang):
+                    lex.like_num = True  # "cinque", "septante": the <NUM> slot takes number words too
                 done.add(o)
 
     def register_vocabulary(self, words) -> None:
@@ -198,6 +201,18 @@ class LangNLP:
         if offs is not None:
             a, b = int(offs[a - 1]) + 1, int(offs[b])
         return bool(re.search(r"[.!?…]", original[a:b]))
+
+
+def _is_number_word(word: str, lang: str) -> bool:
+    try:
+        from text_to_num import text2num
+    except ImportError:  # pragma: no cover - text2num is a dependency
+        return False
+    try:
+        text2num(word.lower(), lang)
+        return True
+    except (ValueError, KeyError, IndexError, AssertionError, NotImplementedError):
+        return False
 
 
 @lru_cache(maxsize=None)

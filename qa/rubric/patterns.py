@@ -231,8 +231,11 @@ class LangMatcher:
     def __call__(self, doc) -> dict[str, list[tuple[int, int]]]:
         out: dict[str, list[tuple[int, int]]] = {}
         keys = self._keys
-        for mid, s, e in self.phrase_matcher(doc):
-            out.setdefault(keys[mid], []).append((s, e))
+        if len(self.phrase_matcher):
+            for mid, s, e in self.phrase_matcher(doc):
+                out.setdefault(keys[mid], []).append((s, e))
+        if not len(self.matcher):
+            return out
         for mid, s, e in self.matcher(doc):
             out.setdefault(keys[mid], []).append((s, e))
         return out

@@ -498,7 +498,7 @@ def _criterion(c: _Ctx, cid: str, d: Any, where: LDict) -> Criterion | None:
                     t = _lang_texts(c, fb[kind], f"feedback {kind!r} of {cid!r}", fb, kind)
                     if t:
                         feedback[kind] = t
-    if len(c.errors) > n_before:
+    if len(c.errors) > n_before or rule is None or when is None:
         return None
     return Criterion(str(cid), " ".join(str(title).split()), comps, float(weight), bool(critical), when, rule,
                      feedback, str(d.get("description", "")))

@@ -1,0 +1,226 @@
+"""The rule language on real spaCy (blank + lookup lemmas): each construct, evidence, feedback,
+names, language and call-type inference. Calls are small hand-written transcripts."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from qa.model import Segment, Transcript
+from qa.rubric import (find_customer_name, infer_call_type, infer_language, load_rubric_text,
+                       score_transcript)
+
+FB = """\
+    feedback:
+      pass: {it: "3.5 — bene", de: "3.5 — gut", fr: "3.5 — bien", en: "3.5 — good"}
+      fail: {it: "3.5 — manca il riepilogo", de: "3.5 — fehlt", fr: "3.5 — manque", en: "3.5 — missing summary"}
+"""
+
+
+def call(turns, lang="it", call_id="T-1", **meta) -> Transcript:
+    segs, t = [], 0.0
+    for speaker, text in turns:
+        segs.append(Segment(speaker, t, t + 4.0, text))
+        t += 5.0
+    return Transcript(call_id=call_id, segments=segs, language=lang, metadata=dict(meta))
+
+
+def rubric(rule: str, when: str = "always", extra: str = "") -> object:
+    head = textwrap.dedent("""\
+        rubric: prova
+        version: t1
+        negation: {it: [non, mai], de: [nicht, kein], fr: [ne, pas], en: [not, "n't"]}
+        collections:
+          riassunto:
+            it: ["riassumendo", "ricapitolando", "in sintesi"]
+            de: ["zusammenfassend"]
+            fr: ["pour résumer"]
+            en: ["to summarise", "to sum up"]
+          saluto:
+            it: ["buongiorno", "buonasera"]
+            de: ["guten Tag"]
+            fr: ["bonjour"]
+            en: ["good morning"]
+        """)
+    crit = textwrap.dedent(f"""\
+        criteria:
+          c:
+            title: Prova
+            competence: ["3.5"]
+            weight: 1
+            when: {when}
+            rule: {rule}
+        """)
+    return load_rubric_text(head + textwrap.dedent(extra) + crit + FB, "prova.yaml")
+
+
+def result(rub, t):
+    return score_transcript(t, rub).result("c")
+
+
+SUMMARY = '{said: {by: agent, any_of: "@riassunto"}}'
+
+
+def test_lemmas_and_evidence():
+    rub = rubric(SUMMARY)
+    r = result(rub, call([("agent", "Buongiorno."), ("customer", "Salve."), ("agent", "Riassumendo, domani arriva.")]))
+    assert r.result == "pass"
+    assert [(e.speaker, e.start, e.text) for e in r.evidence] == [("agent", 10.0, "Riassumendo, domani arriva.")]
+    assert r.feedback == "3.5 — bene"
+
+
+def test_negation_inside_a_turn():
+    rub = rubric('{said: {by: agent, any_of: {it: ["riassumere", "riassumendo"], de: [x], fr: [x], en: [x]}}}')
+    assert result(rub, call([("agent", "Non posso riassumere adesso.")])).result == "fail"
+    assert result(rub, call([("agent", "Adesso non posso, ma riassumendo: domani.")])).result == "pass"
+    only = rubric('{said: {by: agent, negation: only, any_of: {it: ["riassumere"], de: [x], fr: [x], en: [x]}}}')
+    assert result(only, call([("agent", "Non posso riassumere adesso.")])).result == "pass"
+
+
+def test_fail_feedback_in_call_language_names_competence():
+    rub = rubric(SUMMARY)
+    r = result(rub, call([("agent", "Good morning.")], lang="en"))
+    assert r.result == "fail" and r.evidence == [] and r.feedback == "3.5 — missing summary"
+    assert r.competence == "3.5"
+
+
+def test_speaker_role():
+    rub = rubric(SUMMARY)
+    assert result(rub, call([("customer", "Riassumendo: tutto a posto.")])).result == "fail"
+    anyone = rubric('{said: {by: any, any_of: "@riassunto"}}')
+    assert result(anyone, call([("customer", "Riassumendo: tutto a posto.")])).result == "pass"
+
+
+@pytest.mark.parametrize("within,expected", [
+    ("{first_turns: 1}", "fail"), ("{last_turns: 1}", "pass"), ("{first_seconds: 8}", "fail"),
+    ("{last_seconds: 6}", "pass"), ("{first_percent: 50}", "fail"), ("{last_percent: 30}", "pass")])
+def test_time_windows(within, expected):
+    rub = rubric(f'{{said: {{by: agent, within: {within}, any_of: "@riassunto"}}}}')
+    t = call([("agent", "Buongiorno."), ("customer", "Ho un problema."), ("agent", "Vediamo."),
+              ("customer", "Grazie."), ("agent", "In sintesi: tutto risolto.")])
+    assert result(rub, t).result == expected
+
+
+def test_wildcards_alternatives_optional_numbers():
+    rub = rubric('{said: {by: agent, any_of: {it: ["entro <NUM> giorni", "[la|le] =richiameremo", '
+                 '"grazie per *", "ricapitol*", "(molto) gentile"], de: [x], fr: [x], en: [x]}}}')
+    for text in ("Arriva entro 5 giorni.", "Arriva entro cinque giorni.", "Le richiameremo.",
+                 "Grazie per l'attesa.", "Ricapitolo: tutto fatto.", "Molto gentile.", "Gentile."):
+        assert result(rub, call([("agent", text)])).result == "pass", text
+    for text in ("Arriva entro pochi giorni.", "La richiamiamo.", "Grazie.", "Capito."):
+        assert result(rub, call([("agent", text)])).result == "fail", text
+
+
+def test_gap_and_proximity():
+    near = rubric('{said: {by: agent, any_of: {it: ["data di nascita"], de: [x], fr: [x], en: [x]}, '
+                  'near: {any_of: {it: ["sicurezza"], de: [y], fr: [y], en: [y]}, within_words: 4}}}')
+    assert result(near, call([("agent", "Per la sua sicurezza mi serve la data di nascita.")])).result == "pass"
+    assert result(near, call([("agent", "Sicurezza prima di tutto: allora, adesso, per favore, "
+                                        "mi dica la data di nascita.")])).result == "fail"
+    turns = rubric('{said: {by: agent, any_of: {it: ["data di nascita"], de: [x], fr: [x], en: [x]}, '
+                   'near: {any_of: {it: ["sicurezza"], de: [y], fr: [y], en: [y]}, within_turns: 1}}}')
+    t = call([("agent", "Mi serve la data di nascita."), ("agent", "È per la sua sicurezza.")])
+    r = result(turns, t)
+    assert r.result == "pass" and len(r.evidence) == 2
+    gap = rubric('{said: {by: agent, any_of: {it: ["grazie ... chiamata"], de: [x], fr: [x], en: [x]}}}')
+    assert result(gap, call([("agent", "Grazie mille per la chiamata.")])).result == "pass"
+    assert result(gap, call([("agent", "Grazie, ma davvero tanto davvero per la chiamata.")])).result == "fail"
+
+
+def test_count_threshold_and_composition():
+    twice = rubric('{said: {by: agent, min_count: 2, any_of: "@saluto"}}')
+    assert result(twice, call([("agent", "Buongiorno."), ("agent", "Buonasera.")])).result == "pass"
+    assert result(twice, call([("agent", "Buongiorno.")])).result == "fail"
+    comp = rubric('{all: [{said: {by: agent, any_of: "@saluto"}}, {not: {said: {by: agent, any_of: "@riassunto"}}}]}')
+    assert result(comp, call([("agent", "Buongiorno.")])).result == "pass"
+    assert result(comp, call([("agent", "Buongiorno. Riassumendo…")])).result == "fail"
+    alt = rubric('{any: [{said: {by: agent, any_of: "@saluto"}}, {said: {by: agent, any_of: "@riassunto"}}]}')
+    assert result(alt, call([("agent", "In sintesi.")])).result == "pass"
+    notsaid = rubric('{all: [{said: {by: agent, any_of: "@saluto"}}, {not_said: {by: customer, any_of: "@saluto"}}]}')
+    assert result(notsaid, call([("agent", "Buongiorno."), ("customer", "Buongiorno.")])).result == "fail"
+
+
+def test_metadata_and_applicability_conditions():
+    rub = rubric(SUMMARY, when='{meta: {call_type: fidelizzazione, direction: [inbound]}}')
+    t = call([("agent", "Riassumendo.")], call_type="fidelizzazione", direction="inbound")
+    assert result(rub, t).result == "pass"
+    t2 = call([("agent", "Riassumendo.")], call_type="assistenza", direction="inbound")
+    r = result(rub, t2)
+    assert r.result == "na" and r.evidence == []
+    cond = rubric(SUMMARY, when="{condition: arrabbiato}", extra="""\
+        conditions:
+          arrabbiato:
+            said: {by: customer, any_of: {it: ["arrabbiato", "inaccettabile"], de: [x], fr: [x], en: [x]}}
+        """)
+    assert result(cond, call([("customer", "Sono arrabbiato!"), ("agent", "Riassumendo.")])).result == "pass"
+    assert result(cond, call([("customer", "Tutto bene."), ("agent", "Riassumendo.")])).result == "na"
+
+
+def test_model_condition_gives_confidence():
+    rub = rubric('{any: [{said: {by: agent, any_of: {it: ["zzz"], de: [x], fr: [x], en: [x]}}}, '
+                 '{model: {name: riepilogo, label: "yes", threshold: 0.5, by: agent}}]}')
+    t = call([("agent", "Allora, per riassumere quanto detto: spostiamo la linea il cinque dicembre e "
+                        "il modem resta lo stesso.")])
+    r = result(rub, t)
+    assert r.confidence is not None
+    assert r.result == "pass" and r.confidence >= 0.5
+    r2 = result(rub, call([("agent", "Che tempo fa oggi a Lugano?")]))
+    assert r2.result == "fail" and r2.confidence < 0.5
+
+
+def test_customer_name_metadata_call_and_asr_slips():
+    rub = rubric('{name_said: {by: agent, min_count: 2}}', when="{name_known: true}")
+    t = call([("agent", "Buongiorno signor Rossi."), ("customer", "Buongiorno."),
+              ("agent", "Certo, signor Rosi, procedo.")], customer_name="Marco Rossi")
+    assert result(rub, t).result == "pass"  # Rosi is an ASR slip for Rossi
+    t = call([("customer", "Buongiorno, mi chiamo Giulia Ferrari."), ("agent", "Buongiorno signora Ferrari."),
+              ("customer", "Sono Giulia Ferrari, appunto.")])
+    assert find_customer_name(t) == "Giulia Ferrari"
+    assert result(rub, t).result == "fail"  # the customer saying her own name does not count
+    assert result(rub, call([("agent", "Buongiorno."), ("customer", "Salve.")])).result == "na"
+    for lang, text in (("de", "Grüezi, ich heisse Monika Graf."), ("fr", "Bonjour, je m'appelle Sophie Rochat."),
+                       ("en", "Hello, my name is Olivia Grant.")):
+        assert find_customer_name(call([("customer", text)], lang=lang)) == " ".join(text.rstrip(".").split()[-2:])
+
+
+def test_shipped_rubric_scores_with_evidence_and_flags():
+    t = call([("agent", "Buongiorno, Telco Ticino, sono Laura."), ("customer", "Buongiorno, mi chiamo Marco Rossi, "
+              "vorrei cambiare l'indirizzo di fatturazione del mio contratto."),
+              ("agent", "Certo signor Rossi. Mi dà il nuovo indirizzo?"), ("customer", "Via Nassa 5, Lugano."),
+              ("agent", "Fatto. Grazie, buona giornata, arrivederci.")], call_type="assistenza", agent_name="Laura Neri")
+    ev = score_transcript(t)
+    assert ev.rubric == "assistenza" and ev.rubric_version
+    res = {c.id: c.result for c in ev.criteria}
+    assert res["saluto"] == "pass" and res["congedo"] == "pass"
+    assert res["nome_cliente"] == "fail"  # "signor Rossi" only once
+    assert res["identificazione"] == "fail" and res["protezione_dati"] == "fail"
+    assert "compliance" in ev.flags
+    for c in ev.criteria:
+        if c.result == "pass":
+            assert c.evidence and all(e.speaker == "agent" for e in c.evidence)
+        if c.result == "fail":
+            assert c.feedback and c.feedback.split(" — ")[0] in c.competence
+    assert ev.extra["language"] == "it" and ev.extra["customer_name"] == "Marco Rossi"
+    assert ev.score == round(100 * sum(c.weight for c in ev.criteria if c.result == "pass")
+                             / sum(c.weight for c in ev.criteria if c.result != "na"), 1)
+
+
+def test_language_inference():
+    texts = {"it": "Buongiorno, come posso aiutarla? Vorrei sapere perché la fattura è così alta.",
+             "de": "Guten Tag, wie kann ich Ihnen helfen? Ich möchte wissen, warum die Rechnung so hoch ist.",
+             "fr": "Bonjour, comment puis-je vous aider ? Je voudrais savoir pourquoi la facture est si élevée.",
+             "en": "Good morning, how can I help you? I would like to know why the bill is so high."}
+    for lang, text in texts.items():
+        t = call([("agent", text)], lang=None)
+        assert infer_language(t) == lang
+
+
+def test_call_type_inference_without_metadata():
+    t = call([("agent", "Buongiorno, Vivanet, sono Chiara."),
+              ("customer", "Buongiorno, non sono ancora vostro cliente, vorrei informazioni sull'offerta fibra."),
+              ("agent", "Volentieri, le spiego le nostre offerte per i nuovi clienti.")])
+    ct, conf = infer_call_type(t)
+    assert ct == "acquisizione" and 0 < conf <= 1
+    ev = score_transcript(t)
+    assert ev.rubric == "acquisizione" and ev.extra["call_type_inferred"] is True
