@@ -515,12 +515,13 @@ def _score_one(t: Transcript, rubric: str | None) -> dict[str, Any]:
 
 
 def rescore(store, rubric: str | None = None, since: datetime | None = None, force: bool = False,
-            progress: bool | None = None, username: str | None = None) -> RescoreReport:
+            progress: bool | None = None, username: str | None = None, workers: int | None = 1) -> RescoreReport:
     """Re-evaluate stored transcripts with the current version of their rubric (or of
     ``rubric`` for every call) without transcribing again. Calls whose current evaluation
     already has that rubric and version are left alone unless ``force``. Earlier evaluations
     stay as history (``is_current`` moves). Note: human overrides belong to the evaluation
-    they were made on and are not carried over."""
+    they were made on and are not carried over. ``workers`` > 1: scoring in a process pool
+    (the parent reads transcripts and writes evaluations)."""
     from sqlalchemy import select
 
     from .rubric import load_rubric
@@ -548,7 +549,8 @@ def rescore(store, rubric: str | None = None, since: datetime | None = None, for
         return versions[name]
 
     bar = _progress(len(current), progress)
-    try:
+
+    def candidates():
         for t in store.iter_transcripts(since=since):
             if t.call_id not in current:
                 continue
@@ -560,19 +562,26 @@ def rescore(store, rubric: str | None = None, since: datetime | None = None, for
                 report.unchanged += 1
                 bar.update(1)
                 continue
-            # stored transcripts may be redacted: the name criterion then sees the masked text
-            out = _score_one(t, rubric)
-            if "error" in out:
-                report.failed += 1
-                report.failures.append((t.call_id, out["error"]))
+            yield t  # stored transcripts may be redacted: the rubric then sees the masked text
+
+    def on_result(t: Transcript, out: dict | None, error: BaseException | None) -> None:
+        if error is not None or "error" in out:
+            report.failed += 1
+            report.failures.append((t.call_id, out["error"] if error is None else f"{type(error).__name__}: {error}"))
+        else:
+            ev = out["evaluation"]
+            if not force and (ev.rubric, ev.rubric_version) == current[t.call_id]:
+                report.unchanged += 1
             else:
-                ev = out["evaluation"]
-                if not force and (ev.rubric, ev.rubric_version) == (old_rubric, old_version):
-                    report.unchanged += 1
-                else:
-                    store.add_evaluation(t.call_id, ev, username=username)
-                    report.rescored += 1
-            bar.update(1)
+                store.add_evaluation(t.call_id, ev, username=username)
+                report.rescored += 1
+        bar.update(1)
+
+    n = max(1, workers or 1)
+    executor = _local_executor(n)
+    try:
+        _run(candidates(), _score_one, rubric, executor, 2 * n, on_result)
     finally:
+        executor.shutdown(wait=True, cancel_futures=True)
         bar.close()
     return report

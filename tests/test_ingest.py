@@ -325,7 +325,7 @@ def test_transcript_inputs_on_both_backends_and_rescore(store_url, tmp_path, mon
     assert text != path.read_text(encoding="utf-8")
     path.write_text(text, encoding="utf-8")
     monkeypatch.setenv("QA_RUBRICS_DIR", str(rubrics))
-    r = rescore(store, progress=False)
+    r = rescore(store, progress=False, workers=2)  # scoring in a process pool
     affected = [cid for cid in original if store.load_evaluation(cid).rubric == first.rubric]
     assert r.rescored == len(affected) >= 1 and r.failed == 0
     for cid in affected:

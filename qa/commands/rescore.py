@@ -25,6 +25,7 @@ def register(subparsers) -> None:
     p.add_argument("--rubric", metavar="NAME", help="score with this rubric instead of each call's own")
     p.add_argument("--since", type=_date, metavar="DATE", help="only calls started on/after DATE (UTC)")
     p.add_argument("--force", action="store_true", help="re-evaluate even when the version is unchanged")
+    p.add_argument("--workers", type=int, metavar="N", default=1, help="scoring processes (default: 1)")
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=run)
 
@@ -36,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
     store = open_store()
     try:
         r = rescore(store, rubric=args.rubric, since=args.since, force=args.force,
-                    progress=False if args.no_progress else None)
+                    progress=False if args.no_progress else None, workers=args.workers)
     finally:
         store.close()
     for call_id, reason in r.failures:
