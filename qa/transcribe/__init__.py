@@ -199,7 +199,8 @@ def transcribe_file(
                 raise
         else:
             try:
-                transcript = assign_roles(transcript)
+                # the audio lets roles.py cluster the two voices too (much stronger than text alone)
+                transcript = assign_roles(transcript, audio=audio.mono(), sample_rate=audio.sample_rate)
             except ModelError as e:
                 # the transcript is still valid with speakers "unknown" (FORMATS.md); say why
                 transcript.extra["roles"] = {"assigned": False, "reason": str(e)}
