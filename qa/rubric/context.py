@@ -59,6 +59,7 @@ class CallContext:
         self._model_cache = model_cache if model_cache is not None else {}
         self._neg_mask = None
         self._name_orths = None
+        self._agent_set = None
         self._evaluating: set[str] = set()
         # time line
         self.t0 = min((s.start for s in self.segs), default=0.0)
@@ -241,11 +242,23 @@ class CallContext:
             names = self._name_set()
             return any(self.doc[j].orth in names for j in range(s, e))
         if slot == "AGENT":
-            own = name_tokens(str(self.t.metadata.get("agent_name") or ""))
-            return bool(own) and any(_name_match(self.doc[j].text, own, set()) for j in range(s, e))
+            agent = self._agent_orths()
+            return bool(agent) and any(self.doc[j].orth in agent for j in range(s, e))
         if slot == "PROPN":
             return any(self._propn(j) for j in range(s, e))
         return False
+
+    def _agent_orths(self) -> set[int]:
+        """Word types of the call that are (close to) the agent's own name, from metadata."""
+        if self._agent_set is None:
+            self._agent_set = set()
+            own = name_tokens(str(self.t.metadata.get("agent_name") or ""))
+            if own and len(self.doc):
+                strings = self.nlp.vocab.strings
+                for o in np.unique(self.doc.to_array(ORTH)):
+                    if _name_match(strings[int(o)], own, set()):
+                        self._agent_set.add(int(o))
+        return self._agent_set
 
     def _propn(self, j: int) -> bool:
         """A proper noun, roughly: a word the language's lemma table does not know (a company or a
@@ -294,7 +307,7 @@ class CallContext:
 
             model = load_model(name)
             classes = [str(c) for c in model.classes_]
-            probs = model.predict_proba([self.segs[i].text for i in need])
+            probs = fast_predict_proba(model, [self.segs[i].text for i in need])
             for i, row in zip(need, probs):
                 cache[(name, self.t.call_id, i)] = {c: float(p) for c, p in zip(classes, row)}
         return [cache[(name, self.t.call_id, i)].get(label, 0.0) for i in segs]
@@ -395,3 +408,90 @@ def _name_match(word: str, targets: tuple[str, ...], agent_own: set[str], nlp=No
     if min(len(f), max(len(t) for t in targets)) <= 4 and best < 88:
         return False
     return True
+
+
+_FAST: dict[int, tuple] = {}
+
+
+def _fast_parts(model):
+    """(vectorisers, weight matrix, intercepts, sigmoid a, sigmoid b) of a binary calibrated linear
+    pipeline from qa/learn.py, or None when the model has another shape."""
+    key = id(model)
+    if key in _FAST:
+        return _FAST[key][1]
+    parts = None
+    try:
+        import numpy as np
+        import scipy.sparse as sp  # noqa: F401
+
+        feats = model.named_steps["features"]
+        clf = model.steps[-1][1]
+        if len(model.steps) == 2 and not feats.transformer_weights and len(clf.classes_) == 2 \
+                and getattr(clf, "method", "") == "sigmoid":
+            ws, bs, a, b = [], [], [], []
+            for cc in clf.calibrated_classifiers_:
+                est = cc.estimator
+                cal = cc.calibrators[0]
+                if list(est.classes_) != list(clf.classes_) or not hasattr(est, "coef_"):
+                    raise ValueError("unexpected estimator")
+                ws.append(est.coef_[0])
+                bs.append(float(est.intercept_[0]))
+                a.append(float(cal.a_))
+                b.append(float(cal.b_))
+            vecs = [t for _, t in feats.transformer_list]
+            parts = (vecs, np.vstack(ws).T, np.array(bs), np.array(a), np.array(b))
+    except Exception:  # any other shape: the plain sklearn path
+        parts = None
+    _FAST[key] = (model, parts)  # keep the model alive so that its id stays unique
+    return parts
+
+
+def _tfidf(vec, texts: list[str]):
+    """TfidfVectorizer.transform without its input validation (same arithmetic)."""
+    import numpy as np
+
+    tf = getattr(vec, "_tfidf", None)
+    if tf is None or vec.binary or getattr(vec, "norm", None) != "l2" or not getattr(vec, "use_idf", False):
+        return vec.transform(texts)
+    _, x = vec._count_vocab(texts, fixed_vocab=True)
+    x = x.astype(np.float64)
+    if vec.sublinear_tf:
+        np.log(x.data, x.data)
+        x.data += 1.0
+    x = x @ _idf_diag(tf)
+    norms = np.sqrt(np.asarray(x.multiply(x).sum(axis=1)).ravel())
+    norms[norms == 0.0] = 1.0
+    import scipy.sparse as sp
+
+    return sp.diags(1.0 / norms) @ x
+
+
+_IDF: dict[int, object] = {}
+
+
+def _idf_diag(tf):
+    d = _IDF.get(id(tf))
+    if d is None:
+        import scipy.sparse as sp
+
+        d = sp.diags(tf.idf_).tocsr()
+        _IDF[id(tf)] = d
+        _FAST.setdefault(-id(tf), (tf, None))  # keep it alive
+    return d
+
+
+def fast_predict_proba(model, texts: list[str]):
+    """``model.predict_proba`` for qa/learn.py's pipeline (TF-IDF union + sigmoid-calibrated logistic
+    regression), computed directly: sklearn's per-call validation and dispatch cost far more than
+    the arithmetic for a handful of turns. Same numbers (checked in tests)."""
+    parts = _fast_parts(model)
+    if parts is None:
+        return model.predict_proba(texts)
+    import numpy as np
+    import scipy.sparse as sp
+
+    vecs, w, b0, a, b = parts
+    x = sp.hstack([_tfidf(v, texts) for v in vecs]).tocsr()
+    d = np.asarray(x @ w) + b0  # decision of each calibrated classifier
+    p = (1.0 / (1.0 + np.exp(a * d + b))).mean(axis=1)
+    return np.column_stack([1.0 - p, p])

@@ -9,7 +9,7 @@ from ..model import CriterionResult, Evaluation, Evidence, Transcript, compute_s
 from .context import CallContext, evaluate_criterion
 from .infer import infer_call_type, infer_language
 from .loader import load_rubric
-from .names import find_customer_name
+from .names import name_from_context
 from .nlp import get_nlp
 from .schema import Rubric
 
@@ -54,8 +54,11 @@ def _evaluate(t: Transcript, rub: Rubric, info: dict, doc, text: str, starts: li
               model_cache: dict | None = None) -> Evaluation:
     lang = info["language"]
     nlp = get_nlp(lang)
-    name = find_customer_name(t, rub, lang)
+    meta_name = t.metadata.get("customer_name")
+    name = " ".join(meta_name.split()) if isinstance(meta_name, str) and meta_name.strip() else None
     ctx = CallContext(t, rub, lang, info["call_type"], nlp, doc, text, starts, name, model_cache=model_cache)
+    if name is None:
+        ctx.customer_name = name = name_from_context(ctx)
     results: list[CriterionResult] = []
     for crit in rub.criteria:
         if crit.id in ctx._crit:

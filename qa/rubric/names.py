@@ -51,6 +51,8 @@ def _capture(doc, start: int, nlp, strict: bool, original: str) -> str | None:
     j = start + 1
     while j < len(doc) and j <= start + 2:
         nxt = doc[j]
+        if nxt.is_space:
+            break
         a, b = doc[j - 1].idx + len(doc[j - 1].text), nxt.idx
         if offs is not None:
             a, b = int(offs[a - 1]) + 1, int(offs[b])
@@ -106,3 +108,31 @@ def find_customer_name(transcript, rubric=None, lang: str | None = None) -> str 
 
         lang = transcript.language if transcript.language in LANGUAGES else infer_language(transcript)
     return find_name_in_call(transcript, lang, rubric)
+
+
+def name_from_context(ctx) -> str | None:
+    """The customer's name from a scored call's own matches (one Matcher pass for everything)."""
+    rub = ctx.rubric
+    if not rub.names:
+        return find_name_in_call(ctx.t, ctx.lang, None)
+    lm = rub._compiled["matchers"][ctx.lang]
+    agent_own = set(name_tokens(str((ctx.t.metadata or {}).get("agent_name") or "")))
+    doc = ctx.doc
+    for kind, role, strictness in _TIERS:
+        key = rub.names.get(kind)
+        if key is None:
+            continue
+        prefix = key + "#name#"
+        found = [(s, e, k) for k, spans in ctx._matches.items() if k.startswith(prefix) for s, e in spans]
+        for s, e, k in sorted(found):
+            seg = int(ctx.tok_seg[s])
+            if int(ctx.tok_seg[e - 1]) != seg or ctx.speakers[seg] not in (role, "unknown"):
+                continue
+            slot = lm.slots.get(k)
+            pos = s + slot if slot is not None else e - 1
+            if pos >= e:
+                continue
+            name = _capture(doc, pos, ctx.nlp, strictness == "strict", ctx.text)
+            if name and not (agent_own and set(name_tokens(name)) <= agent_own):
+                return name
+    return None

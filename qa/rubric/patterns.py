@@ -142,6 +142,9 @@ def compile_phrase(nlp: LangNLP, phrase: str) -> CompiledPhrase:
                 slots.append(body)
                 fixed = all("OP" not in s for s in specs)
                 name_index = len(specs) if fixed and not optional else None
+            elif body == "PROPN":
+                spec_list = [{"IS_TITLE": True, "IS_ALPHA": True}]  # proper nouns are capitalised
+                slots.append(body)
             else:
                 spec_list = [{"IS_ALPHA": True}]
                 slots.append(body)
