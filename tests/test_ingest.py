@@ -6,6 +6,7 @@ real ``kill -9`` and a real Dask LocalCluster."""
 from __future__ import annotations
 
 import csv
+import json
 import os
 import signal
 import subprocess
@@ -346,3 +347,6 @@ def test_nothing_to_ingest_and_all_failed_exit_codes(tmp_path):
     r = qa("ingest", str(tmp_path / "bad"), "--no-progress", env=env)
     assert r.returncode == EXIT_FAILED and "a.wav" in r.stderr
     assert failures_of(env) == {"a.wav": "empty file (0 bytes)"}
+    as_json = json.loads(qa("failures", "--json", env=env).stdout)
+    assert [(f["path"], f["attempts"]) for f in as_json] == [(str(tmp_path / "bad" / "a.wav"), 1)]
+    assert qa("failures", "--clear", env=env).returncode == 0 and failures_of(env) == {}
