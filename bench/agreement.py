@@ -170,6 +170,8 @@ def main(argv=None) -> int:
     ap.add_argument("--no-throughput", action="store_true")
     ap.add_argument("--calls", type=int, default=10000, help="calls for the throughput run")
     ap.add_argument("--no-write", action="store_true", help="print only")
+    ap.add_argument("--asr-cached-only", action="store_true",
+                    help="use only the ASR transcripts already in bench/out/asr (a subset when the run was cut short)")
     args = ap.parse_args(argv)
     os.environ.setdefault("OMP_NUM_THREADS", "1")
 
@@ -182,9 +184,12 @@ def main(argv=None) -> int:
         print(f"  {c:22s} acc {v['accuracy']:.3f} kappa {v['kappa']:.3f}")
 
     res_asr = None
+    n_asr = 0
     if not args.no_asr:
-        asr = asr_transcripts(clean)
-        res_asr = agreement(score_all(asr), labels)
+        subset = [t for t in clean if (OUT / "asr" / f"{t.call_id}.json").exists()] if args.asr_cached_only else clean
+        asr = asr_transcripts(subset)
+        n_asr = len(asr)
+        res_asr = agreement(score_all(asr), {t.call_id: labels[t.call_id] for t in subset})
         print(f"ASR: macro kappa {res_asr['macro_kappa']}")
         for c, v in res_asr["criteria"].items():
             print(f"  {c:22s} acc {v['accuracy']:.3f} kappa {v['kappa']:.3f}")
@@ -211,8 +216,10 @@ def main(argv=None) -> int:
     md += _table(res_clean, res_asr)
     md.append("")
     if res_asr is not None:
-        md += ["Speech + ASR: each call spoken by espeak-ng (two voices, stereo, 8 kHz telephone band), transcribed "
-               "by faster-whisper base (language auto-detected), metadata re-attached, then scored.", ""]
+        md += [f"Speech + ASR ({n_asr} of the {len(clean)} calls"
+               + (", the ones transcribed before the run was cut short: CPU only, shared machine" if n_asr < len(clean)
+                  else "") + "): each call spoken by espeak-ng (two voices, stereo, 8 kHz telephone band), "
+               "transcribed by faster-whisper base (language auto-detected), metadata re-attached, then scored.", ""]
     if tp is not None:
         md += ["## Throughput", "",
                f"`score_transcripts` on {tp['calls']} already-transcribed calls (dev calls cycled, "

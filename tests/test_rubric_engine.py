@@ -224,3 +224,17 @@ def test_call_type_inference_without_metadata():
     assert ct == "acquisizione" and 0 < conf <= 1
     ev = score_transcript(t)
     assert ev.rubric == "acquisizione" and ev.extra["call_type_inferred"] is True
+
+
+@pytest.mark.parametrize("name", ["riepilogo", "comprensione", "prossimi_passi", "conferma_risoluzione",
+                                  "empatia", "tipo_chiamata"])
+def test_fast_model_path_gives_sklearns_numbers(name):
+    import numpy as np
+
+    from qa.learn import load_model
+    from qa.rubric.context import fast_predict_proba
+
+    texts = ["Riassumendo: domani arriva il tecnico.", "Je suis désolé pour ce désagrément.",
+             "Sie erhalten morgen eine E-Mail.", "Is there anything else I can help with?", ""]
+    model = load_model(name)
+    assert np.allclose(model.predict_proba(texts), fast_predict_proba(model, texts), atol=1e-12)

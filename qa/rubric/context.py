@@ -414,32 +414,27 @@ _FAST: dict[int, tuple] = {}
 
 
 def _fast_parts(model):
-    """(vectorisers, weight matrix, intercepts, sigmoid a, sigmoid b) of a binary calibrated linear
-    pipeline from qa/learn.py, or None when the model has another shape."""
+    """(vectorisers, [(coef, intercept, [(a, b) per class])] per calibrated classifier, n classes) of
+    a sigmoid-calibrated linear pipeline from qa/learn.py, or None when the model has another shape."""
     key = id(model)
     if key in _FAST:
         return _FAST[key][1]
     parts = None
     try:
-        import numpy as np
-        import scipy.sparse as sp  # noqa: F401
-
         feats = model.named_steps["features"]
         clf = model.steps[-1][1]
-        if len(model.steps) == 2 and not feats.transformer_weights and len(clf.classes_) == 2 \
-                and getattr(clf, "method", "") == "sigmoid":
-            ws, bs, a, b = [], [], [], []
+        if len(model.steps) == 2 and not feats.transformer_weights and getattr(clf, "method", "") == "sigmoid":
+            k = len(clf.classes_)
+            ccs = []
             for cc in clf.calibrated_classifiers_:
                 est = cc.estimator
-                cal = cc.calibrators[0]
                 if list(est.classes_) != list(clf.classes_) or not hasattr(est, "coef_"):
                     raise ValueError("unexpected estimator")
-                ws.append(est.coef_[0])
-                bs.append(float(est.intercept_[0]))
-                a.append(float(cal.a_))
-                b.append(float(cal.b_))
-            vecs = [t for _, t in feats.transformer_list]
-            parts = (vecs, np.vstack(ws).T, np.array(bs), np.array(a), np.array(b))
+                cal = [(float(c.a_), float(c.b_)) for c in cc.calibrators]
+                if len(cal) != (1 if k == 2 else k):
+                    raise ValueError("unexpected calibrators")
+                ccs.append((est.coef_.T.copy(), est.intercept_.copy(), cal))
+            parts = ([t for _, t in feats.transformer_list], ccs, k)
     except Exception:  # any other shape: the plain sklearn path
         parts = None
     _FAST[key] = (model, parts)  # keep the model alive so that its id stays unique
@@ -490,8 +485,18 @@ def fast_predict_proba(model, texts: list[str]):
     import numpy as np
     import scipy.sparse as sp
 
-    vecs, w, b0, a, b = parts
+    vecs, ccs, k = parts
     x = sp.hstack([_tfidf(v, texts) for v in vecs]).tocsr()
-    d = np.asarray(x @ w) + b0  # decision of each calibrated classifier
-    p = (1.0 / (1.0 + np.exp(a * d + b))).mean(axis=1)
-    return np.column_stack([1.0 - p, p])
+    total = np.zeros((x.shape[0], k))
+    for coef, intercept, cal in ccs:
+        d = np.asarray(x @ coef) + intercept
+        if k == 2:
+            a, b = cal[0]
+            p1 = 1.0 / (1.0 + np.exp(a * d[:, 0] + b))
+            total += np.column_stack([1.0 - p1, p1])
+        else:
+            pr = np.column_stack([1.0 / (1.0 + np.exp(a * d[:, j] + b)) for j, (a, b) in enumerate(cal)])
+            sums = pr.sum(axis=1, keepdims=True)
+            pr = np.where(sums == 0, 1.0 / k, pr / np.where(sums == 0, 1.0, sums))
+            total += pr
+    return total / len(ccs)

@@ -74,7 +74,9 @@ def infer_call_type(transcript) -> tuple[str, float]:
     # the corpus holds call openings (the first exchanges say why the customer calls): classify
     # sliding windows of OPENING_TURNS turns over the first part of the call, the first weighing most
     windows = [" ".join(texts[i:i + OPENING_TURNS]) for i in range(0, min(len(texts), 3 * OPENING_TURNS), 2)]
-    probs = model.predict_proba(windows)
+    from .context import fast_predict_proba
+
+    probs = fast_predict_proba(model, windows)
     classes = [str(c) for c in model.classes_]
     import numpy as np
 
