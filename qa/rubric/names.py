@@ -11,7 +11,7 @@ from .nlp import CLAUSE_PUNCT, fold, get_nlp
 
 _DEFAULT_RUBRIC = "comune"
 # (names key, whose turns, how strict the captured word must be)
-_TIERS = (("introduction", "customer", "any"), ("address", "agent", "any"), ("mention", "customer", "strict"))
+_TIERS = (("introduction", "customer", "any"), ("address", "agent", "address"), ("mention", "customer", "strict"))
 
 
 def _rubric_with_names(rubric=None):
@@ -22,7 +22,10 @@ def _rubric_with_names(rubric=None):
     return load_rubric(_DEFAULT_RUBRIC)
 
 
-def _is_name_word(tok, nlp, strict: bool, sentence_initial: bool) -> bool:
+def _is_name_word(tok, nlp, mode: str, sentence_initial: bool) -> bool:
+    """mode "any": any word that is not a function word or honorific (after "mi chiamo");
+    "address": also, in lower case, not a common word ("signora, buona giornata");
+    "strict": capitalised, and not a common word opening a sentence ("Allô", "Perfetto")."""
     text = tok.text
     if text == "<PER>":
         return False  # a masked name (redacted transcript) cannot be checked against anything
@@ -31,20 +34,21 @@ def _is_name_word(tok, nlp, strict: bool, sentence_initial: bool) -> bool:
     low = text.lower()
     if low in nlp.stops or fold(low) in HONORIFICS:
         return False
-    if not strict:
+    if mode == "any":
         return True
+    if mode == "address":
+        return text[:1].isupper() or not nlp.known(text)
     if not text[:1].isupper():
         return False
-    # a capitalised common word at the start of a turn ("Allô", "Perfetto") is no name
     return not (sentence_initial and nlp.known(low))
 
 
-def _capture(doc, start: int, nlp, strict: bool, original: str) -> str | None:
+def _capture(doc, start: int, nlp, mode: str, original: str) -> str | None:
     """The name at ``start`` plus up to two following name words of the same clause."""
     tok = doc[start]
     initial = nlp.sentence_initial(doc, start, original)
     offs = doc.user_data.get("offsets")
-    if not _is_name_word(tok, nlp, strict, initial):
+    if not _is_name_word(tok, nlp, mode, initial):
         return None
     words = [tok.text]
     lower_ok = not tok.text[:1].isupper()  # lower-case transcripts (ASR): take lower-case surnames too
@@ -58,10 +62,10 @@ def _capture(doc, start: int, nlp, strict: bool, original: str) -> str | None:
             a, b = int(offs[a - 1]) + 1, int(offs[b])
         if CLAUSE_PUNCT.search(original[a:b]):
             break
-        if not nxt.is_alpha or not (nxt.text[:1].isupper() or lower_ok) or not _is_name_word(nxt, nlp, False, False):
+        if not nxt.is_alpha or not (nxt.text[:1].isupper() or lower_ok) or not _is_name_word(nxt, nlp, "any", False):
             break
-        if lower_ok and nlp.known(nxt.text) and len(words) >= 1 and nxt.text.lower() in nlp.stops:
-            break
+        if mode != "any" and not nxt.text[:1].isupper() and nlp.known(nxt.text):
+            break  # after a weak cue, a lower-case continuation must be a surname, not a common word
         words.append(nxt.text)
         j += 1
     return " ".join(words)
@@ -92,7 +96,7 @@ def find_name_in_call(transcript, lang: str, rubric=None) -> str | None:
                 pos = s + slot if slot is not None else e - 1
                 if pos >= e:
                     continue
-                name = _capture(doc, pos, nlp, strictness == "strict", seg.text)
+                name = _capture(doc, pos, nlp, strictness, seg.text)
                 if name and not (agent_own and set(name_tokens(name)) <= agent_own):
                     return name
     return None
@@ -132,7 +136,7 @@ def name_from_context(ctx) -> str | None:
             pos = s + slot if slot is not None else e - 1
             if pos >= e:
                 continue
-            name = _capture(doc, pos, ctx.nlp, strictness == "strict", ctx.text)
+            name = _capture(doc, pos, ctx.nlp, strictness, ctx.text)
             if name and not (agent_own and set(name_tokens(name)) <= agent_own):
                 return name
     return None
