@@ -326,9 +326,15 @@ def test_transcript_inputs_on_both_backends_and_rescore(store_url, tmp_path, mon
     assert text != path.read_text(encoding="utf-8")
     path.write_text(text, encoding="utf-8")
     monkeypatch.setenv("QA_RUBRICS_DIR", str(rubrics))
-    r = rescore(store, progress=False, workers=2)  # scoring in a process pool
+    # scoring in a process pool, through the CLI: a spawned pool re-imports the parent's __main__,
+    # which inside a pytest-xdist worker is execnet's bootstrap, not a real program
+    proc = subprocess.run([sys.executable, "-m", "qa", "rescore", "--workers", "2", "--no-progress"],
+                          capture_output=True, text=True, timeout=600,
+                          env={**os.environ, "QA_DATABASE_URL": store_url, "QA_RUBRICS_DIR": str(rubrics),
+                               "QA_DATA_DIR": str(tmp_path / "data")})
+    assert proc.returncode == EXIT_OK, proc.stderr
     affected = [cid for cid in original if store.load_evaluation(cid).rubric == first.rubric]
-    assert r.rescored == len(affected) >= 1 and r.failed == 0
+    assert len(affected) >= 1 and f"{len(affected)} re-evaluated" in proc.stdout + proc.stderr, proc.stdout
     for cid in affected:
         hist = store.evaluation_history(cid)
         assert [(h.rubric_version, h.is_current) for h in hist] == [(old_version, False), ("2099-01-01.1", True)]
