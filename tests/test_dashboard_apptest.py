@@ -190,3 +190,13 @@ def test_operator_cannot_open_other_pages(store, page):
     at = _login(_app(), "op1")
     with pytest.raises(ValueError, match="Known pages"):
         at.switch_page(f"qa/dashboard/pages/{page}.py")
+
+
+def test_supervisor_downloads_an_operators_coaching_report(store):
+    at = _login(_app(), "sup")
+    at.switch_page("qa/dashboard/pages/trends.py").run()
+    at.multiselect(key="tr_agent").select("A003")
+    at.run()
+    assert not at.exception, at.exception
+    buttons = [b for b in at.get("download_button") if "A003" in b.proto.label]
+    assert buttons, "a coaching report download for the chosen operator"

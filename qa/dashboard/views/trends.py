@@ -9,6 +9,7 @@ import streamlit as st
 from ...store import queries as q
 from ..app import context, guard
 from ..i18n import t
+from ..report import operator_report_html
 
 
 def competence_rates(rows: list[dict], competences: dict[str, str]) -> pd.DataFrame:
@@ -57,6 +58,9 @@ def render() -> None:
         if not at.empty:
             st.caption(f"{t('agent', lang)} {agent}")
             st.line_chart(at.set_index("period")["avg_score"])
+        # the coaching report of this operator, for the supervisor's feedback session
+        st.download_button(f"{t('report', lang)} — {agent}", operator_report_html(store, agent, lang),
+                           f"feedback-{agent}.html", "text/html", key=f"dl_report_{agent}")
 
     st.subheader(t("pass_rate_criterion", lang))
     pr = q.pass_rate_by_criterion_team(store, f)
