@@ -23,7 +23,10 @@ def safe_name(name: str) -> str:
     base = re.sub(r"\.{2,}", ".", base)
     if not base:
         base = f"upload-{uuid.uuid4().hex[:8]}"
-    return base[:150]
+    if len(base) > 150:  # keep the extension: the whitelist check reads it
+        stem, dot, ext = base.rpartition(".")
+        base = f"{stem[:150 - len(ext) - 1].rstrip('._-')}.{ext}" if dot and stem and len(ext) <= 10 else base[:150]
+    return base
 
 
 def new_batch_dir(data_dir: Path) -> Path:
