@@ -65,6 +65,7 @@ def render() -> None:
         if saved:
             store.audit("upload", principal.username, None, {"files": [p.name for p in saved]})
             job = jobs.start("ingest", principal.username, _ingest_job(store, saved, meta_path))
+            job.total = job.total or len(saved)  # the progress bar never shows 0/0
             st.session_state["upload_job"] = job.id
     job = jobs.get(st.session_state.get("upload_job", ""))
     if job is not None:
