@@ -238,3 +238,19 @@ def test_fast_model_path_gives_sklearns_numbers(name):
              "Sie erhalten morgen eine E-Mail.", "Is there anything else I can help with?", ""]
     model = load_model(name)
     assert np.allclose(model.predict_proba(texts), fast_predict_proba(model, texts), atol=1e-12)
+
+
+def test_hyphenated_agent_names_present_the_agent():
+    """'Jean-Luc' stays one token: it is still the agent's name and a proper noun (fairness:
+    a French compound first name must not fail the greeting)."""
+    from qa.model import Segment, Transcript
+    from qa.rubric import score_transcript
+
+    for lang, text in [("fr", "Bonjour, Caisse Jura-Léman, Jean-Luc à l'appareil."),
+                       ("it", "Buongiorno, sono Jean-Luc di Mobilò, come posso aiutarla?")]:
+        t = Transcript("h-" + lang, [Segment("agent", 0.0, 4.0, text),
+                                     Segment("customer", 4.5, 7.0, "Bonjour." if lang == "fr" else "Buongiorno.")],
+                       language=lang, metadata={"agent_name": "Jean-Luc Favre", "call_type": "assistenza"})
+        res = score_transcript(t).result("saluto")
+        assert res.result == "pass", (lang, res.feedback)
+        assert res.evidence[0].text == text

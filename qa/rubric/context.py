@@ -265,7 +265,8 @@ class CallContext:
         person's name), not a function word; or a capitalised word inside a sentence."""
         tok = self.doc[j]
         text = tok.text
-        if not tok.is_alpha or len(text) < 3 or text.lower() in self.nlp.stops:
+        alpha = tok.is_alpha or _HYPHENATED.match(text) is not None  # "Jean-Luc"
+        if not alpha or len(text) < 3 or text.lower() in self.nlp.stops:
             return False
         if tok.orth in self._name_set():
             return False  # the customer's name is not the agent presenting themself
@@ -375,6 +376,9 @@ def evaluate_criterion(ctx: CallContext, crit) -> tuple[str, list[int], float | 
     return ("pass" if o.ok and o.segs else "fail", o.segs, o.conf)
 
 
+_HYPHENATED = re.compile(r"^[^\W\d_]+(?:-[^\W\d_]+)+$")
+
+
 @lru_cache(maxsize=4096)
 def name_tokens(name: str) -> tuple[str, ...]:
     out = []
@@ -389,6 +393,9 @@ def name_tokens(name: str) -> tuple[str, ...]:
 def _name_match(word: str, targets: tuple[str, ...], agent_own: set[str], nlp=None) -> bool:
     if word == "<PER>":
         return "<PER>" in targets
+    if "-" in word.strip("-") and all(part.isalpha() for part in word.split("-")):
+        # hyphenated names ("Jean-Luc", "Anne-Sophie") stay one token: any part may match
+        return any(_name_match(part, targets, agent_own, nlp) for part in word.split("-"))
     if len(word) < 3 or not word.isalpha():
         return False
     from rapidfuzz import fuzz

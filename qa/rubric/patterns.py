@@ -24,6 +24,7 @@ from .nlp import LangNLP, fold
 GAP = "{0,4}"
 _SPECIAL = set("[]()<>*=|")
 _SLOTS = ("NUM", "NAME", "PROPN", "AGENT")
+WORD_OR_HYPHENATED = r"^[^\W\d_]+(?:-[^\W\d_]+)*$"  # a word of letters, or letters joined by hyphens
 CHECKED_SLOTS = ("NAME", "PROPN", "AGENT")  # verified after matching, per call
 
 
@@ -143,10 +144,11 @@ def compile_phrase(nlp: LangNLP, phrase: str) -> CompiledPhrase:
                 fixed = all("OP" not in s for s in specs)
                 name_index = len(specs) if fixed and not optional else None
             elif body == "PROPN":
-                spec_list = [{"IS_TITLE": True, "IS_ALPHA": True}]  # proper nouns are capitalised
+                # proper nouns are capitalised words, hyphenated ones too ("Jean-Luc")
+                spec_list = [{"IS_TITLE": True, "TEXT": {"REGEX": WORD_OR_HYPHENATED}}]
                 slots.append(body)
             else:
-                spec_list = [{"IS_ALPHA": True}]
+                spec_list = [{"TEXT": {"REGEX": WORD_OR_HYPHENATED}}]
                 slots.append(body)
             plain = False
         elif kind == "alts":
