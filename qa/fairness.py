@@ -54,18 +54,31 @@ def _match_case(src: str, repl: str) -> str:
     return repl
 
 
+HONORIFIC_WORDS = {"signor", "signore", "signora", "signorina", "sig", "herr", "herrn", "frau", "monsieur",
+                   "madame", "mademoiselle", "m", "mme", "mr", "mrs", "ms", "miss", "mister", "dr", "dottor"}
+
+
 def _replace_tokens(text: str, mapping: dict[str, str], fuzzy: bool = True) -> str:
-    """Replace whole words that equal (or, for names, closely resemble) a key."""
-    def repl(m: re.Match) -> str:
+    """Replace whole words that equal or closely resemble a name (an ASR slip such as Rosi for
+    Rossi; after an honorific, looser: "mr worker" for Walker), never ordinary words ("Parlo" is
+    not "Paolo")."""
+    words = list(re.finditer(r"[^\W\d_]+(?:[-'][^\W\d_]+)*", text))
+    out, last = [], 0
+    for i, m in enumerate(words):
         word = m.group(0)
         low = _strip_accents(word.lower())
+        after_title = i > 0 and _strip_accents(words[i - 1].group(0).lower()).rstrip(".") in HONORIFIC_WORDS
+        cutoff = 60 if after_title else 85
+        new = word
         for src, dst in mapping.items():
             s = _strip_accents(src.lower())
-            if low == s or (fuzzy and len(s) >= 4 and len(low) >= 4 and fuzz.ratio(low, s) >= 80):
-                return _match_case(word, dst)
-        return word
-
-    return re.sub(r"[^\W\d_]+(?:[-'][^\W\d_]+)*", repl, text)
+            if low == s or (fuzzy and len(s) >= 4 and len(low) >= 4 and fuzz.ratio(low, s) >= cutoff):
+                new = _match_case(word, dst)
+                break
+        out.append(text[last:m.start()] + new)
+        last = m.end()
+    out.append(text[last:])
+    return "".join(out)
 
 
 def _with_texts(t: Transcript, fn: Callable[[str], str]) -> Transcript:

@@ -254,3 +254,30 @@ def test_hyphenated_agent_names_present_the_agent():
         res = score_transcript(t).result("saluto")
         assert res.result == "pass", (lang, res.feedback)
         assert res.evidence[0].text == text
+
+
+def test_lower_case_transcripts_still_learn_the_customers_name():
+    """Case must not matter (fairness): in ASR-style text a surname that no dictionary knows, or
+    one the customer says and the agent repeats after an honorific, is the customer's name;
+    'sono contento' is not a name."""
+    from qa.model import Segment, Transcript
+    from qa.rubric import find_customer_name
+
+    def call(*turns):
+        return Transcript("lc", [Segment(sp, i * 3.0, i * 3.0 + 2.5, tx) for i, (sp, tx) in enumerate(turns)],
+                          language="it")
+
+    assert find_customer_name(call(("agent", "buonasera mi dica"),
+                                   ("customer", "buonasera sono carla marchetti ero vostra cliente"))) \
+        == "carla marchetti"
+    assert find_customer_name(call(("agent", "buongiorno mi dica"), ("customer", "sono davide ferri"),
+                                   ("agent", "va bene signor ferri"))) == "ferri"
+    assert find_customer_name(call(("agent", "buongiorno mi dica"), ("customer", "sono contento grazie"))) is None
+
+
+def test_fairness_name_swap_leaves_ordinary_words_alone():
+    from qa.fairness import _replace_tokens
+
+    out = _replace_tokens("Parlo con il signor Gianella? mr worker, Rosi", {"Paolo": "Aylin", "Gianella": "Yilmaz",
+                                                                          "Walker": "Mensah", "Rossi": "Haddad"})
+    assert out == "Parlo con il signor Yilmaz? mr mensah, Haddad"

@@ -78,6 +78,7 @@ def find_name_in_call(transcript, lang: str, rubric=None) -> str | None:
     nlp = get_nlp(lang)
     lm = rub._compiled["matchers"][lang]
     docs = {}
+    loose: dict[str, list] = {}
     agent_own = set(name_tokens(str((transcript.metadata or {}).get("agent_name") or "")))
     for kind, role, strictness in _TIERS:
         key = rub.names.get(kind)
@@ -99,6 +100,30 @@ def find_name_in_call(transcript, lang: str, rubric=None) -> str | None:
                 name = _capture(doc, pos, nlp, strictness, seg.text)
                 if name and not (agent_own and set(name_tokens(name)) <= agent_own):
                     return name
+                if kind in ("address", "mention"):
+                    loose.setdefault(kind, []).append(_capture(doc, pos, nlp, "any", seg.text))
+    return _lowercase_fallback(transcript, loose, agent_own, nlp)
+
+
+def _lowercase_fallback(transcript, loose: dict, agent_own: set, nlp=None) -> str | None:
+    """In a transcript without capital letters (ASR output), a surname that is also a common word
+    ("signor ferri", "sono davide ferri") is taken only when two cues agree: the customer says it
+    ("sono …") and the agent addresses them by it ("signor …"). Case must not change the result."""
+    if any(ch.isupper() for seg in transcript.segments for ch in seg.text):
+        return None
+    said = {fold(w) for name in loose.get("mention", []) if name for w in name_tokens(name)}
+    for name in loose.get("address", []):
+        if not name:
+            continue
+        first = name_tokens(name)[:1]
+        if first and first[0] in said and first[0] not in agent_own:
+            return name.split()[0]
+    # or the customer says a name no dictionary knows ("sono carla marchetti"; not "sono contento")
+    for name in loose.get("mention", []):
+        toks = name.split() if name else []
+        if toks and nlp is not None and not any(nlp.known(w) for w in toks) \
+                and not set(name_tokens(name)) <= agent_own:
+            return name
     return None
 
 
@@ -122,6 +147,7 @@ def name_from_context(ctx) -> str | None:
     lm = rub._compiled["matchers"][ctx.lang]
     agent_own = set(name_tokens(str((ctx.t.metadata or {}).get("agent_name") or "")))
     doc = ctx.doc
+    loose: dict[str, list] = {}
     for kind, role, strictness in _TIERS:
         key = rub.names.get(kind)
         if key is None:
@@ -139,4 +165,6 @@ def name_from_context(ctx) -> str | None:
             name = _capture(doc, pos, ctx.nlp, strictness, ctx.text)
             if name and not (agent_own and set(name_tokens(name)) <= agent_own):
                 return name
-    return None
+            if kind in ("address", "mention"):
+                loose.setdefault(kind, []).append(_capture(doc, pos, ctx.nlp, "any", ctx.text))
+    return _lowercase_fallback(ctx.t, loose, agent_own, ctx.nlp)
