@@ -103,10 +103,14 @@ def render() -> None:
     filters = q.CallFilters(**scope_filters(principal, _filters(store, principal, lang).__dict__))
     c1, c2 = st.columns([3, 1])
     sort = c1.selectbox(t("sort_by", lang), SORTS, key="sort", format_func=lambda k: t("sort_" + k, lang))
-    rows, total = q.call_list(store, filters, sort=sort, page=1, page_size=1)
+    # one query gives the page and the total; only a page past the end (filters narrowed) asks again
+    page = int(st.session_state.get("page", 1))
+    rows, total = q.call_list(store, filters, sort=sort, page=page, page_size=PAGE_SIZE)
     pages = max(1, -(-total // PAGE_SIZE))
-    page = c2.number_input(f"{t('page', lang)} (1–{pages})", 1, pages, 1, key="page")
-    rows, total = q.call_list(store, filters, sort=sort, page=int(page), page_size=PAGE_SIZE)
+    if page > pages:
+        st.session_state["page"] = page = pages
+        rows, total = q.call_list(store, filters, sort=sort, page=page, page_size=PAGE_SIZE)
+    c2.number_input(f"{t('page', lang)} (1–{pages})", 1, pages, key="page")
     st.caption(t("n_calls", lang, n=f"{total:,}".replace(",", "'")))
     if not rows:
         st.info(t("no_calls", lang))
