@@ -293,14 +293,12 @@ def main(argv=None) -> int:
               "| query | median (ms) |", "|---|---|"]
     lines += [f"| {name} | {t * 1000:.1f} |" for name, t in queries]
     lines += ["", "Notes:", "",
-              "- The list page runs `call_list` twice (once with page_size=1 for the page count of the page "
-              "picker, once for the page), each a COUNT plus a SELECT, and `distinct_values` for the team and "
-              "agent filters: on the default list that is ~40 ms in all.",
+              "- The list page runs `call_list` once (a COUNT plus a SELECT; again only when a narrowed filter "
+              "leaves the chosen page past the end) and `distinct_values` for the team and agent filters.",
               "- A search (substring of `calls.search_text`, casefolded call id, agent, customer and file name) "
               "or a failed-criterion filter (`LIKE` on `failed_criteria`, a comma-joined text column) cannot seek "
-              "an index: each COUNT scans the narrow covering index `ix_calls_filters` (two COUNTs per run), the "
-              "page SELECT walks the started_at index until it has 50 matches. Well under the target at this "
-              "size; calling `call_list` once per run in qa/dashboard/views/calls.py would save one COUNT.",
+              "an index: the COUNT scans the narrow covering index `ix_calls_filters`, the page SELECT walks the "
+              "started_at index until it has 50 matches. Well under the target at this size.",
               "- The detail page's cost grows with the transcript: a row of columns with a button and a markdown "
               "per segment (about 0.6 ms of CPU each: 135 segments are most of the long call's time). One "
               "horizontal container per line instead of `st.columns` saved only ~10% (tried, not kept).",
