@@ -308,7 +308,7 @@ class CallContext:
 
             model = load_model(name)
             classes = [str(c) for c in model.classes_]
-            probs = fast_predict_proba(model, [self.segs[i].text for i in need])
+            probs = fast_predict_proba(model, [model_text(self.segs[i].text) for i in need])
             for i, row in zip(need, probs):
                 cache[(name, self.t.call_id, i)] = {c: float(p) for c, p in zip(classes, row)}
         return [cache[(name, self.t.call_id, i)].get(label, 0.0) for i in segs]
@@ -377,6 +377,14 @@ def evaluate_criterion(ctx: CallContext, crit) -> tuple[str, list[int], float | 
 
 
 _HYPHENATED = re.compile(r"^[^\W\d_]+(?:-[^\W\d_]+)+$")
+# everything but letters, digits, spaces, and apostrophes/hyphens inside a word
+_MODEL_PUNCT = re.compile(r"[^\w\s'’-]|(?<!\w)[-'’]|[-'’](?!\w)")
+
+
+def model_text(text: str) -> str:
+    """What a model condition sees of a turn: lower case, no punctuation, single spaces. ASR output
+    comes with or without case and punctuation; neither may change a model's verdict."""
+    return " ".join(_MODEL_PUNCT.sub(" ", text.lower()).split())
 
 
 @lru_cache(maxsize=4096)

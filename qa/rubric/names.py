@@ -10,6 +10,18 @@ from .context import HONORIFICS, name_tokens
 from .nlp import CLAUSE_PUNCT, fold, get_nlp
 
 _DEFAULT_RUBRIC = "comune"
+# Hesitations and interjections that ASR writes as words and the lemma tables lack ("oui bonjour
+# euh j'ai plus internet", "buongiorno sì volevo…"): never a name, though no dictionary knows them.
+NOT_NAMES = {
+    "it": {"eh", "ehm", "ehmm", "ehh", "uhm", "mh", "mhm", "mmh", "mm", "mmm", "hmm", "boh", "mah", "beh", "sì",
+           "si", "ok", "okay", "vabbè", "vabbe"},
+    "de": {"äh", "ähm", "ähh", "öh", "öhm", "eh", "ehm", "hm", "hmm", "mhm", "mm", "mmh", "tja", "ok", "okay",
+           "jo", "jep", "gell"},
+    "fr": {"euh", "euhm", "heu", "hum", "hmm", "mh", "mhm", "mm", "bah", "ben", "hein", "bof", "oui", "ouais",
+           "non", "ok", "okay", "allô", "allo"},
+    "en": {"uh", "uhm", "um", "umm", "er", "erm", "hmm", "hm", "mm", "mhm", "mmm", "ok", "okay", "yep", "yup",
+           "nope"},
+}
 # (names key, whose turns, how strict the captured word must be)
 _TIERS = (("introduction", "customer", "any"), ("address", "agent", "address"), ("mention", "customer", "strict"))
 
@@ -32,7 +44,7 @@ def _is_name_word(tok, nlp, mode: str, sentence_initial: bool) -> bool:
     if not tok.is_alpha or len(text) < 2:
         return False
     low = text.lower()
-    if low in nlp.stops or fold(low) in HONORIFICS:
+    if low in nlp.stops or fold(low) in HONORIFICS or low in NOT_NAMES.get(getattr(nlp, "lang", ""), ()):
         return False
     if mode == "any":
         return True
@@ -102,6 +114,8 @@ def find_name_in_call(transcript, lang: str, rubric=None) -> str | None:
                     return name
                 if kind in ("address", "mention"):
                     loose.setdefault(kind, []).append(_capture(doc, pos, nlp, "any", seg.text))
+                    if kind == "mention" and pos > s:
+                        loose.setdefault("self", []).append(loose[kind][-1])
     return _lowercase_fallback(transcript, loose, agent_own, nlp)
 
 
@@ -118,12 +132,21 @@ def _lowercase_fallback(transcript, loose: dict, agent_own: set, nlp=None) -> st
         first = name_tokens(name)[:1]
         if first and first[0] in said and first[0] not in agent_own:
             return name.split()[0]
-    # or the customer says a name no dictionary knows ("sono carla marchetti"; not "sono contento")
-    for name in loose.get("mention", []):
+    # or the customer introduces themself with a name no dictionary knows ("sono carla marchetti";
+    # not "sono contento"). Only a name that follows its cue: without capitals, the word before
+    # "bonjour" says nothing ("oui bonjour"). Without punctuation nothing marks where the name ends
+    # ("bonjour bernard keller écoutez je suis…"): it runs up to the first word the dictionary knows.
+    for name in loose.get("self", []):
         toks = name.split() if name else []
-        if toks and nlp is not None and not any(nlp.known(w) for w in toks) \
-                and not set(name_tokens(name)) <= agent_own:
-            return name
+        if nlp is None:
+            break
+        lead = []
+        for w in toks:
+            if nlp.known(w):
+                break
+            lead.append(w)
+        if lead and not set(name_tokens(" ".join(lead))) <= agent_own:
+            return " ".join(lead)
     return None
 
 
@@ -167,4 +190,6 @@ def name_from_context(ctx) -> str | None:
                 return name
             if kind in ("address", "mention"):
                 loose.setdefault(kind, []).append(_capture(doc, pos, ctx.nlp, "any", ctx.text))
+                if kind == "mention" and pos > s:
+                    loose.setdefault("self", []).append(loose[kind][-1])
     return _lowercase_fallback(ctx.t, loose, agent_own, ctx.nlp)

@@ -1,0 +1,58 @@
+"""The customer's name learnt from lower-case, unpunctuated transcripts (ASR output), with real
+spaCy lookups: a self-introduction gives the name up to the first ordinary word; hesitations,
+yes/no/ok and the word before a greeting are no names."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from qa.model import Segment, Transcript
+from qa.rubric import find_customer_name
+
+DEVSET = Path(__file__).resolve().parent / "data" / "devset"
+
+
+def call(lang: str, *turns: tuple[str, str]) -> Transcript:
+    return Transcript("names", [Segment(sp, i * 3.0, i * 3.0 + 2.5, tx) for i, (sp, tx) in enumerate(turns)],
+                      language=lang)
+
+
+@pytest.mark.parametrize("lang,agent,customer,name", [
+    ("fr", "bonjour je vous écoute", "bonjour bernard keller écoutez je suis très mécontent", "bernard keller"),
+    ("it", "buonasera mi dica", "buonasera sono carla marchetti ero vostra cliente", "carla marchetti"),
+    ("de", "grüezi wie kann ich helfen", "grüezi hier ist jonas wälchli ich habe eine frage", "jonas wälchli"),
+    ("en", "how can i help", "hello this is priya ramaswamy i'm calling about my bill", "priya ramaswamy"),
+])
+def test_self_introduction_in_lower_case_ends_at_the_first_ordinary_word(lang, agent, customer, name):
+    assert find_customer_name(call(lang, ("agent", agent), ("customer", customer))) == name
+
+
+@pytest.mark.parametrize("lang,customer", [
+    ("fr", "oui bonjour euh j'ai plus internet depuis trois jours"),  # "oui", "euh": no names
+    ("fr", "bonjour ouais alors ma box ne marche plus"),
+    ("it", "buongiorno sì volevo sapere della fattura"),
+    ("it", "buongiorno ehm volevo sapere della fattura"),
+    ("de", "grüezi ähm ich habe eine frage zur rechnung"),
+    ("en", "hello um i'm calling about my bill"),
+    ("fr", "bonjour je suis très mécontente"),
+])
+def test_hesitations_and_interjections_are_not_names(lang, customer):
+    assert find_customer_name(call(lang, ("agent", "bonjour"), ("customer", customer))) is None
+
+
+def test_lower_case_dev_call_with_a_hesitation_has_no_customer_name():
+    """dev-fr-007 is lower case throughout ("oui bonjour euh j'ai plus internet …"); the customer
+    never says her name, so nome_cliente is not applicable (as labelled)."""
+    from qa.rubric import score_transcript
+
+    t = Transcript.load(DEVSET / "dev-fr-007.json")
+    assert find_customer_name(t) is None
+    assert score_transcript(t).result("nome_cliente").result == "na"
+
+
+def test_capitalised_names_are_unchanged():
+    t = call("fr", ("agent", "Bonjour, je vous écoute."),
+             ("customer", "Bonjour, Bernard Keller. Écoutez, je suis très mécontent."))
+    assert find_customer_name(t) == "Bernard Keller"
