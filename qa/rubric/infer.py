@@ -61,26 +61,17 @@ def _model_available() -> bool:
         return False
 
 
-def infer_call_type(transcript) -> tuple[str, float]:
-    """(call_type, confidence): the classifier's vote over the call's turns, weighted by length."""
-    if not _model_available():
-        return ("assistenza", 0.25)
-    from ..learn import load_model
-
-    model = load_model(CALL_TYPE_MODEL)
+def _opening_windows(transcript) -> list[str]:
     texts = [s.text for s in transcript.segments if s.text.strip()]
-    if not texts:
-        return ("assistenza", 0.25)
     # the corpus holds call openings (the first exchanges say why the customer calls): classify
     # sliding windows of OPENING_TURNS turns over the first part of the call, the first weighing most
-    windows = [" ".join(texts[i:i + OPENING_TURNS]) for i in range(0, min(len(texts), 3 * OPENING_TURNS), 2)]
-    from .context import fast_predict_proba
+    return [" ".join(texts[i:i + OPENING_TURNS]) for i in range(0, min(len(texts), 3 * OPENING_TURNS), 2)]
 
-    probs = fast_predict_proba(model, windows)
-    classes = [str(c) for c in model.classes_]
+
+def _vote(probs, classes: list[str]) -> tuple[str, float]:
     import numpy as np
 
-    w = np.array([1.0 / (1 + k) for k in range(len(windows))])
+    w = np.array([1.0 / (1 + k) for k in range(len(probs))])
     avg = (probs * w[:, None]).sum(axis=0) / w.sum()
     i = int(avg.argmax())
     label = classes[i]
@@ -90,3 +81,31 @@ def infer_call_type(transcript) -> tuple[str, float]:
         j = classes.index("assistenza") if "assistenza" in classes else i
         return ("assistenza", round(float(avg[j]), 4))
     return (label, round(float(avg[i]), 4))
+
+
+def infer_call_type(transcript) -> tuple[str, float]:
+    """(call_type, confidence): the classifier's vote over the call's turns, weighted by length."""
+    return infer_call_types([transcript])[0]
+
+
+def infer_call_types(transcripts) -> list[tuple[str, float]]:
+    """``infer_call_type`` of many calls, with one pass of the classifier over all their windows."""
+    transcripts = list(transcripts)
+    if not _model_available():
+        return [("assistenza", 0.25)] * len(transcripts)
+    from ..learn import fast_predict_proba, load_model
+
+    model = load_model(CALL_TYPE_MODEL)
+    windows = [_opening_windows(t) for t in transcripts]
+    flat = [w for ws in windows for w in ws]
+    probs = fast_predict_proba(model, flat) if flat else None
+    classes = [str(c) for c in model.classes_]
+    out = []
+    pos = 0
+    for ws in windows:
+        if not ws:
+            out.append(("assistenza", 0.25))
+            continue
+        out.append(_vote(probs[pos:pos + len(ws)], classes))
+        pos += len(ws)
+    return out

@@ -1,0 +1,98 @@
+"""The batched scoring path (``score_transcripts``, ``qa score`` with many files) gives exactly the
+results of the one-call-at-a-time path: model conditions asked once per batch over all calls
+(``qa.learn.TextBatch`` / ``fast_predict_proba``) give the numbers each call would have asked for
+itself, and call types inferred for a batch are those inferred one call at a time."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from qa.model import Transcript
+
+ROOT = Path(__file__).resolve().parents[1]
+DEVSET = ROOT / "tests" / "data" / "devset"
+MODELS = ["comprensione", "conferma_risoluzione", "empatia", "prossimi_passi", "riepilogo", "tipo_chiamata",
+          "ruoli", "sentimento"]
+
+
+def _dev(n: int | None = None) -> list[Transcript]:
+    files = sorted(DEVSET.glob("dev-*.json"))
+    return [Transcript.load(f) for f in files[:n]]
+
+
+def _texts() -> list[str]:
+    texts = [s.text for t in _dev(24) for s in t.segments]
+    return texts + ["", "   ", "a", "Ünïcödé  ÇA  va\tbien, d'accord?", "x\u00a0y", "E-Mail: mario@example.com"]
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_shared_batch_gives_sklearns_numbers(name):
+    from qa.learn import TextBatch, fast_predict_proba, load_model
+
+    texts = _texts()
+    model = load_model(name)
+    want = model.predict_proba(texts)
+    batch = TextBatch(texts)
+    got = fast_predict_proba(model, batch)
+    assert got.shape == want.shape
+    assert np.allclose(got, want, atol=1e-12)
+    # a subset of the rows, in any order, gives those rows' numbers, bit for bit
+    rows = [7, 3, 3, len(texts) - 1, 0]
+    assert np.array_equal(fast_predict_proba(model, batch, rows), got[rows])
+    # and so does a batch of its own (one call's turns)
+    assert np.array_equal(fast_predict_proba(model, texts[10:30]), got[10:30])
+
+
+def test_batch_of_many_models_same_as_each_alone():
+    """Several models over one TextBatch (each text analysed once for all of them) give what each
+    model gives on its own, whichever model comes first."""
+    from qa.learn import TextBatch, fast_predict_proba, load_model
+
+    texts = _texts()
+    alone = {n: fast_predict_proba(load_model(n), texts) for n in MODELS}
+    batch = TextBatch(texts)
+    for n in reversed(MODELS):
+        assert np.array_equal(fast_predict_proba(load_model(n), batch), alone[n]), n
+
+
+def test_batched_scoring_equals_lazy_per_call_scoring():
+    """Scoring with the model answers filled in for the whole batch up front gives the evaluations
+    that the rules get when each model condition asks for itself, lazily, call by call."""
+    from qa.rubric import engine as E
+
+    calls = _dev()
+    batched = [e.to_dict() for e in E.score_transcripts(calls, batch_size=16)]
+    prepared = E._prepare_batch(calls, None)
+    lazy = []
+    for (t, rub, info), d in zip(prepared, E._tokenise(prepared)):
+        ctx = E._context(t, rub, info, *d)  # no _predict_models: CallContext.model_probs asks itself
+        lazy.append(E._evaluate(ctx, info).to_dict())
+    assert batched == lazy
+    assert any(c.get("confidence") is not None for e in batched for c in e["criteria"])  # models took part
+
+
+def test_one_call_or_many_same_evaluations():
+    from qa.rubric import score_transcript, score_transcripts
+
+    calls = _dev(20)
+    # the same call twice in one batch (same call_id) is scored twice, identically
+    twice = calls + [copy.copy(calls[0])]
+    many = [e.to_dict() for e in score_transcripts(twice, batch_size=8)]
+    one = [score_transcript(t).to_dict() for t in twice]
+    assert many == one
+    assert many[0] == many[-1]
+
+
+def test_call_types_inferred_in_batch_as_one_by_one():
+    from qa.rubric.infer import infer_call_type, infer_call_types
+
+    calls = _dev(32)
+    empty = Transcript(call_id="empty", segments=[], language="it")
+    calls.append(empty)
+    assert infer_call_types(calls) == [infer_call_type(t) for t in calls]
+    assert infer_call_types([empty]) == [("assistenza", 0.25)]
+    assert infer_call_types([]) == []
