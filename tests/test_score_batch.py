@@ -96,3 +96,36 @@ def test_call_types_inferred_in_batch_as_one_by_one():
     assert infer_call_types(calls) == [infer_call_type(t) for t in calls]
     assert infer_call_types([empty]) == [("assistenza", 0.25)]
     assert infer_call_types([]) == []
+
+
+def test_cli_batch_with_one_failing_call_scores_the_others(tmp_path, monkeypatch, capsys):
+    """``qa score`` scores its files in batches; a call that cannot be scored (here: its call type's
+    rubric is missing) is reported on one line and the other calls of the batch are still written."""
+    import json
+    import shutil
+
+    from qa.cli import main as qa_main
+    from qa.errors import EXIT_PARTIAL
+
+    rubrics = tmp_path / "rubriche"
+    rubrics.mkdir()
+    for name in ("comune", "assistenza"):
+        shutil.copy(ROOT / "rubriche" / f"{name}.yaml", rubrics)
+    monkeypatch.setenv("QA_RUBRICS_DIR", str(rubrics))
+    files = []
+    for t in _dev(12):
+        t.metadata["call_type"] = t.metadata.get("call_type") or "assistenza"
+        f = tmp_path / f"{t.call_id}.json"
+        t.save(f)
+        files.append((f, t.metadata["call_type"]))
+    out = tmp_path / "out"
+    assert qa_main(["score", *[str(f) for f, _ in files], "-o", str(out)]) == EXIT_PARTIAL
+    err = capsys.readouterr().err.strip().splitlines()
+    missing = [f for f, ct in files if ct != "assistenza"]
+    assert missing and len(err) == len(missing)
+    assert all(line.startswith("qa: error: ") and "rubric not found" in line for line in err)
+    written = sorted(p.name for p in out.iterdir())
+    assert written == sorted(f"{f.stem}.eval.json" for f, ct in files if ct == "assistenza")
+    for f, _ in files:
+        if (out / f"{f.stem}.eval.json").exists():
+            assert json.loads((out / f"{f.stem}.eval.json").read_text())["rubric"] == "assistenza"

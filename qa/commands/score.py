@@ -23,9 +23,12 @@ def _safe_name(call_id: str) -> str:
     return "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in call_id).lstrip(".") or "call"
 
 
+BATCH = 128  # calls scored together (spaCy pipe, one model pass per batch): see score_transcripts
+
+
 def run(args) -> int:
     from ..model import Transcript
-    from ..rubric import load_rubric, score_transcript
+    from ..rubric import load_rubric
 
     rubric = load_rubric(args.rubric) if args.rubric else None  # a broken rubric stops everything, up front
     out_dir = Path(args.output) if args.output else None
@@ -34,19 +37,52 @@ def run(args) -> int:
             raise QAError("is not a directory", str(out_dir))
         out_dir.mkdir(parents=True, exist_ok=True)
     failed = 0
+    pending: list = []
     for path in args.transcripts:
         try:
-            t = Transcript.load(path)
-            ev = score_transcript(t, rubric)
+            pending.append((path, Transcript.load(path)))
         except QAError as e:
             failed += 1
-            print(f"qa: error: {e}" if e.source else f"qa: error: {path}: {e}", file=sys.stderr)
+            _report(path, e)
+            continue
+        if len(pending) >= BATCH:
+            failed += _score_and_write(pending, rubric, out_dir)
+            pending = []
+    if pending:
+        failed += _score_and_write(pending, rubric, out_dir)
+    if failed == 0:
+        return EXIT_OK
+    return EXIT_FAILED if failed == len(args.transcripts) else EXIT_PARTIAL
+
+
+def _report(path, e: QAError) -> None:
+    print(f"qa: error: {e}" if e.source else f"qa: error: {path}: {e}", file=sys.stderr)
+
+
+def _score_and_write(pending: list, rubric, out_dir: Path | None) -> int:
+    """Score a batch of loaded transcripts and write their evaluations; the number that failed.
+    Should one call of the batch fail, the batch is scored again call by call, so that the
+    error names its file and the other calls are still scored (the results are the same)."""
+    from ..rubric import score_transcript, score_transcripts
+
+    failed = 0
+    try:
+        evs = list(score_transcripts([t for _, t in pending], rubric, batch_size=len(pending)))
+    except QAError:
+        evs = []
+        for path, t in pending:
+            try:
+                evs.append(score_transcript(t, rubric))
+            except QAError as e:
+                failed += 1
+                _report(path, e)
+                evs.append(None)
+    for ev in evs:
+        if ev is None:
             continue
         if out_dir is not None:
             ev.save(out_dir / f"{_safe_name(ev.call_id)}.eval.json")
         else:
             sys.stdout.write(ev.to_json(indent=None) + "\n")
-            sys.stdout.flush()
-    if failed == 0:
-        return EXIT_OK
-    return EXIT_FAILED if failed == len(args.transcripts) else EXIT_PARTIAL
+    sys.stdout.flush()
+    return failed
