@@ -400,13 +400,13 @@ def ingest(inputs: Iterable[str | os.PathLike], store, settings: IngestSettings 
         window = 2 * executor.n_workers
         if settings.transcribe.engine == "faster-whisper":  # one core per Dask task slot (--nthreads = cores)
             settings.transcribe = replace(settings.transcribe, engine_options={
-                "cpu_threads": 1, **settings.transcribe.engine_options})
+                "cpu_threads": 1, "workers": 1, **settings.transcribe.engine_options})
     else:
         n = max(1, min(workers or default_workers(), len(found)))
         if n > 1 and settings.transcribe.engine == "faster-whisper":
             threads = max(1, default_workers() // n)
             settings.transcribe = replace(settings.transcribe, engine_options={
-                "cpu_threads": threads, **settings.transcribe.engine_options})
+                "cpu_threads": threads, "workers": 1, **settings.transcribe.engine_options})
         executor = _local_executor(n)
         window = 2 * n
         if n == 1 and any(k == "audio" for _, k in found):

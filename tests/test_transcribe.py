@@ -179,6 +179,24 @@ def test_dual_channel_8khz_call(call_8k):
 
 
 @pytest.mark.slow
+def test_channels_in_parallel_give_the_same_transcript_as_one_after_the_other(call_8k):
+    # one thread per worker in both runs, so only the concurrency differs
+    parallel_engine = get_engine("faster-whisper", "base", cpu_threads=1, workers=2)
+    assert parallel_engine.parallel_channels == 2
+    seen: list[float] = []
+    parallel = transcribe_file(call_8k, TranscribeOptions(engine_options={"cpu_threads": 1, "workers": 2}),
+                               progress=seen.append)
+    sequential = transcribe_file(call_8k, TranscribeOptions(engine_options={"cpu_threads": 1, "workers": 1}))
+    assert get_engine("faster-whisper", "base", cpu_threads=1, workers=1).parallel_channels == 1
+    assert [(s.speaker, s.start, s.end, s.text) for s in parallel.segments] == \
+        [(s.speaker, s.start, s.end, s.text) for s in sequential.segments]
+    assert {s.speaker for s in parallel.segments} == {"agent", "customer"}
+    # progress sums both channels: never goes back, never passes the two channels' length
+    assert seen and seen == sorted(seen) and seen[-1] <= 2 * parallel.duration + 1e-6
+    assert parallel.to_dict()["engine"]["workers"] == 2
+
+
+@pytest.mark.slow
 def test_stereo_downmixed_when_asked(call_8k):
     t = transcribe_file(call_8k, TranscribeOptions(agent_channel="mono", language="it"))
     assert t.segments and all("channel" not in s.extra for s in t.segments)

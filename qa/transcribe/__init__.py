@@ -16,6 +16,7 @@ import threading
 import warnings
 from collections import Counter
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -143,22 +144,36 @@ def transcribe_file(
     audio = load_audio(p, max_duration_s=options.max_duration_s)
     engine = get_engine(options.engine, options.model, **options.engine_options)
 
-    def channel_progress(offset: float):
+    done = [0.0] * len(audio.channels)  # seconds transcribed per channel (channels may run concurrently)
+    progress_lock = threading.Lock()
+
+    def channel_progress(index: int):
         if progress is None:
             return None
 
         def report(seconds: float):
-            progress(offset + min(seconds, audio.duration))
+            with progress_lock:
+                done[index] = max(done[index], min(seconds, audio.duration))
+                progress(sum(done))
         return report
 
     segments: list[Segment] = []
     results: list[ChannelResult] = []
     split = len(audio.channels) == 2 and options.agent_channel != "mono"
     if split:
-        for i, channel in enumerate(audio.channels):
+        jobs = [(i, channel) for i, channel in enumerate(audio.channels)]
+        if int(getattr(engine, "parallel_channels", 1) or 1) > 1:
+            # both channels at once: the engine decodes them on separate workers
+            with ThreadPoolExecutor(max_workers=2, thread_name_prefix="qa-channel") as pool:
+                futures = [pool.submit(_run, engine, ch, options.language, channel_progress(i))
+                           for i, ch in jobs]
+                channel_results = [f.result() for f in futures]
+        else:
+            channel_results = [_run(engine, ch, options.language, channel_progress(i))
+                               for i, ch in jobs]
+        for (i, _), r in zip(jobs, channel_results):
             name = _CHANNEL_NAMES[i]
             speaker = "agent" if name == options.agent_channel else "customer"
-            r = _run(engine, channel, options.language, channel_progress(i * audio.duration))
             results.append(r)
             for s in r.segments:
                 s.speaker = speaker
@@ -166,7 +181,7 @@ def transcribe_file(
                 segments.append(s)
         segments.sort(key=lambda s: (s.start, s.end))
     else:
-        r = _run(engine, audio.mono(), options.language, channel_progress(0.0))
+        r = _run(engine, audio.mono(), options.language, channel_progress(0))
         results.append(r)
         segments = sorted(r.segments, key=lambda s: (s.start, s.end))
         for s in segments:
