@@ -16,6 +16,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
 
 from spacy.matcher import Matcher, PhraseMatcher
 
@@ -197,12 +200,20 @@ class LangMatcher:
         self._keys: dict[int, str] = {}
         self.slots: dict[str, int | None] = {}
 
+        self._token_patterns: list[tuple[str, list]] = []  # (match key, specs): what self.matcher holds
+        self._fast: AnchoredMatcher | None = None  # built on first use, from _token_patterns
+
+    def _add_token_patterns(self, key: str, patterns: list) -> None:
+        self.matcher.add(key, patterns)  # validates the patterns (spaCy's schema)
+        self._token_patterns.extend((key, p) for p in patterns)
+        self._fast = None
+
     def add_separately(self, key: str, phrases: list[CompiledPhrase]) -> None:
         """One match key per phrase (``key#name#i``), remembering where its <NAME> slot is."""
         for i, p in enumerate(phrases):
             k = f"{key}#name#{i}"
             self._keys[self.nlp.vocab.strings.add(k)] = k
-            self.matcher.add(k, [p.specs])
+            self._add_token_patterns(k, [p.specs])
             self.slots[k] = p.name_index
 
     def add(self, key: str, phrases: list[CompiledPhrase]) -> None:
@@ -226,11 +237,11 @@ class LangMatcher:
         if plain_docs:
             self.phrase_matcher.add(key, plain_docs)
         if pats:
-            self.matcher.add(key, pats)
+            self._add_token_patterns(key, pats)
         for sig, sp in slot_pats.items():
             skey = f"{key}#{sig}"
             self._keys[self.nlp.vocab.strings.add(skey)] = skey
-            self.matcher.add(skey, sp)
+            self._add_token_patterns(skey, sp)
             self.slot_keys.setdefault(key, []).append((skey, sig.split("+")))
 
     def __call__(self, doc) -> dict[str, list[tuple[int, int]]]:
@@ -241,6 +252,280 @@ class LangMatcher:
                 out.setdefault(keys[mid], []).append((s, e))
         if not len(self.matcher):
             return out
-        for mid, s, e in self.matcher(doc):
-            out.setdefault(keys[mid], []).append((s, e))
+        fast = self._fast
+        if fast is None:
+            fast = self._fast = AnchoredMatcher(self.nlp.vocab, self._token_patterns, self.nlp.stops)
+        for k, spans in fast(doc).items():
+            if k in out:
+                out[k].extend(spans)
+            else:
+                out[k] = spans
+        return out
+
+
+# ---- token patterns, matched only where they can match ------------------------------------------
+#
+# spaCy's Matcher starts every pattern at every token of the call (a few hundred tokens times a few
+# dozen patterns, with Python predicates for regular expressions and sets): most of the time of
+# scoring a call. Nearly every pattern needs some token with a given normal form ("anchor"); such a
+# pattern can only match within its longest length of an occurrence of that form. So the patterns
+# are grouped by anchor, and each group's Matcher runs only over the stretches around its anchor's
+# occurrences in the call: the same matches, found over a few tokens instead of the whole call.
+# Fixed-length patterns without an anchor (the <AGENT>/<PROPN> slots) are checked with arrays, and
+# whatever else is left runs over the whole call as before. tests/test_rubric_matcher.py holds this
+# to spaCy's own Matcher on every phrase of every rubric.
+
+_GAP_MAX = 4  # GAP = "{0,4}"
+RE_CACHE_MAX = 200_000  # word types whose regex results are remembered
+_ARRAY_ATTRS = ("IS_TITLE", "IS_PUNCT", "IS_SPACE", "LIKE_NUM", "IS_ALPHA", "IS_DIGIT", "IS_LOWER", "IS_UPPER")
+
+
+def _max_len(specs: list) -> int | None:
+    n = 0
+    for sp in specs:
+        op = sp.get("OP")
+        if op is None or op == "?" or op == "!":
+            n += 1
+        elif op == GAP:
+            n += _GAP_MAX
+        else:
+            return None  # unbounded (+, *) or unknown
+    return n
+
+
+def _anchor(specs: list, stops) -> tuple | None:
+    """The most selective required token test of a pattern that can be looked up per word type:
+    ("NORM"|"LOWER", frozenset of values) or ("LOWER_RE"|"TEXT_RE", regex); None when there is none."""
+    best = None
+    for sp in specs:
+        if "OP" in sp:
+            continue  # optional or repeated: not required
+        for attr in ("NORM", "LOWER"):
+            v = sp.get(attr)
+            if isinstance(v, str):
+                rank = (0 if v not in stops else 2, -len(v))
+                cand = (attr, frozenset([v]))
+            elif isinstance(v, dict) and set(v) == {"IN"} and v["IN"]:
+                vals = frozenset(v["IN"])
+                rank = (1 if not (vals & stops) else 3, -min(len(x) for x in vals))
+                cand = (attr, vals)
+            elif attr == "LOWER" and isinstance(v, dict) and set(v) == {"REGEX"}:
+                rank = (4, -len(v["REGEX"]))
+                cand = ("LOWER_RE", v["REGEX"])
+            else:
+                continue
+            if best is None or rank < best[0]:
+                best = (rank, cand)
+    return best[1] if best else None
+
+
+def _array_spec(sp: dict) -> bool:
+    """Can this token spec be tested with arrays (no OP; flags, NORM/LOWER values, regexes)?"""
+    if not sp or "OP" in sp:
+        return False
+    for attr, v in sp.items():
+        if attr in _ARRAY_ATTRS and isinstance(v, bool):
+            continue
+        if attr in ("NORM", "LOWER", "ORTH") and isinstance(v, str):
+            continue
+        if attr in ("NORM", "LOWER", "ORTH") and isinstance(v, dict) and set(v) == {"IN"}:
+            continue
+        if attr in ("TEXT", "ORTH", "LOWER", "NORM") and isinstance(v, dict) and set(v) == {"REGEX"}:
+            continue
+        return False
+    return True
+
+
+_FLAGS: dict[tuple[int, str], int | None] = {}  # (id(vocab), regex) -> lexeme flag holding its result
+
+
+def _regex_flag(vocab, rx) -> int | None:
+    """A lexeme flag that holds ``rx.search(word)`` for every word type of ``vocab`` (spaCy computes
+    it once per word type, as for ``is_alpha``); None when the vocabulary has no flag left."""
+    key = (id(vocab), rx.pattern)
+    if key not in _FLAGS:
+        try:
+            _FLAGS[key] = vocab.add_flag(lambda text, rx=rx: rx.search(text) is not None)
+        except Exception:  # no free flag bit
+            _FLAGS[key] = None
+    return _FLAGS[key]
+
+
+class AnchoredMatcher:
+    """What spaCy's Matcher finds for a list of (key, token pattern): every (start, end) of every
+    key, once, as ``{key: [(start, end), ...]}``."""
+
+    def __init__(self, vocab, patterns: list[tuple[str, list]], stops=frozenset()):
+        self.vocab = vocab
+        strings = vocab.strings
+        groups: dict[tuple, list] = {}
+        arrays: list[tuple[str, list]] = []
+        rest: list[tuple[str, list]] = []
+        for key, specs in patterns:
+            length = _max_len(specs)
+            anchor = _anchor(specs, stops) if length is not None else None
+            if anchor is not None:
+                groups.setdefault(anchor, []).append((key, specs, length))
+            elif all(_array_spec(sp) for sp in specs):
+                arrays.append((key, specs))
+            else:
+                rest.append((key, specs))
+        self.groups = []  # (Matcher, longest pattern length)
+        by_norm: dict[int, list[int]] = {}
+        by_lower: dict[int, list[int]] = {}
+        self.lower_res: list[tuple[Any, int]] = []  # (compiled regex, group)
+        sources: dict[str, set] = {}  # key -> where its matches come from (dedup needed if several)
+        for gi, ((kind, val), members) in enumerate(groups.items()):
+            m = Matcher(vocab, validate=False)  # validated when added to LangMatcher.matcher
+            for key, specs, _ in members:
+                m.add(key, [specs])
+                sources.setdefault(key, set()).add(gi)
+            self.groups.append((m, max(length for _, _, length in members)))
+            if kind == "NORM":
+                for v in val:
+                    by_norm.setdefault(strings.add(v), []).append(gi)
+            elif kind == "LOWER":
+                for v in val:
+                    by_lower.setdefault(strings.add(v), []).append(gi)
+            else:
+                self.lower_res.append((re.compile(val), gi))
+        self.by_norm = by_norm
+        self.by_lower = by_lower
+        self.norm_keys = np.array(sorted(by_norm), dtype=np.uint64)
+        self.lower_keys = np.array(sorted(by_lower), dtype=np.uint64)
+        self._lower_re_cache: dict[int, tuple[int, ...]] = {}
+        self._re_cache: dict[tuple[str, int], bool] = {}
+        self.arrays = []
+        for key, specs in arrays:
+            self.arrays.append((key, [self._compile_spec(sp) for sp in specs]))
+            sources.setdefault(key, set()).add("arrays")
+        self.rest = None
+        if rest:
+            self.rest = Matcher(vocab, validate=False)
+            for key, specs in rest:
+                self.rest.add(key, [specs])
+                sources.setdefault(key, set()).add("rest")
+        self.shared_keys = {k for k, src in sources.items() if len(src) > 1}
+
+    # ---- fixed-length patterns without an anchor, tested with arrays ---------------------------------
+    def _compile_spec(self, sp: dict) -> list[tuple]:
+        from spacy.attrs import IDS
+
+        tests = []
+        strings = self.vocab.strings
+        for attr, v in sp.items():
+            a = IDS["ORTH" if attr == "TEXT" else attr]
+            if isinstance(v, bool):
+                tests.append(("flag", a, v))
+            elif isinstance(v, str):
+                tests.append(("eq", a, strings.add(v)))
+            elif "IN" in v:
+                tests.append(("in", a, np.array([strings.add(x) for x in v["IN"]], dtype=np.uint64)))
+            else:
+                rx = re.compile(v["REGEX"])
+                flag = _regex_flag(self.vocab, rx) if attr in ("TEXT", "ORTH") else None
+                tests.append(("flag", flag, True) if flag is not None else ("re", a, rx))
+        return tests
+
+    def _token_mask(self, doc, cols: dict, tests: list[tuple]):
+        mask = None
+        for kind, attr, v in tests:
+            col = cols.get(attr)
+            if col is None:
+                col = cols[attr] = doc.to_array(attr)
+            if kind == "flag":
+                m = (col != 0) if v else (col == 0)
+            elif kind == "eq":
+                m = col == v
+            elif kind == "in":
+                m = np.isin(col, v)
+            else:
+                m = self._regex_mask(col, v)
+            mask = m if mask is None else mask & m
+        return mask
+
+    def _regex_mask(self, col, rx):
+        cache = self._re_cache
+        strings = self.vocab.strings
+        uniq, inv = np.unique(col, return_inverse=True)
+        pat = rx.pattern
+        vals = np.empty(len(uniq), dtype=bool)
+        for i, h in enumerate(uniq.tolist()):
+            got = cache.get((pat, h))
+            if got is None:
+                got = cache[(pat, h)] = rx.search(strings[h]) is not None
+            vals[i] = got
+        return vals[inv.reshape(-1)]
+
+    # ---- matching ------------------------------------------------------------------------------------
+    def __call__(self, doc) -> dict[str, list[tuple[int, int]]]:
+        from spacy.attrs import LOWER, NORM
+
+        n = len(doc)
+        out: dict[str, list[tuple[int, int]]] = {}
+        if not n:
+            return out
+        strings = self.vocab.strings
+        cols: dict = {}
+        hits: dict[int, list] = {}
+        norms = cols[NORM] = doc.to_array(NORM)
+        uniq = np.unique(norms)
+        by_norm = self.by_norm
+        for h in uniq[np.isin(uniq, self.norm_keys, assume_unique=True)].tolist():
+            for gi in by_norm[h]:
+                hits.setdefault(gi, []).append((NORM, h))
+        if len(self.lower_keys) or self.lower_res:
+            lowers = cols[LOWER] = doc.to_array(LOWER)
+            uniq = np.unique(lowers)
+            for h in uniq[np.isin(uniq, self.lower_keys, assume_unique=True)].tolist():
+                for gi in self.by_lower[h]:
+                    hits.setdefault(gi, []).append((LOWER, h))
+            if self.lower_res:
+                cache = self._lower_re_cache
+                for h in uniq.tolist():
+                    got = cache.get(h)
+                    if got is None:
+                        text = strings[h]
+                        got = cache[h] = tuple(gi for rx, gi in self.lower_res if rx.search(text))
+                    for gi in got:
+                        hits.setdefault(gi, []).append((LOWER, h))
+        for gi, found in hits.items():
+            matcher, length = self.groups[gi]
+            attr, h = found[0]
+            sel = cols[attr] == h
+            for attr, h in found[1:]:
+                sel |= cols[attr] == h
+            pos = np.flatnonzero(sel)
+            # every match holds an anchor and lies within ``length`` tokens of it: match only there
+            starts = np.maximum(pos - (length - 1), 0).tolist()
+            ends = np.minimum(pos + length, n).tolist()
+            a, b = starts[0], ends[0]
+            for s, e in zip(starts[1:], ends[1:]):
+                if s > b:
+                    for mid, ms, me in matcher(doc[a:b]):
+                        out.setdefault(strings[mid], []).append((ms + a, me + a))
+                    a = s
+                b = e
+            for mid, ms, me in matcher(doc[a:b]):
+                out.setdefault(strings[mid], []).append((ms + a, me + a))
+        for key, specs in self.arrays:
+            m = len(specs)
+            if m > n:
+                continue
+            ok = None
+            for j, tests in enumerate(specs):
+                mask = self._token_mask(doc, cols, tests)[j:n - m + 1 + j]
+                ok = mask if ok is None else ok & mask
+            starts = np.flatnonzero(ok).tolist()
+            if starts:
+                out.setdefault(key, []).extend([(s, s + m) for s in starts])
+        if self.rest is not None:
+            for mid, s, e in self.rest(doc):
+                out.setdefault(strings[mid], []).append((s, e))
+        for key in self.shared_keys & out.keys():  # matched by patterns of several groups: once each
+            out[key] = list(dict.fromkeys(out[key]))
+        if len(self._re_cache) > RE_CACHE_MAX:
+            self._re_cache.clear()
+        if len(self._lower_re_cache) > RE_CACHE_MAX:
+            self._lower_re_cache.clear()
         return out

@@ -1,0 +1,93 @@
+"""The rubric's token patterns are matched only around their anchors (qa/rubric/patterns.py,
+AnchoredMatcher): it must find exactly what spaCy's own Matcher finds over the whole call, for every
+phrase of every rubric in every language, on real calls and on their lower-case, unpunctuated
+(ASR-like) forms, and on phrases written to hit the edges (gaps, optional words, slots, prefixes,
+anchors at the very start and end of a call, anchors close together)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from qa.config import LANGUAGES
+from qa.model import Transcript
+from qa.rubric import list_rubrics, load_rubric
+from qa.rubric.nlp import get_nlp
+from qa.rubric.patterns import LangMatcher, compile_phrase
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _spacy(lm: LangMatcher, doc) -> list[tuple[str, int, int]]:
+    strings = lm.nlp.vocab.strings
+    return sorted((strings[m], s, e) for m, s, e in lm.matcher(doc)) if len(lm.matcher) else []
+
+
+def _fast(lm: LangMatcher, doc) -> list[tuple[str, int, int]]:
+    lm(doc)  # builds the anchored matcher
+    got = lm._fast(doc) if lm._fast is not None else {}
+    flat = [(k, s, e) for k, spans in got.items() for s, e in spans]
+    assert len(flat) == len(set(flat)), "a match reported twice"
+    return sorted(flat)
+
+
+def _texts(lang: str) -> list[str]:
+    files = sorted((ROOT / "tests" / "data" / "devset").glob(f"dev-{lang}-*.json"))
+    files += sorted((ROOT / "samples" / "transcripts").glob("*.json"))
+    out = []
+    for f in files:
+        t = Transcript.load(f)
+        text = "\n".join(s.text for s in t.segments)
+        out += [text, text.lower(), re.sub(r"[^\w\s']", " ", text.lower())]
+    return out
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_every_rubric_phrase_same_matches_as_spacy(lang):
+    nlp = get_nlp(lang)
+    docs = [nlp.make_doc(t) for t in _texts(lang)]
+    compared = 0
+    for name in sorted(set(list_rubrics()) | {"comune"}):
+        lm = load_rubric(name)._compiled["matchers"][lang]
+        for doc in docs:
+            assert _fast(lm, doc) == _spacy(lm, doc), (name, lang, doc.text[:80])
+            compared += 1
+    assert compared > 50
+
+
+EDGE_PHRASES = {
+    "it": ["mi chiamo <NAME>", "sono <AGENT>", "<PROPN> <AGENT>", "buongiorno ... <AGENT>", "(la) ringrazio",
+           "[grazie|ringrazio] (molto) ... chiamata", "=Grazie", "arrabbiat*", "le * ... inviato",
+           "<NUM> euro", "posso ... aiutar*", "ho capito ... (bene)", "(signor) <NAME>", "a ... b ... c"],
+    "en": ["my name is <NAME>", "this is <AGENT>", "thank you ... (for) calling", "is there * else",
+           "[sorry|apologise] ... inconvenience", "upset*", "<NUM> pounds", "(mr) <NAME>"],
+}
+EDGE_TEXTS = {
+    "it": ["buongiorno", "Grazie", "buongiorno sono Marco Rossi di Telefonia, posso aiutarla",
+           "grazie grazie molto grazie della chiamata chiamata", "a b c a b c a x x x x b y c",
+           "le abbiamo inviato le ho inviato ieri le * inviato", "arrabbiato arrabbiatissima Arrabbiata",
+           "ho capito bene ho capito", "mi chiamo\nmi chiamo Anna", "cinque euro 12 euro",
+           "Signor Bianchi, la ringrazio, signor bianchi", ""],
+    "en": ["this is Jean-Luc from Acme", "thank you for calling thank you calling", "is there anything else",
+           "sorry for the inconvenience, I apologise for any inconvenience", "Upset upsetting", "my name is",
+           "five pounds 3 pounds", "Mr Smith mr smith"],
+}
+
+
+@pytest.mark.parametrize("lang", ["it", "en"])
+def test_edge_phrases_same_matches_as_spacy(lang):
+    nlp = get_nlp(lang)
+    lm = LangMatcher(nlp)
+    phrases = [compile_phrase(nlp, p) for p in EDGE_PHRASES[lang]]
+    lm.add("edge", phrases)
+    lm.add_separately("names", [compile_phrase(nlp, p) for p in EDGE_PHRASES[lang] if "<NAME>" in p])
+    texts = EDGE_TEXTS[lang] + [" ".join(EDGE_TEXTS[lang]), "\n".join(EDGE_TEXTS[lang] * 3)]
+    found = 0
+    for text in texts:
+        doc = nlp.make_doc(text)
+        want = _spacy(lm, doc)
+        assert _fast(lm, doc) == want, text
+        found += len(want)
+    assert found > 20
