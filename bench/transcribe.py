@@ -297,7 +297,10 @@ def main(argv=None) -> int:
             runs = [runs[0], runs[2]]
         call_load = os.getloadavg()
         for label, name in runs:
-            opts = TranscribeOptions(engine=name, model=args.model, engine_options={"cpu_threads": args.threads})
+            # the same thread budget for both: faster-whisper decodes the two channels at once on
+            # two workers, so each worker gets half of the threads
+            threads = max(1, args.threads // 2) if name == "faster-whisper" else args.threads
+            opts = TranscribeOptions(engine=name, model=args.model, engine_options={"cpu_threads": threads})
             w0, c0 = time.perf_counter(), time.process_time()
             tr = transcribe_file(call_path, opts)
             wall, cpu = time.perf_counter() - w0, time.process_time() - c0
