@@ -60,6 +60,7 @@ class CallContext:
         self._neg_mask = None
         self._name_orths = None
         self._agent_set = None
+        self._orths = None
         self._evaluating: set[str] = set()
         # time line
         self.t0 = min((s.start for s in self.segs), default=0.0)
@@ -147,9 +148,7 @@ class CallContext:
             return got
         spans = list(self._matches.get(key, ()))
         for skey, slots in self._slot_keys.get(key, ()):
-            for sp in self._matches.get(skey, ()):
-                if all(self._span_has_slot(slot, *sp) for slot in slots):
-                    spans.append(sp)
+            spans.extend(self._spans_with_slots(self._matches.get(skey, ()), slots))
         spans.sort(key=lambda x: (x[0], -x[1]))
         out: list[Hit] = []
         last_end = -1
@@ -236,6 +235,33 @@ class CallContext:
                 if len(w) >= 3 and targets and max(fuzz.ratio(w, t) for t in targets) >= ADDRESS_CUTOFF:
                     out.add(j)
         return out
+
+    def _spans_with_slots(self, spans, slots) -> list:
+        """The spans for which ``_span_has_slot`` holds for every slot, tested with arrays (a slot
+        pattern such as <AGENT> alone matches nearly every word of the call)."""
+        if not spans:
+            return []
+        se = np.asarray(spans, dtype=np.int64).reshape(-1, 2)
+        keep = np.ones(len(se), dtype=bool)
+        for slot in slots:
+            if slot in ("NAME", "AGENT"):
+                orths = self._name_set() if slot == "NAME" else self._agent_orths()
+                if not orths:
+                    return []
+                if self._orths is None:
+                    self._orths = self.doc.to_array(ORTH)
+                mask = np.isin(self._orths, np.fromiter(orths, dtype=np.uint64, count=len(orths)))
+            elif slot == "PROPN":
+                mask = np.zeros(len(self.doc), dtype=bool)
+                for j in sorted({j for s, e in se[keep].tolist() for j in range(s, e)}):
+                    mask[j] = self._propn(j)
+            else:
+                return []
+            cs = np.concatenate(([0], np.cumsum(mask)))
+            keep &= cs[se[:, 1]] > cs[se[:, 0]]
+            if not keep.any():
+                return []
+        return [spans[i] for i in np.flatnonzero(keep).tolist()]
 
     def _span_has_slot(self, slot: str, s: int, e: int) -> bool:
         if slot == "NAME":
