@@ -91,3 +91,18 @@ def test_edge_phrases_same_matches_as_spacy(lang):
         assert _fast(lm, doc) == want, text
         found += len(want)
     assert found > 20
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_tokens_same_as_a_fresh_tokenizer(lang):
+    """LangNLP fills spaCy's tokenizer cache chunk by chunk (nlp.py, _warm_cache): the tokens of
+    every call must be those a fresh tokenizer that never saw a call gives."""
+    from qa.rubric.nlp import LangNLP, clean_with_offsets
+
+    nlp = get_nlp(lang)
+    fresh = LangNLP(lang).nlp.tokenizer
+    texts = _texts(lang) + ["<NUM> euro, <PER> <PER>; c'è l'ho po' U.S.A. e-mail: mario@example.com 3.5 %"]
+    docs = list(nlp.pipe(texts)) + [nlp.make_doc(t) for t in texts[:5]]
+    for text, doc in zip(texts + texts[:5], docs):
+        want = fresh(clean_with_offsets(text)[0])
+        assert [(t.text, t.whitespace_, t.idx) for t in doc] == [(t.text, t.whitespace_, t.idx) for t in want]

@@ -86,6 +86,7 @@ class LangNLP:
         self._done: set[int] = set()  # orth ids whose norm is set
         self._fuzzy_vocab: dict[str, str] = {}  # folded word form -> norm, from the rubrics' phrases
         self._fuzzy_keys: list[str] = []
+        self._chunks: set[str] = set()  # whitespace-separated chunks the tokenizer has cached
 
     # ---- normalisation -----------------------------------------------------------------
     def lemma(self, word: str) -> str:
@@ -166,8 +167,26 @@ class LangNLP:
                 self._done.clear()  # re-normalise word types lazily against the new vocabulary
 
     # ---- documents ---------------------------------------------------------------------
+    def _warm_cache(self, texts) -> None:
+        """spaCy's tokenizer remembers the tokens of each whitespace-separated chunk, but stops
+        saving them for the rest of a text once a special case occurred in it (see spaCy #1250), so
+        most of a call was tokenised afresh every time. Tokenising each new chunk once on its own
+        fills that cache with exactly what the tokenizer computes for the chunk: same tokens."""
+        tok = self.nlp.tokenizer
+        seen = self._chunks
+        if len(seen) >= (getattr(tok, "max_cache_size", 0) or 0):
+            return  # spaCy's cache is full: it saves nothing more
+        new = {w for t in texts for w in t.split()}
+        new.difference_update(seen)
+        if new:
+            with _lock:
+                for w in sorted(new):
+                    tok(w)
+                seen.update(new)
+
     def make_doc(self, text: str):
         clean, offs = clean_with_offsets(text)
+        self._warm_cache([clean])
         doc = self.nlp.make_doc(clean)
         doc.user_data["offsets"] = offs
         self.ensure_norms(doc)
@@ -175,6 +194,7 @@ class LangNLP:
 
     def pipe(self, texts, batch_size: int = 256):
         cleaned = [clean_with_offsets(t) for t in texts]
+        self._warm_cache([c for c, _ in cleaned])
         for doc, (_, offs) in zip(self.nlp.tokenizer.pipe((c for c, _ in cleaned), batch_size=batch_size), cleaned):
             doc.user_data["offsets"] = offs
             self.ensure_norms(doc)
