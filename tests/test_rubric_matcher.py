@@ -106,3 +106,35 @@ def test_tokens_same_as_a_fresh_tokenizer(lang):
     for text, doc in zip(texts + texts[:5], docs):
         want = fresh(clean_with_offsets(text)[0])
         assert [(t.text, t.whitespace_, t.idx) for t in doc] == [(t.text, t.whitespace_, t.idx) for t in want]
+
+
+def test_name_word_types_same_as_testing_every_word():
+    """The customer's and the agent's name are looked for among the call's word types with a
+    rapidfuzz prefilter (context.py, _orths_matching): the same word types as ``_name_match`` over
+    every word, for the calls' own names and for misspelt, hyphenated, masked and short ones."""
+    import numpy as np
+    from spacy.attrs import ORTH
+
+    from qa.rubric import engine as E
+    from qa.rubric.context import _name_match, name_tokens
+
+    calls = [Transcript.load(f) for f in sorted((ROOT / "tests" / "data" / "devset").glob("dev-*.json"))]
+    prepared = E._prepare_batch(calls, None)
+    names = [None, "Rosi", "Bernard Keller", "Jean-Luc Meyer", "<PER>", "Ada", "Müller", "Anne-Sophie"]
+    found = 0
+    for k, ((t, rub, info), d) in enumerate(zip(prepared, E._tokenise(prepared))):
+        ctx = E._context(t, rub, info, *d)
+        if k % 2:
+            ctx.customer_name = names[k % len(names)] or ctx.customer_name
+        strings = ctx.nlp.vocab.strings
+        words = [(int(o), strings[int(o)]) for o in np.unique(ctx.doc.to_array(ORTH))]
+        if ctx.customer_name:
+            targets = name_tokens(ctx.customer_name)
+            own = set(name_tokens(str(t.metadata.get("agent_name") or "")))
+            want = {o for o, w in words if _name_match(w, targets, own, ctx.nlp)}
+            assert ctx._name_set() == want, (t.call_id, ctx.customer_name)
+            found += len(want)
+        own_t = name_tokens(str(t.metadata.get("agent_name") or ""))
+        if own_t:
+            assert ctx._agent_orths() == {o for o, w in words if _name_match(w, own_t, set())}, t.call_id
+    assert found > 30

@@ -61,6 +61,7 @@ class CallContext:
         self._name_orths = None
         self._agent_set = None
         self._orths = None
+        self._types = None  # word types of the call, for the name tests
         self._evaluating: set[str] = set()
         # time line
         self.t0 = min((s.start for s in self.segs), default=0.0)
@@ -200,11 +201,7 @@ class CallContext:
         if self.customer_name and len(self.doc):
             targets = name_tokens(self.customer_name)
             agent_own = set(name_tokens(str(self.t.metadata.get("agent_name") or "")))
-            strings = self.nlp.vocab.strings
-            for o in np.unique(self.doc.to_array(ORTH)):
-                w = strings[int(o)]
-                if _name_match(w, targets, agent_own, self.nlp):
-                    found.add(int(o))
+            found = self._orths_matching(targets, agent_own, self.nlp)
         self._name_orths = found
         return found
 
@@ -280,11 +277,33 @@ class CallContext:
             self._agent_set = set()
             own = name_tokens(str(self.t.metadata.get("agent_name") or ""))
             if own and len(self.doc):
-                strings = self.nlp.vocab.strings
-                for o in np.unique(self.doc.to_array(ORTH)):
-                    if _name_match(strings[int(o)], own, set()):
-                        self._agent_set.add(int(o))
+                self._agent_set = self._orths_matching(own, set(), None)
         return self._agent_set
+
+    def _orths_matching(self, targets: tuple[str, ...], agent_own: set[str], nlp) -> set[int]:
+        """Word types of the call for which ``_name_match(word, targets, agent_own, nlp)`` holds.
+        A plain word can only match if, folded, it scores at least NAME_CUTOFF against a target
+        (rapidfuzz ``cdist``, all the call's words at once): only those are tested one by one."""
+        if self._types is None:
+            if self._orths is None:
+                self._orths = self.doc.to_array(ORTH)
+            orths = np.unique(self._orths).tolist()
+            strings = self.nlp.vocab.strings
+            words = [strings[o] for o in orths]
+            kinds = _word_kinds(words)
+            plain = [i for i, k in enumerate(kinds) if k]
+            self._types = (orths, words, [i for i, k in enumerate(kinds) if k == ""], plain,
+                           [kinds[i] for i in plain])
+        orths, words, other, plain, folded = self._types
+        cand = list(other)
+        fuzzy = [t for t in targets if t != "<PER>"]
+        if plain and fuzzy:
+            from rapidfuzz import fuzz, process
+
+            best = process.cdist(folded, fuzzy, scorer=fuzz.ratio, score_cutoff=_PREFILTER_CUTOFF,
+                                 dtype=np.float64).max(axis=1)
+            cand += [plain[i] for i in np.flatnonzero(best >= _PREFILTER_CUTOFF).tolist()]
+        return {orths[i] for i in cand if _name_match(words[i], targets, agent_own, nlp)}
 
     def _propn(self, j: int) -> bool:
         """A proper noun, roughly: a word the language's lemma table does not know (a company or a
@@ -422,6 +441,36 @@ def name_tokens(name: str) -> tuple[str, ...]:
             continue
         out.append(w if w == "<PER>" else f)
     return tuple(out)
+
+
+_PREFILTER_CUTOFF = NAME_CUTOFF - 0.5  # below NAME_CUTOFF: float32/float64 rounding cannot drop a name
+
+
+_WORD_KIND: dict[str, str | None] = {}  # word -> folded form; None: never a name; "": left to _name_match
+_WORD_KIND_MAX = 200_000
+
+
+def _word_kind(w: str) -> str | None:
+    if w == "<PER>" or ("-" in w.strip("-") and all(part.isalpha() for part in w.split("-"))):
+        return ""
+    if len(w) < 3 or not w.isalpha():
+        return None
+    return fold(w)
+
+
+def _word_kinds(words: list[str]) -> list[str | None]:
+    """Per word: its folded form for a plain word of 3+ letters (a name only if that form is close
+    to a target); "" for <PER> and hyphenated words (always tested); None: never a name."""
+    kinds = _WORD_KIND
+    if len(kinds) > _WORD_KIND_MAX:
+        kinds.clear()
+    out = []
+    for w in words:
+        k = kinds.get(w, 0)
+        if k == 0:
+            k = kinds[w] = _word_kind(w)
+        out.append(k)
+    return out
 
 
 def _name_match(word: str, targets: tuple[str, ...], agent_own: set[str], nlp=None) -> bool:
