@@ -255,20 +255,20 @@ class SharedAnalyser:
         return k
 
     def column_map(self, vec):
-        """joint id -> ``vec``'s column (-1: not in its vocabulary), and whether the columns follow
-        the joint order (sklearn numbers a fitted vocabulary in sorted order, and so does the joint
-        vocabulary: then counts come out in column order and need no sorting)."""
+        """joint id -> ``vec``'s column (-1: not in its vocabulary); whether the columns follow the
+        joint order (sklearn numbers a fitted vocabulary in sorted order, and so does the joint
+        vocabulary); and, then, the joint id of each of ``vec``'s columns."""
         import numpy as np
 
         got = self._maps.get(id(vec))
         if got is not None:
-            return got[1], got[2]
+            return got[1], got[2], got[3]
         if any(term not in self.vocab for term in vec.vocabulary_):
             terms = set(self.vocab)
             terms.update(vec.vocabulary_)
             self.vocab = {t: i for i, t in enumerate(sorted(terms))}
             self._pieces.clear()  # cached word n-grams hold the old ids
-            old = [v for v, _, _ in self._maps.values()]
+            old = [got[0] for got in self._maps.values()]
             self._maps.clear()
             for v in old:
                 self._map(v)
@@ -282,7 +282,7 @@ class SharedAnalyser:
         for term, j in vec.vocabulary_.items():
             m[vocab[term]] = j
         cols = m[m >= 0]
-        got = self._maps[id(vec)] = (vec, m, bool(np.all(cols[1:] > cols[:-1])))
+        got = self._maps[id(vec)] = (vec, m, bool(np.all(cols[1:] > cols[:-1])), np.flatnonzero(m >= 0))
         return got
 
     def count(self, texts: Sequence[str]):
@@ -350,12 +350,21 @@ class TextBatch:
         sa = _shared(vec)
         if sa is None:
             return vec._count_vocab([self.texts[i] for i in rows], fixed_vocab=True)[1]
-        cmap, in_order = sa.column_map(vec)
+        cmap, in_order, joint_cols = sa.column_map(vec)
         got = self._counts.get(id(sa))
         if got is None or got[0] is not sa.vocab:
-            got = self._counts[id(sa)] = (sa.vocab, sa.count(self.texts))
-        r, g, c = got[1]
+            r, g, c = sa.count(self.texts)
+            indptr = np.zeros(len(self.texts) + 1, dtype=np.int64)
+            np.cumsum(np.bincount(r, minlength=len(self.texts)), out=indptr[1:])
+            joint = sp.csr_matrix((c, g, indptr), shape=(len(self.texts), max(len(sa.vocab), 1)))
+            got = self._counts[id(sa)] = (sa.vocab, (r, g, c), joint)
         rows = np.asarray(rows, dtype=np.int64)
+        if in_order:
+            # the texts' joint counts, restricted to ``vec``'s columns (scipy, in C): already in
+            # column order, as sklearn's own count matrix
+            joint = got[2] if len(rows) == len(self.texts) else got[2][rows]
+            return joint[:, joint_cols]
+        r, g, c = got[1]
         if len(rows) != len(self.texts):
             keep = np.zeros(len(self.texts), dtype=bool)
             keep[rows] = True
@@ -368,9 +377,8 @@ class TextBatch:
         indptr = np.zeros(len(rows) + 1, dtype=np.int64)
         np.cumsum(np.bincount(r, minlength=len(rows)), out=indptr[1:])
         x = sp.csr_matrix((c, col, indptr), shape=(len(rows), len(vec.vocabulary_)))
-        if not in_order:
-            x.has_sorted_indices = False
-            x.sort_indices()  # per row, in C (the entries are grouped by row already)
+        x.has_sorted_indices = False
+        x.sort_indices()  # per row, in C (the entries are grouped by row already)
         return x
 
 
