@@ -267,17 +267,19 @@ class LangMatcher:
 #
 # spaCy's Matcher starts every pattern at every token of the call (a few hundred tokens times a few
 # dozen patterns, with Python predicates for regular expressions and sets): most of the time of
-# scoring a call. Nearly every pattern needs some token with a given normal form ("anchor"); such a
-# pattern can only match within its longest length of an occurrence of that form. So the patterns
-# are grouped by anchor, and each group's Matcher runs only over the stretches around its anchor's
-# occurrences in the call: the same matches, found over a few tokens instead of the whole call.
-# Fixed-length patterns without an anchor (the <AGENT>/<PROPN> slots) are checked with arrays, and
-# whatever else is left runs over the whole call as before. tests/test_rubric_matcher.py holds this
-# to spaCy's own Matcher on every phrase of every rubric.
+# scoring a call. Nearly every pattern needs some token with a given normal form (its "anchor"), and
+# most have a fixed length (no optional word, no gap). Such a pattern is tested with arrays at the
+# few places its anchor occurs: each of its token tests (normal form, lower case, a set of forms, a
+# regular expression, a flag) looked up at anchor position + offset. Fixed-length patterns without an
+# anchor (the <AGENT>/<PROPN> slots) are tested with arrays over the whole call. Patterns of varying
+# length (optional words, gaps) go to spaCy's Matcher, run only over the stretches around their
+# anchor's occurrences (a match holds its anchor and is at most the pattern's longest length), or
+# over the whole call when they have no anchor. tests/test_rubric_matcher.py holds all this to
+# spaCy's own Matcher on every phrase of every rubric, and on phrases written to hit the edges.
 
 _GAP_MAX = 4  # GAP = "{0,4}"
 RE_CACHE_MAX = 200_000  # word types whose regex results are remembered
-_ARRAY_ATTRS = ("IS_TITLE", "IS_PUNCT", "IS_SPACE", "LIKE_NUM", "IS_ALPHA", "IS_DIGIT", "IS_LOWER", "IS_UPPER")
+_FLAG_ATTRS = ("IS_TITLE", "IS_PUNCT", "IS_SPACE", "LIKE_NUM", "IS_ALPHA", "IS_DIGIT", "IS_LOWER", "IS_UPPER")
 
 
 def _max_len(specs: list) -> int | None:
@@ -294,10 +296,11 @@ def _max_len(specs: list) -> int | None:
 
 
 def _anchor(specs: list, stops) -> tuple | None:
-    """The most selective required token test of a pattern that can be looked up per word type:
-    ("NORM"|"LOWER", frozenset of values) or ("LOWER_RE"|"TEXT_RE", regex); None when there is none."""
+    """(token index, anchor) of the most selective required token test of a pattern that can be
+    looked up per word type: anchor = ("NORM"|"LOWER", frozenset of values) or ("LOWER_RE", regex);
+    None when there is none."""
     best = None
-    for sp in specs:
+    for i, sp in enumerate(specs):
         if "OP" in sp:
             continue  # optional or repeated: not required
         for attr in ("NORM", "LOWER"):
@@ -315,16 +318,16 @@ def _anchor(specs: list, stops) -> tuple | None:
             else:
                 continue
             if best is None or rank < best[0]:
-                best = (rank, cand)
+                best = (rank, (i, cand))
     return best[1] if best else None
 
 
 def _array_spec(sp: dict) -> bool:
-    """Can this token spec be tested with arrays (no OP; flags, NORM/LOWER values, regexes)?"""
-    if not sp or "OP" in sp:
+    """Can this token spec be tested with arrays (no OP; flags, NORM/LOWER values, regexes; {})?"""
+    if "OP" in sp:
         return False
     for attr, v in sp.items():
-        if attr in _ARRAY_ATTRS and isinstance(v, bool):
+        if attr in _FLAG_ATTRS and isinstance(v, bool):
             continue
         if attr in ("NORM", "LOWER", "ORTH") and isinstance(v, str):
             continue
@@ -356,61 +359,75 @@ class AnchoredMatcher:
     key, once, as ``{key: [(start, end), ...]}``."""
 
     def __init__(self, vocab, patterns: list[tuple[str, list]], stops=frozenset()):
+        from collections import Counter
+
         self.vocab = vocab
         strings = vocab.strings
-        groups: dict[tuple, list] = {}
-        arrays: list[tuple[str, list]] = []
+        self._tests: dict[str, tuple] = {}  # canonical spec -> compiled tests (shared between patterns)
+        anchors: dict[tuple, int] = {}  # anchor -> id
+        self.fixed: dict[int, list] = {}  # anchor id -> [(key, tests per token, length, anchor offset)]
+        self.windowed: dict[int, tuple] = {}  # anchor id -> (spaCy Matcher, longest length)
+        self.arrays: list[tuple[str, list, int]] = []  # fixed length, no anchor: whole call
         rest: list[tuple[str, list]] = []
+        windowed: dict[int, list] = {}
         for key, specs in patterns:
             length = _max_len(specs)
-            anchor = _anchor(specs, stops) if length is not None else None
-            if anchor is not None:
-                groups.setdefault(anchor, []).append((key, specs, length))
-            elif all(_array_spec(sp) for sp in specs):
-                arrays.append((key, specs))
-            else:
+            found = _anchor(specs, stops) if length is not None else None
+            fixed = all(_array_spec(sp) for sp in specs)
+            if found is None and not fixed:
                 rest.append((key, specs))
-        self.groups = []  # (Matcher, longest pattern length)
-        by_norm: dict[int, list[int]] = {}
-        by_lower: dict[int, list[int]] = {}
-        self.lower_res: list[tuple[Any, int]] = []  # (compiled regex, group)
-        sources: dict[str, set] = {}  # key -> where its matches come from (dedup needed if several)
-        for gi, ((kind, val), members) in enumerate(groups.items()):
+                continue
+            if fixed:
+                tests = [self._compile_spec(sp) for sp in specs]
+                if found is None:
+                    self.arrays.append((key, tests, len(specs)))
+                    continue
+            aid = anchors.setdefault(found[1], len(anchors))
+            if fixed:
+                self.fixed.setdefault(aid, []).append((key, tests, len(specs), found[0]))
+            else:
+                windowed.setdefault(aid, []).append((key, specs, length))
+        for aid, members in windowed.items():
             m = Matcher(vocab, validate=False)  # validated when added to LangMatcher.matcher
             for key, specs, _ in members:
                 m.add(key, [specs])
-                sources.setdefault(key, set()).add(gi)
-            self.groups.append((m, max(length for _, _, length in members)))
+            self.windowed[aid] = (m, max(length for _, _, length in members))
+        by_norm: dict[int, list[int]] = {}
+        by_lower: dict[int, list[int]] = {}
+        self.lower_res: list[tuple[Any, int]] = []  # (compiled regex, anchor id)
+        for (kind, val), aid in anchors.items():
             if kind == "NORM":
                 for v in val:
-                    by_norm.setdefault(strings.add(v), []).append(gi)
+                    by_norm.setdefault(strings.add(v), []).append(aid)
             elif kind == "LOWER":
                 for v in val:
-                    by_lower.setdefault(strings.add(v), []).append(gi)
+                    by_lower.setdefault(strings.add(v), []).append(aid)
             else:
-                self.lower_res.append((re.compile(val), gi))
+                self.lower_res.append((re.compile(val), aid))
         self.by_norm = by_norm
         self.by_lower = by_lower
         self.norm_keys = np.array(sorted(by_norm), dtype=np.uint64)
         self.lower_keys = np.array(sorted(by_lower), dtype=np.uint64)
         self._lower_re_cache: dict[int, tuple[int, ...]] = {}
         self._re_cache: dict[tuple[str, int], bool] = {}
-        self.arrays = []
-        for key, specs in arrays:
-            self.arrays.append((key, [self._compile_spec(sp) for sp in specs]))
-            sources.setdefault(key, set()).add("arrays")
         self.rest = None
         if rest:
             self.rest = Matcher(vocab, validate=False)
             for key, specs in rest:
                 self.rest.add(key, [specs])
-                sources.setdefault(key, set()).add("rest")
-        self.shared_keys = {k for k, src in sources.items() if len(src) > 1}
+        # a key with several patterns may find one span twice: spaCy reports it once
+        n_patterns = Counter(key for key, _ in patterns)
+        self.multi_keys = {k for k, n in n_patterns.items() if n > 1}
 
-    # ---- fixed-length patterns without an anchor, tested with arrays ---------------------------------
-    def _compile_spec(self, sp: dict) -> list[tuple]:
+    # ---- token tests, with arrays ---------------------------------------------------------------------
+    def _compile_spec(self, sp: dict) -> tuple:
+        """The tests of one token spec, shared by every spec written the same way ({} -> none)."""
         from spacy.attrs import IDS
 
+        canon = repr(sorted((k, sorted(v.items()) if isinstance(v, dict) else v) for k, v in sp.items()))
+        got = self._tests.get(canon)
+        if got is not None:
+            return got
         tests = []
         strings = self.vocab.strings
         for attr, v in sp.items():
@@ -420,14 +437,22 @@ class AnchoredMatcher:
             elif isinstance(v, str):
                 tests.append(("eq", a, strings.add(v)))
             elif "IN" in v:
-                tests.append(("in", a, np.array([strings.add(x) for x in v["IN"]], dtype=np.uint64)))
+                tests.append(("in", a, frozenset(strings.add(x) for x in v["IN"])))
             else:
                 rx = re.compile(v["REGEX"])
                 flag = _regex_flag(self.vocab, rx) if attr in ("TEXT", "ORTH") else None
                 tests.append(("flag", flag, True) if flag is not None else ("re", a, rx))
-        return tests
+        got = self._tests[canon] = (canon, tuple(tests))
+        return got
 
-    def _token_mask(self, doc, cols: dict, tests: list[tuple]):
+    def _mask(self, doc, cols: dict, masks: dict, spec: tuple):
+        """Which tokens of ``doc`` pass every test of ``spec`` (None: all of them)."""
+        canon, tests = spec
+        if not tests:
+            return None
+        got = masks.get(canon)
+        if got is not None:
+            return got
         mask = None
         for kind, attr, v in tests:
             col = cols.get(attr)
@@ -438,10 +463,11 @@ class AnchoredMatcher:
             elif kind == "eq":
                 m = col == v
             elif kind == "in":
-                m = np.isin(col, v)
+                m = np.isin(col, np.fromiter(v, dtype=np.uint64, count=len(v)))
             else:
                 m = self._regex_mask(col, v)
             mask = m if mask is None else mask & m
+        masks[canon] = mask
         return mask
 
     def _regex_mask(self, col, rx):
@@ -457,6 +483,34 @@ class AnchoredMatcher:
             vals[i] = got
         return vals[inv.reshape(-1)]
 
+    def _values(self, doc, vals: dict, attr: int) -> list:
+        got = vals.get(attr)
+        if got is None:
+            got = vals[attr] = doc.to_array(attr).tolist()
+        return got
+
+    def _passes(self, doc, vals: dict, tests: tuple, i: int) -> bool:
+        """Does token ``i`` pass every test (one token spec, looked up in plain lists)?"""
+        for kind, attr, v in tests:
+            x = self._values(doc, vals, attr)[i]
+            if kind == "eq":
+                if x != v:
+                    return False
+            elif kind == "in":
+                if x not in v:
+                    return False
+            elif kind == "flag":
+                if (x != 0) != v:
+                    return False
+            else:
+                key = (v.pattern, x)
+                got = self._re_cache.get(key)
+                if got is None:
+                    got = self._re_cache[key] = v.search(self.vocab.strings[x]) is not None
+                if not got:
+                    return False
+        return True
+
     # ---- matching ------------------------------------------------------------------------------------
     def __call__(self, doc) -> dict[str, list[tuple[int, int]]]:
         from spacy.attrs import LOWER, NORM
@@ -466,63 +520,76 @@ class AnchoredMatcher:
         if not n:
             return out
         strings = self.vocab.strings
-        cols: dict = {}
-        hits: dict[int, list] = {}
-        norms = cols[NORM] = doc.to_array(NORM)
-        uniq = np.unique(norms)
+        vals: dict = {}  # attr -> the tokens' values, as a list
+        where: dict[int, list[int]] = {}  # anchor id -> token positions of its occurrences
         by_norm = self.by_norm
-        for h in uniq[np.isin(uniq, self.norm_keys, assume_unique=True)].tolist():
-            for gi in by_norm[h]:
-                hits.setdefault(gi, []).append((NORM, h))
-        if len(self.lower_keys) or self.lower_res:
-            lowers = cols[LOWER] = doc.to_array(LOWER)
-            uniq = np.unique(lowers)
-            for h in uniq[np.isin(uniq, self.lower_keys, assume_unique=True)].tolist():
-                for gi in self.by_lower[h]:
-                    hits.setdefault(gi, []).append((LOWER, h))
-            if self.lower_res:
-                cache = self._lower_re_cache
-                for h in uniq.tolist():
+        if by_norm:
+            for i, h in enumerate(self._values(doc, vals, NORM)):
+                aids = by_norm.get(h)
+                if aids is not None:
+                    for aid in aids:
+                        where.setdefault(aid, []).append(i)
+        if self.by_lower or self.lower_res:
+            by_lower = self.by_lower
+            cache = self._lower_re_cache
+            lower_res = self.lower_res
+            for i, h in enumerate(self._values(doc, vals, LOWER)):
+                aids = by_lower.get(h)
+                if aids is not None:
+                    for aid in aids:
+                        where.setdefault(aid, []).append(i)
+                if lower_res:
                     got = cache.get(h)
                     if got is None:
                         text = strings[h]
-                        got = cache[h] = tuple(gi for rx, gi in self.lower_res if rx.search(text))
-                    for gi in got:
-                        hits.setdefault(gi, []).append((LOWER, h))
-        for gi, found in hits.items():
-            matcher, length = self.groups[gi]
-            attr, h = found[0]
-            sel = cols[attr] == h
-            for attr, h in found[1:]:
-                sel |= cols[attr] == h
-            pos = np.flatnonzero(sel)
-            # every match holds an anchor and lies within ``length`` tokens of it: match only there
-            starts = np.maximum(pos - (length - 1), 0).tolist()
-            ends = np.minimum(pos + length, n).tolist()
-            a, b = starts[0], ends[0]
-            for s, e in zip(starts[1:], ends[1:]):
-                if s > b:
-                    for mid, ms, me in matcher(doc[a:b]):
-                        out.setdefault(strings[mid], []).append((ms + a, me + a))
-                    a = s
-                b = e
-            for mid, ms, me in matcher(doc[a:b]):
-                out.setdefault(strings[mid], []).append((ms + a, me + a))
-        for key, specs in self.arrays:
-            m = len(specs)
-            if m > n:
-                continue
-            ok = None
-            for j, tests in enumerate(specs):
-                mask = self._token_mask(doc, cols, tests)[j:n - m + 1 + j]
-                ok = mask if ok is None else ok & mask
-            starts = np.flatnonzero(ok).tolist()
-            if starts:
-                out.setdefault(key, []).extend([(s, s + m) for s in starts])
+                        got = cache[h] = tuple(aid for rx, aid in lower_res if rx.search(text))
+                    for aid in got:
+                        where.setdefault(aid, []).append(i)
+        passes = self._passes
+        for aid, pos in where.items():
+            if len(pos) > 1:
+                pos = sorted(set(pos))  # an anchor of several forms (NORM and LOWER) seen twice
+            for key, tests, m, k in self.fixed.get(aid, ()):
+                # a match starts ``k`` tokens before an occurrence of its anchor: test every token
+                found = []
+                for p in pos:
+                    s = p - k
+                    if 0 <= s <= n - m and all(passes(doc, vals, t[1], s + j) for j, t in enumerate(tests)):
+                        found.append((s, s + m))
+                if found:
+                    out.setdefault(key, []).extend(found)
+            win = self.windowed.get(aid)
+            if win is not None:
+                matcher, length = win
+                a, b = max(pos[0] - length + 1, 0), min(pos[0] + length, n)
+                for p in pos[1:]:
+                    s, e = max(p - length + 1, 0), min(p + length, n)
+                    if s > b:
+                        for mid, ms, me in matcher(doc[a:b]):
+                            out.setdefault(strings[mid], []).append((ms + a, me + a))
+                        a = s
+                    b = e
+                for mid, ms, me in matcher(doc[a:b]):
+                    out.setdefault(strings[mid], []).append((ms + a, me + a))
+        if self.arrays:
+            cols: dict = {}
+            masks: dict = {}
+            for key, tests, m in self.arrays:
+                if m > n:
+                    continue
+                ok = None
+                for j, spec in enumerate(tests):
+                    mask = self._mask(doc, cols, masks, spec)
+                    if mask is not None:
+                        mask = mask[j:n - m + 1 + j]
+                        ok = mask if ok is None else ok & mask
+                starts = np.flatnonzero(ok) if ok is not None else np.arange(n - m + 1)
+                if len(starts):
+                    out.setdefault(key, []).extend(zip(starts.tolist(), (starts + m).tolist()))
         if self.rest is not None:
             for mid, s, e in self.rest(doc):
                 out.setdefault(strings[mid], []).append((s, e))
-        for key in self.shared_keys & out.keys():  # matched by patterns of several groups: once each
+        for key in self.multi_keys & out.keys():
             out[key] = list(dict.fromkeys(out[key]))
         if len(self._re_cache) > RE_CACHE_MAX:
             self._re_cache.clear()
