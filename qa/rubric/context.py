@@ -288,13 +288,10 @@ class CallContext:
             if self._orths is None:
                 self._orths = self.doc.to_array(ORTH)
             orths = np.unique(self._orths).tolist()
-            strings = self.nlp.vocab.strings
-            words = [strings[o] for o in orths]
-            kinds = _word_kinds(words)
+            kinds = _word_kinds(orths, self.nlp.vocab.strings)
             plain = [i for i, k in enumerate(kinds) if k]
-            self._types = (orths, words, [i for i, k in enumerate(kinds) if k == ""], plain,
-                           [kinds[i] for i in plain])
-        orths, words, other, plain, folded = self._types
+            self._types = (orths, [i for i, k in enumerate(kinds) if k == ""], plain, [kinds[i] for i in plain])
+        orths, other, plain, folded = self._types
         cand = list(other)
         fuzzy = [t for t in targets if t != "<PER>"]
         if plain and fuzzy:
@@ -303,7 +300,8 @@ class CallContext:
             best = process.cdist(folded, fuzzy, scorer=fuzz.ratio, score_cutoff=_PREFILTER_CUTOFF,
                                  dtype=np.float64).max(axis=1)
             cand += [plain[i] for i in np.flatnonzero(best >= _PREFILTER_CUTOFF).tolist()]
-        return {orths[i] for i in cand if _name_match(words[i], targets, agent_own, nlp)}
+        strings = self.nlp.vocab.strings
+        return {orths[i] for i in cand if _name_match(strings[orths[i]], targets, agent_own, nlp)}
 
     def _propn(self, j: int) -> bool:
         """A proper noun, roughly: a word the language's lemma table does not know (a company or a
@@ -446,8 +444,8 @@ def name_tokens(name: str) -> tuple[str, ...]:
 _PREFILTER_CUTOFF = NAME_CUTOFF - 0.5  # below NAME_CUTOFF: float32/float64 rounding cannot drop a name
 
 
-_WORD_KIND: dict[str, str | None] = {}  # word -> folded form; None: never a name; "": left to _name_match
-_WORD_KIND_MAX = 200_000
+_WORD_KIND: dict[int, str | None] = {}  # word type (orth id) -> folded form; None: never a name;
+_WORD_KIND_MAX = 200_000                 # "": left to _name_match
 
 
 def _word_kind(w: str) -> str | None:
@@ -458,17 +456,17 @@ def _word_kind(w: str) -> str | None:
     return fold(w)
 
 
-def _word_kinds(words: list[str]) -> list[str | None]:
-    """Per word: its folded form for a plain word of 3+ letters (a name only if that form is close
-    to a target); "" for <PER> and hyphenated words (always tested); None: never a name."""
+def _word_kinds(orths: list[int], strings) -> list[str | None]:
+    """Per word type: its folded form for a plain word of 3+ letters (a name only if that form is
+    close to a target); "" for <PER> and hyphenated words (always tested); None: never a name."""
     kinds = _WORD_KIND
     if len(kinds) > _WORD_KIND_MAX:
         kinds.clear()
     out = []
-    for w in words:
-        k = kinds.get(w, 0)
+    for o in orths:
+        k = kinds.get(o, 0)
         if k == 0:
-            k = kinds[w] = _word_kind(w)
+            k = kinds[o] = _word_kind(strings[o])
         out.append(k)
     return out
 
