@@ -7,7 +7,8 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-APT_PACKAGES := ffmpeg espeak-ng sox chromium asterisk-core-sounds-it-wav asterisk-core-sounds-it
+APT_PACKAGES := ffmpeg espeak-ng sox chromium asterisk-core-sounds-it-wav asterisk-core-sounds-it \
+	festival festvox-italp16k festvox-itapc16k festvox-kallpc16k festvox-kdlpc16k
 
 .PHONY: demo test install install-test system-deps bench clean
 
