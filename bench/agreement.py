@@ -95,11 +95,15 @@ def score_all(transcripts):
 
 # ---- speech + ASR ---------------------------------------------------------------------------
 
-def asr_transcripts(clean, cache: Path = OUT / "asr", log=print):
+def asr_transcripts(clean, cache: Path = OUT / "asr", log=print, voices: str = "espeak"):
+    """Speak each call (``voices``: espeak = espeak-ng in its language, festival = Festival's diphone
+    voices, it/en only), transcribe it with the default engine; cached per voice set."""
     from qa.model import Transcript
 
+    if voices != "espeak":
+        cache = cache.with_name(f"{cache.name}-{voices}")
     cache.mkdir(parents=True, exist_ok=True)
-    audio_dir = OUT / "audio"
+    audio_dir = OUT / ("audio" if voices == "espeak" else f"audio-{voices}")
     audio_dir.mkdir(parents=True, exist_ok=True)
     out = []
     for t in clean:
@@ -108,12 +112,12 @@ def asr_transcripts(clean, cache: Path = OUT / "asr", log=print):
             out.append(Transcript.load(cached))
             continue
         from qa.transcribe import TranscribeOptions, transcribe_file
-        from samples.generate import synthesize_call
+        from samples.generate import FESTIVAL_VOICES, synthesize_call
 
         wav = audio_dir / f"{t.call_id}.wav"
         if not wav.exists():
             synthesize_call([(s.speaker, s.text) for s in t.segments if s.text.strip()], wav, t.language or "it",
-                            stereo=True)
+                            stereo=True, voices=FESTIVAL_VOICES[t.language] if voices == "festival" else None)
         t0 = time.time()
         asr = transcribe_file(wav, TranscribeOptions(language=None, agent_channel="left"),
                               metadata=dict(t.metadata), call_id=t.call_id)
@@ -228,6 +232,42 @@ def _table(res_clean: dict, res_asr: dict | None) -> list[str]:
     return lines
 
 
+def speech_only(voices: str, write: bool = True) -> int:
+    from samples.generate import FESTIVAL_VOICES
+
+    labels = load_labels()
+    clean = load_transcripts(labels=labels)
+    if voices == "festival":
+        clean = [t for t in clean if t.language in FESTIVAL_VOICES]
+    t0 = time.time()
+    asr = asr_transcripts(clean, voices=voices)
+    subset_labels = {t.call_id: labels[t.call_id] for t in clean}
+    res_clean = agreement(score_all(clean), subset_labels)
+    res_asr = agreement(score_all(asr), subset_labels)
+    res_asr["wer"] = asr_wer(clean, asr)
+    print(f"{len(clean)} calls through {voices} speech + ASR in {time.time() - t0:.0f}s; WER {res_asr['wer']}; "
+          f"macro kappa clean {res_clean['macro_kappa']}, ASR {res_asr['macro_kappa']}")
+    for c, v in res_asr["criteria"].items():
+        print(f"  {c:22s} acc clean {res_clean['criteria'][c]['accuracy']:.3f}  ASR {v['accuracy']:.3f}")
+    if not write:
+        return 0
+    langs = sorted({t.language for t in clean})
+    md = [f"# Rubric agreement through speech: {voices} voices + faster-whisper base", "",
+          f"Measured by `bench/agreement.py --speech-only {voices}` on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}: "
+          f"the {len(clean)} labelled dev calls in {', '.join(langs)}, each spoken with two voices "
+          "(agent left, customer right, 8 kHz telephone band), transcribed by the default engine (language "
+          "auto-detected), metadata re-attached, scored, and compared with labels.csv. The clean columns score "
+          "the same calls' text.",
+          f"Word error rate of the transcripts against the dev text, per language: {res_asr['wer']}.", ""]
+    md += _table(res_clean, res_asr)
+    md += ["", "## Disagreements (speech + ASR)", ""]
+    md += [f"- {cid} {c}: label {lab}, engine {pred}" for cid, c, lab, pred in res_asr["disagreements"]] or ["(none)"]
+    out = RESULTS / f"agreement_speech_{voices}.md"
+    out.write_text("\n".join(md) + "\n", encoding="utf-8")
+    print(f"wrote {out}")
+    return 0
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--no-asr", action="store_true", help="skip the speech + ASR run")
@@ -238,8 +278,13 @@ def main(argv=None) -> int:
                     help="use only the ASR transcripts already in bench/out/asr (a subset when the run was cut short)")
     ap.add_argument("--throughput-only", action="store_true",
                     help="measure throughput only and rewrite only the throughput section of bench/results/agreement.md")
+    ap.add_argument("--speech-only", choices=["espeak", "festival"],
+                    help="only the speech + ASR run with these voices (festival: the it and en calls), written to "
+                         "bench/results/agreement_speech_<voices>.md")
     args = ap.parse_args(argv)
     os.environ.setdefault("OMP_NUM_THREADS", "1")
+    if args.speech_only:
+        return speech_only(args.speech_only, write=not args.no_write)
     if args.throughput_only:
         tp = throughput(load_transcripts(), args.calls)
         print(f"throughput: {tp}")
