@@ -134,7 +134,7 @@ class CallContext:
                 for w in self.rubric.negation.get(self.lang, []):
                     forms.update({self.nlp.lemma(w), fold(w), w.lower()})
                 negs[self.lang] = np.array([strings.add(f) for f in sorted(forms)], dtype=np.uint64)
-            self._neg_mask = np.isin(self.doc.to_array(NORM), negs[self.lang]) if len(negs[self.lang]) else \
+            self._neg_mask = _isin(self.doc.to_array(NORM), negs[self.lang]) if len(negs[self.lang]) else \
                 np.zeros(len(self.doc), dtype=bool)
         lo = max(int(self.seg_tok_start[seg]), start - win)
         for j in range(start - 1, lo - 1, -1):
@@ -247,7 +247,7 @@ class CallContext:
                     return []
                 if self._orths is None:
                     self._orths = self.doc.to_array(ORTH)
-                mask = np.isin(self._orths, np.fromiter(orths, dtype=np.uint64, count=len(orths)))
+                mask = _isin(self._orths, orths)
             elif slot == "PROPN":
                 mask = np.zeros(len(self.doc), dtype=bool)
                 for j in sorted({j for s, e in se[keep].tolist() for j in range(s, e)}):
@@ -324,9 +324,9 @@ class CallContext:
         if not names and not self.customer_name:
             return []
         allowed = self.allowed(by, w)
-        orths = self.doc.to_array(ORTH)
-        pos = set(int(x) for x in np.nonzero(np.isin(orths, np.fromiter(names, dtype=np.uint64)))[0]) \
-            if names else set()
+        if self._orths is None:
+            self._orths = self.doc.to_array(ORTH)
+        pos = set(int(x) for x in np.nonzero(_isin(self._orths, names))[0]) if names else set()
         pos = sorted(pos | self._addressed())
         out = []
         prev = -10
@@ -417,6 +417,17 @@ def evaluate_criterion(ctx: CallContext, crit) -> tuple[str, list[int], float | 
     if o.ok and not o.segs:
         o = R.Outcome(True, w.segs, o.conf)
     return ("pass" if o.ok and o.segs else "fail", o.segs, o.conf)
+
+
+def _isin(arr, values):
+    """``np.isin(arr, values)`` for a handful of word ids, by comparison (np.isin sorts)."""
+    vals = list(values)
+    if len(vals) > 32:
+        return np.isin(arr, np.asarray(vals, dtype=arr.dtype))
+    out = np.zeros(len(arr), dtype=bool)
+    for v in vals:
+        out |= arr == v
+    return out
 
 
 _HYPHENATED = re.compile(r"^[^\W\d_]+(?:-[^\W\d_]+)+$")
