@@ -108,6 +108,8 @@ def main() -> None:
     configs = [
         ("VAD, channels in parallel (default)", {"vad": True, "batched": False}),
         ("VAD, channels one after the other", {"vad": True, "batched": False, "workers": 1}),
+        ("VAD threshold 0.5 (Silero's default), channels in parallel", {"vad": True, "batched": False,
+                                                                       "vad_threshold": 0.5}),
         ("no VAD, channels in parallel", {"vad": False, "batched": False}),
         ("VAD, batched (batch 8), one after the other", {"vad": True, "batched": True, "workers": 1}),
         ("no VAD, batched (batch 8), one after the other", {"vad": False, "batched": True, "workers": 1}),
