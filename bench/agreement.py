@@ -232,13 +232,17 @@ def _table(res_clean: dict, res_asr: dict | None) -> list[str]:
     return lines
 
 
-def speech_only(voices: str, write: bool = True) -> int:
+def speech_only(voices: str, write: bool = True, per_language: int | None = None) -> int:
     from samples.generate import FESTIVAL_VOICES
 
     labels = load_labels()
     clean = load_transcripts(labels=labels)
     if voices == "festival":
         clean = [t for t in clean if t.language in FESTIVAL_VOICES]
+    if per_language:
+        seen: dict[str, int] = {}
+        clean = [t for t in clean if (seen.__setitem__(t.language, seen.get(t.language, 0) + 1) or
+                                      seen[t.language] <= per_language)]
     t0 = time.time()
     asr = asr_transcripts(clean, voices=voices)
     subset_labels = {t.call_id: labels[t.call_id] for t in clean}
@@ -281,10 +285,11 @@ def main(argv=None) -> int:
     ap.add_argument("--speech-only", choices=["espeak", "festival"],
                     help="only the speech + ASR run with these voices (festival: the it and en calls), written to "
                          "bench/results/agreement_speech_<voices>.md")
+    ap.add_argument("--per-language", type=int, metavar="N", help="with --speech-only: the first N calls of each language")
     args = ap.parse_args(argv)
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     if args.speech_only:
-        return speech_only(args.speech_only, write=not args.no_write)
+        return speech_only(args.speech_only, write=not args.no_write, per_language=args.per_language)
     if args.throughput_only:
         tp = throughput(load_transcripts(), args.calls)
         print(f"throughput: {tp}")
