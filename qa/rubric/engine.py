@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Iterable, Iterator
 
 from ..config import CALL_TYPES, LANGUAGES
@@ -195,7 +196,19 @@ def score_transcripts(transcripts: Iterable[Transcript], rubric: str | Rubric | 
         yield from _score_batch(batch, rubric)
 
 
+_BATCH_LOCK = threading.RLock()
+
+
 def _score_batch(batch: list[Transcript], rubric) -> list[Evaluation]:
+    """One batch at a time per process: spaCy's vocabulary and the per-word caches (tokenizer chunks,
+    n-grams, word kinds, regex results) are shared by every call and are not thread-safe (calls
+    scored in two threads of a Dask worker lost strings of the vocabulary). Scoring holds the GIL
+    nearly all the time, so threads gained little from running it side by side."""
+    with _BATCH_LOCK:
+        return _score_batch_locked(batch, rubric)
+
+
+def _score_batch_locked(batch: list[Transcript], rubric) -> list[Evaluation]:
     import gc
 
     # a batch makes many small objects that all live until it ends: the cyclic collector would

@@ -186,19 +186,22 @@ class LangNLP:
 
     def make_doc(self, text: str):
         clean, offs = clean_with_offsets(text)
-        self._warm_cache([clean])
-        doc = self.nlp.make_doc(clean)
-        doc.user_data["offsets"] = offs
-        self.ensure_norms(doc)
+        with _lock:  # spaCy's vocabulary (string store) and tokenizer cache are not thread-safe
+            self._warm_cache([clean])
+            doc = self.nlp.make_doc(clean)
+            doc.user_data["offsets"] = offs
+            self.ensure_norms(doc)
         return doc
 
     def pipe(self, texts, batch_size: int = 256):
         cleaned = [clean_with_offsets(t) for t in texts]
-        self._warm_cache([c for c, _ in cleaned])
-        for doc, (_, offs) in zip(self.nlp.tokenizer.pipe((c for c, _ in cleaned), batch_size=batch_size), cleaned):
-            doc.user_data["offsets"] = offs
-            self.ensure_norms(doc)
-            yield doc
+        with _lock:  # as make_doc: calls scored in several threads (a dask worker) share the vocabulary
+            self._warm_cache([c for c, _ in cleaned])
+            docs = list(self.nlp.tokenizer.pipe((c for c, _ in cleaned), batch_size=batch_size))
+            for doc, (_, offs) in zip(docs, cleaned):
+                doc.user_data["offsets"] = offs
+                self.ensure_norms(doc)
+        yield from docs
 
     @staticmethod
     def token_offsets(doc) -> np.ndarray:

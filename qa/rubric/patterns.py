@@ -254,7 +254,12 @@ class LangMatcher:
             return out
         fast = self._fast
         if fast is None:
-            fast = self._fast = AnchoredMatcher(self.nlp.vocab, self._token_patterns, self.nlp.stops)
+            from .nlp import _lock
+
+            with _lock:  # adds strings and lexeme flags to the shared vocabulary
+                fast = self._fast
+                if fast is None:
+                    fast = self._fast = AnchoredMatcher(self.nlp.vocab, self._token_patterns, self.nlp.stops)
         for k, spans in fast(doc).items():
             if k in out:
                 out[k].extend(spans)
