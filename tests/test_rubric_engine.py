@@ -277,7 +277,7 @@ def test_fast_model_path_gives_sklearns_numbers(name):
     import numpy as np
 
     from qa.learn import load_model
-    from qa.rubric.context import fast_predict_proba
+    from qa.learn import fast_predict_proba
 
     texts = ["Riassumendo: domani arriva il tecnico.", "Je suis désolé pour ce désagrément.",
              "Sie erhalten morgen eine E-Mail.", "Is there anything else I can help with?", ""]

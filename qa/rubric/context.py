@@ -347,7 +347,7 @@ class CallContext:
         cache = self._model_cache
         need = [i for i in segs if (name, self.t.call_id, i) not in cache]
         if need:
-            from ..learn import load_model
+            from ..learn import fast_predict_proba, load_model
 
             model = load_model(name)
             classes = [str(c) for c in model.classes_]
@@ -507,95 +507,3 @@ def _name_match(word: str, targets: tuple[str, ...], agent_own: set[str], nlp=No
     if min(len(f), max(len(t) for t in targets)) <= 4 and best < 88:
         return False
     return True
-
-
-_FAST: dict[int, tuple] = {}
-
-
-def _fast_parts(model):
-    """(vectorisers, [(coef, intercept, [(a, b) per class])] per calibrated classifier, n classes) of
-    a sigmoid-calibrated linear pipeline from qa/learn.py, or None when the model has another shape."""
-    key = id(model)
-    if key in _FAST:
-        return _FAST[key][1]
-    parts = None
-    try:
-        feats = model.named_steps["features"]
-        clf = model.steps[-1][1]
-        if len(model.steps) == 2 and not feats.transformer_weights and getattr(clf, "method", "") == "sigmoid":
-            k = len(clf.classes_)
-            ccs = []
-            for cc in clf.calibrated_classifiers_:
-                est = cc.estimator
-                if list(est.classes_) != list(clf.classes_) or not hasattr(est, "coef_"):
-                    raise ValueError("unexpected estimator")
-                cal = [(float(c.a_), float(c.b_)) for c in cc.calibrators]
-                if len(cal) != (1 if k == 2 else k):
-                    raise ValueError("unexpected calibrators")
-                ccs.append((est.coef_.T.copy(), est.intercept_.copy(), cal))
-            parts = ([t for _, t in feats.transformer_list], ccs, k)
-    except Exception:  # any other shape: the plain sklearn path
-        parts = None
-    _FAST[key] = (model, parts)  # keep the model alive so that its id stays unique
-    return parts
-
-
-def _tfidf(vec, texts: list[str]):
-    """TfidfVectorizer.transform without its input validation (same arithmetic)."""
-    import numpy as np
-
-    tf = getattr(vec, "_tfidf", None)
-    if tf is None or vec.binary or getattr(vec, "norm", None) != "l2" or not getattr(vec, "use_idf", False):
-        return vec.transform(texts)
-    _, x = vec._count_vocab(texts, fixed_vocab=True)
-    x = x.astype(np.float64)
-    if vec.sublinear_tf:
-        np.log(x.data, x.data)
-        x.data += 1.0
-    x = x @ _idf_diag(tf)
-    norms = np.sqrt(np.asarray(x.multiply(x).sum(axis=1)).ravel())
-    norms[norms == 0.0] = 1.0
-    import scipy.sparse as sp
-
-    return sp.diags(1.0 / norms) @ x
-
-
-_IDF: dict[int, object] = {}
-
-
-def _idf_diag(tf):
-    d = _IDF.get(id(tf))
-    if d is None:
-        import scipy.sparse as sp
-
-        d = sp.diags(tf.idf_).tocsr()
-        _IDF[id(tf)] = d
-        _FAST.setdefault(-id(tf), (tf, None))  # keep it alive
-    return d
-
-
-def fast_predict_proba(model, texts: list[str]):
-    """``model.predict_proba`` for qa/learn.py's pipeline (TF-IDF union + sigmoid-calibrated logistic
-    regression), computed directly: sklearn's per-call validation and dispatch cost far more than
-    the arithmetic for a handful of turns. Same numbers (checked in tests)."""
-    parts = _fast_parts(model)
-    if parts is None:
-        return model.predict_proba(texts)
-    import numpy as np
-    import scipy.sparse as sp
-
-    vecs, ccs, k = parts
-    x = sp.hstack([_tfidf(v, texts) for v in vecs]).tocsr()
-    total = np.zeros((x.shape[0], k))
-    for coef, intercept, cal in ccs:
-        d = np.asarray(x @ coef) + intercept
-        if k == 2:
-            a, b = cal[0]
-            p1 = 1.0 / (1.0 + np.exp(a * d[:, 0] + b))
-            total += np.column_stack([1.0 - p1, p1])
-        else:
-            pr = np.column_stack([1.0 / (1.0 + np.exp(a * d[:, j] + b)) for j, (a, b) in enumerate(cal)])
-            sums = pr.sum(axis=1, keepdims=True)
-            pr = np.where(sums == 0, 1.0 / k, pr / np.where(sums == 0, 1.0, sums))
-            total += pr
-    return total / len(ccs)
