@@ -192,7 +192,7 @@ def test_train_role_model_writes_a_usable_model(tmp_path):
         roles.train_role_model(bad, out_dir=tmp_path)
 
 
-MONO_SAMPLES = [("DEMO-IT-02", "call_it_02.ogg"), ("DEMO-DE-02", "call_de_02.mp3"), ("DEMO-EN-02", "call_en_02.wav")]
+MONO_SAMPLES = [("DEMO-IT-02", "call_it_02.ogg"), ("DEMO-DE-02", "call_de_02.ogg"), ("DEMO-EN-02", "call_en_02.wav")]
 
 
 @pytest.mark.parametrize("call_id,file", MONO_SAMPLES)

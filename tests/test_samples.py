@@ -1,6 +1,7 @@
 """The sample calls: regenerated from samples/scripts.yaml with espeak-ng, they decode, stereo
 ones carry the agent on the left, durations and turn timings match the ground-truth
-transcripts, and the committed CSVs are consistent with the committed files."""
+transcripts, they are stored with telephone codecs (GSM 06.10 WAV, FLAC of the A-law line
+signal), and the committed CSVs are consistent with the committed files."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import pytest
 
 from qa.audio import load_audio
 from qa.config import CALL_TYPES
+from qa.errors import AudioError
 from qa.model import Transcript
 from samples.generate import CRITERIA_IDS, generate, load_scripts, synthesize_call
 
@@ -57,6 +59,10 @@ def test_sample_set_shape():
     assert min(fails) == 0 and max(fails) >= 7
 
 
+# codec by suffix (PyAV decoder names); a mono 8 kHz .wav holds GSM 06.10
+CODECS = {".ogg": "opus", ".mp3": "mp3float", ".m4a": "aac", ".flac": "flac", ".wav": "gsm_ms"}
+
+
 def test_regenerated_audio_decodes_with_expected_layout_and_duration(regenerated):
     out, done = regenerated
     total_bytes = 0
@@ -64,6 +70,7 @@ def test_regenerated_audio_decodes_with_expected_layout_and_duration(regenerated
         path = out / call["file"]
         total_bytes += path.stat().st_size
         audio = load_audio(path)
+        assert audio.codec == CODECS[path.suffix], call["file"]
         assert audio.n_channels == (2 if call["stereo"] else 1), call["file"]
         assert audio.source_sample_rate in (8000, 48000), call["file"]  # Opus always decodes at 48 kHz
         tr = Transcript.load(out / "transcripts" / f"{call['call_id']}.json")
@@ -71,7 +78,7 @@ def test_regenerated_audio_decodes_with_expected_layout_and_duration(regenerated
         assert 30.0 <= tr.duration <= 90.0, call["file"]
         assert [s.text for s in tr.segments] == [t[1] for t in call["turns"]]
         assert [s.speaker for s in tr.segments] == [t[0] for t in call["turns"]]
-    assert total_bytes < 2_000_000  # stored compressed
+    assert total_bytes < 1_200_000  # stored compressed: 1.10 MB (1.70 MB before GSM, Opus 8 kbit/s, A-law FLAC)
 
 
 def test_stereo_calls_have_agent_left_customer_right(regenerated):
@@ -139,6 +146,41 @@ def test_committed_samples_match_regeneration(regenerated):
         assert mine["metadata"] == again["metadata"] and mine["duration"] == pytest.approx(again["duration"], abs=0.05)
     assert (SAMPLES / "calls.csv").read_text(encoding="utf-8") == (out / "calls.csv").read_text(encoding="utf-8")
     assert (SAMPLES / "expected.csv").read_text(encoding="utf-8") == (out / "expected.csv").read_text(encoding="utf-8")
+
+
+def test_gsm_wav_sample_cut_short_is_one_clear_error(tmp_path):
+    """The GSM 06.10 WAV sample (65-byte blocks of 320 samples) cut on a block boundary is
+    reported as truncated (the RIFF header still declares the whole call), cut inside a block
+    as corrupt: one line naming the file either way, never a traceback."""
+    wav = next(SAMPLES / c["file"] for c in load_scripts() if c["file"].endswith(".wav"))
+    data = wav.read_bytes()
+    start = data.index(b"data") + 8
+    on_block = tmp_path / "on_block.wav"
+    on_block.write_bytes(data[: start + 65 * 200])  # 8 s of 40
+    with pytest.raises(AudioError) as info:
+        load_audio(on_block)
+    assert str(info.value).startswith(str(on_block)) and "truncated" in str(info.value)
+    assert "\n" not in str(info.value)
+    mid_block = tmp_path / "mid_block.wav"
+    mid_block.write_bytes(data[: start + 65 * 200 + 30])
+    with pytest.raises(AudioError) as info:
+        load_audio(mid_block)
+    assert str(info.value).startswith(str(mid_block)) and "\n" not in str(info.value)
+    assert "truncated" in str(info.value) or "corrupt" in str(info.value)
+
+
+def test_flac_sample_holds_the_a_law_line_signal():
+    """The FLAC call is the G.711 A-law line signal stored losslessly: at most 256 distinct
+    sample values, all multiples of 8 (A-law's 13-bit resolution in 16-bit samples)."""
+    import av
+
+    flac = next(SAMPLES / c["file"] for c in load_scripts() if c["file"].endswith(".flac"))
+    with av.open(str(flac)) as container:
+        pcm = np.concatenate([f.to_ndarray().reshape(-1) for f in container.decode(audio=0)])
+    assert pcm.dtype == np.int16 and pcm.size > 8000 * 30
+    values = np.unique(pcm)
+    assert len(values) <= 256 and not (values % 8).any()
+    assert len(values) > 150  # speech over the whole range, not a few levels
 
 
 def test_calls_csv_is_what_the_metadata_reader_takes():
