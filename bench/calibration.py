@@ -32,7 +32,6 @@ Writes bench/results/calibration.md. All figures are measured in one run.
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import sys
 import tempfile
@@ -104,18 +103,8 @@ def score_with(models: Path | None, transcripts, call_ids):
     from qa import learn
     from qa.rubric import score_transcript
 
-    old = os.environ.get("QA_MODELS_DIR")
-    if models is not None:
-        os.environ["QA_MODELS_DIR"] = str(models)
-    learn.load_model.cache_clear()
-    try:
+    with learn.models_from(models):
         return {cid: score_transcript(transcripts[cid]) for cid in call_ids}
-    finally:
-        if old is None:
-            os.environ.pop("QA_MODELS_DIR", None)
-        else:
-            os.environ["QA_MODELS_DIR"] = old
-        learn.load_model.cache_clear()
 
 
 def fmt(x, pct=False):

@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import glob
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -52,28 +51,25 @@ def before_model(dest: Path) -> tuple[str, dict]:
 
 def measure(model_path: Path, luna, dev, held, thresholds) -> dict:
     tmp = Path(tempfile.mkdtemp(prefix="bench-ct-"))
+    saved = infer.MIN_CONFIDENCE
     try:
         shutil.copy(model_path, tmp / "tipo_chiamata.joblib")
-        os.environ["QA_MODELS_DIR"] = str(tmp)
-        learn.load_model.cache_clear()
-        model = learn.load_model("tipo_chiamata")
-        out = {"held": learn.accuracy_on(model, held), "by_threshold": {}}
-        saved = infer.MIN_CONFIDENCE
-        for th in thresholds:
-            infer.MIN_CONFIDENCE = th
-            lres = infer.infer_call_types(luna)
-            dres = infer.infer_call_types(dev)
-            out["by_threshold"][th] = {
-                "luna": Counter(c for c, _ in lres),
-                "dev": sum(c == t.metadata["call_type"] for (c, _), t in zip(dres, dev)),
-                "dev_errors": Counter(f"{t.metadata['call_type']}->{c}" for (c, _), t in zip(dres, dev)
-                                      if c != t.metadata["call_type"]),
-            }
-        infer.MIN_CONFIDENCE = saved
-        return out
+        with learn.models_from(tmp):
+            model = learn.load_model("tipo_chiamata")
+            out = {"held": learn.accuracy_on(model, held), "by_threshold": {}}
+            for th in thresholds:
+                infer.MIN_CONFIDENCE = th
+                lres = infer.infer_call_types(luna)
+                dres = infer.infer_call_types(dev)
+                out["by_threshold"][th] = {
+                    "luna": Counter(c for c, _ in lres),
+                    "dev": sum(c == t.metadata["call_type"] for (c, _), t in zip(dres, dev)),
+                    "dev_errors": Counter(f"{t.metadata['call_type']}->{c}" for (c, _), t in zip(dres, dev)
+                                          if c != t.metadata["call_type"]),
+                }
+            return out
     finally:
-        os.environ.pop("QA_MODELS_DIR", None)
-        learn.load_model.cache_clear()
+        infer.MIN_CONFIDENCE = saved
         shutil.rmtree(tmp)
 
 

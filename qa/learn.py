@@ -12,7 +12,9 @@ from __future__ import annotations
 import csv
 import datetime as _dt
 import json
+import os
 import platform
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -187,6 +189,24 @@ def _models_dir() -> Path:
     from .config import models_dir
 
     return models_dir()
+
+
+@contextmanager
+def models_from(directory):
+    """Within the block, model names resolve in ``directory`` (``QA_MODELS_DIR``); the model
+    cache is emptied on the way in and out. ``None`` leaves the directory as it is."""
+    old = os.environ.get("QA_MODELS_DIR")
+    if directory is not None:
+        os.environ["QA_MODELS_DIR"] = str(directory)
+    load_model.cache_clear()
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop("QA_MODELS_DIR", None)
+        else:
+            os.environ["QA_MODELS_DIR"] = old
+        load_model.cache_clear()
 
 
 @lru_cache(maxsize=32)

@@ -84,22 +84,11 @@ def store_examples(store, names: Iterable[str]) -> dict[str, list[learn.Example]
 
 def gold_kappa(models_dir: Path, labels: Path, transcripts: Path) -> float | None:
     """Macro Cohen's kappa of the shipped rubrics on a gold set, with the models of ``models_dir``."""
-    import os
-
     from .calibration import calibrate, load_transcripts, read_labels
 
-    old = os.environ.get("QA_MODELS_DIR")
-    os.environ["QA_MODELS_DIR"] = str(models_dir)
-    learn.load_model.cache_clear()
-    try:
+    with learn.models_from(models_dir):
         gold = read_labels(labels)
         return calibrate(gold, load_transcripts(transcripts, gold)).macro_kappa
-    finally:
-        if old is None:
-            os.environ.pop("QA_MODELS_DIR", None)
-        else:
-            os.environ["QA_MODELS_DIR"] = old
-        learn.load_model.cache_clear()
 
 
 def train_models(names: Iterable[str] | None = None, extra: Iterable[str | Path] = (),
