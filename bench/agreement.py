@@ -240,9 +240,10 @@ def speech_only(voices: str, write: bool = True, per_language: int | None = None
     if voices == "festival":
         clean = [t for t in clean if t.language in FESTIVAL_VOICES]
     if per_language:
-        seen: dict[str, int] = {}
-        clean = [t for t in clean if (seen.__setitem__(t.language, seen.get(t.language, 0) + 1) or
-                                      seen[t.language] <= per_language)]
+        by_lang: dict[str, list] = {}
+        for t in clean:
+            by_lang.setdefault(t.language, []).append(t)
+        clean = [t for calls in by_lang.values() for t in calls[:per_language]]
     t0 = time.time()
     asr = asr_transcripts(clean, voices=voices)
     subset_labels = {t.call_id: labels[t.call_id] for t in clean}
