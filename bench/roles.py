@@ -94,9 +94,13 @@ def asr_figures():
     from qa.audio import load_audio
     from qa.transcribe import TranscribeOptions, transcribe_file
 
+    import csv
+
+    with (ROOT / "samples" / "calls.csv").open(encoding="utf-8", newline="") as f:
+        files = {row["call_id"]: row["file"] for row in csv.DictReader(f)}
     rows = []
-    for cid, name in (("DEMO-IT-02", "call_it_02.ogg"), ("DEMO-DE-02", "call_de_02.mp3"),
-                      ("DEMO-EN-02", "call_en_02.wav")):
+    for cid in ("DEMO-IT-02", "DEMO-DE-02", "DEMO-EN-02"):  # the mono sample calls
+        name = files[cid]
         ref = Transcript.load(ROOT / "samples" / "transcripts" / f"{cid}.json")
         path = ROOT / "samples" / name
         tr = transcribe_file(path, TranscribeOptions(language=ref.language), metadata=dict(ref.metadata))
