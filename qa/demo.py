@@ -62,8 +62,11 @@ def summary_lines(store) -> list[str]:
         ev = store.load_evaluation(r["call_id"])
         failed = [c.id for c in ev.criteria if c.result == "fail"] if ev else []
         score = "-" if r["score"] is None else f"{r['score']:.0f}"
-        lines.append(f"{r['call_id']:<12} {r['language'] or '-':<4} {r['call_type'] or '-':<15} {score:>5}  "
+        call_type = r["call_type"] or (f"{ev.extra['call_type']}*" if ev and ev.extra.get("call_type") else "-")
+        lines.append(f"{r['call_id']:<12} {r['language'] or '-':<4} {call_type:<15} {score:>5}  "
                      f"{', '.join(failed) or '-'}{'  ⚠ compliance' if r['compliance_flag'] else ''}")
+    if any(line.split()[2].endswith("*") for line in lines[1:]):
+        lines.append("* call type inferred from the conversation (not in calls.csv)")
     return lines
 
 
