@@ -355,11 +355,15 @@ def _shared(vec) -> SharedAnalyser | None:
 
 
 class TextBatch:
-    """Texts to be classified by several models: each is analysed once per analyser configuration."""
+    """Texts to be classified by several models: each is analysed once per analyser configuration.
+    Texts may be added later (``extend``): only those are analysed then."""
 
-    def __init__(self, texts: Sequence[str]):
+    def __init__(self, texts: Sequence[str] = ()):
         self.texts = list(texts)
         self._counts: dict[int, tuple] = {}
+
+    def extend(self, texts: Sequence[str]) -> None:
+        self.texts.extend(texts)
 
     def counts(self, vec, rows):
         """Term counts of ``vec``'s vocabulary for the texts ``rows`` (sorted, unique indices):
@@ -372,12 +376,19 @@ class TextBatch:
             return vec._count_vocab([self.texts[i] for i in rows], fixed_vocab=True)[1]
         cmap, in_order, joint_cols = sa.column_map(vec)
         got = self._counts.get(id(sa))
-        if got is None or got[0] is not sa.vocab:
-            r, g, c = sa.count(self.texts)
-            indptr = np.zeros(len(self.texts) + 1, dtype=np.int64)
-            np.cumsum(np.bincount(r, minlength=len(self.texts)), out=indptr[1:])
-            joint = sp.csr_matrix((c, g, indptr), shape=(len(self.texts), max(len(sa.vocab), 1)))
-            got = self._counts[id(sa)] = (sa.vocab, (r, g, c), joint)
+        n = len(self.texts)
+        if got is None or got[0] is not sa.vocab or got[3] != n:
+            if got is None or got[0] is not sa.vocab:
+                r, g, c = sa.count(self.texts)
+            else:  # texts added since: only those are analysed (a text's counts are its own)
+                done = got[3]
+                r, g, c = sa.count(self.texts[done:])
+                r0, g0, c0 = got[1]
+                r, g, c = np.concatenate((r0, r + done)), np.concatenate((g0, g)), np.concatenate((c0, c))
+            indptr = np.zeros(n + 1, dtype=np.int64)
+            np.cumsum(np.bincount(r, minlength=n), out=indptr[1:])
+            joint = sp.csr_matrix((c, g, indptr), shape=(n, max(len(sa.vocab), 1)))
+            got = self._counts[id(sa)] = (sa.vocab, (r, g, c), joint, n)
         rows = np.asarray(rows, dtype=np.int64)
         if in_order:
             # the texts' joint counts, restricted to ``vec``'s columns (scipy, in C): already in

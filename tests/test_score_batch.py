@@ -45,6 +45,11 @@ def test_shared_batch_gives_sklearns_numbers(name):
     assert np.array_equal(fast_predict_proba(model, batch, rows), got[rows])
     # and so does a batch of its own (one call's turns)
     assert np.array_equal(fast_predict_proba(model, texts[10:30]), got[10:30])
+    # and a batch that grows (texts added after a first question: only they are analysed then)
+    grown = TextBatch(texts[:10])
+    assert np.array_equal(fast_predict_proba(model, grown, [2, 5]), got[[2, 5]])
+    grown.extend(texts[10:])
+    assert np.array_equal(fast_predict_proba(model, grown), got)
 
 
 def test_batch_of_many_models_same_as_each_alone():
@@ -60,8 +65,9 @@ def test_batch_of_many_models_same_as_each_alone():
 
 
 def test_batched_scoring_equals_lazy_per_call_scoring():
-    """Scoring with the model answers filled in for the whole batch up front gives the evaluations
-    that the rules get when each model condition asks for itself, lazily, call by call."""
+    """Scoring with the model answers asked for the whole batch at once (in rounds, only what the
+    rules reach) gives the evaluations that the rules get when each model condition asks for
+    itself, lazily, call by call."""
     from qa.rubric import engine as E
 
     calls = _dev()
@@ -69,7 +75,7 @@ def test_batched_scoring_equals_lazy_per_call_scoring():
     prepared = E._prepare_batch(calls, None)
     lazy = []
     for (t, rub, info), d in zip(prepared, E._tokenise(prepared)):
-        ctx = E._context(t, rub, info, *d)  # no _predict_models: CallContext.model_probs asks itself
+        ctx = E._context(t, rub, info, *d)  # not deferred: CallContext.model_probs asks itself
         lazy.append(E._evaluate(ctx, info).to_dict())
     assert batched == lazy
     assert any(c.get("confidence") is not None for e in batched for c in e["criteria"])  # models took part
@@ -129,3 +135,27 @@ def test_cli_batch_with_one_failing_call_scores_the_others(tmp_path, monkeypatch
     for f, _ in files:
         if (out / f"{f.stem}.eval.json").exists():
             assert json.loads((out / f"{f.stem}.eval.json").read_text())["rubric"] == "assistenza"
+
+
+def test_broken_model_same_error_in_a_batch_as_alone(tmp_path):
+    """Model conditions are asked only when the rules reach them (in rounds over the batch); a model
+    that cannot be loaded still stops scoring with the error the first call alone gives."""
+    import shutil
+
+    from qa.errors import ModelError
+    from qa.learn import models_from
+    from qa.rubric import score_transcript, score_transcripts
+
+    for f in (ROOT / "modelli").iterdir():
+        if f.is_file():
+            shutil.copy(f, tmp_path)
+    (tmp_path / "riepilogo.joblib").write_bytes(b"not a model")
+    calls = _dev(16)
+    with models_from(tmp_path):
+        with pytest.raises(ModelError) as alone:
+            for t in calls:
+                score_transcript(t)
+        with pytest.raises(ModelError) as batched:
+            list(score_transcripts(calls, batch_size=16))
+    assert "riepilogo.joblib cannot be loaded" in str(alone.value)
+    assert str(batched.value) == str(alone.value)

@@ -19,6 +19,17 @@ HONORIFICS = {"signor", "signore", "signora", "signorina", "sig", "sigra", "dott
               "m", "mme", "mlle"}
 
 
+class ModelsPending(Exception):
+    """Raised by ``CallContext.model_probs`` when the context defers model conditions
+    (``defer_models``) and the answers are not there yet: the batch asks the model for every call
+    that needs it at once, fills the model cache, and evaluates the criterion again."""
+
+    def __init__(self, name: str, segs: list[int]):
+        super().__init__(name)
+        self.name = name
+        self.segs = segs
+
+
 @dataclass
 class Hit:
     seg: int
@@ -57,6 +68,7 @@ class CallContext:
         self._crit: dict[str, tuple[str, list[int]]] = {}
         self._conds: dict[str, R.Outcome] = {}
         self._model_cache = model_cache if model_cache is not None else {}
+        self.defer_models = False  # True: a model answer not in the cache raises ModelsPending
         self._neg_mask = None
         self._name_orths = None
         self._agent_set = None
@@ -347,6 +359,8 @@ class CallContext:
         cache = self._model_cache
         need = [i for i in segs if (name, self.t.call_id, i) not in cache]
         if need:
+            if self.defer_models:
+                raise ModelsPending(name, need)
             from ..learn import fast_predict_proba, load_model
 
             model = load_model(name)

@@ -7,8 +7,7 @@ from typing import Iterable, Iterator
 
 from ..config import CALL_TYPES, LANGUAGES
 from ..model import CriterionResult, Evaluation, Evidence, Transcript, compute_score
-from . import rules as R
-from .context import CallContext, evaluate_criterion, model_text
+from .context import CallContext, ModelsPending, evaluate_criterion, model_text
 from .infer import infer_call_type, infer_call_types, infer_language
 from .loader import load_rubric
 from .names import name_from_context
@@ -82,73 +81,97 @@ def _context(t: Transcript, rub: Rubric, info: dict, doc, text: str, starts: lis
     return ctx
 
 
-def _model_nodes(rub: Rubric) -> list:
-    """(model name, speaker, window) of every model condition the rubric can evaluate."""
-    got = rub._compiled.get("model_nodes")
-    if got is None:
-        seen: dict = {}
-        roots = [n for c in rub.criteria for n in (c.when, c.rule)] + list(rub.conditions.values())
-        for root in roots:
-            for node in R.walk(root):
-                if isinstance(node, R.Model):
-                    w = node.window
-                    key = (node.name, node.by, w.first_seconds, w.last_seconds, w.first_percent, w.last_percent,
-                           w.first_turns, w.last_turns)
-                    seen.setdefault(key, (node.name, node.by, w))
-        got = rub._compiled["model_nodes"] = list(seen.values())
-    return got
+def _evaluate_batch(ctxs: list[CallContext], infos: list[dict]) -> list[Evaluation]:
+    """Every call's criteria, in rounds: each call is evaluated until a model condition it reaches
+    needs answers not yet known (``ModelsPending``); then every model is asked once for all the
+    turns the calls of the batch are waiting for, and those calls go on where they stopped (the
+    criterion that waited is evaluated again; everything it computed before is remembered by the
+    context). Models are asked only about what the rules actually reach: the rules short-circuit
+    (a phrase that is said spares the model beside it), so most model conditions are never asked.
+    The results are those of evaluating each call on its own (the model answers of a turn do not
+    depend on which other turns are asked with it)."""
+    done: list[list] = [[] for _ in ctxs]
+    for ctx in ctxs:
+        ctx.defer_models = True
+    pending = list(range(len(ctxs)))
+    batch = None
+    row_of: dict[tuple[int, int], int] = {}
+    while pending:
+        wanted: dict[str, list[tuple[int, int]]] = {}
+        waiting = []
+        for ci in pending:
+            try:
+                _criteria_outcomes(ctxs[ci], done[ci])
+            except ModelsPending as p:
+                wanted.setdefault(p.name, []).extend((ci, i) for i in p.segs)
+                waiting.append(ci)
+        if wanted:
+            batch = _answer_models(ctxs, wanted, batch, row_of)
+        pending = waiting
+    return [_build_evaluation(ctx, info, d) for ctx, info, d in zip(ctxs, infos, done)]
 
 
-def _predict_models(ctxs: list[CallContext]) -> None:
-    """Every model condition of every call, asked in one go per model over all the calls' candidate
-    turns (each turn's text analysed once for all models); the answers fill each call's model
-    cache, where ``CallContext.model_probs`` finds them. A model that cannot be loaded is left to
-    the rule that asks for it (same error as before)."""
+def _answer_models(ctxs: list[CallContext], wanted: dict[str, list[tuple[int, int]]], batch, row_of: dict):
+    """Ask each model once about the turns ``wanted`` ((call, segment) pairs) and put the answers in
+    each call's model cache, where ``CallContext.model_probs`` finds them. Each turn's text is
+    analysed once for all models and rounds (``row_of``: (call, segment) -> row of ``batch``). A model
+    that cannot be loaded is left to the calls that ask for it (the same error as one call alone)."""
     from ..errors import ModelError
     from ..learn import TextBatch, fast_predict_proba, load_model
 
-    wanted: dict[str, list[tuple[int, int]]] = {}
-    for ci, ctx in enumerate(ctxs):
-        per_model: dict[str, set[int]] = {}
-        for name, by, window in _model_nodes(ctx.rubric):
-            per_model.setdefault(name, set()).update(ctx.candidate_segments(by, window))
-        for name, segs in per_model.items():
-            wanted.setdefault(name, []).extend((ci, i) for i in sorted(segs))
-    if not wanted:
-        return
-    row_of: dict[tuple[int, int], int] = {}
-    texts: list[str] = []
+    if batch is None:
+        batch = TextBatch()
+    new: list[str] = []
+    base = len(batch.texts)
     for pairs in wanted.values():
         for p in pairs:
             if p not in row_of:
-                row_of[p] = len(texts)
-                texts.append(model_text(ctxs[p[0]].segs[p[1]].text))  # as CallContext.model_probs
-    batch = TextBatch(texts)
+                row_of[p] = base + len(new)
+                new.append(model_text(ctxs[p[0]].segs[p[1]].text))  # as CallContext.model_probs
+    batch.extend(new)
     for name, pairs in wanted.items():
         try:
             model = load_model(name)
         except ModelError:
+            for ci, _ in pairs:
+                ctxs[ci].defer_models = False  # its own evaluation raises the error
             continue
         classes = [str(c) for c in model.classes_]
-        rows = sorted(row_of[p] for p in pairs)
-        probs = fast_predict_proba(model, batch, rows)
         pair_of = {row_of[p]: p for p in pairs}
-        for r, row in zip(rows, probs):
+        rows = sorted(pair_of)
+        probs = fast_predict_proba(model, batch, rows)
+        for r, row in zip(rows, probs.tolist()):
             ci, i = pair_of[r]
             ctx = ctxs[ci]
-            ctx._model_cache[(name, ctx.t.call_id, i)] = {c: float(p) for c, p in zip(classes, row)}
+            ctx._model_cache[(name, ctx.t.call_id, i)] = dict(zip(classes, row))
+    return batch
 
 
-def _evaluate(ctx: CallContext, info: dict) -> Evaluation:
-    t, rub, lang, name = ctx.t, ctx.rubric, ctx.lang, ctx.customer_name
-    results: list[CriterionResult] = []
-    for crit in rub.criteria:
+def _criteria_outcomes(ctx: CallContext, done: list) -> None:
+    """(result, evidence segments, confidence) of the rubric's criteria, appended to ``done`` from
+    the first criterion not there yet (a criterion that raises ``ModelsPending`` is not appended)."""
+    criteria = ctx.rubric.criteria
+    for k in range(len(done), len(criteria)):
+        crit = criteria[k]
         if crit.id in ctx._crit:
             res, segs = ctx._crit[crit.id]
             conf = None
         else:
             res, segs, conf = evaluate_criterion(ctx, crit)
             ctx._crit[crit.id] = (res, segs)
+        done.append((res, segs, conf))
+
+
+def _evaluate(ctx: CallContext, info: dict) -> Evaluation:
+    done: list = []
+    _criteria_outcomes(ctx, done)
+    return _build_evaluation(ctx, info, done)
+
+
+def _build_evaluation(ctx: CallContext, info: dict, done: list) -> Evaluation:
+    t, rub, lang, name = ctx.t, ctx.rubric, ctx.lang, ctx.customer_name
+    results: list[CriterionResult] = []
+    for crit, (res, segs, conf) in zip(rub.criteria, done):
         if res == "pass" and not segs:
             res = "fail"
         fb = crit.feedback.get(res, {}).get(lang, "")
@@ -220,8 +243,7 @@ def _score_batch_locked(batch: list[Transcript], rubric) -> list[Evaluation]:
         prepared = _prepare_batch(batch, rubric)
         docs = _tokenise(prepared)
         ctxs = [_context(t, rub, info, *d) for (t, rub, info), d in zip(prepared, docs)]
-        _predict_models(ctxs)
-        out = [_evaluate(ctx, info) for ctx, (_, _, info) in zip(ctxs, prepared)]
+        out = _evaluate_batch(ctxs, [info for _, _, info in prepared])
     finally:
         if was_enabled:
             gc.enable()
