@@ -45,26 +45,27 @@ def clean_with_offsets(text: str) -> tuple[str, np.ndarray]:
     """Drop punctuation (a space where it separated two words) so that phrases match across it;
     return the clean text and, for each of its characters, the offset in the original text."""
     pieces: list[str] = []
-    offs: list[np.ndarray] = []
+    dropped: list[int] = []  # offsets of the characters left out (each match is one character)
     pos = 0
     last = ""
     for m in _PUNCT.finditer(text):
         s = m.start()
         if s > pos:
             pieces.append(text[pos:s])
-            offs.append(np.arange(pos, s))
             last = text[s - 1]
         nxt = text[s + 1] if s + 1 < len(text) else " "
         if last and not last.isspace() and not nxt.isspace() and not _PUNCT.match(nxt):
-            pieces.append(" ")
-            offs.append(np.array([s]))
+            pieces.append(" ")  # in place of the punctuation: its offset is kept
             last = " "
+        else:
+            dropped.append(s)
         pos = s + 1
     if pos == 0:
         return text, np.arange(len(text) + 1)
     pieces.append(text[pos:])
-    offs.append(np.arange(pos, len(text) + 1))
-    return "".join(pieces), np.concatenate(offs)
+    keep = np.ones(len(text) + 1, dtype=bool)
+    keep[dropped] = False
+    return "".join(pieces), np.flatnonzero(keep)
 
 
 class LangNLP:

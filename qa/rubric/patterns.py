@@ -359,6 +359,31 @@ def _regex_flag(vocab, rx) -> int | None:
     return _FLAGS[key]
 
 
+def _checks(tests: list, found: tuple, strings) -> tuple:
+    """The token tests of a fixed-length pattern as one flat tuple of (token offset, kind, attribute,
+    value), most selective first, without the test its anchor's occurrence already passed (an
+    occurrence of anchor ``found`` = (offset, (attr, values)) has that value there)."""
+    from spacy.attrs import IDS
+
+    k, (akind, aval) = found
+    if akind in ("NORM", "LOWER"):
+        implied = {("eq", IDS[akind], strings.add(v)) for v in aval if len(aval) == 1}
+        implied.add(("in", IDS[akind], frozenset(strings.add(v) for v in aval)))
+    else:  # LOWER_RE
+        implied = set()
+    out = []
+    for j, (_, spec_tests) in enumerate(tests):
+        for kind, attr, v in spec_tests:
+            if j == k and akind == "LOWER_RE" and kind == "re" and attr == IDS["LOWER"] and v.pattern == aval:
+                continue
+            if j == k and kind in ("eq", "in") and (kind, attr, v) in implied:
+                continue
+            out.append((j, kind, attr, v))
+    order = {"eq": 0, "in": 1, "flag": 2, "re": 3}
+    out.sort(key=lambda c: order[c[1]])  # stable: token order within a kind
+    return tuple(out)
+
+
 class AnchoredMatcher:
     """What spaCy's Matcher finds for a list of (key, token pattern): every (start, end) of every
     key, once, as ``{key: [(start, end), ...]}``."""
@@ -370,7 +395,7 @@ class AnchoredMatcher:
         strings = vocab.strings
         self._tests: dict[str, tuple] = {}  # canonical spec -> compiled tests (shared between patterns)
         anchors: dict[tuple, int] = {}  # anchor -> id
-        self.fixed: dict[int, list] = {}  # anchor id -> [(key, tests per token, length, anchor offset)]
+        self.fixed: dict[int, list] = {}  # anchor id -> [(key, checks, length, anchor offset)] (see _checks)
         self.windowed: dict[int, tuple] = {}  # anchor id -> (spaCy Matcher, longest length)
         self.arrays: list[tuple[str, list, int]] = []  # fixed length, no anchor: whole call
         rest: list[tuple[str, list]] = []
@@ -389,7 +414,8 @@ class AnchoredMatcher:
                     continue
             aid = anchors.setdefault(found[1], len(anchors))
             if fixed:
-                self.fixed.setdefault(aid, []).append((key, tests, len(specs), found[0]))
+                checks = _checks(tests, found, strings)
+                self.fixed.setdefault(aid, []).append((key, checks, len(specs), found[0]))
             else:
                 windowed.setdefault(aid, []).append((key, specs, length))
         for aid, members in windowed.items():
@@ -494,28 +520,6 @@ class AnchoredMatcher:
             got = vals[attr] = doc.to_array(attr).tolist()
         return got
 
-    def _passes(self, doc, vals: dict, tests: tuple, i: int) -> bool:
-        """Does token ``i`` pass every test (one token spec, looked up in plain lists)?"""
-        for kind, attr, v in tests:
-            x = self._values(doc, vals, attr)[i]
-            if kind == "eq":
-                if x != v:
-                    return False
-            elif kind == "in":
-                if x not in v:
-                    return False
-            elif kind == "flag":
-                if (x != 0) != v:
-                    return False
-            else:
-                key = (v.pattern, x)
-                got = self._re_cache.get(key)
-                if got is None:
-                    got = self._re_cache[key] = v.search(self.vocab.strings[x]) is not None
-                if not got:
-                    return False
-        return True
-
     # ---- matching ------------------------------------------------------------------------------------
     def __call__(self, doc) -> dict[str, list[tuple[int, int]]]:
         from spacy.attrs import LOWER, NORM
@@ -550,16 +554,39 @@ class AnchoredMatcher:
                         got = cache[h] = tuple(aid for rx, aid in lower_res if rx.search(text))
                     for aid in got:
                         where.setdefault(aid, []).append(i)
-        passes = self._passes
+        re_cache = self._re_cache
         for aid, pos in where.items():
             if len(pos) > 1:
                 pos = sorted(set(pos))  # an anchor of several forms (NORM and LOWER) seen twice
-            for key, tests, m, k in self.fixed.get(aid, ()):
+            for key, checks, m, k in self.fixed.get(aid, ()):
                 # a match starts ``k`` tokens before an occurrence of its anchor: test every token
+                # (each test looked up in the tokens' values, as plain lists)
                 found = []
                 for p in pos:
                     s = p - k
-                    if 0 <= s <= n - m and all(passes(doc, vals, t[1], s + j) for j, t in enumerate(tests)):
+                    if s < 0 or s > n - m:
+                        continue
+                    for j, kind, attr, v in checks:
+                        col = vals.get(attr)
+                        if col is None:
+                            col = vals[attr] = doc.to_array(attr).tolist()
+                        x = col[s + j]
+                        if kind == "eq":
+                            if x != v:
+                                break
+                        elif kind == "in":
+                            if x not in v:
+                                break
+                        elif kind == "flag":
+                            if (x != 0) != v:
+                                break
+                        else:
+                            got = re_cache.get((v.pattern, x))
+                            if got is None:
+                                got = re_cache[(v.pattern, x)] = v.search(strings[x]) is not None
+                            if not got:
+                                break
+                    else:
                         found.append((s, s + m))
                 if found:
                     out.setdefault(key, []).extend(found)
