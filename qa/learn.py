@@ -414,32 +414,35 @@ class TextBatch:
 
 
 def _tfidf_counts(vec, x):
-    """TfidfVectorizer's transform of a count matrix (same arithmetic as sklearn's, without its
-    input validation); ``vec.transform`` semantics for any other set-up."""
+    """TfidfVectorizer's transform of a count matrix ``x`` (CSR, each row's columns in ascending
+    order, as ``TextBatch.counts`` gives them), without its input validation.
+
+    The numbers are those of the sparse-matrix chain this module used before, bit for bit
+    (tests/test_score_batch.py holds it to that chain): ``x @ diag(idf)`` (each value times its
+    column's idf), the row norms ``sqrt((x * x).sum(axis=1))`` (scipy sums each row with
+    ``np.add.reduceat`` over its values in column order) and ``diag(1 / norms) @ x``; each value is
+    the same product computed directly, and each row keeps its columns in ascending order (two
+    sparse products each reverse it)."""
     import numpy as np
     import scipy.sparse as sp
 
     tf = getattr(vec, "_tfidf", None)
-    x = x.astype(np.float64)
+    data = x.data.astype(np.float64)
     if vec.sublinear_tf:
-        np.log(x.data, x.data)
-        x.data += 1.0
-    x = x @ _idf_diag(tf)
-    norms = np.sqrt(np.asarray(x.multiply(x).sum(axis=1)).ravel())
+        np.log(data, data)
+        data += 1.0
+    data *= tf.idf_[x.indices]
+    n = x.shape[0]
+    indptr = x.indptr
+    sums = np.zeros(n)
+    filled = np.flatnonzero(np.diff(indptr))
+    if len(filled):
+        sums[filled] = np.add.reduceat(data * data, indptr[filled])
+    norms = np.sqrt(sums)
     norms[norms == 0.0] = 1.0
-    return sp.diags(1.0 / norms) @ x
-
-
-_IDF: dict[int, tuple] = {}
-
-
-def _idf_diag(tf):
-    got = _IDF.get(id(tf))
-    if got is None:
-        import scipy.sparse as sp
-
-        got = _IDF[id(tf)] = (tf, sp.diags(tf.idf_).tocsr())  # the transformer is kept alive with it
-    return got[1]
+    inv = 1.0 / norms
+    data = np.repeat(inv, np.diff(indptr)) * data
+    return sp.csr_matrix((data, x.indices.copy(), indptr.copy()), shape=x.shape)
 
 
 _FAST: dict[int, tuple] = {}

@@ -52,6 +52,32 @@ def test_shared_batch_gives_sklearns_numbers(name):
     assert np.array_equal(fast_predict_proba(model, grown), got)
 
 
+@pytest.mark.parametrize("name", ["comprensione", "tipo_chiamata"])
+def test_tfidf_bit_for_bit_as_the_sparse_matrix_chain(name):
+    """``_tfidf_counts`` computes each value directly; the numbers (and each row's column order,
+    which the dot product with the coefficients sums in) are those of the sparse-matrix chain
+    x @ diag(idf), row norms, diag(1 / norms) @ x, exactly."""
+    import scipy.sparse as sp
+
+    from qa.learn import TextBatch, _tfidf_counts, load_model
+
+    texts = _texts()
+    for vec in [t for _, t in load_model(name).named_steps["features"].transformer_list]:
+        x = TextBatch(texts).counts(vec, list(range(len(texts))))
+        y = x.astype(np.float64)
+        np.log(y.data, y.data)
+        y.data += 1.0
+        y = y @ sp.diags(vec._tfidf.idf_).tocsr()
+        norms = np.sqrt(np.asarray(y.multiply(y).sum(axis=1)).ravel())
+        norms[norms == 0.0] = 1.0
+        want = (sp.diags(1.0 / norms) @ y).tocsr()
+        got = _tfidf_counts(vec, x)
+        assert np.array_equal(got.indptr, want.indptr)
+        assert np.array_equal(got.indices, want.indices)
+        assert np.array_equal(got.data, want.data)
+        assert x.shape[0] > 0 and (np.diff(x.indptr) == 0).any()  # empty texts included
+
+
 def test_batch_of_many_models_same_as_each_alone():
     """Several models over one TextBatch (each text analysed once for all of them) give what each
     model gives on its own, whichever model comes first."""
