@@ -255,8 +255,18 @@ class SharedAnalyser:
     (every n-gram any of them knows) and, per vectorizer, the map joint id -> its column."""
 
     def __init__(self, vec):
+        import re
+
         self.analyse = vec.build_analyzer()
         self.per_word = vec.analyzer == "char_wb"  # its n-grams never cross whitespace
+        # word n-grams: the tokens (and known unigrams) of each whitespace-separated piece are
+        # remembered; a token never crosses whitespace, and whitespace is no word character, so
+        # the token pattern finds in a text the tokens it finds in its pieces, in order
+        self.per_token = None
+        p = vec.get_params()
+        if p["analyzer"] == "word" and p["stop_words"] is None and p["strip_accents"] is None \
+                and isinstance(p["token_pattern"], str) and re.compile(p["token_pattern"]).groups <= 1:
+            self.per_token = (re.compile(p["token_pattern"]).findall, bool(p["lowercase"]), tuple(p["ngram_range"]))
         self.vocab: dict[str, int] = {}
         self._maps: dict[int, tuple] = {}  # id(vec) -> (vec, joint id -> column or -1, in order)
         self._pieces: dict[str, Any] = {}
@@ -328,8 +338,34 @@ class SharedAnalyser:
                     n += len(a)
                 lens.append(n)
             ids = np.concatenate(arrs) if arrs else np.zeros(0, dtype=np.int64)
+        elif self.per_token is not None:
+            findall, lower, (min_n, max_n) = self.per_token
+            pieces = self._pieces
+            if len(pieces) > PIECE_CACHE_MAX:
+                pieces.clear()
+            get = vocab.get
+            flat = []
+            for t in texts:
+                toks: list[str] = []
+                n0 = len(flat)
+                for p in t.split():
+                    got = pieces.get(p)
+                    if got is None:
+                        tk = findall(p.lower() if lower else p)
+                        got = pieces[p] = (tk, [i for i in map(get, tk) if i is not None])
+                    toks.extend(got[0])
+                    if min_n == 1:
+                        flat.extend(got[1])
+                for n in range(max(min_n, 2), min(max_n + 1, len(toks) + 1)):
+                    if n == 2:
+                        grams = map(get, [a + " " + b for a, b in zip(toks, toks[1:])])
+                    else:
+                        grams = map(get, [" ".join(toks[i:i + n]) for i in range(len(toks) - n + 1)])
+                    flat.extend(i for i in grams if i is not None)
+                lens.append(len(flat) - n0)
+            ids = np.array(flat, dtype=np.int64)
         else:
-            flat: list[int] = []
+            flat = []
             for t in texts:
                 got = [i for i in map(vocab.get, self.analyse(t)) if i is not None]
                 flat.extend(got)

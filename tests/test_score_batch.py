@@ -78,6 +78,35 @@ def test_tfidf_bit_for_bit_as_the_sparse_matrix_chain(name):
         assert x.shape[0] > 0 and (np.diff(x.indptr) == 0).any()  # empty texts included
 
 
+def test_word_ngrams_per_piece_as_sklearns_analyser():
+    """The word analyser's tokens are remembered per whitespace-separated piece; the counts of every
+    known 1-2-gram are those of sklearn's own analyser over the whole text (case, punctuation,
+    apostrophes, underscores, digits, odd whitespace, Greek sigma, Turkish I)."""
+    import random
+
+    from qa.learn import _shared, fast_predict_proba, load_model
+
+    model = load_model("tipo_chiamata")
+    vec = model.named_steps["features"].transformer_list[0][1]
+    assert vec.analyzer == "word"
+    fast_predict_proba(model, ["x"])  # the joint vocabulary
+    sa = _shared(vec)
+    rng = random.Random(0)
+    chars = "aàbcdeéfgiìoòuùß ΣσςİIıKkÅå-'’_019 \t\n\u00a0\u2003.,!?"
+    known = sorted(sa.vocab)[:2000]
+    texts = _texts() + ["".join(rng.choice(chars) for _ in range(rng.randint(0, 50))) for _ in range(3000)]
+    texts += [" ".join(rng.choice(known) for _ in range(rng.randint(1, 10))) for _ in range(1000)]
+    r, g, c = sa.count(texts)
+    want = {}
+    for row, t in enumerate(texts):
+        for term in sa.analyse(t):  # sklearn's analyser
+            if term in sa.vocab:
+                key = (row, sa.vocab[term])
+                want[key] = want.get(key, 0) + 1
+    got = {(int(a), int(b)): int(n) for a, b, n in zip(r, g, c)}
+    assert got == want and len(got) > 5000
+
+
 def test_batch_of_many_models_same_as_each_alone():
     """Several models over one TextBatch (each text analysed once for all of them) give what each
     model gives on its own, whichever model comes first."""
