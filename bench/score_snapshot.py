@@ -1,7 +1,7 @@
 """Snapshot the rubric engine's evaluations, to check that a speed change leaves every result as it was.
 
     python bench/score_snapshot.py save DIR      # score every set, write DIR/<set>.json
-    python bench/score_snapshot.py compare DIR   # score again, compare with DIR exactly
+    python bench/score_snapshot.py compare DIR   # score the calls saved in DIR again, compare exactly
 
 Sets: the dev calls (tests/data/devset), the sample transcripts (samples/transcripts), the LUNA calls
 (/work/shared/eval/luna, when present), and ``--synthetic N`` calls (default 1000) made deterministically
@@ -67,7 +67,7 @@ def synthetic(pool: list, n: int, seed: int = 0) -> list:
             shift = (segs[-1].end if segs else 0.0) + 0.4 - (b.segments[cut_b].start if b.segments else 0.0)
             for s in b.segments[cut_b:]:
                 s = copy.copy(s)
-                s.start, s.end = s.start + shift, s.end + shift
+                s.start, s.end = round(s.start + shift, 3), round(s.end + shift, 3)
                 segs.append(s)
         for change in rng.sample(range(10), rng.randint(1, 3)):
             if change == 0:
@@ -123,19 +123,36 @@ def evaluate(calls) -> list[dict]:
     return out
 
 
+def save_inputs(sets: dict, path: Path) -> None:
+    path.write_text(json.dumps({k: [t.to_dict() for t in v] for k, v in sets.items()}, ensure_ascii=False) + "\n",
+                    encoding="utf-8")
+
+
+def load_inputs(path: Path) -> dict:
+    from qa.model import Transcript
+
+    return {k: [Transcript.from_dict(d) for d in v] for k, v in json.loads(path.read_text(encoding="utf-8")).items()}
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("action", choices=["save", "compare"])
     ap.add_argument("dir", type=Path)
     ap.add_argument("--synthetic", type=int, default=1000, help="synthetic calls (default 1000)")
     args = ap.parse_args(argv)
-    sets = all_sets(args.synthetic)
+    inputs = args.dir / "inputs.json"  # the calls as they were when saved (the sample files may change since)
+    if args.action == "compare" and inputs.exists():
+        sets = load_inputs(inputs)
+    else:
+        sets = all_sets(args.synthetic)
+        if args.action == "save":
+            args.dir.mkdir(parents=True, exist_ok=True)
+            save_inputs(sets, inputs)
     bad = 0
     for name, calls in sets.items():
         got = evaluate(calls)
         path = args.dir / f"{name}.json"
         if args.action == "save":
-            args.dir.mkdir(parents=True, exist_ok=True)
             path.write_text(json.dumps(got, ensure_ascii=False, indent=0) + "\n", encoding="utf-8")
             print(f"{name}: {len(got)} evaluations saved to {path}")
             continue

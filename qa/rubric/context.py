@@ -247,8 +247,9 @@ class CallContext:
 
     def _spans_with_slots(self, spans, slots) -> list:
         """The spans for which ``_span_has_slot`` holds for every slot, tested with arrays (a slot
-        pattern such as <AGENT> alone matches nearly every word of the call)."""
-        if not spans:
+        pattern such as <AGENT> alone matches nearly every word of the call; ``spans`` may be
+        an (n, 2) array)."""
+        if len(spans) == 0:
             return []
         se = np.asarray(spans, dtype=np.int64).reshape(-1, 2)
         keep = np.ones(len(se), dtype=bool)
@@ -270,7 +271,7 @@ class CallContext:
             keep &= cs[se[:, 1]] > cs[se[:, 0]]
             if not keep.any():
                 return []
-        return [spans[i] for i in np.flatnonzero(keep).tolist()]
+        return [(s, e) for s, e in se[keep].tolist()]
 
     def _span_has_slot(self, slot: str, s: int, e: int) -> bool:
         if slot == "NAME":

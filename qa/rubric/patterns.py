@@ -200,6 +200,7 @@ class LangMatcher:
         self._keys: dict[int, str] = {}
         self.slots: dict[str, int | None] = {}
 
+        self._array_keys: set[str] = set()  # slot keys: their spans may be an array (see AnchoredMatcher)
         self._token_patterns: list[tuple[str, list]] = []  # (match key, specs): what self.matcher holds
         self._fast: AnchoredMatcher | None = None  # built on first use, from _token_patterns
 
@@ -243,8 +244,11 @@ class LangMatcher:
             self._keys[self.nlp.vocab.strings.add(skey)] = skey
             self._add_token_patterns(skey, sp)
             self.slot_keys.setdefault(key, []).append((skey, sig.split("+")))
+            self._array_keys.add(skey)
 
     def __call__(self, doc) -> dict[str, list[tuple[int, int]]]:
+        """{key: [(start, end), ...]}; the spans of a slot key (``key#SLOT``, tested per call by
+        ``CallContext.hits``) may be an (n, 2) array, in any order, possibly twice."""
         out: dict[str, list[tuple[int, int]]] = {}
         keys = self._keys
         if len(self.phrase_matcher):
@@ -260,11 +264,13 @@ class LangMatcher:
                 fast = self._fast
                 if fast is None:
                     fast = self._fast = AnchoredMatcher(self.nlp.vocab, self._token_patterns, self.nlp.stops)
-        for k, spans in fast(doc).items():
-            if k in out:
-                out[k].extend(spans)
-            else:
+        for k, spans in fast(doc, self._array_keys).items():
+            if k not in out:
                 out[k] = spans
+            elif isinstance(spans, np.ndarray):
+                out[k] = np.concatenate((np.asarray(out[k], dtype=np.int64).reshape(-1, 2), spans))
+            else:
+                out[k].extend(spans)
         return out
 
 
@@ -521,7 +527,10 @@ class AnchoredMatcher:
         return got
 
     # ---- matching ------------------------------------------------------------------------------------
-    def __call__(self, doc) -> dict[str, list[tuple[int, int]]]:
+    def __call__(self, doc, array_keys=frozenset()) -> dict[str, list[tuple[int, int]]]:
+        """``array_keys``: keys whose spans may come back as an (n, 2) integer array instead of a
+        list (in any order, possibly twice): a pattern without anchor, such as <AGENT> alone,
+        matches nearly every word of a call, and its spans are only tested further with arrays."""
         from spacy.attrs import LOWER, NORM
 
         n = len(doc)
@@ -603,6 +612,7 @@ class AnchoredMatcher:
                     b = e
                 for mid, ms, me in matcher(doc[a:b]):
                     out.setdefault(strings[mid], []).append((ms + a, me + a))
+        arrays: dict[str, list] = {}
         if self.arrays:
             cols: dict = {}
             masks: dict = {}
@@ -617,12 +627,20 @@ class AnchoredMatcher:
                         ok = mask if ok is None else ok & mask
                 starts = np.flatnonzero(ok) if ok is not None else np.arange(n - m + 1)
                 if len(starts):
-                    out.setdefault(key, []).extend(zip(starts.tolist(), (starts + m).tolist()))
+                    if key in array_keys:
+                        arrays.setdefault(key, []).append(np.column_stack((starts, starts + m)))
+                    else:
+                        out.setdefault(key, []).extend(zip(starts.tolist(), (starts + m).tolist()))
         if self.rest is not None:
             for mid, s, e in self.rest(doc):
                 out.setdefault(strings[mid], []).append((s, e))
         for key in self.multi_keys & out.keys():
-            out[key] = list(dict.fromkeys(out[key]))
+            if key not in arrays:
+                out[key] = list(dict.fromkeys(out[key]))
+        for key, parts in arrays.items():
+            if key in out:
+                parts.append(np.asarray(out[key], dtype=np.int64).reshape(-1, 2))
+            out[key] = np.concatenate(parts) if len(parts) > 1 else parts[0]
         if len(self._re_cache) > RE_CACHE_MAX:
             self._re_cache.clear()
         if len(self._lower_re_cache) > RE_CACHE_MAX:
