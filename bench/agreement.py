@@ -95,13 +95,16 @@ def score_all(transcripts):
 
 # ---- speech + ASR ---------------------------------------------------------------------------
 
-def asr_transcripts(clean, cache: Path = OUT / "asr", log=print, voices: str = "espeak"):
+def asr_transcripts(clean, cache: Path = OUT / "asr", log=print, voices: str = "espeak",
+                    engine_options: dict | None = None):
     """Speak each call (``voices``: espeak = espeak-ng in its language, festival = Festival's diphone
     voices, it/en only), transcribe it with the default engine; cached per voice set."""
     from qa.model import Transcript
 
     if voices != "espeak":
         cache = cache.with_name(f"{cache.name}-{voices}")
+    if engine_options:
+        cache = cache.with_name(cache.name + "".join(f"-{k}{v}" for k, v in sorted(engine_options.items())))
     cache.mkdir(parents=True, exist_ok=True)
     audio_dir = OUT / ("audio" if voices == "espeak" else f"audio-{voices}")
     audio_dir.mkdir(parents=True, exist_ok=True)
@@ -119,7 +122,8 @@ def asr_transcripts(clean, cache: Path = OUT / "asr", log=print, voices: str = "
             synthesize_call([(s.speaker, s.text) for s in t.segments if s.text.strip()], wav, t.language or "it",
                             stereo=True, voices=FESTIVAL_VOICES[t.language] if voices == "festival" else None)
         t0 = time.time()
-        asr = transcribe_file(wav, TranscribeOptions(language=None, agent_channel="left"),
+        asr = transcribe_file(wav, TranscribeOptions(language=None, agent_channel="left",
+                                                     engine_options=dict(engine_options or {})),
                               metadata=dict(t.metadata), call_id=t.call_id)
         asr.save(cached)
         log(f"  asr {t.call_id}: {len(asr.segments)} segments, {time.time() - t0:.1f}s")
@@ -128,19 +132,24 @@ def asr_transcripts(clean, cache: Path = OUT / "asr", log=print, voices: str = "
 
 
 def asr_wer(clean, asr) -> dict[str, float]:
-    """Word error rate of the ASR transcripts against the dev set text, per language (jiwer)."""
+    """Word error rate of the ASR transcripts against the dev set text, per language (jiwer), each
+    party's words on their own (agent channel against the agent's turns, customer against the
+    customer's): the order in which two parties' turns interleave is not a word error."""
     import re
 
     import jiwer
 
-    def norm(t):
-        return " ".join(re.sub(r"[^\w\s']", " ", " ".join(s.text for s in t.segments).lower()).split())
+    def norm(t, speaker):
+        text = " ".join(s.text for s in t.segments if s.speaker == speaker)
+        return " ".join(re.sub(r"[^\w\s']", " ", text.lower()).split())
 
     by_lang: dict[str, tuple[list, list]] = {}
     for c, a in zip(clean, asr):
         refs, hyps = by_lang.setdefault(c.language or "?", ([], []))
-        refs.append(norm(c))
-        hyps.append(norm(a))
+        for speaker in ("agent", "customer"):
+            if norm(c, speaker):
+                refs.append(norm(c, speaker))
+                hyps.append(norm(a, speaker))
     return {lang: round(float(jiwer.wer(r, h)), 3) for lang, (r, h) in sorted(by_lang.items())}
 
 
@@ -232,7 +241,8 @@ def _table(res_clean: dict, res_asr: dict | None) -> list[str]:
     return lines
 
 
-def speech_only(voices: str, write: bool = True, per_language: int | None = None) -> int:
+def speech_only(voices: str, write: bool = True, per_language: int | None = None,
+                vad_gap_s: float | None = None) -> int:
     from samples.generate import FESTIVAL_VOICES
 
     labels = load_labels()
@@ -245,7 +255,8 @@ def speech_only(voices: str, write: bool = True, per_language: int | None = None
             by_lang.setdefault(t.language, []).append(t)
         clean = [t for calls in by_lang.values() for t in calls[:per_language]]
     t0 = time.time()
-    asr = asr_transcripts(clean, voices=voices)
+    engine_options = {"vad_gap_s": vad_gap_s} if vad_gap_s is not None else None
+    asr = asr_transcripts(clean, voices=voices, engine_options=engine_options)
     subset_labels = {t.call_id: labels[t.call_id] for t in clean}
     res_clean = agreement(score_all(clean), subset_labels)
     res_asr = agreement(score_all(asr), subset_labels)
@@ -267,7 +278,10 @@ def speech_only(voices: str, write: bool = True, per_language: int | None = None
     md += _table(res_clean, res_asr)
     md += ["", "## Disagreements (speech + ASR)", ""]
     md += [f"- {cid} {c}: label {lab}, engine {pred}" for cid, c, lab, pred in res_asr["disagreements"]] or ["(none)"]
-    out = RESULTS / f"agreement_speech_{voices}.md"
+    if engine_options:
+        md[0] += f" (engine options {engine_options})"
+    out = RESULTS / (f"agreement_speech_{voices}.md" if not engine_options
+                     else f"agreement_speech_{voices}_gap{vad_gap_s:g}.md")
     out.write_text("\n".join(md) + "\n", encoding="utf-8")
     print(f"wrote {out}")
     return 0
@@ -287,10 +301,14 @@ def main(argv=None) -> int:
                     help="only the speech + ASR run with these voices (festival: the it and en calls), written to "
                          "bench/results/agreement_speech_<voices>.md")
     ap.add_argument("--per-language", type=int, metavar="N", help="with --speech-only: the first N calls of each language")
+    ap.add_argument("--vad-gap", type=float, metavar="S",
+                    help="with --speech-only: the engine's vad_gap_s (default: the engine's own, 1 s; 0 = speech "
+                         "stretches glued end to end); its own cache and report file")
     args = ap.parse_args(argv)
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     if args.speech_only:
-        return speech_only(args.speech_only, write=not args.no_write, per_language=args.per_language)
+        return speech_only(args.speech_only, write=not args.no_write, per_language=args.per_language,
+                           vad_gap_s=args.vad_gap)
     if args.throughput_only:
         tp = throughput(load_transcripts(), args.calls)
         print(f"throughput: {tp}")

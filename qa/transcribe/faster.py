@@ -5,6 +5,13 @@
 - The VAD's speech threshold is 0.35, not Silero's 0.5: on 8 kHz telephone audio (band-limited,
   which Silero was not trained on) 0.5 drops whole sentences of some voices, while 0.35 keeps them
   and lets almost no more silence through (bench/transcribe_faster.py, tests/test_festival_voices.py).
+- Speech stretches found by the VAD are decoded with ``vad_gap_s`` (default 1 s) of silence between
+  them, not glued end to end as faster-whisper's own ``vad_filter`` does. Glued, the turns of one
+  party (separated in the call by the other party's turns) run into each other: Whisper merges
+  several turns into one segment spanning the other party's talk, and drops or garbles the first
+  words of a turn. With the gap each turn comes back as its own segment, its times mapped back to
+  the recording (bench/transcribe_faster.py, tests/test_transcribe.py). ``vad_gap_s=0`` is
+  faster-whisper's plain ``vad_filter``.
 - Language detection is restricted to the languages the project supports
   (``qa.config.LANGUAGES``): Whisper's best guess among it/de/fr/en, not e.g. Spanish for a
   short Italian reply.
@@ -59,6 +66,7 @@ class FasterWhisperEngine:
         languages: Sequence[str] | None = config.LANGUAGES,
         workers: int = 2,
         vad_threshold: float = 0.35,
+        vad_gap_s: float = 1.0,
     ):
         from faster_whisper import WhisperModel
         import faster_whisper
@@ -72,6 +80,7 @@ class FasterWhisperEngine:
         self.languages = tuple(languages) if languages else None
         self.workers = max(1, int(workers))
         self.vad_threshold = float(vad_threshold)
+        self.vad_gap_s = max(0.0, float(vad_gap_s))
         if cpu_threads <= 0:
             # all cores, split between the concurrent workers (CTranslate2's own default is 4
             # threads per worker whatever the machine has)
@@ -111,7 +120,8 @@ class FasterWhisperEngine:
         return {"name": self.name, "model": self.model_name, "version": self.version,
                 "compute_type": self.compute_type, "vad": self.vad, "batched": self.batched,
                 "cpu_threads": self.cpu_threads, "workers": self.workers,
-                "vad_threshold": self.vad_threshold if self.vad else None}
+                "vad_threshold": self.vad_threshold if self.vad else None,
+                "vad_gap_s": self.vad_gap_s if self.vad else None}
 
     # ----- language -----
     def detect_language(self, audio: np.ndarray) -> tuple[str | None, float | None]:
@@ -152,6 +162,15 @@ class FasterWhisperEngine:
                           vad_filter=self.vad)
             if self.vad:
                 kwargs["vad_parameters"] = {"threshold": self.vad_threshold}
+            timeline = None
+            if self.vad and self.vad_gap_s > 0 and self._pipeline is None:
+                timeline = _SpeechTimeline.build(audio, self.vad_threshold, self.vad_gap_s)
+                if timeline is None:  # no speech at all on this channel
+                    return ChannelResult(segments=[], language=language, language_probability=lang_prob,
+                                         info={"speech": 0.0})
+                audio = timeline.audio
+                kwargs["vad_filter"] = False
+                kwargs.pop("vad_parameters")
             if self._pipeline is not None:
                 if not self.vad:  # the batched pipeline needs chunks: fixed 30 s windows (seconds)
                     total = audio.size / SAMPLE_RATE
@@ -161,18 +180,43 @@ class FasterWhisperEngine:
             else:
                 seg_iter, info = self.model.transcribe(audio, **kwargs)
             segments: list[Segment] = []
+            start_at = end_at = float  # identity when the audio was not rebuilt
+            if timeline is not None:
+                start_at, end_at = timeline.start_at, timeline.end_at
             for s in seg_iter:
                 text = s.text.strip()
                 if progress is not None:
-                    progress(float(s.end))
+                    progress(end_at(float(s.end)))
                 if not text:
                     continue
-                words = [
-                    Word(w.word.strip(), float(w.start), float(max(w.end, w.start)), float(w.probability))
-                    for w in (s.words or [])
-                    if w.word.strip()
-                ]
-                start, end = float(s.start), float(max(s.end, s.start))
+                words, raw, stretch_of = [], [], []
+                for w in s.words or []:
+                    if w.word.strip():
+                        w_start = start_at(float(w.start))
+                        words.append(Word(w.word.strip(), w_start, max(w_start, end_at(float(w.end))),
+                                          float(w.probability)))
+                        raw.append(w.word)
+                        if timeline is not None:
+                            stretch_of.append(timeline.stretch_of((float(w.start) + float(w.end)) / 2))
+                start, end = start_at(float(s.start)), end_at(float(max(s.end, s.start)))
+                if timeline is not None:
+                    end = max(end, start)
+                confidence = min(1.0, math.exp(s.avg_logprob))
+                extra = {"no_speech_prob": round(float(s.no_speech_prob), 4)}
+                if len(set(stretch_of)) > 1:
+                    # Whisper ran words of separate speech stretches into one segment: between them
+                    # this party was silent (the other was talking), so they are separate turns
+                    i = 0
+                    while i < len(words):
+                        j = i
+                        while j < len(words) and stretch_of[j] == stretch_of[i]:
+                            j += 1
+                        part = words[i:j]
+                        segments.append(Segment(speaker="unknown", start=max(0.0, part[0].start), end=part[-1].end,
+                                                text="".join(raw[i:j]).strip(), words=part,
+                                                confidence=confidence, extra=dict(extra)))
+                        i = j
+                    continue
                 if words:  # word timings are finer than the segment's 20 ms grid and VAD edges
                     start, end = min(start, words[0].start), max(end, words[-1].end)
                 segments.append(
@@ -182,13 +226,72 @@ class FasterWhisperEngine:
                         end=end,
                         text=text,
                         words=words,
-                        confidence=min(1.0, math.exp(s.avg_logprob)),
-                        extra={"no_speech_prob": round(float(s.no_speech_prob), 4)},
+                        confidence=confidence,
+                        extra=extra,
                     )
                 )
         return ChannelResult(
             segments=segments,
             language=language,
             language_probability=lang_prob,
-            info={"speech": round(float(getattr(info, "duration_after_vad", 0.0) or 0.0), 3)},
+            info={"speech": round(timeline.speech_s if timeline is not None
+                                  else float(getattr(info, "duration_after_vad", 0.0) or 0.0), 3)},
         )
+
+
+class _SpeechTimeline:
+    """The speech stretches of a channel (Silero VAD, as faster-whisper finds them) laid end to end
+    with ``gap_s`` of silence between them, and the map from that audio's times back to the
+    recording's. A time inside a gap maps to the start of the next stretch (``start_at``) or to
+    the end of the previous one (``end_at``)."""
+
+    def __init__(self, audio: np.ndarray, new_starts: np.ndarray, orig_starts: np.ndarray, lengths: np.ndarray):
+        self.audio = audio
+        self._new = new_starts
+        self._orig = orig_starts
+        self._len = lengths
+        self.speech_s = float(lengths.sum())
+
+    @classmethod
+    def build(cls, audio: np.ndarray, threshold: float, gap_s: float) -> "_SpeechTimeline | None":
+        from faster_whisper.vad import VadOptions, get_speech_timestamps
+
+        chunks = get_speech_timestamps(audio, VadOptions(threshold=threshold))
+        if not chunks:
+            return None
+        gap = np.zeros(int(round(gap_s * SAMPLE_RATE)), dtype=np.float32)
+        pieces, new_starts, orig_starts, lengths = [], [], [], []
+        pos = 0
+        for i, c in enumerate(chunks):
+            if i:
+                pieces.append(gap)
+                pos += gap.size
+            piece = audio[c["start"]:c["end"]]
+            pieces.append(piece)
+            new_starts.append(pos / SAMPLE_RATE)
+            orig_starts.append(c["start"] / SAMPLE_RATE)
+            lengths.append(piece.size / SAMPLE_RATE)
+            pos += piece.size
+        return cls(np.concatenate(pieces), np.array(new_starts), np.array(orig_starts), np.array(lengths))
+
+    def _locate(self, t: float) -> tuple[int, float]:
+        i = max(0, int(np.searchsorted(self._new, t, side="right")) - 1)
+        return i, t - self._new[i]
+
+    def stretch_of(self, t: float) -> int:
+        """Index of the speech stretch a time of the rebuilt audio belongs to (in a gap: the
+        nearer of the two stretches around it)."""
+        i, into = self._locate(t)
+        if into >= self._len[i] and i + 1 < self._len.size and t - (self._new[i] + self._len[i]) > self._new[i + 1] - t:
+            return i + 1
+        return i
+
+    def start_at(self, t: float) -> float:
+        i, into = self._locate(t)
+        if into >= self._len[i] and i + 1 < self._len.size:  # in the gap after stretch i
+            return float(self._orig[i + 1])
+        return float(self._orig[i] + min(into, self._len[i]))
+
+    def end_at(self, t: float) -> float:
+        i, into = self._locate(t)
+        return float(self._orig[i] + min(into, self._len[i]))
