@@ -138,3 +138,20 @@ def test_name_word_types_same_as_testing_every_word():
         if own_t:
             assert ctx._agent_orths() == {o for o, w in words if _name_match(w, own_t, set())}, t.call_id
     assert found > 30
+
+
+def test_punctuation_regex_same_as_its_plain_form():
+    """nlp._PUNCT is written character-first for speed; it finds exactly what its plain form finds
+    (decimal points and commas between digits, and hyphens inside words, stay)."""
+    import random
+
+    from qa.rubric.nlp import _PUNCT, clean_text
+
+    plain = re.compile(r"(?<!\d)[.,](?!\d)|[;:!?¡¿…\"«»“”„()\[\]{}/\\|–—]|(?<!\w)-|-(?!\w)")
+    texts = _texts("it") + _texts("de")
+    rng = random.Random(0)
+    chars = "ab1.,;:!?-–—…\"«»“”„()[]{}/\\| \n\t'’x9_é٣¡¿"
+    texts += ["".join(rng.choice(chars) for _ in range(rng.randint(0, 24))) for _ in range(20000)]
+    for t in texts:
+        assert [m.start() for m in _PUNCT.finditer(t)] == [m.start() for m in plain.finditer(t)], t
+    assert clean_text("3.5 km, ok - Jean-Luc.") == "3.5 km ok  Jean-Luc"
