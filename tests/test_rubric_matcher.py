@@ -155,3 +155,18 @@ def test_punctuation_regex_same_as_its_plain_form():
     for t in texts:
         assert [m.start() for m in _PUNCT.finditer(t)] == [m.start() for m in plain.finditer(t)], t
     assert clean_text("3.5 km, ok - Jean-Luc.") == "3.5 km ok  Jean-Luc"
+
+
+def test_model_text_regex_same_as_its_plain_form():
+    import random
+
+    from qa.rubric.context import _MODEL_PUNCT, model_text
+
+    plain = re.compile(r"[^\w\s'’-]|(?<!\w)[-'’]|[-'’](?!\w)")
+    texts = _texts("it") + _texts("fr")
+    rng = random.Random(1)
+    chars = "ab1.,;:!?-–—…\"«»()[]/\\| \n\t'’x9_é٣`´"
+    texts += ["".join(rng.choice(chars) for _ in range(rng.randint(0, 20))) for _ in range(20000)]
+    for t in texts:
+        assert _MODEL_PUNCT.sub(" ", t) == plain.sub(" ", t), t
+    assert model_text("Ecco, l'offerta - ok?  'sì'") == "ecco l'offerta ok sì"

@@ -447,7 +447,9 @@ def _isin(arr, values):
 
 _HYPHENATED = re.compile(r"^[^\W\d_]+(?:-[^\W\d_]+)+$")
 # everything but letters, digits, spaces, and apostrophes/hyphens inside a word
-_MODEL_PUNCT = re.compile(r"[^\w\s'’-]|(?<!\w)[-'’]|[-'’](?!\w)")
+# [^\w\s'’-] | (?<!\w)[-'’] | [-'’](?!\w), written with the character first (the regex engine then
+# skips ahead to the next candidate)
+_MODEL_PUNCT = re.compile(r"[^\w\s](?:(?<=[^\w\s'’-])|(?<!\w.)|(?!\w))")
 
 
 def model_text(text: str) -> str:
