@@ -514,6 +514,21 @@ def _score_one(t: Transcript, rubric: str | None) -> dict[str, Any]:
         return {"error": f"internal error: {type(e).__name__}: {' '.join(str(e).split())[:300]}"}
 
 
+RESCORE_BATCH = 128  # calls scored together by qa rescore (as qa score: the batch API)
+
+
+def _score_chunk(ts: list[Transcript], rubric: str | None) -> list[dict[str, Any]]:
+    """``_score_one`` of each call, through the batch API (``score_transcripts``: tokenised together,
+    each model condition asked once for the calls that reach it; the same evaluations). Should a call
+    of the chunk fail, the chunk is scored call by call, each failure reported for its own call."""
+    from .rubric import score_transcripts
+
+    try:
+        return [{"evaluation": ev} for ev in score_transcripts(ts, rubric, batch_size=len(ts))]
+    except Exception:  # noqa: BLE001 - sorted out call by call
+        return [_score_one(t, rubric) for t in ts]
+
+
 def rescore(store, rubric: str | None = None, since: datetime | None = None, force: bool = False,
             progress: bool | None = None, username: str | None = None, workers: int | None = 1) -> RescoreReport:
     """Re-evaluate stored transcripts with the current version of their rubric (or of
@@ -577,10 +592,24 @@ def rescore(store, rubric: str | None = None, since: datetime | None = None, for
                 report.rescored += 1
         bar.update(1)
 
+    def chunks():
+        chunk: list[Transcript] = []
+        for t in candidates():
+            chunk.append(t)
+            if len(chunk) >= RESCORE_BATCH:
+                yield chunk
+                chunk = []
+        if chunk:
+            yield chunk
+
+    def on_chunk(ts: list[Transcript], outs: list[dict] | None, error: BaseException | None) -> None:
+        for i, t in enumerate(ts):
+            on_result(t, None if error is not None else outs[i], error)
+
     n = max(1, workers or 1)
     executor = _local_executor(n)
     try:
-        _run(candidates(), _score_one, rubric, executor, 2 * n, on_result)
+        _run(chunks(), _score_chunk, rubric, executor, 2 * n, on_chunk)
     finally:
         executor.shutdown(wait=True, cancel_futures=True)
         bar.close()

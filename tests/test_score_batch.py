@@ -214,3 +214,30 @@ def test_broken_model_same_error_in_a_batch_as_alone(tmp_path):
             list(score_transcripts(calls, batch_size=16))
     assert "riepilogo.joblib cannot be loaded" in str(alone.value)
     assert str(batched.value) == str(alone.value)
+
+
+def test_rescore_chunk_through_the_batch_api_as_one_by_one(tmp_path, monkeypatch):
+    """qa rescore scores its calls in chunks through ``score_transcripts``: the evaluations of
+    scoring each call alone; a call that cannot be scored (here: its call type's rubric is missing)
+    gets its own error and the other calls of its chunk are still evaluated."""
+    import shutil
+
+    from qa.ingest import _score_chunk, _score_one
+
+    rubrics = tmp_path / "rubriche"
+    rubrics.mkdir()
+    for name in ("comune", "assistenza"):
+        shutil.copy(ROOT / "rubriche" / f"{name}.yaml", rubrics)
+    monkeypatch.setenv("QA_RUBRICS_DIR", str(rubrics))
+    calls = _dev(12)
+    got = _score_chunk(calls, None)
+    want = [_score_one(t, None) for t in calls]
+    failed = [("error" in g) for g in got]
+    assert failed == [("error" in w) for w in want]
+    assert any(failed) and not all(failed)
+    assert [g.get("error") for g in got] == [w.get("error") for w in want]
+    assert [g["evaluation"].to_dict() for g in got if "evaluation" in g] == \
+        [w["evaluation"].to_dict() for w in want if "evaluation" in w]
+    forced = _score_chunk(calls, "assistenza")  # no failure: one batch
+    assert [f["evaluation"].to_dict() for f in forced] == [_score_one(t, "assistenza")["evaluation"].to_dict()
+                                                           for t in calls]
