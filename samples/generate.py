@@ -8,11 +8,13 @@ band-limited to the telephone band and resampled to 8 kHz, then laid on a timeli
 pauses between turns. Stereo calls carry the agent on the left channel and the customer on
 the right (the shape of a dual-channel recording platform export); mono calls mix both.
 The output container/codec follows the file suffix, at telephone-recording bit rates:
-.ogg (Opus, 8 kbit/s, VoIP mode), .mp3 (16 kbit/s), .m4a (AAC, 16 kbit/s), .wav (GSM 06.10,
-13 kbit/s, as Asterisk's WAV49, for 8 kHz mono; G.711 A-law otherwise), .flac (lossless, of
-the G.711 A-law line signal at 8 kHz; FLAC's size follows the speech, ~6 KB/s, so it goes to
-a short call). The eight samples take 1.1 MB in all. GSM needs the ffmpeg command (with
-libgsm); everything else is encoded with PyAV. Rendering is deterministic.
+.ogg (Opus, 8 kbit/s, VoIP mode), .mp3 (ABR 14 kbit/s: ~11 kbit/s with the pauses), .m4a (AAC,
+8 kbit/s asked, ~10 kbit/s given by FFmpeg's encoder at 8 kHz), .wav (GSM 06.10, 13 kbit/s, as
+Asterisk's WAV49, for 8 kHz mono; G.711 A-law otherwise), .flac (lossless, of 8-bit linear samples
+at 8 kHz, as an 8-bit call logger records the line; ~2.5 KB per second of speech, so it goes to a
+short call). The eight samples take 0.57 MB in all. GSM needs the ffmpeg command (with libgsm) and
+8-bit FLAC the sox command (FFmpeg's FLAC encoder writes 16-bit samples only, ~1.8 times larger);
+everything else is encoded with PyAV. Rendering is deterministic.
 
 ``synthesize_call`` is reusable: benchmarks render other scripts (e.g. a labelled
 development set) with it.
@@ -87,7 +89,8 @@ def _espeak(text: str, language: str, voice: dict[str, Any]) -> tuple[np.ndarray
 
 # Festival's diphone voices (Debian festvox-*), recorded from real speakers: much clearer to Whisper
 # than espeak-ng, but only for Italian and English. Benchmarks use them as the clearest synthetic
-# speech available offline; the sample calls keep espeak-ng (every language).
+# speech available offline; of the sample calls DEMO-IT-01 (AAC at ~10 kbit/s, where espeak-ng's
+# Italian loses too much) speaks with them, the others with espeak-ng (every language).
 FESTIVAL_VOICES = {
     "it": {"agent": {"festival": "voice_lp_diphone"}, "customer": {"festival": "voice_pc_diphone"}},
     "en": {"agent": {"festival": "voice_ked_diphone"}, "customer": {"festival": "voice_kal_diphone"}},
@@ -229,34 +232,37 @@ _FORMATS = {
     # Bit rates as low as they go without transcribing worse (Whisper base, each turn of four of
     # these calls alone, share of words recognised): lossless 70%, Opus 8 kbit/s VoIP 69%, GSM
     # 69%, G.711 A-law 69%; MP3 16 kbit/s 58% but 45% at 8 kbit/s, AAC 16 kbit/s 64% but 54% at
-    # 8 kbit/s (FFmpeg's encoder at 8 kHz). So MP3 and AAC stay at 16 kbit/s.
+    # 8 kbit/s (FFmpeg's encoder at 8 kHz). Re-measured with bench/samples_asr.py on the English
+    # MP3 call: CBR 16 kbit/s 82%, ABR 14 kbit/s 81% (10.6 kbit/s on average: LAME spends its
+    # 8 kbit/s floor on the pauses), ABR 12 kbit/s 73-76%, CBR 8 kbit/s 53%; LAME VBR at 8 kHz
+    # (-q:a 9) takes more than CBR 16. FFmpeg's AAC encoder gives ~10 kbit/s whatever lower rate is
+    # asked; at that rate the espeak-ng Italian call fell from 48% to 27%, so the AAC call in Italian
+    # (DEMO-IT-01) speaks with the clearer Festival voices (50%). Opus at 6 kbit/s lost 6-10 points.
     ".ogg": ("ogg", "libopus", 8000, "s16", {"application": "voip"}),
     ".opus": ("ogg", "libopus", 8000, "s16", {"application": "voip"}),
-    ".mp3": ("mp3", "libmp3lame", 16000, "s16p", {}),
+    ".mp3": ("mp3", "libmp3lame", 14000, "s16p", {"abr": "1"}),
     ".flac": ("flac", "flac", None, "s16", {"compression_level": "12"}),
-    ".m4a": ("mp4", "aac", 16000, "fltp", {}),
+    ".m4a": ("mp4", "aac", 8000, "fltp", {}),
     ".wav": ("wav", "pcm_alaw", None, "s16", {}),
 }
 GSM_RATE = 8000  # GSM 06.10 codes 8 kHz mono only
 
 
-def _g711_alaw(pcm16: np.ndarray) -> np.ndarray:
-    """``pcm16`` (channels, samples) through G.711 A-law and back: what a recorder that
-    archives the telephone line's own 8-bit samples losslessly holds."""
-    import av
-
-    enc = av.CodecContext.create("pcm_alaw", "w")
-    enc.sample_rate, enc.format, enc.layout = 8000, "s16", "mono"
-    dec = av.CodecContext.create("pcm_alaw", "r")
-    dec.sample_rate, dec.layout = 8000, "mono"
-    out = np.empty_like(pcm16)
-    for ch in range(pcm16.shape[0]):
-        frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(pcm16[ch:ch + 1]), format="s16", layout="mono")
-        frame.sample_rate = 8000
-        data = b"".join(bytes(p) for p in enc.encode(frame))
-        decoded = [f.to_ndarray().reshape(-1) for f in dec.decode(av.Packet(data))]
-        out[ch] = np.concatenate(decoded)
-    return out
+def _write_flac_8bit(pcm16: np.ndarray, sample_rate: int, out_path: Path) -> None:
+    """FLAC of 8-bit linear samples (what an 8-bit call logger records; the 16-bit samples are
+    rounded, no dither). FFmpeg's FLAC encoder writes 16-bit samples only, which takes ~1.8 times
+    the bytes for the same 8-bit signal, so the sox command (libFLAC) encodes."""
+    exe = shutil.which("sox")
+    if exe is None:
+        raise SynthesisError("sox is not installed (apt-get install sox); it encodes the 8-bit FLAC files")
+    n_ch = pcm16.shape[0]
+    cmd = [exe, "-V1", "-D", "-t", "raw", "-e", "signed-integer", "-b", "16", "-L", "-r", str(sample_rate),
+           "-c", str(n_ch), "-", "-t", "flac", "-b", "8", "-C", "8", str(out_path)]
+    data = np.ascontiguousarray(pcm16.T).astype("<i2").tobytes()  # interleaved
+    proc = subprocess.run(cmd, input=data, capture_output=True)
+    if proc.returncode != 0 or not out_path.exists():
+        err = proc.stderr.decode(errors="replace").strip()[:200]
+        raise SynthesisError(f"sox could not encode the 8-bit FLAC file: {err}")
 
 
 def _write_gsm_wav(pcm16: np.ndarray, out_path: Path) -> None:
@@ -278,8 +284,7 @@ def write_audio(audio: np.ndarray, sample_rate: int, out_path: str | Path) -> Pa
     """Encode float audio shaped (channels, samples); codec chosen by suffix (see ``_FORMATS``).
 
     ``.wav``: GSM 06.10 for 8 kHz mono, G.711 A-law otherwise (GSM has one channel at 8 kHz).
-    ``.flac`` at 8 kHz: the samples go through G.711 A-law first (a lossless archive of the
-    telephone line), which FLAC stores in about three quarters of the bytes.
+    ``.flac`` at 8 kHz: 8-bit linear samples (sox), at other rates 16-bit (PyAV).
     """
     import av
 
@@ -298,7 +303,9 @@ def write_audio(audio: np.ndarray, sample_rate: int, out_path: str | Path) -> Pa
         tmp.replace(out_path)
         return out_path
     if suffix == ".flac" and sample_rate == 8000:
-        pcm16 = _g711_alaw(pcm16)
+        _write_flac_8bit(pcm16, sample_rate, tmp)
+        tmp.replace(out_path)
+        return out_path
     # bitexact: no random Ogg serial number, no encoder version tag, so reruns give the same bytes
     with av.open(str(tmp), mode="w", format=fmt, options={"fflags": "+bitexact"}) as container:
         stream = container.add_stream(codec, rate=sample_rate, options=dict(options))

@@ -1,7 +1,7 @@
 """The sample calls: regenerated from samples/scripts.yaml with espeak-ng, they decode, stereo
 ones carry the agent on the left, durations and turn timings match the ground-truth
-transcripts, they are stored with telephone codecs (GSM 06.10 WAV, FLAC of the A-law line
-signal), and the committed CSVs are consistent with the committed files."""
+transcripts, they are stored with telephone codecs (GSM 06.10 WAV, FLAC of 8-bit samples) in
+little space, and the committed CSVs are consistent with the committed files."""
 
 from __future__ import annotations
 
@@ -78,7 +78,9 @@ def test_regenerated_audio_decodes_with_expected_layout_and_duration(regenerated
         assert 30.0 <= tr.duration <= 90.0, call["file"]
         assert [s.text for s in tr.segments] == [t[1] for t in call["turns"]]
         assert [s.speaker for s in tr.segments] == [t[0] for t in call["turns"]]
-    assert total_bytes < 1_200_000  # stored compressed: 1.10 MB (1.70 MB before GSM, Opus 8 kbit/s, A-law FLAC)
+    # stored compressed: 0.57 MB (1.10 MB before shorter calls, MP3 ABR 14 kbit/s, AAC ~10 kbit/s,
+    # 8-bit FLAC; 1.70 MB before GSM, Opus 8 kbit/s, A-law FLAC)
+    assert total_bytes < 580_000
 
 
 def test_stereo_calls_have_agent_left_customer_right(regenerated):
@@ -169,18 +171,25 @@ def test_gsm_wav_sample_cut_short_is_one_clear_error(tmp_path):
     assert "truncated" in str(info.value) or "corrupt" in str(info.value)
 
 
-def test_flac_sample_holds_the_a_law_line_signal():
-    """The FLAC call is the G.711 A-law line signal stored losslessly: at most 256 distinct
-    sample values, all multiples of 8 (A-law's 13-bit resolution in 16-bit samples)."""
+def test_flac_sample_holds_8_bit_samples():
+    """The FLAC call stores 8-bit linear samples (an 8-bit call logger's recording, losslessly):
+    the STREAMINFO block says 8 bits per sample at 8 kHz, and the decoded 16-bit samples take at
+    most 256 values, all multiples of 256."""
     import av
 
     flac = next(SAMPLES / c["file"] for c in load_scripts() if c["file"].endswith(".flac"))
+    data = flac.read_bytes()
+    assert data[:4] == b"fLaC" and data[4] & 0x7F == 0  # STREAMINFO first
+    fields = int.from_bytes(data[18:26], "big")  # sample rate (20 bits), channels-1 (3), bits-1 (5), ...
+    assert fields >> 44 == 8000
+    assert ((fields >> 41) & 0x7) + 1 == 2
+    assert ((fields >> 36) & 0x1F) + 1 == 8
     with av.open(str(flac)) as container:
         pcm = np.concatenate([f.to_ndarray().reshape(-1) for f in container.decode(audio=0)])
-    assert pcm.dtype == np.int16 and pcm.size > 8000 * 30
+    assert pcm.dtype == np.int16 and pcm.size > 2 * 8000 * 30
     values = np.unique(pcm)
-    assert len(values) <= 256 and not (values % 8).any()
-    assert len(values) > 150  # speech over the whole range, not a few levels
+    assert len(values) <= 256 and not (values % 256).any()
+    assert len(values) > 100  # speech over the whole range, not a few levels
 
 
 def test_calls_csv_is_what_the_metadata_reader_takes():
