@@ -315,6 +315,12 @@ class SharedAnalyser:
         got = self._maps[id(vec)] = (vec, m, bool(np.all(cols[1:] > cols[:-1])), np.flatnonzero(m >= 0))
         return got
 
+    def _piece_cache(self) -> dict:
+        """The per-piece n-gram cache, emptied when it has grown past PIECE_CACHE_MAX."""
+        if len(self._pieces) > PIECE_CACHE_MAX:
+            self._pieces.clear()
+        return self._pieces
+
     def count(self, texts: Sequence[str]):
         """(row, joint id, count) of every known n-gram of every text, sorted by row then id."""
         import numpy as np
@@ -322,9 +328,7 @@ class SharedAnalyser:
         vocab = self.vocab
         lens = []
         if self.per_word:
-            pieces = self._pieces
-            if len(pieces) > PIECE_CACHE_MAX:
-                pieces.clear()
+            pieces = self._piece_cache()
             analyse = self.analyse
             arrs = []
             for t in texts:
@@ -340,9 +344,7 @@ class SharedAnalyser:
             ids = np.concatenate(arrs) if arrs else np.zeros(0, dtype=np.int64)
         elif self.per_token is not None:
             findall, lower, (min_n, max_n) = self.per_token
-            pieces = self._pieces
-            if len(pieces) > PIECE_CACHE_MAX:
-                pieces.clear()
+            pieces = self._piece_cache()
             get = vocab.get
             flat = []
             for t in texts:

@@ -140,33 +140,31 @@ def test_name_word_types_same_as_testing_every_word():
     assert found > 30
 
 
+def _random_strings(chars: str, max_len: int, seed: int, n: int = 20000) -> list[str]:
+    """``n`` strings of 0..``max_len`` characters drawn from ``chars``, repeatably."""
+    import random
+
+    rng = random.Random(seed)
+    return ["".join(rng.choice(chars) for _ in range(rng.randint(0, max_len))) for _ in range(n)]
+
+
 def test_punctuation_regex_same_as_its_plain_form():
     """nlp._PUNCT is written character-first for speed; it finds exactly what its plain form finds
     (decimal points and commas between digits, and hyphens inside words, stay)."""
-    import random
-
     from qa.rubric.nlp import _PUNCT, clean_text
 
     plain = re.compile(r"(?<!\d)[.,](?!\d)|[;:!?¡¿…\"«»“”„()\[\]{}/\\|–—]|(?<!\w)-|-(?!\w)")
-    texts = _texts("it") + _texts("de")
-    rng = random.Random(0)
-    chars = "ab1.,;:!?-–—…\"«»“”„()[]{}/\\| \n\t'’x9_é٣¡¿"
-    texts += ["".join(rng.choice(chars) for _ in range(rng.randint(0, 24))) for _ in range(20000)]
+    texts = _texts("it") + _texts("de") + _random_strings("ab1.,;:!?-–—…\"«»“”„()[]{}/\\| \n\t'’x9_é٣¡¿", 24, seed=0)
     for t in texts:
         assert [m.start() for m in _PUNCT.finditer(t)] == [m.start() for m in plain.finditer(t)], t
     assert clean_text("3.5 km, ok - Jean-Luc.") == "3.5 km ok  Jean-Luc"
 
 
 def test_model_text_regex_same_as_its_plain_form():
-    import random
-
     from qa.rubric.context import _MODEL_PUNCT, model_text
 
     plain = re.compile(r"[^\w\s'’-]|(?<!\w)[-'’]|[-'’](?!\w)")
-    texts = _texts("it") + _texts("fr")
-    rng = random.Random(1)
-    chars = "ab1.,;:!?-–—…\"«»()[]/\\| \n\t'’x9_é٣`´"
-    texts += ["".join(rng.choice(chars) for _ in range(rng.randint(0, 20))) for _ in range(20000)]
+    texts = _texts("it") + _texts("fr") + _random_strings("ab1.,;:!?-–—…\"«»()[]/\\| \n\t'’x9_é٣`´", 20, seed=1)
     for t in texts:
         assert _MODEL_PUNCT.sub(" ", t) == plain.sub(" ", t), t
     assert model_text("Ecco, l'offerta - ok?  'sì'") == "ecco l'offerta ok sì"
