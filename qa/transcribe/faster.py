@@ -111,6 +111,29 @@ class FasterWhisperEngine:
             self._pipeline = BatchedInferencePipeline(self.model)
         # at most `workers` CTranslate2 calls at a time per engine object
         self._lock = threading.BoundedSemaphore(self.workers)
+        self._reuse_encoder_output()
+
+    def _reuse_encoder_output(self) -> None:
+        """Language detection encodes the first 30 s window of a channel and transcription encodes
+        it again (faster-whisper 1.2 does not pass the first on): remember each thread's last
+        encoder output by a hash of its input features and hand it back when the same features
+        come again. The encoder is deterministic, so this changes no result; on a short clip it
+        saves one of its two encoder passes, the largest cost of a clip (bench/transcribe.py)."""
+        import hashlib
+
+        encode = self.model.encode
+        last = threading.local()
+
+        def encode_once(features: np.ndarray):
+            key = hashlib.blake2b(np.ascontiguousarray(features).data, digest_size=16).digest()
+            hit = getattr(last, "value", None)
+            if hit is not None and hit[0] == key:
+                return hit[1]
+            out = encode(features)
+            last.value = (key, out)
+            return out
+
+        self.model.encode = encode_once
 
     @property
     def parallel_channels(self) -> int:
@@ -124,9 +147,10 @@ class FasterWhisperEngine:
                 "vad_gap_s": self.vad_gap_s if self.vad else None}
 
     # ----- language -----
-    def detect_language(self, audio: np.ndarray) -> tuple[str | None, float | None]:
-        """Most probable language (restricted to ``self.languages``) and its probability."""
-        if self.vad:
+    def detect_language(self, audio: np.ndarray, speech_only: bool = False) -> tuple[str | None, float | None]:
+        """Most probable language (restricted to ``self.languages``) and its probability.
+        ``speech_only``: the audio is already the VAD's speech, not to be filtered again."""
+        if self.vad and not speech_only:
             from faster_whisper.vad import VadOptions, collect_chunks, get_speech_timestamps
 
             chunks = get_speech_timestamps(audio, VadOptions(threshold=self.vad_threshold))
@@ -136,7 +160,11 @@ class FasterWhisperEngine:
             audio = np.concatenate(pieces)
         if audio.size < _MIN_SPEECH_S * SAMPLE_RATE:
             return None, None
-        _, _, probs = self.model.detect_language(audio)
+        # the features of the first window exactly as transcribe() will cut them (it leaves out the
+        # last frame), so that window's encoder output is reused (_reuse_encoder_output)
+        features = self.model.feature_extractor(audio)
+        features = features[..., : min(features.shape[-1] - 1, self.model.feature_extractor.nb_max_frames)]
+        _, _, probs = self.model.detect_language(features=features)
         if self.languages:
             probs = [(lang, p) for lang, p in probs if lang in self.languages] or probs
         lang, p = max(probs, key=lambda lp: lp[1])
@@ -154,21 +182,22 @@ class FasterWhisperEngine:
         audio = np.ascontiguousarray(audio, dtype=np.float32)
         with self._lock:
             lang_prob = None
+            timeline = None
+            if self.vad and self.vad_gap_s > 0 and self._pipeline is None:
+                timeline = _SpeechTimeline.build(audio, self.vad_threshold, self.vad_gap_s)
+                if timeline is None:  # no speech at all on this channel
+                    return ChannelResult(segments=[], language=language, info={"speech": 0.0})
+                audio = timeline.audio
             if language is None:
-                language, lang_prob = self.detect_language(audio)
+                # on the audio Whisper will decode, so that its first window is encoded only once
+                language, lang_prob = self.detect_language(audio, speech_only=timeline is not None)
                 if language is None:  # no speech at all on this channel
                     return ChannelResult(segments=[], language=None, info={"speech": 0.0})
             kwargs = dict(language=language, beam_size=self.beam_size, word_timestamps=True,
                           vad_filter=self.vad)
             if self.vad:
                 kwargs["vad_parameters"] = {"threshold": self.vad_threshold}
-            timeline = None
-            if self.vad and self.vad_gap_s > 0 and self._pipeline is None:
-                timeline = _SpeechTimeline.build(audio, self.vad_threshold, self.vad_gap_s)
-                if timeline is None:  # no speech at all on this channel
-                    return ChannelResult(segments=[], language=language, language_probability=lang_prob,
-                                         info={"speech": 0.0})
-                audio = timeline.audio
+            if timeline is not None:
                 kwargs["vad_filter"] = False
                 kwargs.pop("vad_parameters")
             if self._pipeline is not None:
