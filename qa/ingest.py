@@ -592,16 +592,6 @@ def rescore(store, rubric: str | None = None, since: datetime | None = None, for
                 report.rescored += 1
         bar.update(1)
 
-    def chunks():
-        chunk: list[Transcript] = []
-        for t in candidates():
-            chunk.append(t)
-            if len(chunk) >= RESCORE_BATCH:
-                yield chunk
-                chunk = []
-        if chunk:
-            yield chunk
-
     def on_chunk(ts: list[Transcript], outs: list[dict] | None, error: BaseException | None) -> None:
         for i, t in enumerate(ts):
             on_result(t, None if error is not None else outs[i], error)
@@ -609,7 +599,9 @@ def rescore(store, rubric: str | None = None, since: datetime | None = None, for
     n = max(1, workers or 1)
     executor = _local_executor(n)
     try:
-        _run(chunks(), _score_chunk, rubric, executor, 2 * n, on_chunk)
+        from .rubric.engine import batches
+
+        _run(batches(candidates(), RESCORE_BATCH), _score_chunk, rubric, executor, 2 * n, on_chunk)
     finally:
         executor.shutdown(wait=True, cancel_futures=True)
         bar.close()

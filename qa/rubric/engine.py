@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from itertools import islice
 from typing import Iterable, Iterator
 
 from ..config import CALL_TYPES, LANGUAGES
@@ -209,14 +210,16 @@ def score_transcripts(transcripts: Iterable[Transcript], rubric: str | Rubric | 
                       batch_size: int = 256) -> Iterator[Evaluation]:
     """Evaluate many calls, in batches: tokenised with spaCy ``pipe`` per language, and each model
     condition asked once per batch. Order is kept; the results are those of ``score_transcript``."""
-    batch: list = []
-    for t in transcripts:
-        batch.append(t)
-        if len(batch) >= batch_size:
-            yield from _score_batch(batch, rubric)
-            batch = []
-    if batch:
+    for batch in batches(transcripts, batch_size):
         yield from _score_batch(batch, rubric)
+
+
+def batches(items: Iterable, size: int) -> Iterator[list]:
+    """``items`` in lists of ``size`` (the last one shorter), read lazily (itertools.batched is
+    Python 3.12)."""
+    it = iter(items)
+    while chunk := list(islice(it, size)):
+        yield chunk
 
 
 _BATCH_LOCK = threading.RLock()

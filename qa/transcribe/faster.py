@@ -33,6 +33,7 @@ import math
 import os
 import threading
 from collections.abc import Callable, Sequence
+from itertools import groupby
 
 import numpy as np
 
@@ -193,13 +194,11 @@ class FasterWhisperEngine:
                 language, lang_prob = self.detect_language(audio, speech_only=timeline is not None)
                 if language is None:  # no speech at all on this channel
                     return ChannelResult(segments=[], language=None, info={"speech": 0.0})
+            own_vad = self.vad and timeline is None  # faster-whisper's vad_filter (speech glued)
             kwargs = dict(language=language, beam_size=self.beam_size, word_timestamps=True,
-                          vad_filter=self.vad)
-            if self.vad:
+                          vad_filter=own_vad)
+            if own_vad:
                 kwargs["vad_parameters"] = {"threshold": self.vad_threshold}
-            if timeline is not None:
-                kwargs["vad_filter"] = False
-                kwargs.pop("vad_parameters")
             if self._pipeline is not None:
                 if not self.vad:  # the batched pipeline needs chunks: fixed 30 s windows (seconds)
                     total = audio.size / SAMPLE_RATE
@@ -227,24 +226,20 @@ class FasterWhisperEngine:
                         raw.append(w.word)
                         if timeline is not None:
                             stretch_of.append(timeline.stretch_of((float(w.start) + float(w.end)) / 2))
-                start, end = start_at(float(s.start)), end_at(float(max(s.end, s.start)))
-                if timeline is not None:
-                    end = max(end, start)
+                start = start_at(float(s.start))
+                end = max(start, end_at(float(max(s.end, s.start))))
                 confidence = min(1.0, math.exp(s.avg_logprob))
                 extra = {"no_speech_prob": round(float(s.no_speech_prob), 4)}
                 if len(set(stretch_of)) > 1:
                     # Whisper ran words of separate speech stretches into one segment: between them
                     # this party was silent (the other was talking), so they are separate turns
-                    i = 0
-                    while i < len(words):
-                        j = i
-                        while j < len(words) and stretch_of[j] == stretch_of[i]:
-                            j += 1
+                    for _, run in groupby(range(len(words)), key=stretch_of.__getitem__):
+                        run = list(run)
+                        i, j = run[0], run[-1] + 1
                         part = words[i:j]
                         segments.append(Segment(speaker="unknown", start=max(0.0, part[0].start), end=part[-1].end,
                                                 text="".join(raw[i:j]).strip(), words=part,
                                                 confidence=confidence, extra=dict(extra)))
-                        i = j
                     continue
                 if words:  # word timings are finer than the segment's 20 ms grid and VAD edges
                     start, end = min(start, words[0].start), max(end, words[-1].end)
