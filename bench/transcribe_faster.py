@@ -95,7 +95,7 @@ def norm(text: str) -> str:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeat", type=int, default=2)
-    ap.add_argument("--threads", type=int, default=0, help="CTranslate2 cpu_threads per worker (0 = the engine default: cores / workers)")
+    ap.add_argument("--threads", type=int, default=0, help="CTranslate2 cpu_threads per worker (0 = the engine default: all cores)")
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp())
     call = tmp / "call_60s_8k_stereo.wav"

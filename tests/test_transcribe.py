@@ -196,6 +196,16 @@ def test_channels_in_parallel_give_the_same_transcript_as_one_after_the_other(ca
     assert parallel.to_dict()["engine"]["workers"] == 2
 
 
+def test_default_engine_gives_every_worker_all_cores():
+    # a mono file is decoded by one worker: it must not be left with a share of the cores
+    import os
+
+    engine = get_engine("faster-whisper", "base")
+    assert engine.cpu_threads == (os.cpu_count() or 1)
+    assert engine.model.model.num_workers == engine.workers == 2
+    assert engine.describe()["cpu_threads"] == engine.cpu_threads
+
+
 @pytest.mark.slow
 def test_stereo_downmixed_when_asked(call_8k):
     t = transcribe_file(call_8k, TranscribeOptions(agent_channel="mono", language="it"))
