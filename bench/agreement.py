@@ -95,10 +95,24 @@ def score_all(transcripts):
 
 # ---- speech + ASR ---------------------------------------------------------------------------
 
+def voice_set(voices: str) -> dict:
+    """{language: {speaker: voice spec}} of a named voice set (espeak: the generator's defaults)."""
+    if voices == "festival":
+        from samples.generate import FESTIVAL_VOICES
+
+        return FESTIVAL_VOICES
+    if voices == "kokoro":
+        from samples.kokoro_tts import KOKORO_VOICES
+
+        return KOKORO_VOICES
+    return {}
+
+
 def asr_transcripts(clean, cache: Path = OUT / "asr", log=print, voices: str = "espeak",
                     engine_options: dict | None = None):
     """Speak each call (``voices``: espeak = espeak-ng in its language, festival = Festival's diphone
-    voices, it/en only), transcribe it with the default engine; cached per voice set."""
+    voices, it/en only, kokoro = Kokoro-82M's neural voices, every language), transcribe it with the
+    default engine; cached per voice set."""
     from qa.model import Transcript
 
     if voices != "espeak":
@@ -115,12 +129,12 @@ def asr_transcripts(clean, cache: Path = OUT / "asr", log=print, voices: str = "
             out.append(Transcript.load(cached))
             continue
         from qa.transcribe import TranscribeOptions, transcribe_file
-        from samples.generate import FESTIVAL_VOICES, synthesize_call
+        from samples.generate import synthesize_call
 
         wav = audio_dir / f"{t.call_id}.wav"
         if not wav.exists():
             synthesize_call([(s.speaker, s.text) for s in t.segments if s.text.strip()], wav, t.language or "it",
-                            stereo=True, voices=FESTIVAL_VOICES[t.language] if voices == "festival" else None)
+                            stereo=True, voices=voice_set(voices).get(t.language))
         t0 = time.time()
         asr = transcribe_file(wav, TranscribeOptions(language=None, agent_channel="left",
                                                      engine_options=dict(engine_options or {})),
@@ -243,12 +257,10 @@ def _table(res_clean: dict, res_asr: dict | None) -> list[str]:
 
 def speech_only(voices: str, write: bool = True, per_language: int | None = None,
                 vad_gap_s: float | None = None) -> int:
-    from samples.generate import FESTIVAL_VOICES
-
     labels = load_labels()
     clean = load_transcripts(labels=labels)
-    if voices == "festival":
-        clean = [t for t in clean if t.language in FESTIVAL_VOICES]
+    if voices != "espeak":
+        clean = [t for t in clean if t.language in voice_set(voices)]
     if per_language:
         by_lang: dict[str, list] = {}
         for t in clean:
@@ -297,7 +309,7 @@ def main(argv=None) -> int:
                     help="use only the ASR transcripts already in bench/out/asr (a subset when the run was cut short)")
     ap.add_argument("--throughput-only", action="store_true",
                     help="measure throughput only and rewrite only the throughput section of bench/results/agreement.md")
-    ap.add_argument("--speech-only", choices=["espeak", "festival"],
+    ap.add_argument("--speech-only", choices=["espeak", "festival", "kokoro"],
                     help="only the speech + ASR run with these voices (festival: the it and en calls), written to "
                          "bench/results/agreement_speech_<voices>.md")
     ap.add_argument("--per-language", type=int, metavar="N", help="with --speech-only: the first N calls of each language")

@@ -117,6 +117,13 @@ def _festival(text: str, voice: str) -> tuple[np.ndarray, int]:
 def _speak(text: str, language: str, voice: dict[str, Any]) -> tuple[np.ndarray, int]:
     if voice.get("festival"):
         return _festival(text, str(voice["festival"]))
+    if voice.get("kokoro"):
+        from .kokoro_tts import KokoroUnavailable, speak
+
+        try:
+            return speak(text, language, str(voice["kokoro"]), float(voice.get("speed", 1.0)))
+        except KokoroUnavailable as e:
+            raise SynthesisError(str(e)) from None
     return _espeak(text, language, voice)
 
 
@@ -173,7 +180,8 @@ def synthesize_call(
     ``turns``: ``[(speaker, text), ...]`` or ``[{"speaker":..., "text":...}, ...]`` with
     speaker ``agent``/``customer``. ``voices``: per speaker ``{"variant": "f3", "pitch": 60,
     "speed": 150, "gap": 2}`` (espeak-ng variant, pitch 0-99, words per minute, pause between
-    words in 10 ms units), or ``{"festival": "voice_lp_diphone"}`` (see ``FESTIVAL_VOICES``). ``seed`` fixes the
+    words in 10 ms units), ``{"festival": "voice_lp_diphone"}`` (see ``FESTIVAL_VOICES``), or
+    ``{"kokoro": "jm_kumo", "speed": 1.0}`` (neural, every language: ``samples.kokoro_tts``). ``seed`` fixes the
     pauses (default: derived from the text). Returns ``[(speaker, start, end, text), ...]``
     with the seconds where each turn's speech starts and ends in the written file.
     """
@@ -182,7 +190,10 @@ def synthesize_call(
         raise SynthesisError("a call needs at least one turn")
     v = {k: dict(DEFAULT_VOICES[k]) for k in DEFAULT_VOICES}
     for k, spec in (voices or {}).items():
-        v[k].update(spec)
+        if "festival" in spec or "kokoro" in spec:  # another synthesiser: none of espeak-ng's settings
+            v[k] = dict(spec)
+        else:
+            v[k].update(spec)
     if seed is None:
         seed = hashlib.sha256("\n".join(t for _, t in turns).encode()).hexdigest()[:12]
     rng = random.Random(str(seed))
