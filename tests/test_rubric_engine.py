@@ -326,3 +326,23 @@ def test_fairness_name_swap_leaves_ordinary_words_alone():
     out = _replace_tokens("Parlo con il signor Gianella? mr worker, Rosi", {"Paolo": "Aylin", "Gianella": "Yilmaz",
                                                                           "Walker": "Mensah", "Rossi": "Haddad"})
     assert out == "Parlo con il signor Yilmaz? mr mensah, Haddad"
+
+
+@pytest.mark.parametrize("lang,greeting,check", [
+    # the agent's name lost by the ASR (Kokoro speech, dev-fr-006): "<name> à l'appareil" is still a
+    # self-presentation, as "am Apparat" is in German
+    ("fr", "Bonjour, qu'est-ce qu'il y a à l'appareil ?", None),
+    # "I" dropped by the ASR (dev-en-004): "understand correctly" still checks understanding
+    ("en", "Good morning, customer service, this is Anna.",
+     "Just so understand correctly, you want cover for the contents only?"),
+])
+def test_presentation_and_understanding_survive_asr_slips(lang, greeting, check):
+    turns = [("agent", greeting), ("customer", "Bonjour." if lang == "fr" else "Hello.")]
+    if check:
+        turns += [("customer", "I bought a house last month."), ("agent", check)]
+    t = call(turns, lang=lang, call_type="assistenza")
+    ev = score_transcript(t)
+    assert ev.result("saluto").result == "pass", ev.result("saluto").feedback
+    if check:
+        res = ev.result("comprensione")
+        assert res.result == "pass" and res.evidence[0].text == check
