@@ -346,3 +346,15 @@ def test_presentation_and_understanding_survive_asr_slips(lang, greeting, check)
     if check:
         res = ev.result("comprensione")
         assert res.result == "pass" and res.evidence[0].text == check
+
+
+def test_german_purpose_of_data_request_explains_it():
+    # "Das dient nur dazu, ..." explains why the data is asked for, as "nur damit" does (dev-de-008
+    # through Kokoro speech, where the ASR garbled "Zu Ihrer Sicherheit")
+    t = call([("agent", "Guten Tag, Kundendienst, mein Name ist Jasmin."),
+              ("customer", "Ich habe eine Frage zu meiner Rechnung."),
+              ("agent", "Können Sie mir Ihr Geburtsdatum sagen? Das dient nur dazu, dass niemand Fremdes "
+                        "Auskunft über Ihr Konto bekommt.")], lang="de", call_type="assistenza")
+    res = score_transcript(t).result("protezione_dati")
+    assert res.result == "pass", res.feedback
+    assert "dient nur dazu" in res.evidence[0].text
