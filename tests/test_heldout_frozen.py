@@ -1,0 +1,32 @@
+"""The held-out scripted set is frozen: its calls and labels are exactly as their authors wrote them."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+from pathlib import Path
+
+HELDOUT = Path(__file__).resolve().parent / "data" / "heldout"
+CRITERIA = ["saluto", "nome_cliente", "comprensione", "riepilogo", "prossimi_passi", "conferma_risoluzione",
+            "congedo", "protezione_dati", "identificazione", "empatia", "proposta_disdetta"]
+
+
+def test_every_heldout_file_has_its_frozen_hash():
+    expected = dict(reversed(line.split("  ", 1)) for line in (HELDOUT / "FROZEN.sha256").read_text().splitlines())
+    files = sorted(p.name for p in HELDOUT.glob("heldout-*.json")) + ["labels.csv"]
+    assert sorted(expected) == sorted(files)
+    changed = [n for n in files if hashlib.sha256((HELDOUT / n).read_bytes()).hexdigest() != expected[n]]
+    assert changed == []
+
+
+def test_heldout_labels_cover_every_call_with_valid_results():
+    with open(HELDOUT / "labels.csv", newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    assert sorted(r["call_id"] for r in rows) == sorted(p.stem for p in HELDOUT.glob("heldout-*.json"))
+    assert len(rows) >= 64
+    for r in rows:
+        assert set(r) == {"call_id", *CRITERIA}
+        assert {r[c] for c in CRITERIA} <= {"pass", "fail", "na"}
+    langs = {json.loads((HELDOUT / f"{r['call_id']}.json").read_text())["language"] for r in rows}
+    assert langs == {"it", "de", "fr", "en"}
