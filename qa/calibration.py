@@ -147,27 +147,15 @@ def compare(human: Labels, tool: Mapping[str, Evaluation], criteria: Iterable[st
 def from_store(store, since=None) -> CalibrationReport:
     """Tool vs human from the store: every human review (override, or a decided dispute that
     became one) of a current criterion result is a label; the tool's side is the automatic result."""
-    from sqlalchemy import select
+    from .store.labels import latest_reviews
 
-    from .store.schema import Call, CriterionResultRow, Review
-
-    with store.session() as s:
-        q = (select(Call.call_id, CriterionResultRow.criterion_id, CriterionResultRow.auto_result,
-                    CriterionResultRow.evidence, CriterionResultRow.feedback, Review.new_result, Review.id)
-             .join(CriterionResultRow, CriterionResultRow.id == Review.criterion_result_id)
-             .join(Call, Call.id == Review.call_pk)
-             .where(CriterionResultRow.is_current).order_by(Review.id))
-        if since is not None:
-            q = q.where(Review.created_at >= since)
-        latest: dict[tuple[str, str], tuple] = {}
-        for row in s.execute(q):
-            latest[(row.call_id, row.criterion_id)] = row  # the newest review wins
+    latest = latest_reviews(store, current_only=True, since=since)  # the newest review of each call x criterion
     by_crit: dict[str, list] = {}
-    for (call_id, crit), row in latest.items():
-        by_crit.setdefault(crit, []).append((call_id, row.new_result, row.auto_result, list(row.evidence or []),
-                                             row.feedback or ""))
+    for row in latest:
+        by_crit.setdefault(row["criterion_id"], []).append(
+            (row["call_id"], row["new_result"], row["auto_result"], list(row["evidence"] or []), row["feedback"] or ""))
     crits = [agreement_for(c, pairs) for c, pairs in sorted(by_crit.items())]
-    return CalibrationReport(crits, len({k[0] for k in latest}), [], None)
+    return CalibrationReport(crits, len({row["call_id"] for row in latest}), [], None)
 
 
 def majority(label_sets: list[Labels]) -> Labels:

@@ -25,21 +25,15 @@ def samples_dir() -> Path:
 
 def build_demo(store, synthetic: int = 1500, progress: bool | None = None) -> dict:
     """Ingest the sample calls, add synthetic history and demo users; idempotent."""
-    from sqlalchemy import func, select
-
     from .ingest import ingest
     from .metadata import load_metadata
-    from .store.schema import Call
-    from .store.synthetic import populate
+    from .store.synthetic import populate_store, synthetic_calls
 
     sd = samples_dir()
     audio = sorted(p for p in sd.iterdir() if p.suffix.lower() in (".wav", ".mp3", ".ogg", ".flac", ".m4a"))
     report = ingest([str(p) for p in audio], store, metadata_csv=str(sd / "calls.csv"), progress=progress)
-    with store.session() as s:
-        n_syn = s.scalar(select(func.count()).select_from(Call).where(Call.call_id.like("SYN-%"))) or 0
-    if synthetic and n_syn == 0:
-        with store.session() as s:
-            populate(s, synthetic, seed=7, n_agents=24, days=120)
+    if synthetic and synthetic_calls(store) == 0:
+        populate_store(store, synthetic, seed=7, n_agents=24, days=120)
     existing = {u.username for u in store.users()}
     created = []
     table = load_metadata(str(sd / "calls.csv"))

@@ -1,6 +1,9 @@
-"""Small pieces shared by pages: result badges, time formatting, speaker names."""
+"""Small pieces shared by pages and the feedback report: result badges, time formatting,
+speaker names, pass rate per competence."""
 
 from __future__ import annotations
+
+import pandas as pd
 
 from ..i18n import t
 
@@ -20,3 +23,17 @@ def result_label(result: str, lang: str) -> str:
 
 def speaker_label(speaker: str, lang: str) -> str:
     return t({"agent": "agent_speaker", "customer": "customer_speaker"}.get(speaker, "unknown_speaker"), lang)
+
+
+def competence_rates(rows: list[dict], competences: dict[str, str]) -> pd.DataFrame:
+    """Pass rate per competence code from per-criterion pass/fail counts (a criterion with
+    several competences counts for each); ``competences`` as ``queries.criterion_competences``."""
+    acc: dict[str, list[int]] = {}
+    for r in rows:
+        for code in [c.strip() for c in (competences.get(r["criterion_id"]) or "").split(",") if c.strip()]:
+            a = acc.setdefault(code, [0, 0])
+            a[0] += r["passed"]
+            a[1] += r["failed"]
+    data = [{"competence": k, "pass_rate": round(100 * p / (p + f), 1) if p + f else None, "n": p + f}
+            for k, (p, f) in sorted(acc.items(), key=lambda kv: [int(x) for x in kv[0].split(".")])]
+    return pd.DataFrame(data, columns=["competence", "pass_rate", "n"])

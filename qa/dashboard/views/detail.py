@@ -165,11 +165,7 @@ def _dispute_form(store, principal, call_id: str, evaluation, lang: str) -> None
 
 
 def _metrics(store, call, lang: str) -> None:
-    from ...store.schema import CallMetrics
-
-    with store.session() as s:
-        row = s.get(CallMetrics, call.id)
-        data = dict(row.data) if row is not None else None
+    data = store.load_metrics(call.call_id)
     if not data:
         return
     st.subheader(t("metrics", lang))
