@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import csv
 import itertools
+import warnings
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Mapping, Sequence
 
 from .errors import QAError
 from .model import Evaluation, Transcript
@@ -100,15 +101,28 @@ class CriterionAgreement:
         }
 
 
-def kappa(a: list[str], b: list[str]) -> float | None:
-    """Cohen's kappa; 1.0 when both raters agree perfectly on a single label, None without data."""
+def kappa(a: Sequence[str], b: Sequence[str]) -> float | None:
+    """Cohen's kappa of two raters' labels (same calls, same order), rounded to 4 decimals; None
+    without data. The project's one kappa: ``qa calibrate``, the dashboard's calibration page,
+    bench/agreement.py, bench/calibration.py and CI's agreement gate all call this.
+
+    scikit-learn's ``cohen_kappa_score`` over pass/fail/na and any other value the raters used
+    (such as bench/agreement.py's ``missing`` for a criterion the engine left out: a label of its
+    own, so a disagreement; labels nobody used change nothing). Where kappa is undefined, both
+    raters having used one and the same label (perfect agreement, no chance correction
+    possible), it is 1.0 (``replace_undefined_by=1.0``)."""
+    from sklearn.exceptions import UndefinedMetricWarning
     from sklearn.metrics import cohen_kappa_score
 
+    if len(a) != len(b):
+        raise ValueError(f"kappa needs two label lists of the same length, got {len(a)} and {len(b)}")
     if not a:
         return None
-    if len(set(a) | set(b)) == 1:
-        return 1.0
-    return round(float(cohen_kappa_score(a, b, labels=list(LABELS))), 4)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UndefinedMetricWarning)  # the one-label case, answered 1.0
+        value = cohen_kappa_score(list(a), list(b), labels=sorted({*LABELS, *a, *b}),
+                                  replace_undefined_by=1.0)
+    return round(float(value), 4)
 
 
 def agreement_for(criterion: str, pairs: list[tuple[str, str, str, list[dict], str]],
