@@ -39,6 +39,7 @@ CORE = ["saluto", "nome_cliente", "comprensione", "riepilogo", "prossimi_passi",
 
 
 def load_labels(devset: Path = DEVSET) -> dict[str, dict[str, str]]:
+    """The dev set's labels: call id -> criterion -> pass/fail/na ('' for not labelled)."""
     files = [devset / "labels.csv"] if (devset / "labels.csv").exists() else sorted(devset.glob("labels_*_*.csv"))
     labels: dict[str, dict[str, str]] = {}
     for f in files:
@@ -49,6 +50,7 @@ def load_labels(devset: Path = DEVSET) -> dict[str, dict[str, str]]:
 
 
 def load_transcripts(devset: Path = DEVSET, labels: dict | None = None):
+    """The dev set's transcripts of the labelled calls, in call id order."""
     from qa.model import Transcript
 
     labels = labels if labels is not None else load_labels(devset)
@@ -90,6 +92,7 @@ def _k(value) -> str:
 
 
 def score_all(transcripts):
+    """Evaluations of ``transcripts`` by the batch API ``qa score`` uses."""
     from qa.rubric import score_transcripts
 
     return list(score_transcripts(transcripts))
@@ -216,6 +219,7 @@ def throughput(transcripts, n_calls: int = 10000) -> dict:
 
 
 def throughput_md(tp: dict) -> list[str]:
+    """The throughput section of bench/results/agreement.md."""
     return ["## Throughput", "",
             f"`score_transcripts` (the batch API of `qa score`) on {tp['calls']} already-transcribed calls (dev calls "
             f"cycled, {tp['segments_per_call']} segments per call), one process: **{tp['calls_per_cpu_s']} calls per "
@@ -259,6 +263,7 @@ def _table(res_clean: dict, res_asr: dict | None) -> list[str]:
 
 def speech_only(voices: str, write: bool = True, per_language: int | None = None,
                 vad_gap_s: float | None = None) -> int:
+    """Only the speech + ASR run with ``voices``; writes bench/results/agreement_speech_<voices>.md."""
     labels = load_labels()
     clean = load_transcripts(labels=labels)
     if voices != "espeak":
@@ -302,6 +307,7 @@ def speech_only(voices: str, write: bool = True, per_language: int | None = None
 
 
 def main(argv=None) -> int:
+    """Command line: see the module docstring."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--no-asr", action="store_true", help="skip the speech + ASR run")
     ap.add_argument("--no-throughput", action="store_true")

@@ -75,6 +75,8 @@ def read_labels(path: str | Path) -> Labels:
 
 @dataclass
 class Disagreement:
+    """One call where the tool and the human disagree on a criterion, with the tool's evidence."""
+
     call_id: str
     criterion: str
     human: str
@@ -85,6 +87,8 @@ class Disagreement:
 
 @dataclass
 class CriterionAgreement:
+    """Agreement of the tool with the human labels on one criterion."""
+
     criterion: str
     n: int
     accuracy: float
@@ -94,6 +98,7 @@ class CriterionAgreement:
     human_kappa: float | None = None  # mean pairwise human-vs-human kappa (calibration sessions)
 
     def to_dict(self) -> dict[str, Any]:
+        """JSON-able form (``qa calibrate --json``)."""
         return {
             "criterion": self.criterion, "n": self.n, "accuracy": self.accuracy, "kappa": self.kappa,
             "human_kappa": self.human_kappa, "confusion": self.confusion,
@@ -220,6 +225,8 @@ def load_transcripts(directory: str | Path, call_ids: Iterable[str] | None = Non
 
 @dataclass
 class CalibrationReport:
+    """Agreement per criterion over a set of labelled calls (``qa calibrate``, the dashboard)."""
+
     criteria: list[CriterionAgreement]
     n_calls: int
     missing: list[str]  # labelled calls without a transcript
@@ -227,20 +234,24 @@ class CalibrationReport:
 
     @property
     def macro_kappa(self) -> float | None:
+        """Mean kappa over the criteria with data; None without any."""
         ks = [c.kappa for c in self.criteria if c.kappa is not None and c.n]
         return round(sum(ks) / len(ks), 4) if ks else None
 
     @property
     def macro_accuracy(self) -> float | None:
+        """Mean accuracy over the criteria with data; None without any."""
         accs = [c.accuracy for c in self.criteria if c.n]
         return round(sum(accs) / len(accs), 4) if accs else None
 
     def to_dict(self) -> dict[str, Any]:
+        """JSON-able form (``qa calibrate --json``)."""
         return {"n_calls": self.n_calls, "rubric": self.rubric, "macro_accuracy": self.macro_accuracy,
                 "macro_kappa": self.macro_kappa, "missing_transcripts": self.missing,
                 "criteria": [c.to_dict() for c in self.criteria]}
 
     def to_text(self, show_disagreements: int = 20) -> str:
+        """The table printed by ``qa calibrate``, then up to ``show_disagreements`` disagreements."""
         lines = [f"{'criterion':<22} {'n':>4} {'accuracy':>9} {'kappa':>7} {'human κ':>8}"]
         for c in self.criteria:
             k = "-" if c.kappa is None else f"{c.kappa:.3f}"

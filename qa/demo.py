@@ -17,6 +17,7 @@ DEMO_USERS = [  # username, role, agent_id, display name, UI language
 
 
 def samples_dir() -> Path:
+    """The bundled sample calls (``samples/`` of the repository); QAError when not installed."""
     d = Path(__file__).resolve().parents[1] / "samples"
     if not d.is_dir():
         raise QAError("the sample calls (samples/) are not installed; run from a clone of the repository")
@@ -48,6 +49,7 @@ def build_demo(store, synthetic: int = 1500, progress: bool | None = None) -> di
 
 
 def summary_lines(store) -> list[str]:
+    """A table of the demo calls (language, call type, score, failed criteria) for the terminal."""
     from .store import queries as q
 
     rows, _ = q.call_list(store, q.CallFilters(search="DEMO-"), sort="call_id", page_size=100)
@@ -65,4 +67,5 @@ def summary_lines(store) -> list[str]:
 
 
 def demo_data_dir() -> Path:
+    """Where the demo keeps its store: ``QA_DATA_DIR``, else ``./data``."""
     return Path(os.environ.get("QA_DATA_DIR") or Path.cwd() / "data").resolve()

@@ -103,6 +103,7 @@ def _common(cols, f: CallFilters) -> list:
 
 
 def call_conditions(f: CallFilters | None) -> list:
+    """The SQL conditions on ``calls`` of the filters (all of them; ``None``: no filter)."""
     f = f or CallFilters()
     conds = _common(Call, f)
     if f.direction:

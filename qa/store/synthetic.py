@@ -47,6 +47,7 @@ CHUNK = 5000
 
 
 def agents(n_agents: int = 60, seed: int = 0) -> list[dict[str, Any]]:
+    """``n_agents`` synthetic agents (id, name, team, skill), deterministic for ``seed``."""
     rng = random.Random(seed)
     out = []
     for i in range(n_agents):

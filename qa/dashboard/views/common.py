@@ -11,6 +11,7 @@ RESULT_ICON = {"pass": "✅", "fail": "❌", "na": "➖"}
 
 
 def fmt_time(seconds: float | None) -> str:
+    """Seconds as ``m:ss.s`` (``-`` for none)."""
     if seconds is None:
         return "-"
     seconds = max(0.0, float(seconds))
@@ -18,10 +19,12 @@ def fmt_time(seconds: float | None) -> str:
 
 
 def result_label(result: str, lang: str) -> str:
+    """Icon and translated name of a pass/fail/na result."""
     return f"{RESULT_ICON.get(result, '')} {t('result_' + result, lang)}"
 
 
 def speaker_label(speaker: str, lang: str) -> str:
+    """Translated name of a transcript speaker (agent, customer, unknown)."""
     return t({"agent": "agent_speaker", "customer": "customer_speaker"}.get(speaker, "unknown_speaker"), lang)
 
 

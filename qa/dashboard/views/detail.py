@@ -25,6 +25,7 @@ def _seek(call_id: str, seconds: float) -> None:
 
 
 def render() -> None:
+    """The call page: audio, transcript, criteria with evidence, metrics, override/dispute forms."""
     store, principal, lang = context()
     call_id = st.query_params.get("call") or st.session_state.get("selected_call")
     if not call_id:

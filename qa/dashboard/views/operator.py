@@ -13,6 +13,7 @@ from .common import competence_rates
 
 
 def render_trend() -> None:
+    """An operator's own page: score over time, strongest and weakest competences, report."""
     store, principal, lang = context()
     st.title(t("page_my_trend", lang))
     if not principal.agent_id:

@@ -29,6 +29,8 @@ def _rescore_job(store, name: str, version: str):
 
 
 def render_editor() -> None:
+    """The rubric editor: YAML with inline validation, preview on stored calls, publish and
+    background re-scoring with progress."""
     from ...publish import PublishRefused, preview, publish_rubric
     from ...rubric import list_rubrics, load_rubric, validate_rubric_text
 
@@ -88,6 +90,8 @@ def render_editor() -> None:
 
 
 def render_calibration() -> None:
+    """The calibration page: tool vs human reviews per criterion (accuracy, kappa, confusion,
+    disagreements)."""
     from ...calibration import from_store
 
     store, principal, lang = context()

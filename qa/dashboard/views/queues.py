@@ -20,10 +20,12 @@ def _open_button(call_id: str, key: str) -> None:
 
 
 def t_lang() -> str:
+    """The interface language of this session."""
     return st.session_state.get("ui_lang", "it")
 
 
 def render_compliance() -> None:
+    """The compliance queue: calls with a failed critical criterion or an open dispute."""
     store, principal, lang = context()
     guard(principal, "queues")
     st.title(t("page_compliance", lang))
@@ -39,6 +41,7 @@ def render_compliance() -> None:
 
 
 def render_sample() -> None:
+    """The weekly review sample: N random (but stable) calls per agent."""
     store, principal, lang = context()
     guard(principal, "queues")
     st.title(t("page_sample", lang))
@@ -58,6 +61,7 @@ def render_sample() -> None:
 
 
 def render_disputes() -> None:
+    """Open disputes, each to accept (the result is overridden) or reject."""
     store, principal, lang = context()
     guard(principal, "decide_dispute")
     st.title(t("page_disputes", lang))
