@@ -4,8 +4,7 @@
     python bench/agreement.py --throughput-only [--calls 10000]   # only the throughput section
 
 1. Clean text: score tests/data/devset/*.json, compare per criterion with labels.csv
-   (pass/fail/na): accuracy and Cohen's kappa (qa.calibration.kappa: scikit-learn's, the one the
-   library and CI use), macro kappa = mean over criteria.
+   (pass/fail/na): accuracy, Cohen's kappa (qa.calibration.kappa), macro kappa = mean over criteria.
 2. Through speech: each dev call is spoken by espeak-ng (samples.generate.synthesize_call, the
    agent on the left channel), transcribed by the default engine (qa.transcribe.transcribe_file,
    faster-whisper base, language auto-detected), the call's metadata re-attached, and scored.
@@ -58,9 +57,8 @@ def load_transcripts(devset: Path = DEVSET, labels: dict | None = None):
 
 
 def agreement(evaluations, labels: dict[str, dict[str, str]], criteria=CORE) -> dict:
-    """Per criterion: accuracy, Cohen's kappa (``qa.calibration.kappa``, the project's one kappa), n;
-    plus macro kappa (mean over the criteria with data) and the disagreements. A criterion the
-    engine left out of an evaluation counts as the prediction ``missing`` (a disagreement)."""
+    """Per criterion: accuracy, Cohen's kappa (``qa.calibration.kappa``), n; macro kappa (mean over the
+    criteria with data); the disagreements. A criterion the engine left out is predicted ``missing``."""
     from qa.calibration import kappa
 
     per: dict[str, dict] = {}
