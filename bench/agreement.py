@@ -4,7 +4,7 @@
     python bench/agreement.py --throughput-only [--calls 10000]   # only the throughput section
 
 1. Clean text: score tests/data/devset/*.json, compare per criterion with labels.csv
-   (pass/fail/na): accuracy and Cohen's kappa (scikit-learn), macro kappa = mean over criteria.
+   (pass/fail/na): accuracy, Cohen's kappa (qa.calibration.kappa), macro kappa = mean over criteria.
 2. Through speech: each dev call is spoken by espeak-ng (samples.generate.synthesize_call, the
    agent on the left channel), transcribed by the default engine (qa.transcribe.transcribe_file,
    faster-whisper base, language auto-detected), the call's metadata re-attached, and scored.
@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import math
 import os
 import sys
 import time
@@ -39,6 +38,7 @@ CORE = ["saluto", "nome_cliente", "comprensione", "riepilogo", "prossimi_passi",
 
 
 def load_labels(devset: Path = DEVSET) -> dict[str, dict[str, str]]:
+    """The dev set's labels: call id -> criterion -> pass/fail/na ('' for not labelled)."""
     files = [devset / "labels.csv"] if (devset / "labels.csv").exists() else sorted(devset.glob("labels_*_*.csv"))
     labels: dict[str, dict[str, str]] = {}
     for f in files:
@@ -49,6 +49,7 @@ def load_labels(devset: Path = DEVSET) -> dict[str, dict[str, str]]:
 
 
 def load_transcripts(devset: Path = DEVSET, labels: dict | None = None):
+    """The dev set's transcripts of the labelled calls, in call id order."""
     from qa.model import Transcript
 
     labels = labels if labels is not None else load_labels(devset)
@@ -56,8 +57,9 @@ def load_transcripts(devset: Path = DEVSET, labels: dict | None = None):
 
 
 def agreement(evaluations, labels: dict[str, dict[str, str]], criteria=CORE) -> dict:
-    """Per criterion: accuracy, Cohen's kappa, n; plus macro kappa and the disagreements."""
-    from sklearn.metrics import cohen_kappa_score
+    """Per criterion: accuracy, Cohen's kappa (``qa.calibration.kappa``), n; macro kappa (mean over the
+    criteria with data); the disagreements. A criterion the engine left out is predicted ``missing``."""
+    from qa.calibration import kappa
 
     per: dict[str, dict] = {}
     disagreements = []
@@ -76,18 +78,19 @@ def agreement(evaluations, labels: dict[str, dict[str, str]], criteria=CORE) -> 
                 disagreements.append((cid, c, row[c], pred))
         n = len(y_true)
         acc = sum(a == b for a, b in zip(y_true, y_pred)) / n if n else float("nan")
-        if len(set(y_true) | set(y_pred)) < 2:
-            kappa = 1.0 if acc == 1.0 else 0.0  # one class only: kappa undefined
-        else:
-            kappa = float(cohen_kappa_score(y_true, y_pred))
-            if math.isnan(kappa):
-                kappa = 1.0 if acc == 1.0 else 0.0
-        per[c] = {"accuracy": round(acc, 4), "kappa": round(kappa, 4), "n": n}
-    macro = sum(v["kappa"] for v in per.values()) / len(per) if per else float("nan")
+        per[c] = {"accuracy": round(acc, 4), "kappa": kappa(y_true, y_pred), "n": n}
+    ks = [v["kappa"] for v in per.values() if v["kappa"] is not None]
+    macro = sum(ks) / len(ks) if ks else float("nan")
     return {"criteria": per, "macro_kappa": round(macro, 4), "disagreements": disagreements}
 
 
+def _k(value) -> str:
+    """A kappa for the tables: 3 decimals, ``-`` for a criterion without labelled calls."""
+    return "-" if value is None else f"{value:.3f}"
+
+
 def score_all(transcripts):
+    """Evaluations of ``transcripts`` by the batch API ``qa score`` uses."""
     from qa.rubric import score_transcripts
 
     return list(score_transcripts(transcripts))
@@ -214,6 +217,7 @@ def throughput(transcripts, n_calls: int = 10000) -> dict:
 
 
 def throughput_md(tp: dict) -> list[str]:
+    """The throughput section of bench/results/agreement.md."""
     return ["## Throughput", "",
             f"`score_transcripts` (the batch API of `qa score`) on {tp['calls']} already-transcribed calls (dev calls "
             f"cycled, {tp['segments_per_call']} segments per call), one process: **{tp['calls_per_cpu_s']} calls per "
@@ -243,10 +247,10 @@ def _table(res_clean: dict, res_asr: dict | None) -> list[str]:
     sep = "|---|---|---|---|" + ("---|---|" if res_asr else "")
     lines = [head, sep]
     for c, v in res_clean["criteria"].items():
-        row = f"| {c} | {v['n']} | {v['accuracy']:.3f} | {v['kappa']:.3f} |"
+        row = f"| {c} | {v['n']} | {v['accuracy']:.3f} | {_k(v['kappa'])} |"
         if res_asr:
             a = res_asr["criteria"][c]
-            row += f" {a['accuracy']:.3f} | {a['kappa']:.3f} |"
+            row += f" {a['accuracy']:.3f} | {_k(a['kappa'])} |"
         lines.append(row)
     row = f"| **macro kappa** | | | **{res_clean['macro_kappa']:.3f}** |"
     if res_asr:
@@ -257,6 +261,7 @@ def _table(res_clean: dict, res_asr: dict | None) -> list[str]:
 
 def speech_only(voices: str, write: bool = True, per_language: int | None = None,
                 vad_gap_s: float | None = None) -> int:
+    """Only the speech + ASR run with ``voices``; writes bench/results/agreement_speech_<voices>.md."""
     labels = load_labels()
     clean = load_transcripts(labels=labels)
     if voices != "espeak":
@@ -300,6 +305,7 @@ def speech_only(voices: str, write: bool = True, per_language: int | None = None
 
 
 def main(argv=None) -> int:
+    """Command line: see the module docstring."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--no-asr", action="store_true", help="skip the speech + ASR run")
     ap.add_argument("--no-throughput", action="store_true")
@@ -335,7 +341,7 @@ def main(argv=None) -> int:
     res_clean = agreement(score_all(clean), labels)
     print(f"clean: {len(clean)} calls scored in {time.time() - t0:.1f}s, macro kappa {res_clean['macro_kappa']}")
     for c, v in res_clean["criteria"].items():
-        print(f"  {c:22s} acc {v['accuracy']:.3f} kappa {v['kappa']:.3f}")
+        print(f"  {c:22s} acc {v['accuracy']:.3f} kappa {_k(v['kappa'])}")
 
     res_asr = None
     n_asr = 0
@@ -348,7 +354,7 @@ def main(argv=None) -> int:
         print(f"ASR word error rate per language: {res_asr['wer']}")
         print(f"ASR: macro kappa {res_asr['macro_kappa']}")
         for c, v in res_asr["criteria"].items():
-            print(f"  {c:22s} acc {v['accuracy']:.3f} kappa {v['kappa']:.3f}")
+            print(f"  {c:22s} acc {v['accuracy']:.3f} kappa {_k(v['kappa'])}")
 
     tp = None
     if not args.no_throughput:

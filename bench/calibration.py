@@ -48,6 +48,7 @@ MODEL_CRITERIA = ["comprensione", "riepilogo", "prossimi_passi", "empatia", "con
 
 
 def fold_of(call_ids: list[str], langs: dict[str, str], k: int) -> dict[str, int]:
+    """Call id -> fold number: ``k`` folds stratified by language, deterministic."""
     from sklearn.model_selection import StratifiedKFold
 
     ids = sorted(call_ids)
@@ -87,6 +88,8 @@ def turn_examples(call_ids, transcripts, labels, evals):
 
 
 def train_fold(extra, tmp: Path) -> Path:
+    """Train the five model criteria on the shipped corpora plus ``extra`` examples into a copy of
+    modelli/ under ``tmp``; returns that folder."""
     from qa import learn
     from qa.train import DESCRIPTIONS, data_files
 
@@ -100,6 +103,7 @@ def train_fold(extra, tmp: Path) -> Path:
 
 
 def score_with(models: Path | None, transcripts, call_ids):
+    """Call id -> evaluation of ``call_ids`` with the models in ``models`` (None: the shipped ones)."""
     from qa import learn
     from qa.rubric import score_transcript
 
@@ -108,12 +112,14 @@ def score_with(models: Path | None, transcripts, call_ids):
 
 
 def fmt(x, pct=False):
+    """A kappa (3 decimals) or an accuracy (percent) for the tables; ``-`` for none."""
     if x is None:
         return "-"
     return f"{x:.1%}" if pct else f"{x:.3f}"
 
 
 def main(argv=None) -> int:
+    """Command line: see the module docstring."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--folds", type=int, default=4)
     ap.add_argument("--no-fairness", action="store_true")

@@ -21,11 +21,14 @@ POSITIVE = ("yes", "si", "sì", "pass", "1", "true")
 
 @dataclass
 class Uncertain:
+    """How unsure the tool is about one call, and why."""
+
     call_id: str
     uncertainty: float  # 0 (sure) .. 1 (coin flip or rule and model disagree strongly)
     reasons: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict:
+        """JSON-able form (``qa uncertain --json``)."""
         return {"call_id": self.call_id, "uncertainty": round(self.uncertainty, 4), "reasons": self.reasons}
 
 
@@ -37,6 +40,8 @@ def _positive_prob(probs: dict[str, float]) -> float:
 
 
 def call_uncertainty(transcript: Transcript, evaluation: Evaluation, models_available: Iterable[str]) -> Uncertain:
+    """The call's uncertainty: the largest over its criteria of low engine confidence, rubric vs
+    turn-level model disagreement, or the model's own doubt (probability near 0.5)."""
     from .learn import predict_proba
 
     agent_turns = [s.text for s in transcript.segments if s.speaker == "agent" and s.text.strip()]
@@ -65,6 +70,7 @@ def call_uncertainty(transcript: Transcript, evaluation: Evaluation, models_avai
 
 
 def available_models() -> list[str]:
+    """The criteria of ``MODEL_CRITERIA`` whose turn-level model is in the model folder."""
     from .config import models_dir
 
     return [m for m in MODEL_CRITERIA if (models_dir() / f"{m}.joblib").exists()]

@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import csv
 import itertools
+import warnings
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Mapping, Sequence
 
 from .errors import QAError
 from .model import Evaluation, Transcript
@@ -74,6 +75,8 @@ def read_labels(path: str | Path) -> Labels:
 
 @dataclass
 class Disagreement:
+    """One call where the tool and the human disagree on a criterion, with the tool's evidence."""
+
     call_id: str
     criterion: str
     human: str
@@ -84,6 +87,8 @@ class Disagreement:
 
 @dataclass
 class CriterionAgreement:
+    """Agreement of the tool with the human labels on one criterion."""
+
     criterion: str
     n: int
     accuracy: float
@@ -93,6 +98,7 @@ class CriterionAgreement:
     human_kappa: float | None = None  # mean pairwise human-vs-human kappa (calibration sessions)
 
     def to_dict(self) -> dict[str, Any]:
+        """JSON-able form (``qa calibrate --json``)."""
         return {
             "criterion": self.criterion, "n": self.n, "accuracy": self.accuracy, "kappa": self.kappa,
             "human_kappa": self.human_kappa, "confusion": self.confusion,
@@ -100,15 +106,28 @@ class CriterionAgreement:
         }
 
 
-def kappa(a: list[str], b: list[str]) -> float | None:
-    """Cohen's kappa; 1.0 when both raters agree perfectly on a single label, None without data."""
+def kappa(a: Sequence[str], b: Sequence[str]) -> float | None:
+    """Cohen's kappa of two raters' labels (same calls, same order), rounded to 4 decimals; None
+    without data. The project's one kappa: ``qa calibrate``, the dashboard's calibration page,
+    bench/agreement.py, bench/calibration.py and CI's agreement gate all call this.
+
+    scikit-learn's ``cohen_kappa_score`` over pass/fail/na and any other value the raters used
+    (such as bench/agreement.py's ``missing`` for a criterion the engine left out: a label of its
+    own, so a disagreement; labels nobody used change nothing). Where kappa is undefined, both
+    raters having used one and the same label (perfect agreement, no chance correction
+    possible), it is 1.0 (``replace_undefined_by=1.0``)."""
+    from sklearn.exceptions import UndefinedMetricWarning
     from sklearn.metrics import cohen_kappa_score
 
+    if len(a) != len(b):
+        raise ValueError(f"kappa needs two label lists of the same length, got {len(a)} and {len(b)}")
     if not a:
         return None
-    if len(set(a) | set(b)) == 1:
-        return 1.0
-    return round(float(cohen_kappa_score(a, b, labels=list(LABELS))), 4)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UndefinedMetricWarning)  # the one-label case, answered 1.0
+        value = cohen_kappa_score(list(a), list(b), labels=sorted({*LABELS, *a, *b}),
+                                  replace_undefined_by=1.0)
+    return round(float(value), 4)
 
 
 def agreement_for(criterion: str, pairs: list[tuple[str, str, str, list[dict], str]],
@@ -147,27 +166,15 @@ def compare(human: Labels, tool: Mapping[str, Evaluation], criteria: Iterable[st
 def from_store(store, since=None) -> CalibrationReport:
     """Tool vs human from the store: every human review (override, or a decided dispute that
     became one) of a current criterion result is a label; the tool's side is the automatic result."""
-    from sqlalchemy import select
+    from .store.labels import latest_reviews
 
-    from .store.schema import Call, CriterionResultRow, Review
-
-    with store.session() as s:
-        q = (select(Call.call_id, CriterionResultRow.criterion_id, CriterionResultRow.auto_result,
-                    CriterionResultRow.evidence, CriterionResultRow.feedback, Review.new_result, Review.id)
-             .join(CriterionResultRow, CriterionResultRow.id == Review.criterion_result_id)
-             .join(Call, Call.id == Review.call_pk)
-             .where(CriterionResultRow.is_current).order_by(Review.id))
-        if since is not None:
-            q = q.where(Review.created_at >= since)
-        latest: dict[tuple[str, str], tuple] = {}
-        for row in s.execute(q):
-            latest[(row.call_id, row.criterion_id)] = row  # the newest review wins
+    latest = latest_reviews(store, current_only=True, since=since)  # the newest review of each call x criterion
     by_crit: dict[str, list] = {}
-    for (call_id, crit), row in latest.items():
-        by_crit.setdefault(crit, []).append((call_id, row.new_result, row.auto_result, list(row.evidence or []),
-                                             row.feedback or ""))
+    for row in latest:
+        by_crit.setdefault(row["criterion_id"], []).append(
+            (row["call_id"], row["new_result"], row["auto_result"], list(row["evidence"] or []), row["feedback"] or ""))
     crits = [agreement_for(c, pairs) for c, pairs in sorted(by_crit.items())]
-    return CalibrationReport(crits, len({k[0] for k in latest}), [], None)
+    return CalibrationReport(crits, len({row["call_id"] for row in latest}), [], None)
 
 
 def majority(label_sets: list[Labels]) -> Labels:
@@ -218,6 +225,8 @@ def load_transcripts(directory: str | Path, call_ids: Iterable[str] | None = Non
 
 @dataclass
 class CalibrationReport:
+    """Agreement per criterion over a set of labelled calls (``qa calibrate``, the dashboard)."""
+
     criteria: list[CriterionAgreement]
     n_calls: int
     missing: list[str]  # labelled calls without a transcript
@@ -225,20 +234,24 @@ class CalibrationReport:
 
     @property
     def macro_kappa(self) -> float | None:
+        """Mean kappa over the criteria with data; None without any."""
         ks = [c.kappa for c in self.criteria if c.kappa is not None and c.n]
         return round(sum(ks) / len(ks), 4) if ks else None
 
     @property
     def macro_accuracy(self) -> float | None:
+        """Mean accuracy over the criteria with data; None without any."""
         accs = [c.accuracy for c in self.criteria if c.n]
         return round(sum(accs) / len(accs), 4) if accs else None
 
     def to_dict(self) -> dict[str, Any]:
+        """JSON-able form (``qa calibrate --json``)."""
         return {"n_calls": self.n_calls, "rubric": self.rubric, "macro_accuracy": self.macro_accuracy,
                 "macro_kappa": self.macro_kappa, "missing_transcripts": self.missing,
                 "criteria": [c.to_dict() for c in self.criteria]}
 
     def to_text(self, show_disagreements: int = 20) -> str:
+        """The table printed by ``qa calibrate``, then up to ``show_disagreements`` disagreements."""
         lines = [f"{'criterion':<22} {'n':>4} {'accuracy':>9} {'kappa':>7} {'human κ':>8}"]
         for c in self.criteria:
             k = "-" if c.kappa is None else f"{c.kappa:.3f}"

@@ -17,6 +17,7 @@ DEMO_USERS = [  # username, role, agent_id, display name, UI language
 
 
 def samples_dir() -> Path:
+    """The bundled sample calls (``samples/`` of the repository); QAError when not installed."""
     d = Path(__file__).resolve().parents[1] / "samples"
     if not d.is_dir():
         raise QAError("the sample calls (samples/) are not installed; run from a clone of the repository")
@@ -25,21 +26,15 @@ def samples_dir() -> Path:
 
 def build_demo(store, synthetic: int = 1500, progress: bool | None = None) -> dict:
     """Ingest the sample calls, add synthetic history and demo users; idempotent."""
-    from sqlalchemy import func, select
-
     from .ingest import ingest
     from .metadata import load_metadata
-    from .store.schema import Call
-    from .store.synthetic import populate
+    from .store.synthetic import populate_store, synthetic_calls
 
     sd = samples_dir()
     audio = sorted(p for p in sd.iterdir() if p.suffix.lower() in (".wav", ".mp3", ".ogg", ".flac", ".m4a"))
     report = ingest([str(p) for p in audio], store, metadata_csv=str(sd / "calls.csv"), progress=progress)
-    with store.session() as s:
-        n_syn = s.scalar(select(func.count()).select_from(Call).where(Call.call_id.like("SYN-%"))) or 0
-    if synthetic and n_syn == 0:
-        with store.session() as s:
-            populate(s, synthetic, seed=7, n_agents=24, days=120)
+    if synthetic and synthetic_calls(store) == 0:
+        populate_store(store, synthetic, seed=7, n_agents=24, days=120)
     existing = {u.username for u in store.users()}
     created = []
     table = load_metadata(str(sd / "calls.csv"))
@@ -54,6 +49,7 @@ def build_demo(store, synthetic: int = 1500, progress: bool | None = None) -> di
 
 
 def summary_lines(store) -> list[str]:
+    """A table of the demo calls (language, call type, score, failed criteria) for the terminal."""
     from .store import queries as q
 
     rows, _ = q.call_list(store, q.CallFilters(search="DEMO-"), sort="call_id", page_size=100)
@@ -71,4 +67,5 @@ def summary_lines(store) -> list[str]:
 
 
 def demo_data_dir() -> Path:
+    """Where the demo keeps its store: ``QA_DATA_DIR``, else ``./data``."""
     return Path(os.environ.get("QA_DATA_DIR") or Path.cwd() / "data").resolve()

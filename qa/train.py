@@ -57,28 +57,17 @@ def store_examples(store, names: Iterable[str]) -> dict[str, list[learn.Example]
     """Turn-level examples from human reviews in the store: the evidence turns of a result the
     tool passed become ``yes`` when a human confirmed the pass and ``no`` when a human overrode
     it to fail (a fail has no turn to learn from). One group per call."""
-    from sqlalchemy import select
+    from .store.labels import latest_reviews
 
-    from .store.schema import Call, CriterionResultRow, Review
-
-    wanted = set(names)
-    latest: dict[tuple[str, str], Any] = {}
-    with store.session() as s:
-        q = (select(Call.call_id, Call.language, Review.criterion_id, Review.new_result,
-                    CriterionResultRow.auto_result, CriterionResultRow.evidence)
-             .join(CriterionResultRow, CriterionResultRow.id == Review.criterion_result_id)
-             .join(Call, Call.id == Review.call_pk).order_by(Review.id))
-        for row in s.execute(q):
-            if row.criterion_id in wanted:
-                latest[(row.call_id, row.criterion_id)] = row
     out: dict[str, list[learn.Example]] = {}
-    for (call_id, crit), row in latest.items():
-        if row.auto_result != "pass" or row.new_result not in ("pass", "fail"):
+    for row in latest_reviews(store, criteria=names):  # the newest review of each call x criterion
+        if row["auto_result"] != "pass" or row["new_result"] not in ("pass", "fail"):
             continue
-        label = "yes" if row.new_result == "pass" else "no"
-        for e in row.evidence or []:
+        label = "yes" if row["new_result"] == "pass" else "no"
+        for e in row["evidence"] or []:
             if e.get("speaker") == "agent" and e.get("text"):
-                out.setdefault(crit, []).append(learn.Example(e["text"], label, row.language or "", f"store:{call_id}"))
+                out.setdefault(row["criterion_id"], []).append(
+                    learn.Example(e["text"], label, row["language"] or "", f"store:{row['call_id']}"))
     return out
 
 

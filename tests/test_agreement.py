@@ -2,7 +2,8 @@
 
 The floor is the "Agreement floor" table of BENCHMARKS.md (bench/agreement.py writes the same
 figures to bench/results/agreement_floor.json): per criterion accuracy on the clean transcripts,
-and macro kappa.
+and macro kappa. Kappa is the project's one implementation, ``qa.calibration.kappa``
+(scikit-learn's), which bench/agreement.py, ``qa calibrate`` and the dashboard call.
 """
 
 from __future__ import annotations
@@ -49,9 +50,18 @@ def test_agreement_with_labelled_devset_does_not_drop():
     assert len(labels) >= 60
     transcripts = bench.load_transcripts(labels=labels)
     assert len(transcripts) == len(labels)
-    res = bench.agreement(bench.score_all(transcripts), labels)
+    evaluations = bench.score_all(transcripts)
+    res = bench.agreement(evaluations, labels)
     drops = {c: (res["criteria"][c]["accuracy"], floor[c]) for c in bench.CORE
              if res["criteria"][c]["accuracy"] < floor[c] - 1e-9}
     assert not drops, f"agreement dropped below the recorded floor (now, floor): {drops}; " \
                       f"disagreements: {res['disagreements']}"
     assert res["macro_kappa"] >= floor["macro_kappa"] - 1e-9, (res["macro_kappa"], floor["macro_kappa"])
+
+    # the library's comparison (qa calibrate, the publish gate) gives the same kappas on the same evaluations
+    from qa.calibration import CalibrationReport, compare
+
+    human = {cid: {c: v for c, v in row.items() if v} for cid, row in labels.items()}
+    lib = compare(human, {e.call_id: e for e in evaluations}, bench.CORE)
+    assert {c.criterion: c.kappa for c in lib} == {c: v["kappa"] for c, v in res["criteria"].items()}
+    assert CalibrationReport(lib, len(evaluations), []).macro_kappa == res["macro_kappa"]

@@ -48,6 +48,19 @@ def _ev(call_id, **results):
                         "" if v == "pass" else f"missing {k}") for k, v in results.items()])
 
 
+def test_kappa_is_scikit_learns_with_the_undefined_cases_settled():
+    a = ["pass", "fail", "pass", "na", "fail", "pass"]
+    b = ["pass", "pass", "pass", "na", "fail", "fail"]
+    assert kappa(a, b) == round(cohen_kappa_score(a, b), 4)
+    assert kappa(["fail"] * 4, ["fail"] * 4) == 1.0  # one label only: undefined in sklearn, agreement is perfect
+    assert kappa([], []) is None
+    # a value outside pass/fail/na (bench/agreement.py's "missing") is a label of its own: a disagreement
+    assert kappa(["pass", "fail", "pass"], ["pass", "missing", "pass"]) == round(
+        cohen_kappa_score(["pass", "fail", "pass"], ["pass", "missing", "pass"]), 4) == 0.4
+    with pytest.raises(ValueError):
+        kappa(["pass"], [])
+
+
 def test_compare_counts_confusion_kappa_and_disagreements():
     human = {"a": {"saluto": "pass"}, "b": {"saluto": "fail"}, "c": {"saluto": "pass"}, "d": {"saluto": "fail"}}
     tool = {"a": _ev("a", saluto="pass"), "b": _ev("b", saluto="pass"), "c": _ev("c", saluto="pass"),

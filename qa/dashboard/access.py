@@ -32,6 +32,8 @@ class AccessDenied(QAError):
 
 @dataclass(frozen=True)
 class Principal:
+    """The signed-in user as pages see it (re-read from the store on every run)."""
+
     username: str
     role: str
     agent_id: str | None = None
@@ -40,14 +42,17 @@ class Principal:
 
     @classmethod
     def from_user(cls, user) -> "Principal":
+        """The principal of a ``users`` row."""
         return cls(user.username, user.role, user.agent_id, user.display_name or user.username, user.language or "it")
 
 
 def can(principal: Principal | None, action: str) -> bool:
+    """Whether ``principal`` may do ``action`` (see ``PERMISSIONS``); False for nobody signed in."""
     return principal is not None and principal.role in PERMISSIONS.get(action, set())
 
 
 def require(principal: Principal | None, action: str) -> None:
+    """Raise AccessDenied unless ``principal`` may do ``action``."""
     if not can(principal, action):
         raise AccessDenied(f"{principal.username if principal else 'anonymous'} may not {action.replace('_', ' ')}")
 

@@ -21,12 +21,14 @@ def _store_for(url: str):
 
 
 def get_store():
+    """The store of ``QA_DATABASE_URL`` / ``QA_DATA_DIR``, opened once per server process."""
     from ..config import database_url
 
     return _store_for(database_url())
 
 
 def ui_lang() -> str:
+    """The interface language chosen in this browser session (default Italian)."""
     return st.session_state.get("ui_lang", "it")
 
 
@@ -60,6 +62,7 @@ def _login_form(store, reason: str | None) -> None:
 
 
 def main() -> None:
+    """The app: sign-in gate, language switch, the pages the signed-in role may use."""
     st.set_page_config(page_title="Ascolto", page_icon="🎧", layout="wide")
     store = get_store()
     principal, reason = session.current(st.session_state, store)

@@ -179,6 +179,8 @@ TEXTS: dict[str, dict[str, str]] = {
 
 
 def t(key: str, lang: str = "it", **kwargs) -> str:
+    """The interface text ``key`` in ``lang`` (Italian when missing there, the key itself when
+    unknown), formatted with ``kwargs``."""
     entry = TEXTS.get(key)
     if entry is None:
         return key

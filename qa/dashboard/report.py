@@ -7,18 +7,20 @@ import html
 
 from ..store import queries as q
 from .i18n import t
+from .views.common import competence_rates
 
 
 def operator_report_html(store, agent_id: str, lang: str = "it", date_from=None, date_to=None,
                          max_examples: int = 15) -> str:
-    from .views.trends import competence_rates, criterion_competences
-
+    """The coaching report of one operator as a printable HTML page: calls and mean score, pass
+    rate per criterion, weakest and strongest competences, and the failed criteria of up to
+    ``max_examples`` recent calls with their feedback."""
     f = q.CallFilters(agent_id=agent_id, date_from=date_from, date_to=date_to)
     rows, total = q.call_list(store, f, sort="-started_at", page=1, page_size=200)
     agent_name = next((r["agent_name"] for r in rows if r.get("agent_name")), agent_id)
     scores = [r["score"] for r in rows if r.get("score") is not None]
     rates = q.heatmap_agents_criteria(store, f)
-    comp = competence_rates(rates, criterion_competences(store))
+    comp = competence_rates(rates, q.criterion_competences(store))
     esc = html.escape
     parts = [
         "<!doctype html><html><head><meta charset='utf-8'>",

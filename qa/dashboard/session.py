@@ -21,6 +21,7 @@ AUTH_KEY = "_qa_auth"
 
 
 def timeout_seconds() -> float:
+    """Idle time after which a session ends (``QA_SESSION_TIMEOUT_MIN``, default 30 minutes)."""
     return float(os.environ.get("QA_SESSION_TIMEOUT_MIN", "30")) * 60
 
 
@@ -29,6 +30,8 @@ def _sign(username: str, issued: float) -> str:
 
 
 def login(state, store, username: str, password: str) -> Principal | None:
+    """Check the password; on success put a signed entry in ``state`` and return the principal.
+    Both outcomes are audited."""
     user = store.authenticate(username.strip(), password)
     if user is None:
         store.audit("login_failed", username.strip() or None)
@@ -41,6 +44,7 @@ def login(state, store, username: str, password: str) -> Principal | None:
 
 
 def logout(state, store=None, reason: str = "logout") -> None:
+    """End the session in ``state`` (audited as ``reason`` when a store is given)."""
     auth = state.get(AUTH_KEY)
     if auth and store is not None:
         store.audit(reason, auth.get("username"))

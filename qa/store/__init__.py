@@ -1,7 +1,13 @@
 """The call store: SQLAlchemy 2 over SQLite (default, a WAL file in QA_DATA_DIR) or PostgreSQL
-(QA_DATABASE_URL). ``open_store()`` opens it and upgrades the schema to the newest Alembic
-migration; ``Store`` (``qa.store.repository``) is the write API, ``qa.store.queries`` the
-dashboard's reads, ``qa.store.synthetic`` fills a store for benchmarks and UI tests."""
+(QA_DATABASE_URL), and the only package of Ascolto that talks to the database.
+
+``open_store()`` opens it and upgrades the schema to the newest Alembic migration. ``Store``
+(``qa.store.repository``, composed of ``calls``, ``reviews``, ``users``, ``rubrics``,
+``failures``) is the write API and loads single calls; the named reads are
+``qa.store.queries`` (dashboard), ``qa.store.labels`` (human reviews for calibration and
+training), ``qa.store.rescoring`` (rubric version per call), ``qa.store.export`` (``qa export``);
+``qa.store.synthetic`` fills a store for benchmarks, the demo and UI tests. docs/STORE.md
+describes the layout."""
 
 from __future__ import annotations
 

@@ -18,16 +18,20 @@ MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
 
 def alembic_config() -> Config:
+    """The Alembic configuration of the store's migrations (``qa/store/migrations``)."""
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     return cfg
 
 
 def head_revision() -> str:
+    """The newest migration's revision id."""
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
 def make_engine(url: str) -> Engine:
+    """A SQLAlchemy engine for ``url``: SQLite in WAL mode with foreign keys on (its folder created),
+    PostgreSQL through psycopg 3; StoreError for text that is not a database URL."""
     try:
         u = make_url(url)
     except ArgumentError:

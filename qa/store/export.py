@@ -47,6 +47,9 @@ def _flatten(prefix: str, value: Any, out: dict[str, Any]) -> None:
 
 
 def call_rows(session, since: datetime | None = None) -> list[dict[str, Any]]:
+    """One dict per call for ``qa export``: metadata, current rubric version and automatic score,
+    failed criteria space-separated, every scalar metric as ``metric_*``; calls started at/after
+    ``since`` if given, by start time."""
     q = (select(Call, EvaluationRow.rubric_version, EvaluationRow.auto_score, CallMetrics.data)
          .outerjoin(EvaluationRow, (EvaluationRow.call_pk == Call.id) & EvaluationRow.is_current)
          .outerjoin(CallMetrics, CallMetrics.call_pk == Call.id).order_by(Call.started_at, Call.id))
@@ -66,6 +69,8 @@ def call_rows(session, since: datetime | None = None) -> list[dict[str, Any]]:
 
 
 def criterion_rows(session, since: datetime | None = None) -> list[dict[str, Any]]:
+    """One dict per criterion result of the current evaluations for ``qa export`` (overrides
+    applied, ``auto_result`` beside it, evidence as text), with the call's filter columns."""
     cr = CriterionResultRow
     q = (select(Call.call_id, cr.started_at, cr.agent_id, Call.agent_name, cr.team, cr.call_type, cr.language,
                 EvaluationRow.rubric, EvaluationRow.rubric_version, cr.criterion_id, cr.title, cr.competence,

@@ -12,8 +12,8 @@ All timestamps are naive UTC. Row-level access (an operator sees only their own 
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import case, func, literal_column, or_, select
 from sqlalchemy.orm import Session, selectinload
 
+from .base import session_of
 from .rollups import rollup_counts
 from .schema import (
     AuditEntry,
@@ -68,15 +69,6 @@ class CallFilters:
     search: str | None = None  # call id, agent or customer name, file name (substring)
 
 
-@contextmanager
-def _session(source: Any) -> Iterator[Session]:
-    if isinstance(source, Session):
-        yield source
-    else:
-        with source.session() as s:
-            yield s
-
-
 def _bound(value: datetime | date | None, end: bool = False) -> datetime | None:
     if value is None:
         return None
@@ -111,6 +103,7 @@ def _common(cols, f: CallFilters) -> list:
 
 
 def call_conditions(f: CallFilters | None) -> list:
+    """The SQL conditions on ``calls`` of the filters (all of them; ``None``: no filter)."""
     f = f or CallFilters()
     conds = _common(Call, f)
     if f.direction:
@@ -154,7 +147,7 @@ def call_list(source, filters: CallFilters | None = None, sort: str = "-started_
     """One page of the call list and the number of calls matching the filters."""
     page, page_size = max(1, int(page)), max(1, min(int(page_size), 1000))
     conds = call_conditions(filters)
-    with _session(source) as s:
+    with session_of(source) as s:
         total = _count(s, conds)
         q = select(*LIST_COLUMNS).where(*conds).order_by(*_order(sort)).limit(page_size).offset(
             (page - 1) * page_size)
@@ -179,7 +172,7 @@ def agent_trend(source, agent_id: str, period: str = "week", filters: CallFilter
     """Per period (day/week/month, labelled by its first day): calls, mean score, compliance issues."""
     f = filters or CallFilters()
     f = CallFilters(**{**f.__dict__, "agent_id": agent_id})
-    with _session(source) as s:
+    with session_of(source) as s:
         bucket = _period(Call.started_at, s.get_bind().dialect.name, period).label("period")
         q = (select(bucket, func.count().label("calls"), func.avg(Call.score).label("avg_score"),
                     func.sum(case((Call.compliance_flag, 1), else_=0)).label("compliance_issues"))
@@ -191,7 +184,7 @@ def agent_trend(source, agent_id: str, period: str = "week", filters: CallFilter
 
 def team_trend(source, period: str = "week", filters: CallFilters | None = None) -> list[dict[str, Any]]:
     """Per team and period: calls and mean score."""
-    with _session(source) as s:
+    with session_of(source) as s:
         bucket = _period(Call.started_at, s.get_bind().dialect.name, period).label("period")
         q = (select(Call.team, bucket, func.count().label("calls"), func.avg(Call.score).label("avg_score"))
              .where(*call_conditions(filters), Call.started_at.is_not(None))
@@ -207,7 +200,7 @@ def _rate(passed: int, failed: int) -> float | None:
 
 def _rates(source, group: tuple[str, ...], filters: CallFilters | None) -> list[dict[str, Any]]:
     f = filters or CallFilters()
-    with _session(source) as s:
+    with session_of(source) as s:
         counts = rollup_counts(s, group, f, _bound(f.date_from), _bound(f.date_to, end=True))
     rows = []
     for key in sorted(counts, key=lambda k: tuple("" if v is None else str(v) for v in k)):
@@ -241,7 +234,7 @@ def compliance_queue(source, filters: CallFilters | None = None, page: int = 1, 
     conds = call_conditions(filters)
     need = or_(Call.compliance_flag.is_(True), Call.open_disputes > 0)
     page, page_size = max(1, int(page)), max(1, min(int(page_size), 1000))
-    with _session(source) as s:
+    with session_of(source) as s:
         total = _count(s, [need, *conds])
         q = (select(*LIST_COLUMNS).where(need, *conds).order_by(Call.started_at.desc().nulls_last(), Call.id.desc())
              .limit(page_size).offset((page - 1) * page_size))
@@ -267,7 +260,7 @@ def call_detail(source, call_id: str) -> dict[str, Any] | None:
     """Everything the call page shows: call row, transcript document, current evaluation with
     criterion results (effective and automatic), metrics, reviews, disputes, evaluation history,
     audit trail. None when there is no such call."""
-    with _session(source) as s:
+    with session_of(source) as s:
         call = s.scalar(select(Call).where(Call.call_id == call_id))
         if call is None:
             return None
@@ -298,7 +291,7 @@ def distinct_values(source, column: str) -> list[str]:
     """Values for the filter drop-downs: team, agent_id, call_type, language."""
     col = {"team": Call.team, "agent_id": Call.agent_id, "call_type": Call.call_type,
            "language": Call.language, "agent_name": Call.agent_name}[column]
-    with _session(source) as s:
+    with session_of(source) as s:
         return [v for v in s.scalars(select(col).where(col.is_not(None)).distinct().order_by(col))]
 
 
@@ -308,11 +301,48 @@ def agents(source, filters: CallFilters | None = None) -> list[dict[str, Any]]:
                 func.count().label("calls"), func.avg(Call.score).label("avg_score"))
          .where(Call.agent_id.is_not(None), *call_conditions(filters)).group_by(Call.agent_id)
          .order_by(Call.agent_id))
-    with _session(source) as s:
+    with session_of(source) as s:
         return [{"agent_id": r.agent_id, "agent_name": r.agent_name, "team": r.team, "calls": r.calls,
                  "avg_score": None if r.avg_score is None else round(float(r.avg_score), 1)} for r in s.execute(q)]
 
 
+def criterion_competences(source) -> dict[str, str]:
+    """Criterion id -> its competence code(s) as stored (``"2.1"``, or ``"2.1,3.2"`` for a criterion
+    with several), over every stored result (the largest text where rubric versions differ)."""
+    with session_of(source) as s:
+        return {cid: comp for cid, comp in s.execute(
+            select(CriterionResultRow.criterion_id, func.max(CriterionResultRow.competence))
+            .group_by(CriterionResultRow.criterion_id))}
+
+
+def review_sample(source, week_start: date, per_agent: int) -> list[dict[str, Any]]:
+    """N calls per agent in the 7 days from ``week_start`` (call_id, agent_id, agent_name, team,
+    started_at, score), chosen by a stable hash of week and call id: random, but the same sample
+    for every supervisor who opens it. Agents in order, each agent's calls in hash order."""
+    lo = datetime(week_start.year, week_start.month, week_start.day)
+    hi = lo + timedelta(days=7)
+    with session_of(source) as s:
+        rows = s.execute(select(Call.call_id, Call.agent_id, Call.agent_name, Call.team, Call.started_at, Call.score)
+                         .where(Call.started_at >= lo, Call.started_at < hi, Call.agent_id.is_not(None))).all()
+    by_agent: dict[str, list] = {}
+    for r in rows:
+        by_agent.setdefault(r.agent_id, []).append(r)
+    out = []
+    for _agent, calls in sorted(by_agent.items()):
+        calls.sort(key=lambda r: hashlib.sha1(f"{week_start}:{r.call_id}".encode()).hexdigest())
+        out += [dict(r._mapping) for r in calls[:per_agent]]
+    return out
+
+
+def dispute_queue(source, status: str = "open") -> list[dict[str, Any]]:
+    """Disputes with ``status`` (default open), oldest first: every ``disputes`` column plus the
+    ``call_id`` of the disputed call."""
+    with session_of(source) as s:
+        q = (select(Dispute, Call.call_id).outerjoin(Call, Call.id == Dispute.call_pk)
+             .where(Dispute.status == status).order_by(Dispute.created_at, Dispute.id))
+        return [{**_cols(d), "call_id": call_id} for d, call_id in s.execute(q)]
+
+
 __all__ = ["CallFilters", "call_list", "agent_trend", "team_trend", "pass_rate_by_criterion_team",
-           "heatmap_agents_criteria", "pass_rate_by_criterion", "compliance_queue", "call_detail", "distinct_values", "agents",
-           "call_conditions"]
+           "heatmap_agents_criteria", "pass_rate_by_criterion", "compliance_queue", "call_detail", "distinct_values",
+           "agents", "call_conditions", "criterion_competences", "review_sample", "dispute_queue"]

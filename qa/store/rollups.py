@@ -57,6 +57,9 @@ def _insert_fn(session: Session):
 
 
 def apply_deltas(session: Session, deltas: dict[tuple, list[int]]) -> None:
+    """Add ``deltas`` (as ``deltas_for`` makes them) to the daily and monthly rollups: atomic
+    upserts in a fixed key order (no deadlock between concurrent writers), inside the caller's
+    transaction."""
     if not deltas:
         return
     insert = _insert_fn(session)

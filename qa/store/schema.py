@@ -52,14 +52,18 @@ def utc(value: datetime | None) -> datetime | None:
 
 
 def now() -> datetime:
+    """The current time as naive UTC."""
     return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
 class Base(DeclarativeBase):
-    pass
+    """The declarative base of the store's tables."""
 
 
 class Call(Base):
+    """One row per call: metadata, where the recording is, and copies of the current evaluation
+    (score, compliance flag, failed criteria, open disputes) for the list page's filters."""
+
     __tablename__ = "calls"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -113,6 +117,8 @@ class Call(Base):
 
 
 class TranscriptRow(Base):
+    """The call's transcript document (FORMATS.md JSON; redacted when redaction was on)."""
+
     __tablename__ = "transcripts"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -128,6 +134,9 @@ class TranscriptRow(Base):
 
 
 class EvaluationRow(Base):
+    """One scoring run of a call (``is_current`` marks the latest); score with overrides and the
+    automatic score, copies of the call's filter columns."""
+
     __tablename__ = "evaluations"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -161,6 +170,9 @@ class EvaluationRow(Base):
 
 
 class CriterionResultRow(Base):
+    """One criterion of an evaluation: effective and automatic result, evidence, feedback,
+    confidence; copies of the call's filter columns for the pass-rate queries."""
+
     __tablename__ = "criterion_results"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -199,6 +211,8 @@ class CriterionResultRow(Base):
 
 
 class CallMetrics(Base):
+    """``qa.metrics.compute_metrics`` JSON of a call, with its main figures as columns."""
+
     __tablename__ = "call_metrics"
 
     call_pk: Mapped[int] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), primary_key=True)
@@ -216,6 +230,8 @@ class CallMetrics(Base):
 
 
 class User(Base):
+    """A dashboard account: argon2 password hash, role, the operator's ``agent_id``."""
+
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -271,6 +287,8 @@ class Dispute(Base):
 
 
 class AuditEntry(Base):
+    """Who did what, when, on which call (sign-ins, call opens, overrides, disputes, ingest)."""
+
     __tablename__ = "audit_log"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -284,6 +302,8 @@ class AuditEntry(Base):
 
 
 class Failure(Base):
+    """An input ``qa ingest`` could not store: reason, checksum if known, attempts."""
+
     __tablename__ = "failures"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -297,6 +317,8 @@ class Failure(Base):
 
 
 class RubricVersion(Base):
+    """The YAML of one rubric version: draft, published or retired, and who published it."""
+
     __tablename__ = "rubric_versions"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -328,6 +350,8 @@ class _RollupMixin:
 
 
 class CriterionDaily(_RollupMixin, Base):
+    """Rollup of current criterion results per day (see ``_RollupMixin``)."""
+
     __tablename__ = "criterion_daily"
 
     day: Mapped[date] = mapped_column(Date)
@@ -337,6 +361,8 @@ class CriterionDaily(_RollupMixin, Base):
 
 
 class CriterionMonthly(_RollupMixin, Base):
+    """Rollup of current criterion results per month (see ``_RollupMixin``)."""
+
     __tablename__ = "criterion_monthly"
 
     month: Mapped[date] = mapped_column(Date)  # first day of the month

@@ -16,7 +16,8 @@ from typing import Any
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
-from .repository import search_text
+from .base import session_of
+from .records import search_text
 from .rollups import rebuild_rollups
 from .schema import Call, CallMetrics, CriterionResultRow, EvaluationRow, TranscriptRow, now
 
@@ -46,6 +47,7 @@ CHUNK = 5000
 
 
 def agents(n_agents: int = 60, seed: int = 0) -> list[dict[str, Any]]:
+    """``n_agents`` synthetic agents (id, name, team, skill), deterministic for ``seed``."""
     rng = random.Random(seed)
     out = []
     for i in range(n_agents):
@@ -152,3 +154,16 @@ def populate(session: Session, n_calls: int, *, seed: int = 0, n_agents: int = 6
                                  f"(SELECT COALESCE(MAX(id), 1) FROM {table}))"))
     rebuild_rollups(session)
     return done
+
+
+def synthetic_calls(source) -> int:
+    """How many synthetic calls (``SYN-`` call ids) a store (or open session) holds."""
+    with session_of(source) as s:
+        return s.scalar(select(func.count()).select_from(Call).where(Call.call_id.like("SYN-%"))) or 0
+
+
+def populate_store(store, n_calls: int, **options: Any) -> int:
+    """``populate`` in one transaction of ``store`` (committed on success); returns the number of
+    calls inserted. ``options``: those of ``populate``."""
+    with store.session() as s:
+        return populate(s, n_calls, **options)

@@ -72,6 +72,7 @@ def _columns(lang: str) -> dict:
 
 
 def all_rows(store, filters: q.CallFilters, sort: str, limit: int = 100_000) -> list[dict]:
+    """Every call matching the filters (up to ``limit``), page by page, for the downloads."""
     out, page = [], 1
     while len(out) < limit:
         rows, total = q.call_list(store, filters, sort=sort, page=page, page_size=1000)
@@ -83,6 +84,7 @@ def all_rows(store, filters: q.CallFilters, sort: str, limit: int = 100_000) -> 
 
 
 def to_excel(df: pd.DataFrame) -> bytes:
+    """The table as an .xlsx file (time zones dropped: Excel has none)."""
     buf = io.BytesIO()
     df = df.copy()
     for c in df.columns:
@@ -93,6 +95,7 @@ def to_excel(df: pd.DataFrame) -> bytes:
 
 
 def render() -> None:
+    """The call list page (or the call page, for a deep link with ``?call=``)."""
     if st.query_params.get("call"):  # a deep link to one call, from the list page's URL
         from .detail import render as render_detail
 

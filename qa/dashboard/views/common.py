@@ -1,6 +1,9 @@
-"""Small pieces shared by pages: result badges, time formatting, speaker names."""
+"""Small pieces shared by pages and the feedback report: result badges, time formatting,
+speaker names, pass rate per competence."""
 
 from __future__ import annotations
+
+import pandas as pd
 
 from ..i18n import t
 
@@ -8,6 +11,7 @@ RESULT_ICON = {"pass": "✅", "fail": "❌", "na": "➖"}
 
 
 def fmt_time(seconds: float | None) -> str:
+    """Seconds as ``m:ss.s`` (``-`` for none)."""
     if seconds is None:
         return "-"
     seconds = max(0.0, float(seconds))
@@ -15,8 +19,24 @@ def fmt_time(seconds: float | None) -> str:
 
 
 def result_label(result: str, lang: str) -> str:
+    """Icon and translated name of a pass/fail/na result."""
     return f"{RESULT_ICON.get(result, '')} {t('result_' + result, lang)}"
 
 
 def speaker_label(speaker: str, lang: str) -> str:
+    """Translated name of a transcript speaker (agent, customer, unknown)."""
     return t({"agent": "agent_speaker", "customer": "customer_speaker"}.get(speaker, "unknown_speaker"), lang)
+
+
+def competence_rates(rows: list[dict], competences: dict[str, str]) -> pd.DataFrame:
+    """Pass rate per competence code from per-criterion pass/fail counts (a criterion with
+    several competences counts for each); ``competences`` as ``queries.criterion_competences``."""
+    acc: dict[str, list[int]] = {}
+    for r in rows:
+        for code in [c.strip() for c in (competences.get(r["criterion_id"]) or "").split(",") if c.strip()]:
+            a = acc.setdefault(code, [0, 0])
+            a[0] += r["passed"]
+            a[1] += r["failed"]
+    data = [{"competence": k, "pass_rate": round(100 * p / (p + f), 1) if p + f else None, "n": p + f}
+            for k, (p, f) in sorted(acc.items(), key=lambda kv: [int(x) for x in kv[0].split(".")])]
+    return pd.DataFrame(data, columns=["competence", "pass_rate", "n"])

@@ -25,6 +25,7 @@ def _seek(call_id: str, seconds: float) -> None:
 
 
 def render() -> None:
+    """The call page: audio, transcript, criteria with evidence, metrics, override/dispute forms."""
     store, principal, lang = context()
     call_id = st.query_params.get("call") or st.session_state.get("selected_call")
     if not call_id:
@@ -165,11 +166,7 @@ def _dispute_form(store, principal, call_id: str, evaluation, lang: str) -> None
 
 
 def _metrics(store, call, lang: str) -> None:
-    from ...store.schema import CallMetrics
-
-    with store.session() as s:
-        row = s.get(CallMetrics, call.id)
-        data = dict(row.data) if row is not None else None
+    data = store.load_metrics(call.call_id)
     if not data:
         return
     st.subheader(t("metrics", lang))

@@ -9,10 +9,11 @@ from ...store import queries as q
 from ..app import context
 from ..i18n import t
 from ..report import operator_report_html
-from .trends import competence_rates, criterion_competences
+from .common import competence_rates
 
 
 def render_trend() -> None:
+    """An operator's own page: score over time, strongest and weakest competences, report."""
     store, principal, lang = context()
     st.title(t("page_my_trend", lang))
     if not principal.agent_id:
@@ -25,7 +26,7 @@ def render_trend() -> None:
         return
     st.subheader(t("score_over_time", lang))
     st.line_chart(trend.set_index("period")["avg_score"])
-    comp = competence_rates(q.heatmap_agents_criteria(store, f), criterion_competences(store)).dropna()
+    comp = competence_rates(q.heatmap_agents_criteria(store, f), q.criterion_competences(store)).dropna()
     if not comp.empty:
         ranked = comp.sort_values("pass_rate")
         c1, c2 = st.columns(2)

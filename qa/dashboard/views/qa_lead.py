@@ -8,6 +8,7 @@ import streamlit as st
 
 from ...errors import QAError
 from ...store import queries as q
+from ...store.rescoring import rescore_progress
 from .. import jobs
 from ..app import context, guard
 from ..i18n import t
@@ -27,22 +28,9 @@ def _rescore_job(store, name: str, version: str):
     return work
 
 
-def rescore_progress(store, name: str, version: str) -> tuple[int, int]:
-    """(calls of rubric ``name`` already on ``version``, calls of rubric ``name``), read from the store."""
-    from sqlalchemy import func, select
-
-    from ...store.schema import Call, EvaluationRow
-
-    with store.session() as s:
-        base = select(func.count()).select_from(Call).join(
-            EvaluationRow, (EvaluationRow.call_pk == Call.id) & EvaluationRow.is_current).where(
-            EvaluationRow.rubric == name)
-        total = s.scalar(base) or 0
-        done = s.scalar(base.where(EvaluationRow.rubric_version == version)) or 0
-    return done, total
-
-
 def render_editor() -> None:
+    """The rubric editor: YAML with inline validation, preview on stored calls, publish and
+    background re-scoring with progress."""
     from ...publish import PublishRefused, preview, publish_rubric
     from ...rubric import list_rubrics, load_rubric, validate_rubric_text
 
@@ -102,6 +90,8 @@ def render_editor() -> None:
 
 
 def render_calibration() -> None:
+    """The calibration page: tool vs human reviews per criterion (accuracy, kappa, confusion,
+    disagreements)."""
     from ...calibration import from_store
 
     store, principal, lang = context()

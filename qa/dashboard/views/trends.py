@@ -10,34 +10,11 @@ from ...store import queries as q
 from ..app import context, guard
 from ..i18n import t
 from ..report import operator_report_html
-
-
-def competence_rates(rows: list[dict], competences: dict[str, str]) -> pd.DataFrame:
-    """Pass rate per competence code from per-criterion pass/fail counts (a criterion with
-    several competences counts for each)."""
-    acc: dict[str, list[int]] = {}
-    for r in rows:
-        for code in [c.strip() for c in (competences.get(r["criterion_id"]) or "").split(",") if c.strip()]:
-            a = acc.setdefault(code, [0, 0])
-            a[0] += r["passed"]
-            a[1] += r["failed"]
-    data = [{"competence": k, "pass_rate": round(100 * p / (p + f), 1) if p + f else None, "n": p + f}
-            for k, (p, f) in sorted(acc.items(), key=lambda kv: [int(x) for x in kv[0].split(".")])]
-    return pd.DataFrame(data, columns=["competence", "pass_rate", "n"])
-
-
-def criterion_competences(store) -> dict[str, str]:
-    from sqlalchemy import func, select
-
-    from ...store.schema import CriterionResultRow
-
-    with store.session() as s:
-        return {cid: comp for cid, comp in s.execute(
-            select(CriterionResultRow.criterion_id, func.max(CriterionResultRow.competence))
-            .group_by(CriterionResultRow.criterion_id))}
+from .common import competence_rates
 
 
 def render() -> None:
+    """The trends page (supervisors, QA leads, admins)."""
     store, principal, lang = context()
     guard(principal, "trends")
     st.title(t("page_trends", lang))
@@ -71,7 +48,7 @@ def render() -> None:
             color="team:N", yOffset="team:N", tooltip=["criterion_id", "team", "passed", "failed", "pass_rate"]),
             use_container_width=True)
         st.subheader(t("pass_rate_competence", lang))
-        st.dataframe(competence_rates(pr, criterion_competences(store)), hide_index=True)
+        st.dataframe(competence_rates(pr, q.criterion_competences(store)), hide_index=True)
 
     st.subheader(t("heatmap", lang))
     hm = pd.DataFrame(q.heatmap_agents_criteria(store, f))

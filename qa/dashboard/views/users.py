@@ -11,6 +11,7 @@ from ..i18n import UI_LANGUAGES, t
 
 
 def render() -> None:
+    """The accounts page (admins): list users and add one."""
     store, principal, lang = context()
     guard(principal, "manage_users")
     st.title(t("page_users", lang))

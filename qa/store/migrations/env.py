@@ -9,6 +9,8 @@ target_metadata = Base.metadata
 
 
 def run_migrations() -> None:
+    """Run the migrations on the connection ``open_store`` passed, or on an engine built from the
+    settings when Alembic's command line runs this file."""
     connection = context.config.attributes.get("connection")
     if connection is None:  # `alembic` command line: build an engine from the settings
         from sqlalchemy import create_engine

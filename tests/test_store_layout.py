@@ -1,0 +1,146 @@
+"""The architecture the store refactor set up (issue 15), read from the source with ``ast``:
+only qa/store/ talks to the database, no import cycles in qa/, store modules stay small."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+QA = ROOT / "qa"
+# modules outside qa/store that still query the database, each waiting for its owner to call the
+# store function named beside it
+PENDING = {"qa/ingest.py": "qa.store.rescoring.current_rubric_versions"}
+MAX_STORE_LINES = 400
+
+
+def _modules() -> dict[str, tuple[Path, bool]]:
+    out = {}
+    for p in QA.rglob("*.py"):
+        parts = list(p.relative_to(ROOT).with_suffix("").parts)
+        is_pkg = parts[-1] == "__init__"
+        out[".".join(parts[:-1] if is_pkg else parts)] = (p, is_pkg)
+    return out
+
+
+def _imports(path: Path, name: str, is_pkg: bool, modules) -> set[str]:
+    """Every module ``path`` imports (module level and inside functions), relative ones resolved:
+    ``from x import y`` is the module x.y when y is a submodule, else x."""
+    here = name if is_pkg else name.rpartition(".")[0]
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = here.split(".")[:len(here.split(".")) - (node.level - 1)]
+                base = ".".join(anchor + ([base] if base else []))
+            found.update(f"{base}.{a.name}" if f"{base}.{a.name}" in modules else base for a in node.names)
+    return found
+
+
+def _graph() -> dict[str, set[str]]:
+    modules = _modules()
+    graph = {}
+    for name, (path, is_pkg) in modules.items():
+        edges = set()
+        for target in _imports(path, name, is_pkg, modules):
+            while target and target not in modules:
+                target = target.rpartition(".")[0]
+            if target and target != name:
+                edges.add(target)
+        graph[name] = edges
+    return graph
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected components with more than one module (Tarjan, iterative)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    out = []
+    for root in sorted(graph):
+        if root in index:
+            continue
+        work = [(root, iter(sorted(graph[root])))]
+        index[root] = low[root] = len(index)
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            v, children = work[-1]
+            w = next(children, None)
+            if w is not None:
+                if w not in index:
+                    index[w] = low[w] = len(index)
+                    stack.append(w)
+                    on_stack.add(w)
+                    work.append((w, iter(sorted(graph[w]))))
+                elif w in on_stack:
+                    low[v] = min(low[v], index[w])
+                continue
+            work.pop()
+            if work:
+                low[work[-1][0]] = min(low[work[-1][0]], low[v])
+            if low[v] == index[v]:
+                comp = []
+                while True:
+                    x = stack.pop()
+                    on_stack.discard(x)
+                    comp.append(x)
+                    if x == v:
+                        break
+                if len(comp) > 1:
+                    out.append(sorted(comp))
+    return out
+
+
+def test_cycle_finder_finds_a_cycle():
+    assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+    assert _cycles({"a": {"b"}, "b": set()}) == []
+
+
+def test_no_import_cycles_in_qa():
+    graph = _graph()
+    assert "qa.store.queries" in graph["qa.dashboard.report"]  # the graph sees relative imports
+    assert _cycles(graph) == []
+
+
+def _talks_to_database(path: Path) -> list[str]:
+    """Why ``path`` talks to the database: imports of SQLAlchemy or the store's internals, or a
+    ``.session()`` / ``store.engine`` use."""
+    why = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            why += [f"import {a.name}" for a in node.names if a.name.split(".")[0] == "sqlalchemy"]
+        elif isinstance(node, ast.ImportFrom):
+            mod = node.module or ""
+            if mod.split(".")[0] == "sqlalchemy" or mod.endswith(("store.schema", "store.base", "store.rollups")):
+                why.append(f"from {'.' * node.level}{mod} import ...")
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "session":
+            why.append(f"line {node.lineno}: .session()")
+        elif isinstance(node, ast.Attribute) and node.attr == "engine" and isinstance(node.value, ast.Name) \
+                and node.value.id == "store":
+            why.append(f"line {node.lineno}: store.engine")
+    return why
+
+
+def test_only_the_store_talks_to_the_database():
+    offenders = {}
+    for path in sorted(QA.rglob("*.py")):
+        rel = path.relative_to(ROOT).as_posix()
+        if rel.startswith("qa/store/") or rel in PENDING:
+            continue
+        why = _talks_to_database(path)
+        if why:
+            offenders[rel] = why
+    assert offenders == {}, "query through a named function of qa/store/ instead"
+    assert _talks_to_database(QA / "store" / "queries.py")  # the check does see a module that queries
+
+
+def test_store_modules_stay_small():
+    sizes = {p.relative_to(ROOT).as_posix(): len(p.read_text(encoding="utf-8").splitlines())
+             for p in (QA / "store").glob("*.py")}
+    assert "qa/store/repository.py" in sizes and len(sizes) >= 10
+    assert {k: v for k, v in sizes.items() if v > MAX_STORE_LINES} == {}
