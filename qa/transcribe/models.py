@@ -28,8 +28,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from . import config
-from .errors import ModelError
+from .. import config
+from ..errors import ModelError
 
 SUPPORT_FILES = ("config.json", "tokenizer.json", "vocabulary.txt")
 _COMPLETE_MARK = ".complete"
