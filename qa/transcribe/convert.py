@@ -263,6 +263,7 @@ def ct2_to_openai_checkpoint(ct2_dir: str | Path, out_path: str | Path) -> Path:
 
 
 def file_sha256(path: str | Path, chunk: int = 1 << 22) -> str:
+    """SHA-256 of a file, read in chunks."""
     h = hashlib.sha256()
     with open(path, "rb") as f:
         while block := f.read(chunk):

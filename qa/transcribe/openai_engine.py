@@ -112,6 +112,7 @@ class OpenAIWhisperEngine:
         self._lock = threading.Lock()  # whisper's word timing hooks the model: one call at a time
 
     def describe(self) -> dict:
+        """The engine, model and settings, as written into ``Transcript.extra.engine``."""
         return {"name": self.name, "model": self.model_name, "version": self._whisper.__version__,
                 "device": self.device, "vad": self.vad}
 
@@ -177,6 +178,7 @@ class OpenAIWhisperEngine:
         return self._torch.float16 if self.device != "cpu" else self._torch.float32
 
     def transcribe_channel(self, audio: np.ndarray, language: str | None = None) -> ChannelResult:
+        """``audio``: float32 mono at 16 kHz; ``language``: it/de/fr/en or None (detect)."""
         audio = np.ascontiguousarray(audio, dtype=np.float32)
         if audio.ndim != 1:
             raise AudioError(f"an engine takes one channel (1-D audio), got shape {audio.shape}")
