@@ -7,7 +7,7 @@ EXIT_OK = 0  # everything asked for was done
 EXIT_PARTIAL = 1  # some inputs failed, the others were processed
 EXIT_USAGE = 2  # the command line itself was wrong (argparse uses 2 too): UsageError
 EXIT_FAILED = 3  # nothing could be done (every input failed, or a fatal error)
-EXIT_GATE = 4  # the work was done and a gate refused its result: GateRefused (kappa, worse model, publication, fairness)
+EXIT_GATE = 4  # the work was done and a gate refused its result: GateRefused (kappa, model, publication, fairness)
 
 
 class QAError(Exception):

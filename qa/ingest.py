@@ -43,8 +43,8 @@ from typing import Any
 from . import config
 from .errors import EXIT_FAILED, EXIT_OK, EXIT_PARTIAL, AudioError, QAError
 from .model import Transcript
-from .parallel import dask_executor, default_workers, local_executor, progress_bar, run_all
-from .pipeline import CallInput, ProcessSettings, Scored, batches, failure_reason, process_call, score_each
+from .parallel import batches, dask_executor, default_workers, local_executor, progress_bar, run_all
+from .pipeline import CallInput, ProcessSettings, Scored, failure_reason, process_call, score_each
 
 AUDIO_EXTENSIONS = {".wav", ".wave", ".mp3", ".ogg", ".oga", ".opus", ".flac", ".m4a", ".mp4", ".aac", ".webm",
                     ".mka", ".aif", ".aiff", ".caf", ".w64"}

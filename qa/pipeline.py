@@ -25,7 +25,6 @@ import os
 import shutil
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
-from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +33,7 @@ from .audio import MAX_DURATION_S, DecodedAudio, load_audio
 from .config import CALL_TYPES, LANGUAGES
 from .errors import AudioError, ModelError, QAError
 from .model import Evaluation, Transcript
+from .parallel import batches
 from .roles import assign_roles as _roles_of
 from .rubric.engine import CallFacts, PreparedCall, score_prepared, scoring_session
 from .rubric.infer import infer_call_types, infer_language
@@ -281,13 +281,6 @@ def score_each(transcripts: list[Transcript], rubric: str | Rubric | None = None
         except Exception as e:  # noqa: BLE001 - reported for this call
             out.append(Scored.failed(t.call_id, e))
     return out
-
-
-def batches(items: Iterable, size: int) -> Iterator[list]:
-    """``items`` in lists of ``size`` (the last one shorter), read lazily (itertools.batched is 3.12)."""
-    it = iter(items)
-    while chunk := list(islice(it, size)):
-        yield chunk
 
 
 def score_transcripts(transcripts: Iterable[Transcript], rubric: str | Rubric | None = None,

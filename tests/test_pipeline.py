@@ -96,7 +96,8 @@ def test_prepare_stage_language_call_type_rubric():
     assert all(p.facts.language_inferred and p.facts.call_type_inferred for p in inferred)
     assert all(0.0 < p.facts.call_type_confidence <= 1.0 for p in inferred)
     assert all(p.rubric.name == p.facts.call_type for p in inferred)
-    labelled = [(p.facts.call_type, t.metadata["call_type"]) for p, t in zip(inferred, calls) if t.metadata.get("call_type")]
+    labelled = [(p.facts.call_type, t.metadata["call_type"])
+                for p, t in zip(inferred, calls) if t.metadata.get("call_type")]
     assert sum(a == b for a, b in labelled) >= 0.7 * len(labelled)
     # a rubric given by name applies to every call
     assert {p.rubric.name for p in P.prepare(bare, "fidelizzazione")} == {"fidelizzazione"}
@@ -195,7 +196,8 @@ def test_process_call_with_the_roles_model_missing_reports_why(tmp_path, models_
     assert P.roles_failure(got.transcript) == got.error and P.roles_failure(mono) is None
     f = tmp_path / "mono.json"
     mono.save(f)
-    record = P.process_call(P.CallInput(str(f), "transcript", audio_checksum(f)), P.ProcessSettings(data_dir=str(tmp_path)))
+    record = P.process_call(P.CallInput(str(f), "transcript", audio_checksum(f)),
+                            P.ProcessSettings(data_dir=str(tmp_path)))
     assert record.evaluation.extra["roles_inferred"] is False
     assert record.evaluation.extra["roles_error"] == got.error
     assert len(record.evaluation.criteria) > 0

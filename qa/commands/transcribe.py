@@ -18,8 +18,8 @@ def register(subparsers) -> None:
         "transcribe",
         help="transcribe recordings into Transcript JSON files",
         description="Transcribe call recordings (WAV, MP3, OGG/Opus, FLAC, M4A) into one Transcript JSON "
-                    "each, written to DIR/<call_id>.json. Stereo: one party per channel. Exit code: 0 all written, 1 some "
-                    "failed, 3 none written.",
+                    "each, written to DIR/<call_id>.json. Stereo: one party per channel. Exit code: 0 all written, "
+                    "1 some failed, 3 none written.",
     )
     p.add_argument("audio", nargs="+", metavar="AUDIO", help="recording(s) to transcribe")
     p.add_argument("-o", "--output", metavar="DIR", default=".", help="where to write the JSON files (default: .)")

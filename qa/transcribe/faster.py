@@ -285,7 +285,8 @@ class _SpeechTimeline:
 
     @classmethod
     def build(cls, audio: np.ndarray, threshold: float, gap_s: float) -> "_SpeechTimeline | None":
-        """The speech stretches the VAD finds, joined with ``gap_s`` of silence between them; None if there is no speech."""
+        """The speech stretches the VAD finds, joined with ``gap_s`` of silence between them (None: no
+        speech)."""
         from faster_whisper.vad import VadOptions, get_speech_timestamps
 
         chunks = get_speech_timestamps(audio, VadOptions(threshold=threshold))
