@@ -12,16 +12,20 @@ import pkgutil
 import sys
 
 from . import __version__, commands
-from .errors import EXIT_FAILED, EXIT_USAGE, QAError
+from .errors import EXIT_FAILED, EXIT_GATE, EXIT_USAGE, GateRefused, QAError, UsageError
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str):  # one line, exit 2, like argparse but without the usage dump
+    """argparse, with errors on one line."""
+
+    def error(self, message: str):
+        """One line, exit 2, like argparse but without the usage dump."""
         self.exit(EXIT_USAGE, f"qa: error: {message} (see 'qa {self.prog.split(' ', 1)[-1]} --help')\n"
                   if " " in self.prog else f"qa: error: {message} (see 'qa --help')\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The ``qa`` parser with every command module of ``qa/commands/`` registered."""
     parser = _Parser(prog="qa", description="Ascolto: quality monitoring for contact-centre calls.")
     parser.add_argument("--version", action="version", version=f"ascolto {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
@@ -34,6 +38,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run ``qa`` with ``argv``; the exit code (``qa.errors``): 0 all done, 1 partly done, 2 usage
+    error, 3 nothing done, 4 a gate refused."""
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
@@ -44,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_FAILED if code is None else int(code) if code is not True else 0
     except QAError as e:
         print(f"qa: error: {e}", file=sys.stderr)
-        return EXIT_FAILED
+        return EXIT_USAGE if isinstance(e, UsageError) else EXIT_GATE if isinstance(e, GateRefused) else EXIT_FAILED
     except KeyboardInterrupt:
         print("qa: interrupted", file=sys.stderr)
         return 130

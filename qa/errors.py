@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-# Exit codes shared by every `qa` command.
+# Exit codes shared by every `qa` command (README.md, "Command line").
 EXIT_OK = 0  # everything asked for was done
 EXIT_PARTIAL = 1  # some inputs failed, the others were processed
-EXIT_USAGE = 2  # the command line itself was wrong (argparse uses 2 too)
+EXIT_USAGE = 2  # the command line itself was wrong (argparse uses 2 too): UsageError
 EXIT_FAILED = 3  # nothing could be done (every input failed, or a fatal error)
+EXIT_GATE = 4  # the work was done and a gate refused its result: GateRefused (kappa, model, publication, fairness)
 
 
 class QAError(Exception):
@@ -52,3 +53,14 @@ class ModelError(QAError):
 
 class StoreError(QAError):
     """A problem with the call store (database or data directory)."""
+
+
+class UsageError(QAError):
+    """The command line asks for something that cannot be done (options that exclude each other,
+    a missing argument, a value out of range): exit code EXIT_USAGE."""
+
+
+class GateRefused(QAError):
+    """A gate refused: agreement below the required kappa, a model worse than the current one, a
+    rubric version that may not be published, criterion results that flip under the fairness
+    check. Exit code EXIT_GATE."""

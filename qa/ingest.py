@@ -3,6 +3,10 @@ transcript, evaluation, metrics -> the store. Also ``rescore``: re-evaluate stor
 
     report = ingest(["calls/"], store, IngestSettings(...), workers=2)
 
+This module finds the inputs, skips what is stored, runs the calls in parallel (``qa.parallel``)
+and writes each record in the parent; what happens to one call is ``qa.pipeline.process_call``
+(and for ``rescore``, ``qa.pipeline.score_each``).
+
 How it behaves
 - Idempotent: the key is the SHA-256 of the input file; a file already stored is skipped
   before any work (``qa ingest`` twice adds nothing). Two identical files in one batch: the
@@ -29,11 +33,8 @@ How it behaves
 from __future__ import annotations
 
 import os
-import shutil
-import sys
 import time
-from collections.abc import Callable, Iterable
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
@@ -41,7 +42,9 @@ from typing import Any
 
 from . import config
 from .errors import EXIT_FAILED, EXIT_OK, EXIT_PARTIAL, AudioError, QAError
-from .model import Evaluation, Transcript
+from .model import Transcript
+from .parallel import batches, dask_executor, default_workers, local_executor, progress_bar, run_all
+from .pipeline import CallInput, ProcessSettings, Scored, failure_reason, process_call, score_each
 
 AUDIO_EXTENSIONS = {".wav", ".wave", ".mp3", ".ogg", ".oga", ".opus", ".flac", ".m4a", ".mp4", ".aac", ".webm",
                     ".mka", ".aif", ".aiff", ".caf", ".w64"}
@@ -54,29 +57,15 @@ def keep_originals_setting() -> bool:
     return os.environ.get("QA_KEEP_ORIGINALS", "1").strip().lower() not in FALSE_WORDS
 
 
-@dataclass
-class IngestSettings:
-    """What every worker needs (picklable: it travels to processes and Dask workers)."""
-
-    transcribe: Any = None  # qa.transcribe.TranscribeOptions (None: defaults)
-    rubric: str | None = None  # None: the rubric of the call's call_type (inferred when absent)
-    redact: bool = True
-    keep_originals: bool = True
-    data_dir: str = ""
-    metrics: bool = True
-    score: bool = True
-
-
-@dataclass
-class WorkItem:
-    path: str  # absolute (symlinks not resolved: the failure is reported under the given name)
-    kind: str  # audio | transcript
-    checksum: str
-    metadata: dict[str, Any] | None = None
+# What every worker needs (picklable) and one input: the pipeline's types under ingest's names.
+IngestSettings = ProcessSettings
+WorkItem = CallInput
 
 
 @dataclass
 class IngestReport:
+    """What an ``ingest`` run did: counts, seconds of calls stored, and each failure with its reason."""
+
     inputs: int = 0
     stored: int = 0
     skipped: int = 0  # already in the store, or a duplicate within the batch
@@ -88,6 +77,7 @@ class IngestReport:
 
     @property
     def exit_code(self) -> int:
+        """EXIT_OK all stored (or already there), EXIT_PARTIAL some failed, EXIT_FAILED none stored."""
         if self.failed == 0 and not self.interrupted:
             return EXIT_OK
         if self.stored + self.skipped == 0:
@@ -95,6 +85,7 @@ class IngestReport:
         return EXIT_PARTIAL
 
     def summary(self) -> str:
+        """One line: stored, skipped, failed, minutes of calls and speed."""
         hours = self.audio_seconds / 3600.0
         speed = f", {hours / (self.wall_seconds / 3600.0):.1f} audio h per wall h" if self.wall_seconds > 0 and \
             self.audio_seconds > 0 else ""
@@ -165,211 +156,14 @@ def _checksum(path: Path) -> str:
 
 
 # ---------------------------------------------------------------------------------- worker side
-def _recordings_dir(settings: IngestSettings, checksum: str) -> Path:
-    base = Path(settings.data_dir or config.data_dir()) / "recordings" / checksum[:2]
-    base.mkdir(parents=True, exist_ok=True)
-    return base
-
-
-def _redact_evaluation(ev: Evaluation, lang: str | None) -> None:
-    from .redact import redact_text
-
-    for c in ev.criteria:
-        for e in c.evidence:
-            e.text = redact_text(e.text, lang)[0]
-
-
 def process_item(item: WorkItem, settings: IngestSettings) -> dict[str, Any]:
-    """Transcribe (or read) one input, score it, compute metrics, redact: a ``CallRecord``
-    ready for the parent to store, as ``{"record": ...}``, or ``{"error": reason}``. Never
-    raises for a bad input (runs in pool processes and Dask workers)."""
+    """One input through the pipeline (``qa.pipeline.process_call``): a ``CallRecord`` ready for the
+    parent to store, as ``{"record": ...}``, or ``{"error": reason}``. Never raises for a bad input
+    (runs in pool processes and Dask workers)."""
     try:
-        return {"record": _process(item, settings)}
-    except QAError as e:
-        return {"error": e.message}
-    except MemoryError:
-        return {"error": "out of memory"}
-    except Exception as e:  # a bug or an unexpected library error: still one line, recorded
-        return {"error": f"internal error: {type(e).__name__}: {' '.join(str(e).split())[:300]}"}
-
-
-def _process(item: WorkItem, settings: IngestSettings):
-    from .store import CallRecord
-
-    path = Path(item.path)
-    meta = dict(item.metadata or {})
-    if item.kind == "transcript":
-        t = Transcript.load(path)
-        for k, v in meta.items():  # the CSV fills what the platform's JSON does not say
-            if k != "call_id":
-                t.metadata.setdefault(k, v)
-        engine = model = None
-        if isinstance(t.extra.get("engine"), dict):
-            engine, model = t.extra["engine"].get("name"), t.extra["engine"].get("model")
-    else:
-        from .transcribe import TranscribeOptions, transcribe_file
-
-        t = transcribe_file(path, settings.transcribe or TranscribeOptions(), metadata=meta)
-        info = t.extra.get("engine") or {}
-        engine, model = info.get("name"), info.get("model")
-    if not any(s.text.strip() for s in t.segments):
-        raise AudioError("no speech found (silent or empty recording)" if item.kind == "audio"
-                         else "transcript has no text")
-
-    evaluation = None
-    if settings.score:
-        from .rubric import score_transcript
-
-        evaluation = score_transcript(t, settings.rubric)
-    metrics = None
-    if settings.metrics:
-        from .metrics import compute_metrics
-
-        metrics = compute_metrics(t)
-
-    stored_t, spans = t, None
-    audio_path = str(path) if item.kind == "audio" else None
-    redacted_audio = None
-    if settings.redact:
-        from .redact import redact_audio, redact_transcript
-
-        stored_t, spans = redact_transcript(t)
-        if evaluation is not None:
-            _redact_evaluation(evaluation, t.language)
-        if item.kind == "audio":
-            dst = _recordings_dir(settings, item.checksum) / f"{item.checksum}.redacted.wav"
-            if not dst.exists():
-                tmp = dst.with_name(f"{dst.stem}.{os.getpid()}.part.wav")
-                redact_audio(path, tmp, spans)
-                os.replace(tmp, dst)
-            redacted_audio = str(dst)
-    if item.kind == "audio" and not settings.keep_originals:
-        if redacted_audio:
-            audio_path = redacted_audio  # the original is not referenced
-        else:
-            dst = _recordings_dir(settings, item.checksum) / f"{item.checksum}{path.suffix.lower()}"
-            if not dst.exists():
-                tmp = dst.with_name(f"{dst.name}.{os.getpid()}.part")
-                shutil.copyfile(path, tmp)
-                os.replace(tmp, dst)
-            audio_path = str(dst)
-    return CallRecord(checksum=item.checksum, transcript=stored_t, evaluation=evaluation, metrics=metrics,
-                      audio_path=audio_path, redacted_audio_path=redacted_audio, source_path=str(path),
-                      file_name=path.name, source_kind=item.kind, redacted=settings.redact,
-                      redaction_spans=spans, engine=engine, model=model)
-
-
-def _init_worker() -> None:
-    """Pool worker set-up: exit as soon as the parent is gone (``kill -9`` of ``qa ingest``
-    must not leave workers transcribing for nobody)."""
-    import threading
-
-    os.environ.setdefault("OMP_NUM_THREADS", "1")
-    parent = os.getppid()
-
-    def watch() -> None:
-        while True:
-            time.sleep(1.0)
-            if os.getppid() != parent:
-                os._exit(1)
-
-    threading.Thread(target=watch, name="parent-watchdog", daemon=True).start()
-
-
-# ---------------------------------------------------------------------------------- executors
-class _Serial:
-    """In-process 'executor' (workers=1): same interface, no pickling, easier debugging."""
-
-    def submit(self, fn: Callable, *args: Any) -> Future:
-        f: Future = Future()
-        try:
-            f.set_result(fn(*args))
-        except BaseException as e:  # noqa: BLE001 - handed to the caller like a pool would
-            f.set_exception(e)
-        return f
-
-    def shutdown(self, wait: bool = True, cancel_futures: bool = False) -> None:
-        pass
-
-
-def _local_executor(workers: int):
-    if workers <= 1:
-        return _Serial()
-    import multiprocessing
-
-    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
-                               initializer=_init_worker)
-
-
-def _dask_executor(scheduler: str):
-    try:
-        from distributed import Client
-    except ImportError:  # pragma: no cover - a core dependency
-        raise QAError("--scheduler needs dask[distributed] installed") from None
-    try:
-        client = Client(scheduler, timeout="20s", set_as_default=False)
-    except (OSError, TimeoutError) as e:
-        raise QAError(f"cannot reach the Dask scheduler at {scheduler}: {' '.join(str(e).split())}") from None
-    executor = client.get_executor(pure=False)
-
-    class _DaskExecutor:
-        n_workers = max(1, sum(w.get("nthreads", 1) for w in client.scheduler_info()["workers"].values()))
-
-        def submit(self, fn, *args):
-            return executor.submit(fn, *args)
-
-        def shutdown(self, wait: bool = True, cancel_futures: bool = False) -> None:
-            try:
-                executor.shutdown(wait=wait)
-            finally:
-                client.close()
-
-    return _DaskExecutor()
-
-
-def _run(items: list, fn: Callable, settings: Any, executor, window: int,
-         on_result: Callable[[Any, Any, BaseException | None], None]) -> None:
-    """Submit ``fn(item, settings)`` for every item with at most ``window`` in flight, calling
-    ``on_result(item, result, error)`` in the parent as each one completes."""
-    it = iter(items)
-    pending: dict[Future, Any] = {}
-
-    def fill() -> None:
-        while len(pending) < window:
-            item = next(it, None)
-            if item is None:
-                return
-            pending[executor.submit(fn, item, settings)] = item
-
-    fill()
-    while pending:
-        done, _ = wait(list(pending), return_when=FIRST_COMPLETED)
-        for f in done:
-            item = pending.pop(f)
-            try:
-                result = f.result()
-            except (KeyboardInterrupt, SystemExit):
-                raise
-            except Exception as e:  # noqa: BLE001 - the worker died (BrokenProcessPool) or similar
-                on_result(item, None, e)
-            else:
-                on_result(item, result, None)
-        fill()
-
-
-# ---------------------------------------------------------------------------------- parent
-def _progress(total: int, enabled: bool | None):
-    from tqdm import tqdm
-
-    return tqdm(total=total, unit="file", file=sys.stderr, dynamic_ncols=True, smoothing=0.1,
-                disable=(not enabled) if enabled is not None else None, desc="ingest")
-
-
-def default_workers() -> int:
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # pragma: no cover - not Linux
-        return max(1, os.cpu_count() or 1)
+        return {"record": process_call(item, settings)}
+    except Exception as e:  # a bad input (QAError), or a bug / unexpected library error: still one line
+        return {"error": failure_reason(e)}
 
 
 def ingest(inputs: Iterable[str | os.PathLike], store, settings: IngestSettings | None = None, *,
@@ -396,7 +190,7 @@ def ingest(inputs: Iterable[str | os.PathLike], store, settings: IngestSettings 
     if not found:
         raise QAError("no recordings or transcript JSON files found in " + ", ".join(map(str, inputs)))
     if scheduler:
-        executor = _dask_executor(scheduler)
+        executor = dask_executor(scheduler)
         window = 2 * executor.n_workers
         if settings.transcribe.engine == "faster-whisper":  # one core per Dask task slot (--nthreads = cores)
             settings.transcribe = replace(settings.transcribe, engine_options={
@@ -407,7 +201,7 @@ def ingest(inputs: Iterable[str | os.PathLike], store, settings: IngestSettings 
             threads = max(1, default_workers() // n)
             settings.transcribe = replace(settings.transcribe, engine_options={
                 "cpu_threads": threads, "workers": 1, **settings.transcribe.engine_options})
-        executor = _local_executor(n)
+        executor = local_executor(n)
         window = 2 * n
         if n == 1 and any(k == "audio" for _, k in found):
             from .transcribe import get_engine  # a model problem: one error now, not one per file
@@ -415,7 +209,7 @@ def ingest(inputs: Iterable[str | os.PathLike], store, settings: IngestSettings 
             get_engine(settings.transcribe.engine, settings.transcribe.model, **settings.transcribe.engine_options)
 
     report = IngestReport(inputs=len(found))
-    bar = _progress(len(found), progress)
+    bar = progress_bar(len(found), progress)
 
     def fail(path: Path | str, reason: str, checksum: str | None = None) -> None:
         report.failed += 1
@@ -472,7 +266,7 @@ def ingest(inputs: Iterable[str | os.PathLike], store, settings: IngestSettings 
         bar.update(1)
 
     try:
-        _run(items, process_item, settings, executor, window, on_result)
+        run_all(items, process_item, settings, executor, window, on_result)
     except KeyboardInterrupt:
         report.interrupted = True
         executor.shutdown(wait=False, cancel_futures=True)
@@ -490,6 +284,8 @@ def ingest(inputs: Iterable[str | os.PathLike], store, settings: IngestSettings 
 # ---------------------------------------------------------------------------------- rescore
 @dataclass
 class RescoreReport:
+    """What a ``rescore`` run did: calls considered, re-evaluated, already current, failed (with reasons)."""
+
     considered: int = 0
     rescored: int = 0
     unchanged: int = 0  # already evaluated with the current rubric version
@@ -498,35 +294,13 @@ class RescoreReport:
 
     @property
     def exit_code(self) -> int:
+        """EXIT_OK nothing failed, EXIT_PARTIAL some failed, EXIT_FAILED every call failed."""
         if self.failed == 0:
             return EXIT_OK
         return EXIT_FAILED if self.rescored + self.unchanged == 0 else EXIT_PARTIAL
 
 
-def _score_one(t: Transcript, rubric: str | None) -> dict[str, Any]:
-    from .rubric import score_transcript
-
-    try:
-        return {"evaluation": score_transcript(t, rubric)}
-    except QAError as e:
-        return {"error": e.message}
-    except Exception as e:  # noqa: BLE001
-        return {"error": f"internal error: {type(e).__name__}: {' '.join(str(e).split())[:300]}"}
-
-
 RESCORE_BATCH = 128  # calls scored together by qa rescore (as qa score: the batch API)
-
-
-def _score_chunk(ts: list[Transcript], rubric: str | None) -> list[dict[str, Any]]:
-    """``_score_one`` of each call, through the batch API (``score_transcripts``: tokenised together,
-    each model condition asked once for the calls that reach it; the same evaluations). Should a call
-    of the chunk fail, the chunk is scored call by call, each failure reported for its own call."""
-    from .rubric import score_transcripts
-
-    try:
-        return [{"evaluation": ev} for ev in score_transcripts(ts, rubric, batch_size=len(ts))]
-    except Exception:  # noqa: BLE001 - sorted out call by call
-        return [_score_one(t, rubric) for t in ts]
 
 
 def rescore(store, rubric: str | None = None, since: datetime | None = None, force: bool = False,
@@ -563,7 +337,7 @@ def rescore(store, rubric: str | None = None, since: datetime | None = None, for
                 versions[name] = None
         return versions[name]
 
-    bar = _progress(len(current), progress)
+    bar = progress_bar(len(current), progress, "rescore")
 
     def candidates():
         for t in store.iter_transcripts(since=since):
@@ -579,12 +353,12 @@ def rescore(store, rubric: str | None = None, since: datetime | None = None, for
                 continue
             yield t  # stored transcripts may be redacted: the rubric then sees the masked text
 
-    def on_result(t: Transcript, out: dict | None, error: BaseException | None) -> None:
-        if error is not None or "error" in out:
+    def on_result(t: Transcript, out: Scored | None, error: BaseException | None) -> None:
+        if error is not None or out.evaluation is None:
             report.failed += 1
-            report.failures.append((t.call_id, out["error"] if error is None else f"{type(error).__name__}: {error}"))
+            report.failures.append((t.call_id, out.error if error is None else f"{type(error).__name__}: {error}"))
         else:
-            ev = out["evaluation"]
+            ev = out.evaluation
             if not force and (ev.rubric, ev.rubric_version) == current[t.call_id]:
                 report.unchanged += 1
             else:
@@ -592,16 +366,14 @@ def rescore(store, rubric: str | None = None, since: datetime | None = None, for
                 report.rescored += 1
         bar.update(1)
 
-    def on_chunk(ts: list[Transcript], outs: list[dict] | None, error: BaseException | None) -> None:
+    def on_chunk(ts: list[Transcript], outs: list[Scored] | None, error: BaseException | None) -> None:
         for i, t in enumerate(ts):
             on_result(t, None if error is not None else outs[i], error)
 
     n = max(1, workers or 1)
-    executor = _local_executor(n)
-    try:
-        from .rubric.engine import batches
-
-        _run(batches(candidates(), RESCORE_BATCH), _score_chunk, rubric, executor, 2 * n, on_chunk)
+    executor = local_executor(n)
+    try:  # each chunk scored in one batch, call by call should one of its calls fail
+        run_all(batches(candidates(), RESCORE_BATCH), score_each, rubric, executor, 2 * n, on_chunk)
     finally:
         executor.shutdown(wait=True, cancel_futures=True)
         bar.close()

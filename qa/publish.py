@@ -4,7 +4,8 @@ agreement gate on the gold set, write it where the engine reads rubrics, record 
 The bundled ``rubriche/`` are never modified: the first publication copies them to
 ``$QA_DATA_DIR/rubriche`` (which ``qa.config.rubrics_dir`` then prefers) and writes the new
 version there. Re-scoring stored calls is a separate step (``qa rescore`` or the dashboard's
-background job) so that the publication itself is instant.
+background job, both ``qa.ingest.rescore`` over ``qa.pipeline.score_each``) so that the
+publication itself is instant.
 """
 
 from __future__ import annotations
@@ -15,15 +16,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import config
-from .errors import QAError, RubricError
+from .errors import GateRefused, RubricError
 
 
-class PublishRefused(QAError):
+class PublishRefused(GateRefused):
     """The rubric version may not go live (invalid, reused version, or below the agreement gate)."""
 
 
 @dataclass
 class GateResult:
+    """The agreement gate's verdict: passed, macro kappa, threshold, gold calls measured, one-line message."""
     passed: bool
     macro_kappa: float | None
     min_kappa: float
@@ -40,6 +42,7 @@ def gold_set() -> tuple[Path, Path] | None:
 
 
 def min_kappa() -> float:
+    """The publish gate's threshold: ``QA_MIN_KAPPA`` (default 0.7)."""
     return float(os.environ.get("QA_MIN_KAPPA", "0.7"))
 
 
@@ -111,6 +114,7 @@ def publish_rubric(store, name: str, yaml_text: str, username: str | None, gate:
 
 @dataclass
 class PreviewRow:
+    """One call of a rubric preview: old and new score and the criteria whose result flips."""
     call_id: str
     old_score: float | None
     new_score: float | None
@@ -118,6 +122,7 @@ class PreviewRow:
 
     @property
     def delta(self) -> float | None:
+        """New minus old score (one decimal), None when either is missing."""
         if self.old_score is None or self.new_score is None:
             return None
         return round(self.new_score - self.old_score, 1)
@@ -126,7 +131,8 @@ class PreviewRow:
 def preview(store, yaml_text: str, call_ids: list[str], name: str | None = None) -> list[PreviewRow]:
     """Score the chosen stored calls with the current and with the edited rubric; report what changes.
     Nothing is written."""
-    from .rubric import load_rubric, load_rubric_text, score_transcript
+    from .pipeline import score_transcript
+    from .rubric import load_rubric, load_rubric_text
 
     candidate = load_rubric_text(yaml_text, f"{name or 'rubric'}.yaml")
     try:

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from qa.calibration import human_agreement, read_labels
+from qa.errors import EXIT_GATE, EXIT_USAGE
 
 ROOT = Path(__file__).resolve().parents[1]
 DEVSET = ROOT / "tests" / "data" / "devset"
@@ -106,12 +107,12 @@ def test_publish_gate_exit_code(calibration_json):
     ok = qa("calibrate", LABELS, "--transcripts", DEVSET, "--min-kappa", max(0.0, macro - 0.05))
     assert ok.returncode == 0
     refused = qa("calibrate", LABELS, "--transcripts", DEVSET, "--min-kappa", min(1.0, macro + 0.01))
-    assert refused.returncode == 1 and "below the required" in refused.stderr
+    assert refused.returncode == EXIT_GATE and "below the required" in refused.stderr
 
 
 def test_fairness_runs_on_the_labelled_set():
     p = qa("fairness", DEVSET, "--json")
-    assert p.returncode in (0, 1), p.stderr
+    assert p.returncode in (0, EXIT_GATE), p.stderr
     rep = json.loads(p.stdout)
     assert rep["calls"] == 64 and rep["comparisons"] > 64 * 11
     assert (p.returncode == 0) == (rep["flips"] == [])
@@ -144,7 +145,7 @@ def test_train_refuses_a_deliberately_worse_training_set(models_copy, tmp_path):
     assert card["holdout"]["accuracy"] > 0.7 and card["data_size"] > 300
     before = (models_copy / "empatia.joblib").read_bytes()
     worse = qa("train", "--criterion", "empatia", "--replace-data", bad, env=env)
-    assert worse.returncode == 1
+    assert worse.returncode == EXIT_GATE
     assert "empatia: refused" in worse.stdout and "worse than the current model" in worse.stdout
     assert (models_copy / "empatia.joblib").read_bytes() == before
 
@@ -153,7 +154,7 @@ def test_train_gold_gate_refuses_a_model_that_would_lower_kappa(models_copy):
     env = {"QA_MODELS_DIR": str(models_copy)}
     before = (models_copy / "empatia.joblib").read_bytes()
     refused = qa("train", "--criterion", "empatia", "--gold", LABELS, DEVSET, "--min-kappa", "1.01", env=env)
-    assert refused.returncode == 1 and "not published: macro kappa on the gold set" in refused.stdout
+    assert refused.returncode == EXIT_GATE and "not published: macro kappa on the gold set" in refused.stdout
     assert (models_copy / "empatia.joblib").read_bytes() == before
     ok = qa("train", "--criterion", "empatia", "--gold", LABELS, DEVSET, "--min-kappa", "0.3", env=env)
     assert ok.returncode == 0, ok.stdout + ok.stderr
@@ -217,7 +218,7 @@ def test_uncertain_ranks_calls_from_files_and_store(reviewed_store):
     s = qa("uncertain", "--store", "-n", "3", env=env)
     assert s.returncode == 0 and len(s.stdout.strip().splitlines()) == 3
     bad = qa("uncertain")
-    assert bad.returncode == 3 and "one of the two" in bad.stderr
+    assert bad.returncode == EXIT_USAGE and "one of the two" in bad.stderr
 
 
 def test_train_from_store_adds_reviewed_turns(reviewed_store, models_copy):

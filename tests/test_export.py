@@ -85,13 +85,18 @@ def test_export_command(tmp_path):
     st.close()
     env = {**os.environ, "QA_DATA_DIR": str(tmp_path / "data")}
     env.pop("QA_DATABASE_URL", None)
-    r = subprocess.run([sys.executable, "-m", "qa", "export", "--format", "json", "--level", "criterion", "-o", "-"],
+    r = subprocess.run([sys.executable, "-m", "qa", "export", "--format", "json", "--level", "criterion", "-O", "-"],
                        env=env, capture_output=True, text=True, cwd=ROOT, timeout=300)
     assert r.returncode == 0, r.stderr
     rows = json.loads(r.stdout)
     assert len(rows) == 30 * 11 and {"criterion_id", "result", "team", "evidence"} <= set(rows[0])
-    r = subprocess.run([sys.executable, "-m", "qa", "export", "-o", str(tmp_path / "out.parquet")],
+    r = subprocess.run([sys.executable, "-m", "qa", "export", "--out-file", str(tmp_path / "out.parquet")],
                        env=env, capture_output=True, text=True, cwd=ROOT, timeout=300)
     assert r.returncode == 0, r.stderr
     assert len(pd.read_parquet(tmp_path / "out.parquet")) == 30
     assert len(pd.read_parquet(tmp_path / "out.criteria.parquet")) == 330
+    # the old spelling (-o FILE; -o names a folder in the other commands) still works, with a warning
+    r = subprocess.run([sys.executable, "-m", "qa", "export", "--level", "call", "-o", str(tmp_path / "old.csv")],
+                       env=env, capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert "deprecated, use -O/--out-file" in r.stderr and (tmp_path / "old.csv").stat().st_size > 0

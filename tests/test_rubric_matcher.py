@@ -115,15 +115,17 @@ def test_name_word_types_same_as_testing_every_word():
     import numpy as np
     from spacy.attrs import ORTH
 
+    from qa.pipeline import prepare
     from qa.rubric import engine as E
     from qa.rubric.context import _name_match, name_tokens
 
     calls = [Transcript.load(f) for f in sorted((ROOT / "tests" / "data" / "devset").glob("dev-*.json"))]
-    prepared = E._prepare_batch(calls, None)
+    prepared = prepare(calls)
     names = [None, "Rosi", "Bernard Keller", "Jean-Luc Meyer", "<PER>", "Ada", "Müller", "Anne-Sophie"]
     found = 0
-    for k, ((t, rub, info), d) in enumerate(zip(prepared, E._tokenise(prepared))):
-        ctx = E._context(t, rub, info, *d)
+    for k, (call, d) in enumerate(zip(prepared, E._tokenise(prepared))):
+        t = call.transcript
+        ctx = E._context(call, *d)
         if k % 2:
             ctx.customer_name = names[k % len(names)] or ctx.customer_name
         strings = ctx.nlp.vocab.strings

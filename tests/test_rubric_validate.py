@@ -8,7 +8,7 @@ import textwrap
 import pytest
 
 from qa.cli import main as qa_main
-from qa.errors import EXIT_FAILED, EXIT_OK, RubricError
+from qa.errors import EXIT_FAILED, EXIT_OK, EXIT_PARTIAL, RubricError
 from qa.rubric import list_rubrics, load_rubric, load_rubric_text, validate_rubric, validate_rubric_text
 
 CORE = ["saluto", "nome_cliente", "comprensione", "riepilogo", "prossimi_passi", "conferma_risoluzione",
@@ -157,6 +157,7 @@ def test_cli_validate(tmp_path, capsys):
     bad.write_text(GOOD.replace('any_of: "@ciao"', 'any_of: "@nessuna"'), encoding="utf-8")
     assert qa_main(["rubric", "validate", str(good)]) == EXIT_OK
     assert "ok" in capsys.readouterr().out
-    assert qa_main(["rubric", "validate", str(good), str(bad)]) == EXIT_FAILED
+    assert qa_main(["rubric", "validate", str(good), str(bad)]) == EXIT_PARTIAL
     err = capsys.readouterr().err.strip().splitlines()
     assert err == [f"{bad}:15: unknown collection '@nessuna'"]
+    assert qa_main(["rubric", "validate", str(bad)]) == EXIT_FAILED

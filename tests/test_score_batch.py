@@ -123,15 +123,16 @@ def test_batched_scoring_equals_lazy_per_call_scoring():
     """Scoring with the model answers asked for the whole batch at once (in rounds, only what the
     rules reach) gives the evaluations that the rules get when each model condition asks for
     itself, lazily, call by call."""
+    from qa import pipeline
     from qa.rubric import engine as E
 
     calls = _dev()
-    batched = [e.to_dict() for e in E.score_transcripts(calls, batch_size=16)]
-    prepared = E._prepare_batch(calls, None)
+    batched = [e.to_dict() for e in pipeline.score_transcripts(calls, batch_size=16)]
+    prepared = pipeline.prepare(calls)
     lazy = []
-    for (t, rub, info), d in zip(prepared, E._tokenise(prepared)):
-        ctx = E._context(t, rub, info, *d)  # not deferred: CallContext.model_probs asks itself
-        lazy.append(E._evaluate(ctx, info).to_dict())
+    for call, d in zip(prepared, E._tokenise(prepared)):
+        ctx = E._context(call, *d)  # not deferred: CallContext.model_probs asks itself
+        lazy.append(E._evaluate(ctx, call.facts).to_dict())
     assert batched == lazy
     assert any(c.get("confidence") is not None for e in batched for c in e["criteria"])  # models took part
 
@@ -217,12 +218,12 @@ def test_broken_model_same_error_in_a_batch_as_alone(tmp_path):
 
 
 def test_rescore_chunk_through_the_batch_api_as_one_by_one(tmp_path, monkeypatch):
-    """qa rescore scores its calls in chunks through ``score_transcripts``: the evaluations of
-    scoring each call alone; a call that cannot be scored (here: its call type's rubric is missing)
-    gets its own error and the other calls of its chunk are still evaluated."""
+    """qa rescore scores its calls in chunks through ``qa.pipeline.score_each`` (one batch): the
+    evaluations of scoring each call alone; a call that cannot be scored (here: its call type's
+    rubric is missing) gets its own error and the other calls of its chunk are still evaluated."""
     import shutil
 
-    from qa.ingest import _score_chunk, _score_one
+    from qa.pipeline import score_each
 
     rubrics = tmp_path / "rubriche"
     rubrics.mkdir()
@@ -230,14 +231,13 @@ def test_rescore_chunk_through_the_batch_api_as_one_by_one(tmp_path, monkeypatch
         shutil.copy(ROOT / "rubriche" / f"{name}.yaml", rubrics)
     monkeypatch.setenv("QA_RUBRICS_DIR", str(rubrics))
     calls = _dev(12)
-    got = _score_chunk(calls, None)
-    want = [_score_one(t, None) for t in calls]
-    failed = [("error" in g) for g in got]
-    assert failed == [("error" in w) for w in want]
+    got = score_each(calls, None)
+    want = [score_each([t], None)[0] for t in calls]
+    failed = [g.evaluation is None for g in got]
+    assert failed == [w.evaluation is None for w in want]
     assert any(failed) and not all(failed)
-    assert [g.get("error") for g in got] == [w.get("error") for w in want]
-    assert [g["evaluation"].to_dict() for g in got if "evaluation" in g] == \
-        [w["evaluation"].to_dict() for w in want if "evaluation" in w]
-    forced = _score_chunk(calls, "assistenza")  # no failure: one batch
-    assert [f["evaluation"].to_dict() for f in forced] == [_score_one(t, "assistenza")["evaluation"].to_dict()
-                                                           for t in calls]
+    assert [g.error for g in got] == [w.error for w in want]
+    assert [g.evaluation.to_dict() for g in got if g.evaluation] == [w.evaluation.to_dict() for w in want if w.evaluation]
+    forced = score_each(calls, "assistenza")  # no failure: one batch
+    assert [f.evaluation.to_dict() for f in forced] == [score_each([t], "assistenza")[0].evaluation.to_dict()
+                                                        for t in calls]

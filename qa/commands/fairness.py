@@ -5,14 +5,15 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ..errors import EXIT_OK, QAError
+from ..errors import EXIT_GATE, EXIT_OK, QAError, UsageError
 
 
 def register(sub):
+    """Add ``qa fairness``."""
     p = sub.add_parser("fairness", help="re-score with changes that must not matter; report every flip",
                        description="Re-score transcripts with customer/agent names swapped, titles swapped, "
                                    "regional greetings and ASR-style text; every criterion result that flips is "
-                                   "reported. Exit 1 if any flips.")
+                                   "reported. Exit code 4 if any flips.")
     p.add_argument("paths", nargs="+", help="Transcript JSON files or directories of them")
     p.add_argument("--rubric", help="rubric name or path (default: per call, from its call type)")
     p.add_argument("--perturbation", action="append", help="only these (names, titles, regional_greetings, asr_style)")
@@ -21,12 +22,13 @@ def register(sub):
 
 
 def run(args) -> int:
+    """Run the fairness check; every flip on one line (or JSON). EXIT_GATE when anything flips."""
     from ..fairness import PERTURBATIONS, fairness_check
     from ..model import Transcript
 
     for name in args.perturbation or []:
         if name not in PERTURBATIONS:
-            raise QAError(f"unknown perturbation {name!r}; choose from {', '.join(PERTURBATIONS)}")
+            raise UsageError(f"unknown perturbation {name!r}; choose from {', '.join(PERTURBATIONS)}")
     files = []
     for p in map(Path, args.paths):
         if p.is_dir():
@@ -44,4 +46,4 @@ def run(args) -> int:
         for f in flips:
             print(f"{f.call_id}  {f.perturbation}: {f.criterion} {f.before} -> {f.after}")
         print(f"{len(flips)} flips in {compared} comparisons over {len(transcripts)} calls")
-    return EXIT_OK if not flips else 1
+    return EXIT_OK if not flips else EXIT_GATE

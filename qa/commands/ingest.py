@@ -10,6 +10,7 @@ import sys
 
 
 def register(subparsers) -> None:
+    """Add ``qa ingest``."""
     from ..transcribe import AGENT_CHANNELS, ENGINES
 
     p = subparsers.add_parser(
@@ -46,13 +47,14 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..errors import QAError
+    """Ingest the inputs into the store; the failures and a summary."""
+    from ..errors import UsageError
     from ..ingest import IngestSettings, ingest, keep_originals_setting
     from ..store import open_store
     from ..transcribe import TranscribeOptions
 
     if args.workers is not None and args.workers < 1:
-        raise QAError("--workers must be at least 1")
+        raise UsageError("--workers must be at least 1")
     settings = IngestSettings(
         transcribe=TranscribeOptions(engine=args.engine, model=args.model, language=args.language,
                                      agent_channel=args.agent_channel),

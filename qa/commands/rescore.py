@@ -17,6 +17,7 @@ def _date(text: str):
 
 
 def register(subparsers) -> None:
+    """Add ``qa rescore``."""
     p = subparsers.add_parser("rescore", help="re-evaluate stored calls with the current rubric versions",
                               description="Re-evaluate stored transcripts with the current version of their "
                                           "rubric (or of --rubric for every call) without transcribing again. "
@@ -31,6 +32,7 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Re-evaluate the stored calls (``qa.ingest.rescore``); failures and a summary."""
     from ..ingest import rescore
     from ..store import open_store
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import sys
 
-from ..errors import EXIT_FAILED, EXIT_OK
+from ..errors import EXIT_FAILED, EXIT_OK, EXIT_PARTIAL
 
 
 def register(sub) -> None:
+    """Add ``qa rubric validate|list|show``."""
     p = sub.add_parser("rubric", help="validate, list or show rubrics",
                        description="Rubrics are YAML files in rubriche/ (rule language: docs/RUBRIC_LANGUAGE.md).")
     rsub = p.add_subparsers(dest="rubric_command", metavar="ACTION")
@@ -23,6 +24,8 @@ def register(sub) -> None:
 
 
 def run_validate(args) -> int:
+    """Validate each rubric; every problem on one line (file:line: reason). Exit 1 when some are invalid,
+    3 when all are."""
     from ..rubric import validate_rubric
 
     bad = 0
@@ -34,10 +37,13 @@ def run_validate(args) -> int:
                 print(str(e), file=sys.stderr)
         else:
             print(f"{path}: ok")
-    return EXIT_OK if bad == 0 else EXIT_FAILED
+    if bad == 0:
+        return EXIT_OK
+    return EXIT_FAILED if bad == len(args.paths) else EXIT_PARTIAL
 
 
 def run_list(args) -> int:
+    """The rubrics one can score with, one per line."""
     from ..rubric import list_rubrics
 
     for name in list_rubrics():
@@ -46,6 +52,7 @@ def run_list(args) -> int:
 
 
 def run_show(args) -> int:
+    """A rubric's criteria: id, competence, weight, critical, title."""
     from ..rubric import load_rubric
 
     r = load_rubric(args.name)

@@ -10,10 +10,13 @@ from ..errors import QAError
 
 
 def app_path() -> Path:
-    root = Path(__file__).resolve().parents[2] / "app_streamlit.py"
-    if root.is_file():
-        return root
-    return Path(__file__).resolve().parents[1] / "dashboard" / "entry.py"
+    """The dashboard's entry script, ``app_streamlit.py`` at the root of the checkout (the one entry:
+    ``streamlit run app_streamlit.py`` runs the same file); QAError when it is not there."""
+    path = Path(__file__).resolve().parents[2] / "app_streamlit.py"
+    if not path.is_file():
+        raise QAError("the dashboard entry app_streamlit.py is not next to the qa package: run from the source "
+                      "checkout (pip install -e .)", str(path))
+    return path
 
 
 def serve(port: int = 8501, host: str = "127.0.0.1", headless: bool = True, env: dict | None = None) -> int:
@@ -33,6 +36,7 @@ def serve(port: int = 8501, host: str = "127.0.0.1", headless: bool = True, env:
 
 
 def register(sub):
+    """Add ``qa serve``."""
     p = sub.add_parser("serve", help="start the dashboard",
                        description="Start the Streamlit dashboard on the store of QA_DATABASE_URL / QA_DATA_DIR.")
     p.add_argument("--port", type=int, default=int(os.environ.get("QA_PORT", "8501")))

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from ..errors import EXIT_OK, EXIT_PARTIAL
+from ..errors import EXIT_GATE, EXIT_OK
 
 
 def register(sub):
+    """Add ``qa train``."""
     p = sub.add_parser("train", help="train the turn-level models in modelli/ (refuses a worse model)",
                        description="Train scikit-learn models from modelli/dati/; a candidate that does worse on "
-                                   "the held-out split than the current model is refused.")
+                                   "the held-out split than the current model is refused (exit code 4).")
     p.add_argument("--criterion", "--model", dest="names", action="append",
                    help="model to train (e.g. riepilogo, empatia, ruoli); default: all with training data")
     p.add_argument("--data", action="append", default=[], help="extra training TSV (text, label, lang, group)")
@@ -24,6 +25,7 @@ def register(sub):
 
 
 def run(args) -> int:
+    """Train the models; each one's outcome on one line. Exit EXIT_GATE when a gate refused one."""
     from pathlib import Path
 
     from ..publish import gold_set, min_kappa
@@ -44,4 +46,4 @@ def run(args) -> int:
             store.close()
     for o in outcomes:
         print(f"{o.name}: {'ok' if o.ok else 'refused'} — {o.message}")
-    return EXIT_OK if all(o.ok for o in outcomes) else EXIT_PARTIAL
+    return EXIT_OK if all(o.ok for o in outcomes) else EXIT_GATE

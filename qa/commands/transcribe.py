@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import warnings
 import sys
 from pathlib import Path
 
@@ -14,14 +13,17 @@ from ..transcribe import AGENT_CHANNELS, ENGINES
 
 
 def register(subparsers) -> None:
+    """Add ``qa transcribe``."""
     p = subparsers.add_parser(
         "transcribe",
         help="transcribe recordings into Transcript JSON files",
         description="Transcribe call recordings (WAV, MP3, OGG/Opus, FLAC, M4A) into one Transcript JSON "
-                    "each, written to DIR/<call_id>.json. Stereo: one party per channel.",
+                    "each, written to DIR/<call_id>.json. Stereo: one party per channel. Exit code: 0 all written, "
+                    "1 some failed, 3 none written.",
     )
     p.add_argument("audio", nargs="+", metavar="AUDIO", help="recording(s) to transcribe")
-    p.add_argument("-o", "--output-dir", metavar="DIR", default=".", help="where to write the JSON files (default: .)")
+    p.add_argument("-o", "--output", metavar="DIR", default=".", help="where to write the JSON files (default: .)")
+    p.add_argument("--output-dir", dest="output", help=argparse.SUPPRESS)  # the old spelling of --output
     p.add_argument("--engine", choices=list(ENGINES), default="faster-whisper")
     p.add_argument("--model", default="base", metavar="base|small|PATH",
                    help="bundled model name, official faster-whisper name, or a CTranslate2 model folder")
@@ -38,15 +40,18 @@ def _fail(path: str, message: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Transcribe each recording (``qa.pipeline.transcribe_recording``: decode, transcribe, roles) into
+    DIR/<call_id>.json; each failure on one line, the other files still written."""
     from tqdm import tqdm
 
     from ..metadata import load_metadata
-    from ..transcribe import RoleWarning, TranscribeOptions, get_engine, transcribe_file
+    from ..pipeline import roles_failure, transcribe_recording
+    from ..transcribe import TranscribeOptions, get_engine
 
     table = load_metadata(args.metadata) if args.metadata else None  # bad CSV: QAError, exit 3
     options = TranscribeOptions(engine=args.engine, model=args.model, language=args.language,
                                 agent_channel=args.agent_channel).normalised()
-    out_dir = Path(args.output_dir)
+    out_dir = Path(args.output)
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as e:
@@ -77,12 +82,11 @@ def run(args: argparse.Namespace) -> int:
                                  bar_format="{desc}: {n:.0f}s of audio {elapsed}", disable=None)
                 inner.update(max(0.0, seconds - inner.n))
 
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always", RoleWarning)
-                transcript = transcribe_file(path, options, metadata=row, call_id=cid, progress=progress)
-            for w in caught:
-                if issubclass(w.category, RoleWarning):
-                    print(f"qa: warning: {' '.join(str(w.message).split())}", file=sys.stderr, flush=True)
+            transcript = transcribe_recording(path, options, metadata=row, call_id=cid, progress=progress)
+            reason = roles_failure(transcript)
+            if reason is not None:
+                print(f"qa: warning: {' '.join(f'{path}: speakers left unknown: {reason}'.split())}",
+                      file=sys.stderr, flush=True)
             target = out_dir / f"{transcript.call_id}.json"
             transcript.save(target)
             written[transcript.call_id] = path

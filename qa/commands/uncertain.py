@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ..errors import EXIT_OK, QAError
+from ..errors import EXIT_OK, UsageError
 
 
 def register(sub):
+    """Add ``qa uncertain``."""
     p = sub.add_parser("uncertain", help="calls whose automatic result is least certain (review these first)",
                        description="Active learning: rank calls by how uncertain their automatic results are "
                                    "(rubric and turn model disagree, or the model is unsure).")
@@ -21,7 +22,7 @@ def register(sub):
 
 def _from_paths(paths):
     from ..model import Transcript
-    from ..rubric import score_transcript
+    from ..pipeline import score_transcript
 
     files = []
     for p in map(Path, paths):
@@ -42,10 +43,11 @@ def _from_store():
 
 
 def run(args) -> int:
+    """Rank the calls by uncertainty and print the first N."""
     from ..active import rank
 
     if bool(args.paths) == bool(args.store):
-        raise QAError("give transcript files/directories or --store (one of the two)")
+        raise UsageError("give transcript files/directories or --store (one of the two)")
     ranked = rank(_from_store() if args.store else _from_paths(args.paths), args.n)
     if args.json:
         print(json.dumps([u.to_dict() for u in ranked], ensure_ascii=False, indent=1))

@@ -6,10 +6,11 @@ import getpass
 import os
 import sys
 
-from ..errors import EXIT_OK, QAError
+from ..errors import EXIT_OK, UsageError
 
 
 def register(sub):
+    """Add ``qa users add|remove|passwd|list``."""
     p = sub.add_parser("users", help="manage dashboard accounts (local, argon2-hashed passwords)")
     us = p.add_subparsers(dest="users_command", metavar="ACTION")
     a = us.add_parser("add", help="add an account")
@@ -36,16 +37,17 @@ def _password(args) -> str:
     pw = args.password or os.environ.get("QA_PASSWORD")
     if not pw:
         if not sys.stdin.isatty():
-            raise QAError("no password given: use --password, $QA_PASSWORD or a terminal")
+            raise UsageError("no password given: use --password, $QA_PASSWORD or a terminal")
         pw = getpass.getpass("password: ")
         if pw != getpass.getpass("again: "):
-            raise QAError("the two passwords differ")
+            raise UsageError("the two passwords differ")
     if len(pw) < 8:
-        raise QAError("password too short: at least 8 characters")
+        raise UsageError("password too short: at least 8 characters")
     return pw
 
 
 def add(args) -> int:
+    """Create an account."""
     from ..store import open_store
 
     with open_store() as store:
@@ -56,6 +58,7 @@ def add(args) -> int:
 
 
 def remove(args) -> int:
+    """Deactivate an account (kept for the audit log)."""
     from ..store import open_store
 
     with open_store() as store:
@@ -65,6 +68,7 @@ def remove(args) -> int:
 
 
 def passwd(args) -> int:
+    """Set a new password."""
     from ..store import open_store
 
     with open_store() as store:
@@ -74,6 +78,7 @@ def passwd(args) -> int:
 
 
 def list_users(args) -> int:
+    """One line per account: name, role, agent, state, display name."""
     from ..store import open_store
 
     with open_store() as store:

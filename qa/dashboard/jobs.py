@@ -16,6 +16,7 @@ from typing import Callable
 
 @dataclass
 class Job:
+    """A background job: kind, owner, progress (total/done/failed), status and one-line messages."""
     id: str
     kind: str
     owner: str
@@ -29,6 +30,7 @@ class Job:
 
     @property
     def fraction(self) -> float:
+        """Progress in [0, 1] for a progress bar."""
         return 1.0 if self.total == 0 and self.status != "running" else (self.done / self.total if self.total else 0.0)
 
 
@@ -58,9 +60,11 @@ def start(kind: str, owner: str, work: Callable[[Job], None]) -> Job:
 
 
 def get(job_id: str) -> Job | None:
+    """The job with this id, or None."""
     return _JOBS.get(job_id)
 
 
 def jobs(kind: str | None = None) -> list[Job]:
+    """Every job (of ``kind``), in the order they started."""
     with _LOCK:
         return [j for j in _JOBS.values() if kind is None or j.kind == kind]

@@ -30,6 +30,7 @@ def safe_name(name: str) -> str:
 
 
 def new_batch_dir(data_dir: Path) -> Path:
+    """A new, empty folder for one batch of uploads under ``data_dir/uploads``."""
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     d = (data_dir / "uploads" / f"{stamp}-{uuid.uuid4().hex[:6]}")
     d.mkdir(parents=True, exist_ok=False)

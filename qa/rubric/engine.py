@@ -1,88 +1,83 @@
-"""Score transcripts against a rubric: Transcript -> Evaluation (FORMATS.md)."""
+"""The rubric engine: score prepared calls against their rubric -> Evaluation (FORMATS.md).
+
+The engine only scores. What a call needs before it can be scored (speaker roles of a mono call,
+its language, its call type and so its rubric) is decided by the pipeline's stages
+(``qa.pipeline.prepare``) and handed over as a ``PreparedCall``; ``score_prepared`` scores a
+batch of them (tokenised together with spaCy ``pipe`` per language, each model condition asked
+once for all the turns the batch reaches). ``qa.pipeline.score_transcripts`` and
+``qa.rubric.score_transcript(s)`` are the short ways from transcripts to evaluations.
+"""
 
 from __future__ import annotations
 
 import threading
-from itertools import islice
-from typing import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, Iterator
 
-from ..config import CALL_TYPES, LANGUAGES
 from ..model import CriterionResult, Evaluation, Evidence, Transcript, compute_score
 from .context import CallContext, ModelsPending, evaluate_criterion, model_text
-from .infer import infer_call_type, infer_call_types, infer_language
-from .loader import load_rubric
 from .names import name_from_context
 from .nlp import get_nlp
 from .schema import Rubric
 
-FALLBACK_LANG = "it"
 MAX_EVIDENCE = 3
 
 
-def _with_roles(t: Transcript) -> tuple[Transcript, bool]:
-    if not any(s.speaker == "unknown" for s in t.segments):
-        return t, False
-    try:
-        from ..roles import assign_roles
-    except ImportError:
-        return t, False  # rules then accept 'unknown' segments for either role
-    try:
-        return assign_roles(t), True
-    except Exception:
-        return t, False
+@dataclass
+class CallFacts:
+    """What scoring knows about a call beyond its turns, and whether each fact was inferred.
+
+    ``language``: it/de/fr/en (``language_inferred``: from the words, the transcript did not say);
+    ``call_type``: the area whose rubric applies (``call_type_inferred``: by the ``tipo_chiamata``
+    classifier, with ``call_type_confidence``); ``roles_inferred``: speakers ``unknown`` in the
+    transcript were given roles by ``qa.roles``; ``roles_error``: why that could not be done
+    (the speakers then stay ``unknown``, which the rules accept for either role). These facts go
+    into ``Evaluation.extra`` as they are.
+    """
+
+    language: str
+    language_inferred: bool
+    call_type: str | None
+    call_type_inferred: bool
+    roles_inferred: bool = False
+    call_type_confidence: float | None = None
+    roles_error: str | None = None
+
+    def to_extra(self) -> dict[str, Any]:
+        """The keys ``Evaluation.extra`` carries (optional ones only when set)."""
+        extra: dict[str, Any] = {"language": self.language, "language_inferred": self.language_inferred,
+                                 "call_type": self.call_type, "call_type_inferred": self.call_type_inferred,
+                                 "roles_inferred": self.roles_inferred}
+        if self.call_type_confidence is not None:
+            extra["call_type_confidence"] = self.call_type_confidence
+        if self.roles_error is not None:
+            extra["roles_error"] = self.roles_error
+        return extra
 
 
-def _needs_call_type(t: Transcript) -> bool:
-    ct = t.metadata.get("call_type")
-    return (ct.strip().lower() if isinstance(ct, str) else None) not in CALL_TYPES
+@dataclass
+class PreparedCall:
+    """A call ready to be scored: its transcript as scored (speakers with roles), its rubric, its facts."""
+
+    transcript: Transcript
+    rubric: Rubric
+    facts: CallFacts
 
 
-def _prepare(t: Transcript, rubric, rubrics: dict | None = None, call_types: dict | None = None,
-             roles: tuple[Transcript, bool] | None = None) -> tuple[Transcript, Rubric, dict]:
-    """Roles, language, call type and rubric of one call. ``rubrics``: rubrics already looked up in
-    this batch (name -> Rubric); ``call_types``: call types already inferred (id(transcript) ->
-    result); ``roles``: ``_with_roles(t)`` already computed."""
-    t, roles_inferred = roles if roles is not None else _with_roles(t)
-    lang = t.language if t.language in LANGUAGES else None
-    lang_inferred = lang is None
-    if lang is None:
-        lang = infer_language(t) if t.segments else FALLBACK_LANG
-    ct = t.metadata.get("call_type")
-    ct = ct.strip().lower() if isinstance(ct, str) else None
-    ct_conf = None
-    ct_inferred = ct not in CALL_TYPES
-    if ct_inferred:
-        got = call_types.get(id(t)) if call_types is not None else None
-        ct, ct_conf = got if got is not None else infer_call_type(t)
-    key = rubric if rubric is not None else ct
-    if rubrics is None:
-        rub = load_rubric(key)
-    else:
-        rub = rubrics.get(key) if isinstance(key, str) else None
-        if rub is None:
-            rub = load_rubric(key)
-            if isinstance(key, str):
-                rubrics[key] = rub
-    info = {"language": lang, "language_inferred": lang_inferred, "call_type": ct,
-            "call_type_inferred": ct_inferred, "roles_inferred": roles_inferred}
-    if ct_conf is not None:
-        info["call_type_confidence"] = ct_conf
-    return t, rub, info
-
-
-def _context(t: Transcript, rub: Rubric, info: dict, doc, text: str, starts: list[int]) -> CallContext:
+def _context(call: PreparedCall, doc, text: str, starts: list[int]) -> CallContext:
     """The call's context (tokens matched against every phrase set) and its customer's name."""
-    lang = info["language"]
+    t, lang = call.transcript, call.facts.language
     nlp = get_nlp(lang)
     meta_name = t.metadata.get("customer_name")
     name = " ".join(meta_name.split()) if isinstance(meta_name, str) and meta_name.strip() else None
-    ctx = CallContext(t, rub, lang, info["call_type"], nlp, doc, text, starts, name, model_cache={})
+    ctx = CallContext(t, call.rubric, lang, call.facts.call_type, nlp, doc, text, starts, name, model_cache={})
     if name is None:
         ctx.customer_name = name_from_context(ctx)
     return ctx
 
 
-def _evaluate_batch(ctxs: list[CallContext], infos: list[dict]) -> list[Evaluation]:
+def _evaluate_batch(ctxs: list[CallContext], facts: list[CallFacts]) -> list[Evaluation]:
     """Every call's criteria, in rounds: each call is evaluated until a model condition it reaches
     needs answers not yet known (``ModelsPending``); then every model is asked once for all the
     turns the calls of the batch are waiting for, and those calls go on where they stopped (the
@@ -109,7 +104,7 @@ def _evaluate_batch(ctxs: list[CallContext], infos: list[dict]) -> list[Evaluati
         if wanted:
             batch = _answer_models(ctxs, wanted, batch, row_of)
         pending = waiting
-    return [_build_evaluation(ctx, info, d) for ctx, info, d in zip(ctxs, infos, done)]
+    return [_build_evaluation(ctx, f, d) for ctx, f, d in zip(ctxs, facts, done)]
 
 
 def _answer_models(ctxs: list[CallContext], wanted: dict[str, list[tuple[int, int]]], batch, row_of: dict):
@@ -163,13 +158,14 @@ def _criteria_outcomes(ctx: CallContext, done: list) -> None:
         done.append((res, segs, conf))
 
 
-def _evaluate(ctx: CallContext, info: dict) -> Evaluation:
+def _evaluate(ctx: CallContext, facts: CallFacts) -> Evaluation:
+    """One call's evaluation, its model conditions asking for themselves (not deferred to a batch)."""
     done: list = []
     _criteria_outcomes(ctx, done)
-    return _build_evaluation(ctx, info, done)
+    return _build_evaluation(ctx, facts, done)
 
 
-def _build_evaluation(ctx: CallContext, info: dict, done: list) -> Evaluation:
+def _build_evaluation(ctx: CallContext, facts: CallFacts, done: list) -> Evaluation:
     t, rub, lang, name = ctx.t, ctx.rubric, ctx.lang, ctx.customer_name
     results: list[CriterionResult] = []
     for crit, (res, segs, conf) in zip(rub.criteria, done):
@@ -184,7 +180,7 @@ def _build_evaluation(ctx: CallContext, info: dict, done: list) -> Evaluation:
     flags = []
     if any(r.critical and r.result == "fail" for r in results):
         flags.append("compliance")
-    extra = dict(info)
+    extra = facts.to_extra()
     extra["customer_name"] = name
     return Evaluation(call_id=t.call_id, rubric=rub.name, rubric_version=rub.version, criteria=results,
                       score=compute_score(results), flags=flags, extra=extra)
@@ -201,57 +197,47 @@ def _joined(t: Transcript) -> tuple[str, list[int]]:
     return "\n".join(parts), starts
 
 
-def score_transcript(transcript: Transcript, rubric: str | Rubric | None = None) -> Evaluation:
-    """Evaluate one call. ``rubric`` None: the rubric of metadata.call_type (inferred when absent)."""
-    return _score_batch([transcript], rubric)[0]
+_SCORING_LOCK = threading.RLock()
+_session_depth = 0  # sessions open in the thread holding the lock (sessions nest: the pipeline's holds the engine's)
 
 
-def score_transcripts(transcripts: Iterable[Transcript], rubric: str | Rubric | None = None,
-                      batch_size: int = 256) -> Iterator[Evaluation]:
-    """Evaluate many calls, in batches: tokenised with spaCy ``pipe`` per language, and each model
-    condition asked once per batch. Order is kept; the results are those of ``score_transcript``."""
-    for batch in batches(transcripts, batch_size):
-        yield from _score_batch(batch, rubric)
+@contextmanager
+def scoring_session() -> Iterator[None]:
+    """Hold while preparing and scoring a batch: one batch at a time per process, with the cyclic
+    garbage collector paused.
 
-
-def batches(items: Iterable, size: int) -> Iterator[list]:
-    """``items`` in lists of ``size`` (the last one shorter), read lazily (itertools.batched is
-    Python 3.12)."""
-    it = iter(items)
-    while chunk := list(islice(it, size)):
-        yield chunk
-
-
-_BATCH_LOCK = threading.RLock()
-
-
-def _score_batch(batch: list[Transcript], rubric) -> list[Evaluation]:
-    """One batch at a time per process: spaCy's vocabulary and the per-word caches (tokenizer chunks,
-    n-grams, word kinds, regex results) are shared by every call and are not thread-safe (calls
-    scored in two threads of a Dask worker lost strings of the vocabulary). Scoring holds the GIL
-    nearly all the time, so threads gained little from running it side by side."""
-    with _BATCH_LOCK:
-        return _score_batch_locked(batch, rubric)
-
-
-def _score_batch_locked(batch: list[Transcript], rubric) -> list[Evaluation]:
+    spaCy's vocabulary and the per-word caches (tokenizer chunks, n-grams, word kinds, regex results,
+    the models' text analysis) are shared by every call and are not thread-safe (calls scored in two
+    threads of a Dask worker lost strings of the vocabulary); scoring holds the GIL nearly all the
+    time, so threads gained little from running it side by side. A batch makes many small objects
+    that all live until it ends: the cyclic collector would walk them over and over, so it is paused
+    for the batch (cycles it leaves are collected afterwards, as usual). Re-entrant."""
     import gc
 
-    # a batch makes many small objects that all live until it ends: the cyclic collector would
-    # walk them over and over while it runs. It is paused for the batch (cycles it leaves are
-    # collected afterwards, as usual).
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        prepared = _prepare_batch(batch, rubric)
-        docs = _tokenise(prepared)
-        ctxs = [_context(t, rub, info, *d) for (t, rub, info), d in zip(prepared, docs)]
-        out = _evaluate_batch(ctxs, [info for _, _, info in prepared])
-    finally:
-        if was_enabled:
-            gc.enable()
-    _freeze_long_lived()
-    return out
+    global _session_depth
+    with _SCORING_LOCK:
+        was_enabled = gc.isenabled()
+        gc.disable()
+        _session_depth += 1
+        try:
+            yield
+        finally:
+            _session_depth -= 1
+            if was_enabled:
+                gc.enable()
+        outermost = _session_depth == 0
+    if outermost:
+        _freeze_long_lived()
+
+
+def score_prepared(calls: list[PreparedCall]) -> list[Evaluation]:
+    """The evaluations of a batch of prepared calls, in order: tokenised with spaCy ``pipe`` per
+    language, and each model condition asked once for all the turns the batch reaches. The results
+    are those of scoring each call alone. Raises (RubricError, ModelError, ...) if any call fails."""
+    with scoring_session():
+        docs = _tokenise(calls)
+        ctxs = [_context(call, *d) for call, d in zip(calls, docs)]
+        return _evaluate_batch(ctxs, [call.facts for call in calls])
 
 
 _gc_frozen = False
@@ -273,22 +259,14 @@ def _freeze_long_lived() -> None:
     gc.freeze()
 
 
-def _prepare_batch(batch: list[Transcript], rubric) -> list[tuple[Transcript, Rubric, dict]]:
-    rubrics: dict = {}  # each rubric looked up (file stamps checked) once per batch, not once per call
-    with_roles = [_with_roles(t) for t in batch]
-    unknown = [t for t, _ in with_roles if _needs_call_type(t)]
-    call_types = {id(t): ct for t, ct in zip(unknown, infer_call_types(unknown))} if unknown else {}
-    return [_prepare(t, rubric, rubrics, call_types, (t, roles)) for t, roles in with_roles]
-
-
-def _tokenise(prepared) -> list[tuple]:
+def _tokenise(prepared: list[PreparedCall]) -> list[tuple]:
     """(doc, joined text, segment starts) per call, tokenised with spaCy ``pipe`` per language."""
     out: list = [None] * len(prepared)
     by_lang: dict[str, list[int]] = {}
-    for i, (_, _, info) in enumerate(prepared):
-        by_lang.setdefault(info["language"], []).append(i)
+    for i, call in enumerate(prepared):
+        by_lang.setdefault(call.facts.language, []).append(i)
     for lang, idxs in by_lang.items():
-        joined = [_joined(prepared[i][0]) for i in idxs]
+        joined = [_joined(prepared[i].transcript) for i in idxs]
         for i, doc, (text, starts) in zip(idxs, get_nlp(lang).pipe([j[0] for j in joined]), joined):
             out[i] = (doc, text, starts)
     return out

@@ -44,6 +44,7 @@ def _stops() -> dict[str, frozenset[str]]:
 
 
 def language_scores(text: str) -> dict[str, int]:
+    """Function words of each language found in ``text`` (its first 20,000 characters)."""
     stops = _stops()
     scores = {lang: 0 for lang in LANGUAGES}
     for w in _WORD.findall(text.lower()[:20000]):

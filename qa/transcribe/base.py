@@ -30,6 +30,7 @@ class ChannelResult:
 
 
 class Engine(Protocol):
+    """A transcription engine: one channel of audio in, timed segments (and the detected language) out."""
     name: str
 
     def transcribe_channel(self, audio: np.ndarray, language: str | None = None) -> ChannelResult:

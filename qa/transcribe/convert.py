@@ -1,7 +1,7 @@
 """Turn a CTranslate2 Whisper model (what faster-whisper runs) into an openai-whisper checkpoint.
 
 Both engines must run the SAME weights, and the project ships them once, in CTranslate2 format
-(``qa.whisper_models``). This module reads the CTranslate2 ``model.bin`` (a flat container of
+(``qa.transcribe.models``). This module reads the CTranslate2 ``model.bin`` (a flat container of
 named arrays, written by ``ctranslate2.specs.model_spec.ModelSpec._serialize``) and renames the
 arrays to the names of ``whisper.model.Whisper`` (openai-whisper), un-fusing what the
 CTranslate2 converter fused:
@@ -263,6 +263,7 @@ def ct2_to_openai_checkpoint(ct2_dir: str | Path, out_path: str | Path) -> Path:
 
 
 def file_sha256(path: str | Path, chunk: int = 1 << 22) -> str:
+    """SHA-256 of a file, read in chunks."""
     h = hashlib.sha256()
     with open(path, "rb") as f:
         while block := f.read(chunk):

@@ -44,7 +44,7 @@ import numpy as np
 from .. import config
 from ..errors import ModelError
 from ..model import Segment, Word
-from ..whisper_models import is_bundled, resolve_model
+from .models import is_bundled, resolve_model
 from .base import SAMPLE_RATE, ChannelResult
 
 # Shortest stretch of speech worth sending to Whisper (VAD blips, clicks).
@@ -57,6 +57,7 @@ def _one_line(e: Exception) -> str:
 
 
 class FasterWhisperEngine:
+    """The default engine: faster-whisper (CTranslate2 int8 on CPU) with the silero VAD (see the module docstring)."""
     name = "faster-whisper"
 
     def __init__(
@@ -142,9 +143,11 @@ class FasterWhisperEngine:
 
     @property
     def parallel_channels(self) -> int:
+        """How many channels may be decoded at the same time (one per CTranslate2 worker)."""
         return self.workers
 
     def describe(self) -> dict:
+        """The engine, model and settings, as written into ``Transcript.extra.engine``."""
         return {"name": self.name, "model": self.model_name, "version": self.version,
                 "compute_type": self.compute_type, "vad": self.vad, "batched": self.batched,
                 "cpu_threads": self.cpu_threads, "workers": self.workers,
@@ -282,6 +285,8 @@ class _SpeechTimeline:
 
     @classmethod
     def build(cls, audio: np.ndarray, threshold: float, gap_s: float) -> "_SpeechTimeline | None":
+        """The speech stretches the VAD finds, joined with ``gap_s`` of silence between them (None: no
+        speech)."""
         from faster_whisper.vad import VadOptions, get_speech_timestamps
 
         chunks = get_speech_timestamps(audio, VadOptions(threshold=threshold))
@@ -315,11 +320,13 @@ class _SpeechTimeline:
         return i
 
     def start_at(self, t: float) -> float:
+        """Time in the original audio of a segment start at ``t`` in the rebuilt audio."""
         i, into = self._locate(t)
         if into >= self._len[i] and i + 1 < self._len.size:  # in the gap after stretch i
             return float(self._orig[i + 1])
         return float(self._orig[i] + min(into, self._len[i]))
 
     def end_at(self, t: float) -> float:
+        """Time in the original audio of a segment end at ``t`` in the rebuilt audio."""
         i, into = self._locate(t)
         return float(self._orig[i] + min(into, self._len[i]))

