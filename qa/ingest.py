@@ -311,22 +311,13 @@ def rescore(store, rubric: str | None = None, since: datetime | None = None, for
     stay as history (``is_current`` moves). Note: human overrides belong to the evaluation
     they were made on and are not carried over. ``workers`` > 1: scoring in a process pool
     (the parent reads transcripts and writes evaluations)."""
-    from sqlalchemy import select
-
     from .rubric import load_rubric
-    from .store.schema import Call, EvaluationRow
+    from .store.rescoring import current_rubric_versions
 
     if rubric:
         load_rubric(rubric)
     report = RescoreReport()
-    with store.session() as s:
-        q = select(Call.call_id, EvaluationRow.rubric, EvaluationRow.rubric_version).outerjoin(
-            EvaluationRow, (EvaluationRow.call_pk == Call.id) & EvaluationRow.is_current)
-        if since is not None:
-            from .store.schema import utc
-
-            q = q.where(Call.started_at >= utc(since))
-        current = {cid: (r, v) for cid, r, v in s.execute(q)}
+    current = current_rubric_versions(store, since=since)
     versions: dict[str, str] = {}
 
     def version_of(name: str) -> str | None:
