@@ -318,3 +318,40 @@ def test_rubric_preview_is_audited(env):
     assert not at.exception, at.exception
     new = _entries(store, "rubric_preview", user="lead")
     assert len(new) == before + 1 and new[0].details["calls"] == list(chosen)
+
+
+# ------------------------------------------------------------- reviews across a rubric change
+def test_carried_over_review_and_a_dispute_accepted_after_a_rescore_are_shown(env):
+    """An override, then a rescore (a real re-score of the stored transcript under a new rubric
+    version), then a dispute accepted in the supervisor's queue: the call page shows both on the
+    current evaluation, the override as carried over from the old version."""
+    from qa.rubric import score_transcript
+
+    store, _ = env
+    from qa.store import queries as q
+
+    call_id = q.call_list(store, q.CallFilters(agent_id="A001", search="SEC-RED"), page_size=1)[0][0]["call_id"]
+    ev = store.load_evaluation(call_id)
+    a, b = [c for c in ev.criteria if c.result in ("pass", "fail")][:2]
+    flip = {"pass": "fail", "fail": "pass"}
+    store.override(call_id, a.id, flip[a.result], "sup", "riascoltata")
+    d = store.open_dispute(call_id, b.id, "l'ho fatto", "op1")
+    new = score_transcript(store.load_transcript(call_id), "assistenza")
+    new.rubric_version = "2099-09-09.1"
+    store.add_evaluation(call_id, new, username="lead")
+
+    sup = _login(_app(), "sup")
+    sup.switch_page("qa/dashboard/pages/disputes.py").run()
+    sup.button(key=f"da-{d.id}").click()
+    sup.run()
+    assert not sup.exception, sup.exception
+    now = store.load_evaluation(call_id)
+    assert now.rubric_version == "2099-09-09.1"
+    assert now.result(a.id).result == flip[a.result] and now.result(b.id).result == flip[b.result]
+
+    at = _open("sup", call_id)
+    captions = [c.value for c in at.caption]
+    assert any(c.startswith("modificato da sup il ") and c.endswith(
+        f"riportato dalla versione {ev.rubric_version} della rubrica") for c in captions), captions
+    assert any(f"contestazione {d.id} accolta" in c and "riportato" not in c for c in captions), captions
+    assert at.metric[0].value == f"{now.score:.0f}"
