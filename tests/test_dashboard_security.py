@@ -27,7 +27,11 @@ SAMPLES = ROOT / "samples"
 PASSWORD = "secret-pass-1"
 
 
-def _record(call_id: str, agent_id: str, original: Path | None, redacted: Path | None, extra: dict | None = None):
+BEACON = "![beacon](http://evil.example/b.png) [clic](http://evil.example/x) <img src=x> :red[rosso]"
+
+
+def _record(call_id: str, agent_id: str, original: Path | None, redacted: Path | None, extra: dict | None = None,
+            first_line: str | None = None):
     """A call as `qa ingest` stores a recording: the real sample transcript scored by the real
     rubric, its text redacted, and the paths of the original and of the redacted copy."""
     from qa.redact import redact_transcript
@@ -37,6 +41,8 @@ def _record(call_id: str, agent_id: str, original: Path | None, redacted: Path |
     t.call_id = call_id
     t.metadata["agent_id"] = agent_id
     t.extra.update(extra or {})
+    if first_line is not None:
+        t.segments[0].text = first_line
     ev = score_transcript(t)
     stored, spans = redact_transcript(t)
     return CallRecord(checksum=hashlib.sha256(call_id.encode()).hexdigest(), transcript=stored, evaluation=ev,
@@ -88,6 +94,10 @@ def env(tmp_path_factory):
         st.add_call(_record("SEC-DB", "A001", None, data / "sec.db")[0])
         # 6. a stored path outside the data directory (any server file)
         st.add_call(_record("SEC-OUT", "A001", None, outside_orig)[0])
+        # 7. Markdown in a transcript line and in the agent's name
+        md = _record("SEC-MD", "A001", None, None, first_line="Buongiorno " + BEACON)[0]
+        md.transcript.metadata["agent_name"] = BEACON
+        st.add_call(md)
         for user, role, agent, lang in (("sup", "supervisor", None, "it"), ("op1", "operator", "A001", "it"),
                                         ("op2", "operator", "A002", "it"), ("lead", "qa_lead", None, "it"),
                                         ("admin", "admin", None, "it")):
@@ -244,6 +254,7 @@ def test_not_yours_looks_exactly_like_not_found(env, page):
 def test_one_call_open_per_opened_call_per_session(env):
     store, _ = env
     before = len(_entries(store, "call_open", "SEC-RED", "lead"))
+    plays = len(_entries(store, "audio_play", "SEC-RED", "lead"))  # earlier tests of this worker count too
     at = _open("lead", "SEC-RED")
     for b in [b for b in at.button if (b.key or "").startswith("seg-")][:4]:  # four reruns
         b.click()
@@ -251,7 +262,7 @@ def test_one_call_open_per_opened_call_per_session(env):
     at.run()
     assert not at.exception, at.exception
     assert len(_entries(store, "call_open", "SEC-RED", "lead")) == before + 1
-    assert len([e for e in _entries(store, "audio_play", "SEC-RED", "lead")]) == 1
+    assert len(_entries(store, "audio_play", "SEC-RED", "lead")) == plays + 1
     _open("lead", "SEC-RED")  # a new session (a new sign-in) opens it again: one more
     assert len(_entries(store, "call_open", "SEC-RED", "lead")) == before + 2
 
@@ -355,3 +366,34 @@ def test_carried_over_review_and_a_dispute_accepted_after_a_rescore_are_shown(en
         f"riportato dalla versione {ev.rubric_version} della rubrica") for c in captions), captions
     assert any(f"contestazione {d.id} accolta" in c and "riportato" not in c for c in captions), captions
     assert at.metric[0].value == f"{now.score:.0f}"
+
+
+# ---------------------------------------------------------------------- Markdown injection
+def _unescaped(value: str) -> list[str]:
+    """Markdown constructs that would render as an image, a link, HTML or a directive."""
+    import re
+
+    return re.findall(r"(?<!\\)!(?<!\\)\[|(?<!\\)\]\(|(?<!\\)<img|(?<!\\):red(?<!\\)\[", value)
+
+
+def test_transcript_text_and_names_are_shown_literally(env):
+    at = _open("sup", "SEC-MD")
+    shown = [m.value for m in at.markdown if "beacon" in m.value]
+    assert len(shown) >= 2, "the agent's name and the transcript line are shown"
+    for value in shown:
+        assert not _unescaped(value), value
+        assert "http\\://evil.example/b.png" in value  # shown as text, not fetched
+
+
+def test_a_dispute_comment_cannot_put_an_image_on_the_supervisors_screen(env):
+    store, _ = env
+    from qa.store import queries as q
+
+    call_id = q.call_list(store, q.CallFilters(agent_id="A001", search="SYN"), page=2, page_size=1)[0][0]["call_id"]
+    crit = next(c for c in store.load_evaluation(call_id).criteria if c.result in ("pass", "fail")).id
+    store.open_dispute(call_id, crit, "guarda qui " + BEACON, "op1")
+    sup = _login(_app(), "sup")
+    sup.switch_page("qa/dashboard/pages/disputes.py").run()
+    assert not sup.exception, sup.exception
+    [comment] = [m.value for m in sup.markdown if "beacon" in m.value]
+    assert not _unescaped(comment), comment

@@ -3,11 +3,23 @@ speaker names, pass rate per competence."""
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 
 from ..i18n import t
 
 RESULT_ICON = {"pass": "✅", "fail": "❌", "na": "➖"}
+# what Streamlit's Markdown would turn into a link (also http:// autolinks), an image, HTML,
+# formatting, LaTeX or a directive (:red[...])
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]()<>!$~|#:])")
+
+
+def md_escape(text) -> str:
+    """Data (names, transcript text, comments) made literal inside Markdown: an operator's
+    comment or a transcript line can then never show an image fetched from elsewhere, a link or
+    formatting on a colleague's screen."""
+    return "" if text is None else _MARKDOWN_SPECIAL.sub(r"\\\1", str(text))
 
 
 def fmt_time(seconds: float | None) -> str:

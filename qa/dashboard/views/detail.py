@@ -19,7 +19,7 @@ from ...store.paths import AUDIO_SUFFIXES, safe_data_path
 from ..access import AccessDenied, can
 from ..app import context
 from ..i18n import t
-from .common import RESULT_ICON, audit_once, audited_download, fmt_time, result_label, speaker_label
+from .common import RESULT_ICON, audit_once, audited_download, fmt_time, md_escape, result_label, speaker_label
 
 AUDIO_MIME = {".mp3": "audio/mpeg", ".ogg": "audio/ogg", ".oga": "audio/ogg", ".opus": "audio/ogg",
               ".flac": "audio/flac", ".m4a": "audio/mp4", ".mp4": "audio/mp4", ".aac": "audio/aac",
@@ -50,14 +50,14 @@ def render() -> None:
     transcript = store.load_transcript(call_id)
     evaluation = store.load_evaluation(call_id)
 
-    st.title(f"{t('page_call', lang)} {call_id}")
+    st.title(f"{t('page_call', lang)} {md_escape(call_id)}")
     c1, c2 = st.columns([1, 4])
     c1.metric(t("score", lang), "-" if call.score is None else f"{call.score:.0f}")
     facts = [(t("agent", lang), call.agent_name or call.agent_id), (t("team", lang), call.team),
              (t("call_type", lang), call.call_type), (t("call_language", lang), (call.language or "").upper()),
              (t("started_at", lang), call.started_at.strftime("%Y-%m-%d %H:%M") if call.started_at else None),
              (t("duration", lang), f"{call.duration:.0f}" if call.duration else None)]
-    c2.markdown("  \n".join(f"**{k}:** {v}" for k, v in facts if v))
+    c2.markdown("  \n".join(f"**{k}:** {md_escape(v)}" for k, v in facts if v))
     if call.compliance_flag:
         st.error("⚠ " + t("compliance_flag", lang))
 
@@ -134,7 +134,7 @@ def _transcript(call_id: str, transcript, evaluation, lang: str) -> None:
         c1.button(fmt_time(seg.start), key=f"seg-{i}", on_click=_seek, args=(call_id, seg.start),
                   help=t("play_from", lang, t=fmt_time(seg.start)))
         who = speaker_label(seg.speaker, lang)
-        text = seg.text
+        text = md_escape(seg.text)  # transcript text is data: never links, images or formatting
         if (round(seg.start, 2), round(seg.end, 2)) in evidence_times:
             text = f":orange-background[{text}]"
         icon = "🎧" if seg.speaker == "agent" else ("🗣" if seg.speaker == "customer" else "❔")
@@ -161,7 +161,7 @@ def _criteria(store, principal, call_id: str, evaluation, lang: str) -> None:
             if c.feedback:
                 st.write(c.feedback)
             for ei, e in enumerate(c.evidence):
-                st.button(f"▶ {fmt_time(e.start)} {speaker_label(e.speaker, lang)}: “{e.text[:90]}”",
+                st.button(f"▶ {fmt_time(e.start)} {speaker_label(e.speaker, lang)}: “{md_escape(e.text[:90])}”",
                           key=f"ev-{ci}-{ei}", on_click=_seek, args=(call_id, e.start))
     if can(principal, "override"):
         _override_form(store, principal, call_id, evaluation, lang)
@@ -171,11 +171,11 @@ def _criteria(store, principal, call_id: str, evaluation, lang: str) -> None:
 
 def review_line(review: dict, lang: str) -> str:
     """"override by X on <date>[, accepted dispute N][, carried over from rubric version V]"."""
-    line = t("review_by", lang, who=review.get("by") or "?", date=(review.get("at") or "")[:10])
+    line = t("review_by", lang, who=md_escape(review.get("by") or "?"), date=(review.get("at") or "")[:10])
     if review.get("dispute"):
         line += " · " + t("review_dispute", lang, n=review["dispute"])
     if review.get("carried_over_from"):
-        line += " · " + t("carried_over", lang, version=review["carried_over_from"])
+        line += " · " + t("carried_over", lang, version=md_escape(review["carried_over_from"]))
     return line
 
 
@@ -247,9 +247,10 @@ def _history(store, call_id: str, lang: str) -> None:
     history = store.evaluation_history(call_id)
     with st.expander(f"{t('reviews', lang)} ({len(reviews)}) · {t('history', lang)} ({len(history)})"):
         for r in reviews:
-            carried = f" ({t('carried_over', lang, version=r.carried_from_version)})" if r.carried_from_id else ""
-            st.write(f"{r.created_at:%Y-%m-%d %H:%M} · {r.reviewer}: {r.criterion_id} {r.old_result} → "
-                     f"{r.new_result} — {r.comment or ''}{carried}")
+            carried = (f" ({t('carried_over', lang, version=md_escape(r.carried_from_version))})"
+                       if r.carried_from_id else "")
+            st.markdown(f"{r.created_at:%Y-%m-%d %H:%M} · {md_escape(r.reviewer)}: {md_escape(r.criterion_id)} "
+                        f"{r.old_result} → {r.new_result} — {md_escape(r.comment)}{carried}")
         for ev in history:
-            st.write(f"{ev.created_at:%Y-%m-%d %H:%M} · {ev.rubric} {ev.rubric_version} · "
+            st.markdown(f"{ev.created_at:%Y-%m-%d %H:%M} · {md_escape(ev.rubric)} {md_escape(ev.rubric_version)} · "
                      f"{'-' if ev.score is None else round(ev.score, 1)}{' · current' if ev.is_current else ''}")
