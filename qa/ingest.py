@@ -308,8 +308,8 @@ def rescore(store, rubric: str | None = None, since: datetime | None = None, for
     """Re-evaluate stored transcripts with the current version of their rubric (or of
     ``rubric`` for every call) without transcribing again. Calls whose current evaluation
     already has that rubric and version are left alone unless ``force``. Earlier evaluations
-    stay as history (``is_current`` moves). Note: human overrides belong to the evaluation
-    they were made on and are not carried over. ``workers`` > 1: scoring in a process pool
+    stay as history (``is_current`` moves); human overrides and accepted disputes carry over to the
+    new evaluation for every criterion it still has (``Store.add_evaluation``). ``workers`` > 1: scoring in a process pool
     (the parent reads transcripts and writes evaluations)."""
     from .rubric import load_rubric
     from .store.rescoring import current_rubric_versions

@@ -72,6 +72,7 @@ def _build_store(data_dir: Path, url: str):
         for call_id, audio in SAMPLE_CALLS.items():
             if s.scalar(select(Call.audio_path).where(Call.call_id == call_id)) is None:
                 s.execute(update(Call).where(Call.call_id == call_id).values(audio_path=str(SAMPLES / audio)))
+    _add_redacted_copies(store, data_dir)
     with store.session() as s:
         # agents A001..A005, all before the sample calls (November 2026): those top the list's first page
         populate(s, 60, seed=5, n_agents=5, days=60, end=datetime(2026, 10, 31, 18, 0))
@@ -82,6 +83,27 @@ def _build_store(data_dir: Path, url: str):
     store.create_user("locky", PASSWORDS["locky"], "supervisor", display_name="Locky Lockout")
     store.create_user("demo_qa", "ascolto-demo", "qa_lead", demo=True, created_by="demo")  # `qa serve` warns
     return store
+
+
+def _add_redacted_copies(store, data_dir: Path) -> None:
+    """What `qa ingest` of a recording writes with redaction on (QA_KEEP_ORIGINALS=1): a copy of
+    the recording with the personal-data spans of its transcript silenced (qa.redact.redact_audio),
+    in the data directory's recordings/, beside the original it keeps referring to."""
+    from qa.redact import redact_audio
+    from qa.store.schema import Call, TranscriptRow
+
+    (data_dir / "recordings").mkdir(exist_ok=True)
+    with store.session() as s:
+        rows = s.execute(select(Call.call_id, Call.audio_path, Call.redacted_audio_path, TranscriptRow.redaction_spans)
+                         .join(TranscriptRow, TranscriptRow.call_pk == Call.id)
+                         .where(Call.call_id.in_(list(SAMPLE_CALLS)))).all()
+    for call_id, audio_path, redacted, spans in rows:
+        if redacted:  # QA_BROWSER_TRANSCRIBE=1: ingest made it already
+            continue
+        dst = data_dir / "recordings" / f"{call_id}.redacted.wav"
+        redact_audio(audio_path, dst, spans or [])
+        with store.session() as s:
+            s.execute(update(Call).where(Call.call_id == call_id).values(redacted_audio_path=str(dst)))
 
 
 @pytest.fixture(scope="module")
@@ -295,6 +317,7 @@ def test_anonymous_visitor_sees_only_the_login_form(server, page):
     assert e.value.code == 401
 
 
+@pytest.mark.security
 def test_session_survives_reload_and_deep_links_and_logout_leaves_nothing(server, page):
     """Issue 13.3: F5 and a deep link in a new tab keep the user signed in; after signing out
     the same tab shows nothing of the previous user, and a reload still shows the login."""
@@ -352,6 +375,7 @@ def test_session_survives_reload_and_deep_links_and_logout_leaves_nothing(server
     assert ("logout", "sup") in [(a.action, a.username) for a in store.audit_log(limit=50)]
 
 
+@pytest.mark.security
 def test_ten_wrong_passwords_lock_the_account(server, page):
     base, store = server
     page.goto(base + "/")
@@ -454,7 +478,7 @@ def test_supervisor_overrides_a_criterion(server, page):
     if not changed.get_by_text(result_label(new, "it"), exact=True).is_visible():  # failed ones open by themselves
         changed.locator("summary").click()
     changed.get_by_text(result_label(new, "it"), exact=True).wait_for()
-    changed.get_by_text("modificato da revisione").wait_for()
+    changed.get_by_text("modificato da sup il").wait_for()
     changed.scroll_into_view_if_needed()
     page.shot("override-saved")
     [review] = [r for r in store.reviews(call_id) if r.criterion_id == target.id]
@@ -478,15 +502,20 @@ def test_operator_sees_only_own_calls(server, page, user, agent_id):
 
 
 def test_operator_is_refused_a_colleagues_call(server, page):
+    """A colleague's call looks exactly like a call that does not exist (issue 14)."""
     base, store = server
     colleague_call = "DEMO-DE-01"  # Stefan's (A31)
     assert colleague_call not in own_calls(store, "A17")
     open_call_by_url(page, base, "laura", colleague_call)
-    page.get_by_text("Accesso negato").wait_for()
+    page.get_by_text("Chiamata non trovata.").wait_for()  # as for an id that does not exist
     settle(page)
     page.shot("denied")
     main = page.get_by_test_id("stMain")
     text = main.inner_text()
+    page.goto(f"{base}/call?call=DEMO-XX-99")  # an id that does not exist: the very same page (still signed in)
+    page.get_by_text("Chiamata non trovata.").wait_for()
+    settle(page)
+    assert page.get_by_test_id("stMain").inner_text() == text
     transcript = store.load_transcript(colleague_call)
     assert colleague_call not in text
     assert not any(s.text[:30] in text for s in transcript.segments)
@@ -502,3 +531,34 @@ def test_operator_is_refused_a_colleagues_call(server, page):
     assert page.get_by_test_id("stForm").filter(has_text="Contesta questo risultato").count() == 1
     assert page.get_by_test_id("stForm").filter(has_text="Correggi il risultato").count() == 0
     page.shot("own-call")
+
+
+@pytest.mark.security
+def test_supervisor_hears_the_redacted_copy_not_the_original(server, page):
+    """Issue 14, done-when: a supervisor plays a call's audio and the bytes served are the
+    redacted file's (SHA-256 of what the browser fetches from the <audio> element's src, against
+    the redacted copy on disk), never the original recording's."""
+    import hashlib
+
+    base, store = server
+    call_id = "DEMO-IT-01"
+    call = store.get_call(call_id)
+    redacted, original = Path(call.redacted_audio_path), Path(call.audio_path)
+    assert redacted.is_file() and original.is_file() and redacted != original
+    open_call_by_url(page, base, "sup", call_id)
+    wait_call_detail(page, call_id)
+    page.wait_for_function("() => { const a = document.querySelector('audio'); return a && a.readyState >= 1; }")
+    played = page.evaluate("() => document.querySelector('audio').play().then(() => true, e => String(e))")
+    assert played is True, played  # the user presses play
+    page.wait_for_function("() => document.querySelector('audio').currentTime > 0")
+    src = page.evaluate("() => document.querySelector('audio').currentSrc")
+    assert src.startswith(base)
+    served = page.request.get(src)
+    assert served.ok
+    digest = hashlib.sha256(served.body()).hexdigest()
+    assert digest == hashlib.sha256(redacted.read_bytes()).hexdigest()
+    assert digest != hashlib.sha256(original.read_bytes()).hexdigest()
+    assert page.get_by_role("switch").count() == 0 and page.get_by_text("Ascolta l'originale").count() == 0
+    page.shot("redacted-audio")
+    plays = [a for a in store.audit_log(call_id=call_id) if a.action == "audio_play" and a.username == "sup"]
+    assert plays and plays[0].details == {"variant": "redacted", "file": redacted.name}

@@ -19,6 +19,8 @@ from urllib.parse import urlencode
 
 import pytest
 
+pytestmark = pytest.mark.security
+
 ROOT = Path(__file__).resolve().parents[1]
 PASSWORD = "sup-pass-0001"
 

@@ -21,6 +21,8 @@ from qa.store.schema import now as utcnow
 
 from .pg import store_url  # noqa: F401  (fixture)
 
+pytestmark = pytest.mark.security
+
 PASSWORD = "right-password-1"
 
 

@@ -85,7 +85,7 @@ def test_latest_reviews_newest_per_call_and_criterion(store):
     store.override(c1, "riepilogo", "fail", "bruno", "non proprio")
     store.override(c2, "comprensione", "fail", "anna")
     t2 = luna(2)
-    store.add_evaluation(c2, evaluation(t2, RESULTS, version="2026-12-01.1"))  # the review above is now history
+    store.add_evaluation(c2, evaluation(t2, RESULTS, version="2026-12-01.1"))  # the review above is carried over
     store.override(c2, "empatia", "fail", "carla")
 
     rows = latest_reviews(store)
@@ -97,9 +97,9 @@ def test_latest_reviews_newest_per_call_and_criterion(store):
     assert rows[1]["evidence"][0]["text"] == luna(1).segments[0].text  # the tool's evidence of its pass
     assert rows[0]["review_id"] > rows[1]["review_id"]  # the newest review of riepilogo, not the first
 
-    current = latest_reviews(store, current_only=True)
+    current = latest_reviews(store, current_only=True)  # the carried-over review counts for the new evaluation
     assert [(r["call_id"], r["criterion_id"]) for r in current] == [
-        (c1, "riepilogo"), (c1, "saluto"), (c2, "empatia")]
+        (c1, "riepilogo"), (c1, "saluto"), (c2, "comprensione"), (c2, "empatia")]
     assert [(r["call_id"], r["criterion_id"]) for r in latest_reviews(store, criteria=["comprensione", "riepilogo"])
             ] == [(c1, "riepilogo"), (c2, "comprensione")]
     stamps = sorted(r["reviewed_at"] for r in rows)

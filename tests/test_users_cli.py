@@ -61,6 +61,7 @@ def test_duplicate_user_is_refused(env):
     assert p.returncode == 3 and "already exists" in p.stderr
 
 
+@pytest.mark.security
 def test_passwd_remove_and_logout_end_sessions_unlock_lifts_a_lock_list_marks_demo(env):
     from qa.dashboard import session
 

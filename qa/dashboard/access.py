@@ -23,6 +23,7 @@ PERMISSIONS: dict[str, set[str]] = {
     "calibration": {"qa_lead", "supervisor", "admin"},
     "upload": {"supervisor", "qa_lead", "admin"},
     "manage_users": {"admin"},
+    "original_audio": {"admin"},  # play/download the unredacted recording (audited)
 }
 
 
@@ -68,8 +69,9 @@ def scope_filters(principal: Principal, filters: dict) -> dict:
     raise AccessDenied(f"{principal.username} may not list calls")
 
 
-def open_call(store, principal: Principal, call_id: str):
-    """The call if ``principal`` may see it (audited either way); AccessDenied / QAError otherwise."""
+def open_call(store, principal: Principal, call_id: str, audit: bool = True):
+    """The call if ``principal`` may see it (audited either way unless ``audit`` is False: the
+    call page audits once per session itself); AccessDenied / QAError otherwise."""
     from ..errors import StoreError
 
     try:
@@ -77,11 +79,14 @@ def open_call(store, principal: Principal, call_id: str):
     except StoreError:
         call = None
     if call is None:
-        store.audit("call_open_missing", principal.username, call_id)
+        if audit:
+            store.audit("call_open_missing", principal.username, call_id)
         raise QAError(f"call {call_id!r} not found")
     if not can(principal, "view_all_calls"):
         if principal.role != "operator" or not principal.agent_id or call.agent_id != principal.agent_id:
-            store.audit("call_open_denied", principal.username, call_id, {"role": principal.role})
+            if audit:
+                store.audit("call_open_denied", principal.username, call_id, {"role": principal.role})
             raise AccessDenied(f"{principal.username} may not open call {call_id}")
-    store.audit("call_open", principal.username, call_id, {"role": principal.role})
+    if audit:
+        store.audit("call_open", principal.username, call_id, {"role": principal.role})
     return call

@@ -175,6 +175,43 @@ TEXTS: dict[str, dict[str, str]] = {
                    "fr": "Pas encore de revue humaine.", "en": "No human reviews yet."},
     "role": {"it": "Ruolo", "de": "Rolle", "fr": "Rôle", "en": "Role"},
     "add_user": {"it": "Aggiungi utente", "de": "Benutzer hinzufügen", "fr": "Ajouter un utilisateur", "en": "Add user"},
+    # privacy and reviews (issue 14)
+    "play_original": {"it": "Ascolta l'originale non oscurato (registrato nel log)",
+                      "de": "Unmaskiertes Original anhören (wird protokolliert)",
+                      "fr": "Écouter l'original non masqué (journalisé)",
+                      "en": "Play the unredacted original (audited)"},
+    "original_audio_note": {"it": "originale con dati personali", "de": "Original mit Personendaten",
+                            "fr": "original avec données personnelles", "en": "original with personal data"},
+    "download_original": {"it": "Scarica l'originale", "de": "Original herunterladen", "fr": "Télécharger l'original",
+                          "en": "Download the original"},
+    "no_redacted_audio": {"it": "Nessuna copia oscurata di questa registrazione: solo un amministratore può "
+                                "ascoltare l'originale.",
+                          "de": "Keine maskierte Kopie dieser Aufnahme: nur eine Administratorin oder ein "
+                                "Administrator darf das Original anhören.",
+                          "fr": "Pas de copie masquée de cet enregistrement : seul un administrateur peut écouter "
+                                "l'original.",
+                          "en": "No redacted copy of this recording: only an administrator may play the original."},
+    "audio_refused": {"it": "Registrazione rifiutata: il file non è nella cartella dei dati.",
+                      "de": "Aufnahme verweigert: die Datei liegt nicht im Datenordner.",
+                      "fr": "Enregistrement refusé : le fichier n'est pas dans le dossier des données.",
+                      "en": "Recording refused: the file is not in the data directory."},
+    "audio_from_transcript_refused": {"it": "Il file audio indicato dalla trascrizione non viene riprodotto.",
+                                      "de": "Die in der Transkription genannte Audiodatei wird nicht abgespielt.",
+                                      "fr": "Le fichier audio indiqué par la transcription n'est pas lu.",
+                                      "en": "The audio file named by the transcript is not played."},
+    "review_by": {"it": "modificato da {who} il {date}", "de": "geändert von {who} am {date}",
+                  "fr": "modifié par {who} le {date}", "en": "override by {who} on {date}"},
+    "review_dispute": {"it": "contestazione {n} accolta", "de": "Einsprache {n} angenommen",
+                       "fr": "contestation {n} acceptée", "en": "dispute {n} accepted"},
+    "carried_over": {"it": "riportato dalla versione {version} della rubrica",
+                     "de": "übernommen aus Rubrik-Version {version}",
+                     "fr": "reporté de la version {version} de la grille",
+                     "en": "carried over from rubric version {version}"},
+    "dispute_already_open": {"it": "Hai già una contestazione aperta su questo criterio: attendi la decisione.",
+                             "de": "Sie haben zu diesem Kriterium schon eine offene Einsprache: warten Sie den "
+                                   "Entscheid ab.",
+                             "fr": "Vous avez déjà une contestation ouverte sur ce critère : attendez la décision.",
+                             "en": "You already have an open dispute on this criterion: wait for its decision."},
 }
 
 # sign-in page and sessions (qa/dashboard/web.py, qa/dashboard/app.py)

@@ -15,6 +15,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from ..errors import StoreError
+from .db import WRITE_OPTION
 from .schema import Call, User
 
 
@@ -39,6 +40,7 @@ class StoreBase:
         """Wrap an engine made by ``qa.store.db.make_engine`` (``open_store`` does this)."""
         self.engine = engine
         self._sessions = sessionmaker(engine, expire_on_commit=False)
+        self._write_sessions = sessionmaker(engine.execution_options(**{WRITE_OPTION: True}), expire_on_commit=False)
 
     @property
     def url(self) -> str:
@@ -68,10 +70,21 @@ class StoreBase:
             with s.begin():
                 yield s
 
+    @contextmanager
+    def write_session(self) -> Iterator[Session]:
+        """``session()`` for a read-modify-write: on SQLite it takes the write lock at BEGIN
+        (BEGIN IMMEDIATE), so no other writer commits between what it reads and what it writes;
+        on PostgreSQL the writers lock the call row they change (``_call(..., lock=True)``)."""
+        with self._write_sessions() as s:
+            with s.begin():
+                yield s
+
     @staticmethod
-    def _call(s: Session, call_id: str) -> Call:
-        """The call row of ``call_id``; StoreError when there is none."""
-        call = s.scalar(select(Call).where(Call.call_id == call_id))
+    def _call(s: Session, call_id: str, lock: bool = False) -> Call:
+        """The call row of ``call_id``; StoreError when there is none. ``lock``: SELECT ... FOR
+        UPDATE (PostgreSQL): writers of one call's evaluations, reviews and disputes take turns."""
+        q = select(Call).where(Call.call_id == call_id)
+        call = s.scalar(q.with_for_update() if lock else q)
         if call is None:
             raise StoreError(f"no call {call_id!r} in the store")
         return call

@@ -15,6 +15,7 @@ from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 from ..errors import StoreError
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+WRITE_OPTION = "qa_write"  # execution option of write transactions (BEGIN IMMEDIATE on SQLite)
 
 
 def alembic_config() -> Config:
@@ -44,12 +45,22 @@ def make_engine(url: str) -> Engine:
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record):  # noqa: ANN001
+            # the driver's own transaction handling starts a transaction only before the first
+            # INSERT/UPDATE/DELETE, so the reads of a read-modify-write ran outside it; SQLAlchemy
+            # emits BEGIN itself instead (``_sqlite_begin``)
+            dbapi_conn.isolation_level = None
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")  # readers (dashboard) never block the writer
             cur.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: durable across process crashes
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA busy_timeout=30000")
             cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin(conn):  # noqa: ANN001
+            # writers (``StoreBase.write_session``) take the write lock at once: one writer at a
+            # time, and what it reads is what it then changes; readers never wait (WAL)
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(WRITE_OPTION) else "BEGIN")
 
         return engine
     if backend == "postgresql":
@@ -67,7 +78,7 @@ def upgrade_to_head(engine: Engine) -> str:
         with engine.connect() as conn:
             if MigrationContext.configure(conn).get_current_revision() == head:
                 return head
-        with engine.begin() as conn:
+        with engine.execution_options(**{WRITE_OPTION: True}).begin() as conn:
             if conn.dialect.name == "postgresql":
                 conn.execute(text("SELECT pg_advisory_xact_lock(7412001)"))
             cfg = alembic_config()

@@ -5,7 +5,13 @@ evaluation, and every scalar metric as a ``metric_*`` column) and ``calls.criter
 row per criterion result of the current evaluation, overrides applied, with the call's filter
 columns repeated so it can be used alone). ``level="call"`` or ``"criterion"`` writes only
 that table to the given file. Timestamps are UTC (ISO 8601 in CSV/JSON). JSON is an array of
-objects; CSV is UTF-8 with a header row.
+objects; CSV is UTF-8 with a header row, lines ended by CRLF (RFC 4180).
+
+Spreadsheet safety (OWASP "CSV injection"): in CSV (and in the dashboard's Excel files, which use
+``escape_frame`` too) a text cell that starts with ``= + - @``, TAB or CR gets a leading single
+quote, so Excel and LibreOffice show it as text and never evaluate it; numbers stay numbers.
+JSON and Parquet keep the values as they are (typed formats for BI loaders). Every export is
+written to the audit log (who, format, level, since, rows).
 """
 
 from __future__ import annotations
@@ -15,10 +21,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from ..errors import QAError
-from .schema import Call, CallMetrics, CriterionResultRow, EvaluationRow, utc
+from .schema import AuditEntry, Call, CallMetrics, CriterionResultRow, EvaluationRow, Review, utc
 
 FORMATS = ("csv", "parquet", "json")
 LEVELS = ("both", "call", "criterion")
@@ -28,7 +34,29 @@ CALL_COLUMNS = ["call_id", "file_name", "source_kind", "started_at", "duration",
                 "open_disputes", "audio_path", "audio_sha256"]
 CRITERION_COLUMNS = ["call_id", "started_at", "agent_id", "agent_name", "team", "call_type", "language", "rubric",
                      "rubric_version", "criterion_id", "title", "competence", "result", "auto_result", "overridden",
-                     "weight", "critical", "confidence", "feedback", "evidence_count", "evidence"]
+                     "weight", "critical", "confidence", "feedback", "evidence_count", "evidence", "reviewed_by",
+                     "reviewed_at", "review_comment", "dispute_id", "carried_over_from"]
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def escape_formula(value: Any) -> Any:
+    """``value`` with a leading single quote when it is text a spreadsheet would evaluate
+    (starts with = + - @ TAB or CR); anything else (numbers, dates, other text) unchanged."""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+def escape_frame(df):
+    """A copy of the DataFrame with ``escape_formula`` applied to every text cell."""
+    from pandas.api import types
+
+    df = df.copy()
+    for c in df.columns:
+        col = df[c]
+        if not (types.is_numeric_dtype(col) or types.is_bool_dtype(col) or types.is_datetime64_any_dtype(col)):
+            df[c] = col.map(escape_formula)
+    return df
 
 
 def criteria_path(path: Path) -> Path:
@@ -72,12 +100,18 @@ def criterion_rows(session, since: datetime | None = None) -> list[dict[str, Any
     """One dict per criterion result of the current evaluations for ``qa export`` (overrides
     applied, ``auto_result`` beside it, evidence as text), with the call's filter columns."""
     cr = CriterionResultRow
+    newest = (select(Review.criterion_result_id, func.max(Review.id).label("review_id"))
+              .group_by(Review.criterion_result_id).subquery())
     q = (select(Call.call_id, cr.started_at, cr.agent_id, Call.agent_name, cr.team, cr.call_type, cr.language,
                 EvaluationRow.rubric, EvaluationRow.rubric_version, cr.criterion_id, cr.title, cr.competence,
                 cr.result, cr.auto_result, cr.overridden, cr.weight, cr.critical, cr.confidence, cr.feedback,
-                cr.evidence)
+                cr.evidence, Review.reviewer.label("reviewed_by"), Review.created_at.label("reviewed_at"),
+                Review.comment.label("review_comment"), Review.dispute_id,
+                Review.carried_from_version.label("carried_over_from"))
          .join(Call, Call.id == cr.call_pk)
          .join(EvaluationRow, EvaluationRow.id == cr.evaluation_id)
+         .outerjoin(newest, newest.c.criterion_result_id == cr.id)
+         .outerjoin(Review, Review.id == newest.c.review_id)
          .where(cr.is_current).order_by(Call.started_at, Call.id, cr.position))
     if since is not None:
         q = q.where(cr.started_at >= utc(since))
@@ -102,9 +136,16 @@ def _frame(rows: list[dict[str, Any]], columns: list[str]):
     return df[ordered]
 
 
+def write_csv(df, target=None):
+    """``df`` as CSV (UTF-8, header, UTC ISO timestamps) to ``target`` (a path or a text stream;
+    None: returned as text): formula-like text escaped (``escape_frame``), lines ended by CRLF
+    (RFC 4180) so that a CR or LF inside a value is quoted and can never start a new row."""
+    return escape_frame(df).to_csv(target, index=False, date_format="%Y-%m-%dT%H:%M:%SZ", lineterminator="\r\n")
+
+
 def _write(df, path: Path | None, fmt: str) -> None:
     if fmt == "csv":
-        df.to_csv(sys.stdout if path is None else path, index=False, date_format="%Y-%m-%dT%H:%M:%SZ")
+        write_csv(df, sys.stdout if path is None else path)
     elif fmt == "json":
         text = df.to_json(orient="records", date_format="iso", force_ascii=False, indent=1)
         if path is None:
@@ -117,9 +158,19 @@ def _write(df, path: Path | None, fmt: str) -> None:
         df.to_parquet(path, index=False)
 
 
+def _os_user() -> str | None:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return None
+
+
 def export(store, output: str | Path | None, fmt: str | None = None, since: datetime | None = None,
-           level: str = "both") -> list[Path]:
-    """Write the export; returns the files written (``output`` None or "-": stdout, one level)."""
+           level: str = "both", username: str | None = None) -> list[Path]:
+    """Write the export; returns the files written (``output`` None or "-": stdout, one level).
+    Audited as ``export`` by ``username`` (default: the operating-system user, ``os:NAME``)."""
     to_stdout = output in (None, "-")
     path = None if to_stdout else Path(output)
     if fmt is None:
@@ -133,14 +184,22 @@ def export(store, output: str | Path | None, fmt: str | None = None, since: date
     if path is not None and path.parent and not path.parent.exists():
         raise QAError("output folder does not exist", str(path.parent))
     written: list[Path] = []
+    counts: dict[str, int] = {}
     with store.session() as s:
         if level in ("both", "call"):
-            _write(_frame(call_rows(s, since), CALL_COLUMNS), path, fmt)
+            rows = call_rows(s, since)
+            counts["call"] = len(rows)
+            _write(_frame(rows, CALL_COLUMNS), path, fmt)
             if path is not None:
                 written.append(path)
         if level in ("both", "criterion"):
             target = None if path is None else (criteria_path(path) if level == "both" else path)
-            _write(_frame(criterion_rows(s, since), CRITERION_COLUMNS), target, fmt)
+            rows = criterion_rows(s, since)
+            counts["criterion"] = len(rows)
+            _write(_frame(rows, CRITERION_COLUMNS), target, fmt)
             if target is not None:
                 written.append(target)
+        s.add(AuditEntry(action="export", username=username or (f"os:{_os_user()}" if _os_user() else None),
+                         details={"format": fmt, "level": level, "since": since.isoformat() if since else None,
+                                  "files": [str(p) for p in written] or ["-"], "rows": counts}))
     return written

@@ -109,13 +109,41 @@ def criterion_from_row(row: CriterionResultRow) -> CriterionResult:
     )
 
 
-def evaluation_from_row(call_id: str, ev: EvaluationRow) -> Evaluation:
-    """The FORMATS.md evaluation, with human overrides applied (``extra.overridden`` lists them)."""
+def review_summary(review: Any) -> dict[str, Any]:
+    """How a human review is shown beside a criterion result (Evaluation JSON ``review``, the
+    call page, exports): who, when (UTC ISO 8601), the result, the comment, the accepted dispute
+    it came from, and ``carried_over_from``: the rubric version it was made on when it was
+    carried over from an earlier evaluation."""
+    out = {"by": review.reviewer, "at": review.created_at.isoformat(timespec="seconds") + "Z"
+           if review.created_at else None, "result": review.new_result, "comment": review.comment}
+    if review.dispute_id:
+        out["dispute"] = review.dispute_id
+    if review.carried_from_id:
+        out["carried_over_from"] = review.carried_from_version
+    return out
+
+
+def evaluation_from_row(call_id: str, ev: EvaluationRow, reviews: list[Any] | None = None) -> Evaluation:
+    """The FORMATS.md evaluation, with human overrides applied (``extra.overridden`` lists them).
+    ``reviews``: the evaluation's reviews (oldest first); the newest of each criterion is shown
+    as the criterion's ``review`` (``review_summary``), and ``extra.carried_over`` lists the
+    criteria whose review was carried over from an earlier evaluation."""
     criteria = [criterion_from_row(r) for r in ev.criteria]
     extra = dict(ev.extra or {})
     overridden = [r.criterion_id for r in ev.criteria if r.overridden]
     if overridden:
         extra["overridden"] = overridden
         extra["auto_score"] = ev.auto_score
+    newest = {r.criterion_result_id: r for r in (reviews or [])}
+    carried = []
+    for row, c in zip(ev.criteria, criteria):
+        review = newest.get(row.id)
+        if review is not None:
+            c.extra["review"] = review_summary(review)
+            if review.carried_from_id:
+                carried.append(c.id)
+    if carried:
+        extra["carried_over"] = carried
+        extra.setdefault("auto_score", ev.auto_score)
     return Evaluation(call_id=call_id, rubric=ev.rubric, rubric_version=ev.rubric_version, criteria=criteria,
                       score=ev.score, flags=list(ev.flags or []), extra=extra)

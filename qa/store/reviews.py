@@ -1,17 +1,23 @@
 """Human reviews and disputes: ``ReviewsMixin``, the part of ``Store`` where a supervisor
 overrides a criterion result (score, compliance flag, the call's copies and the rollups are
 recomputed in the same transaction) and an operator disputes one (accepting a dispute also
-overrides, in the same transaction)."""
+overrides, in the same transaction, the CURRENT evaluation's result even after a rescore).
+
+Every write locks the call row first (``write_session`` + ``_call(..., lock=True)``), so a
+review and a rescore of the same call take turns; a rescore carries the reviews over
+(``qa.store.calls.CallsMixin.add_evaluation``). One open dispute per (call, criterion,
+operator): a second is refused (the database enforces it too, index ``uq_disputes_open``)."""
 
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..errors import StoreError
-from ..model import RESULTS, compute_score
+from ..model import RESULTS
 from .base import StoreBase
-from .records import criterion_from_row, failed_list
+from .calls import recompute
 from .rollups import apply_deltas, deltas_for
 from .schema import (
     DISPUTE_STATUSES,
@@ -38,91 +44,107 @@ class ReviewsMixin(StoreBase):
             raise StoreError(f"call {call.call_id!r} has no current result for criterion {criterion_id!r}")
         return row
 
-    @staticmethod
-    def _recompute(s: Session, call: Call, ev: EvaluationRow) -> None:
-        """Score and compliance flag of ``ev`` from its rows; the call's copies when it is current."""
-        rows = list(s.scalars(select(CriterionResultRow).where(CriterionResultRow.evaluation_id == ev.id)))
-        results = [criterion_from_row(r) for r in rows]
-        ev.score = compute_score(results)
-        ev.compliance_flag = "compliance" in (ev.flags or []) and not any(
-            r.critical and r.overridden for r in rows) or any(r.critical and r.result == "fail" for r in rows)
-        if ev.is_current:
-            call.score = ev.score
-            call.compliance_flag = ev.compliance_flag
-            call.n_fail = sum(1 for r in rows if r.result == "fail")
-            call.failed_criteria = failed_list([r.criterion_id for r in rows if r.result == "fail"])
-
     def override(self, call_id: str, criterion_id: str, new_result: str, reviewer: str | None,
                  comment: str | None = None) -> Review:
         """A human sets a criterion result of the current evaluation; the score is recomputed."""
-        with self.session() as s:
-            return self._override(s, self._call(s, call_id), criterion_id, new_result, reviewer, comment)
+        with self.write_session() as s:
+            return self._override(s, self._call(s, call_id, lock=True), criterion_id, new_result, reviewer, comment)
 
     def _override(self, s: Session, call: Call, criterion_id: str, new_result: str, reviewer: str | None,
-                  comment: str | None) -> Review:
-        """``override`` inside an open transaction (``decide_dispute`` uses it too)."""
+                  comment: str | None, dispute_id: int | None = None) -> Review:
+        """``override`` inside an open transaction that holds the call's lock (``decide_dispute``
+        uses it too, with the dispute's id)."""
         if new_result not in RESULTS:
             raise StoreError(f"result must be pass, fail or na, got {new_result!r}")
         row = self._criterion_row(s, call, criterion_id)
         review = Review(call_pk=call.id, evaluation_id=row.evaluation_id, criterion_result_id=row.id,
                         criterion_id=criterion_id, old_result=row.result, new_result=new_result,
-                        comment=comment, reviewer=reviewer, user_id=self._user_id(s, reviewer))
+                        comment=comment, reviewer=reviewer, user_id=self._user_id(s, reviewer),
+                        dispute_id=dispute_id, created_at=now())
         s.add(review)
         apply_deltas(s, deltas_for([row], -1))
         row.result = new_result
         row.overridden = new_result != row.auto_result
         apply_deltas(s, deltas_for([row], +1))
-        self._recompute(s, call, s.get(EvaluationRow, row.evaluation_id))
+        recompute(s, call, s.get(EvaluationRow, row.evaluation_id))
         s.add(AuditEntry(action="override", username=reviewer, call_id=call.call_id,
                          details={"criterion": criterion_id, "from": review.old_result, "to": new_result,
-                                  "comment": comment}))
+                                  "comment": comment, **({"dispute": dispute_id} if dispute_id else {})}))
         s.flush()
         return review
 
     def reviews(self, call_id: str) -> list[Review]:
-        """The call's overrides, oldest first."""
+        """The call's reviews, oldest first: the humans' own and the copies carried over to
+        later evaluations (``carried_from_id`` set)."""
         with self.session() as s:
             call = self._call(s, call_id)
             return list(s.scalars(select(Review).where(Review.call_pk == call.id).order_by(Review.id)))
 
     def open_dispute(self, call_id: str, criterion_id: str, comment: str, raised_by: str | None) -> Dispute:
-        """An operator contests the current result of one criterion (a comment is required)."""
+        """An operator contests the current result of one criterion (a comment is required).
+        StoreError when the same person already has an open dispute on that criterion of the call."""
         if not comment or not comment.strip():
             raise StoreError("a dispute needs a comment")
-        with self.session() as s:
-            call = self._call(s, call_id)
-            row = self._criterion_row(s, call, criterion_id)
-            d = Dispute(call_pk=call.id, evaluation_id=row.evaluation_id, criterion_result_id=row.id,
-                        criterion_id=criterion_id, comment=comment.strip(), raised_by=raised_by, status="open")
-            s.add(d)
-            call.open_disputes = (call.open_disputes or 0) + 1
-            s.add(AuditEntry(action="dispute", username=raised_by, call_id=call_id,
-                             details={"criterion": criterion_id, "comment": comment}))
-            s.flush()
-            return d
+        try:
+            with self.write_session() as s:
+                call = self._call(s, call_id, lock=True)
+                row = self._criterion_row(s, call, criterion_id)
+                self._refuse_duplicate(s, call, criterion_id, raised_by)
+                d = Dispute(call_pk=call.id, evaluation_id=row.evaluation_id, criterion_result_id=row.id,
+                            criterion_id=criterion_id, comment=comment.strip(), raised_by=raised_by, status="open",
+                            created_at=now())
+                s.add(d)
+                s.flush()
+                call.open_disputes = (call.open_disputes or 0) + 1
+                s.add(AuditEntry(action="dispute", username=raised_by, call_id=call_id,
+                                 details={"dispute": d.id, "criterion": criterion_id, "comment": comment}))
+                s.flush()
+                return d
+        except IntegrityError:  # a concurrent twin got there first (index uq_disputes_open)
+            with self.session() as s:
+                self._refuse_duplicate(s, self._call(s, call_id), criterion_id, raised_by)
+            raise
+
+    @staticmethod
+    def _refuse_duplicate(s: Session, call: Call, criterion_id: str, raised_by: str | None) -> None:
+        first = s.scalar(select(Dispute.id).where(Dispute.call_pk == call.id, Dispute.criterion_id == criterion_id,
+                                                  Dispute.status == "open", Dispute.raised_by.is_(None)
+                                                  if raised_by is None else Dispute.raised_by == raised_by))
+        if first is not None:
+            raise StoreError(f"dispute {first} on {criterion_id!r} of call {call.call_id!r} is already open: "
+                             "wait for its decision")
 
     def decide_dispute(self, dispute_id: int, accepted: bool, decided_by: str | None,
                        comment: str | None = None, new_result: str | None = None) -> Dispute:
         """Accept or reject an open dispute, in one transaction. Accepting also overrides the
-        criterion result: to ``new_result``, by default the opposite of a pass/fail."""
-        with self.session() as s:
+        criterion's result in the CURRENT evaluation (also when the call was re-scored after the
+        dispute was raised): to ``new_result``, by default the opposite of the disputed pass/fail.
+        When the current evaluation no longer has the criterion, the decision is recorded only."""
+        with self.write_session() as s:
             d = s.get(Dispute, dispute_id)
             if d is None:
                 raise StoreError(f"no dispute {dispute_id}")
+            call = s.scalar(select(Call).where(Call.id == d.call_pk).with_for_update())
+            s.refresh(d, with_for_update=True)  # decided meanwhile by someone else?
             if d.status != "open":
                 raise StoreError(f"dispute {dispute_id} is already {d.status}")
             d.status = "accepted" if accepted else "rejected"
             d.decided_by, d.decided_at, d.decision_comment = decided_by, now(), comment
-            call = s.get(Call, d.call_pk)
             call.open_disputes = max(0, (call.open_disputes or 0) - 1)
-            row = s.get(CriterionResultRow, d.criterion_result_id)
-            if accepted and new_result is None and row.result in ("pass", "fail"):
-                new_result = "pass" if row.result == "fail" else "fail"
-            s.add(AuditEntry(action=f"dispute_{d.status}", username=decided_by, call_id=call.call_id,
-                             details={"dispute": dispute_id, "criterion": d.criterion_id, "comment": comment}))
-            if accepted and new_result is not None and row.is_current and new_result != row.result:
+            disputed = s.get(CriterionResultRow, d.criterion_result_id)  # the result the operator contested
+            if accepted and new_result is None and disputed is not None and disputed.result in ("pass", "fail"):
+                new_result = "pass" if disputed.result == "fail" else "fail"
+            current = s.scalar(select(CriterionResultRow).where(CriterionResultRow.call_pk == call.id,
+                                                                CriterionResultRow.is_current,
+                                                                CriterionResultRow.criterion_id == d.criterion_id))
+            details = {"dispute": dispute_id, "criterion": d.criterion_id, "comment": comment}
+            if accepted and new_result is not None and current is None:
+                details["not_applied"] = "the current evaluation has no such criterion"
+            s.add(AuditEntry(action=f"dispute_{d.status}", username=decided_by, call_id=call.call_id, details=details))
+            if accepted and new_result is not None and current is not None:
+                # recorded even when the current result already agrees: the decision then carries over
                 self._override(s, call, d.criterion_id, new_result, decided_by,
-                               comment or f"dispute {dispute_id} accepted")
+                               comment or f"dispute {dispute_id} accepted", dispute_id=dispute_id)
             s.flush()
             return d
 

@@ -29,6 +29,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -164,6 +165,9 @@ class EvaluationRow(Base):
 
     __table_args__ = (
         Index("ix_evaluations_call_current", "call_pk", "is_current"),
+        # one current evaluation per call, enforced by the database (migration 0004)
+        Index("uq_evaluations_current", "call_pk", unique=True, sqlite_where=text("is_current"),
+              postgresql_where=text("is_current")),
         Index("ix_evaluations_agent_started", "is_current", "agent_id", "started_at"),
         Index("ix_evaluations_team_started", "is_current", "team", "started_at"),
     )
@@ -207,6 +211,9 @@ class CriterionResultRow(Base):
         # covering indexes: pass rate per criterion x team, heatmap agent x criterion
         Index("ix_criteria_team", "is_current", "started_at", "team", "criterion_id", "result"),
         Index("ix_criteria_agent", "is_current", "agent_id", "criterion_id", "result"),
+        # one current result per call and criterion (migration 0004)
+        Index("uq_criteria_current", "call_pk", "criterion_id", unique=True, sqlite_where=text("is_current"),
+              postgresql_where=text("is_current")),
     )
 
 
@@ -246,7 +253,12 @@ class User(Base):
 
 
 class Review(Base):
-    """A human override of one criterion result (the evaluation's score is recomputed)."""
+    """A human override of one criterion result (the evaluation's score is recomputed).
+
+    When a call is re-scored, the newest review of each criterion the new evaluation still has
+    is carried over: a copy on the new evaluation with ``carried_from_id`` (the human's own
+    review), ``carried_from_version`` (the rubric version it was made on) and the human's
+    ``created_at``; ``old_result`` is then the new automatic result."""
 
     __tablename__ = "reviews"
 
@@ -261,8 +273,11 @@ class Review(Base):
     reviewer: Mapped[str | None] = mapped_column(String(100))  # username
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=now)
+    dispute_id: Mapped[int | None] = mapped_column(Integer)  # the accepted dispute that made this review
+    carried_from_id: Mapped[int | None] = mapped_column(Integer)  # the human's review this one carries over
+    carried_from_version: Mapped[str | None] = mapped_column(String(100))  # rubric version it was made on
 
-    __table_args__ = (Index("ix_reviews_call", "call_pk"),)
+    __table_args__ = (Index("ix_reviews_call", "call_pk"), Index("ix_reviews_evaluation", "evaluation_id"))
 
 
 class Dispute(Base):
@@ -283,7 +298,10 @@ class Dispute(Base):
     decided_at: Mapped[datetime | None] = mapped_column(DateTime)
     decision_comment: Mapped[str | None] = mapped_column(Text)
 
-    __table_args__ = (Index("ix_disputes_status", "status", "created_at"), Index("ix_disputes_call", "call_pk"))
+    __table_args__ = (Index("ix_disputes_status", "status", "created_at"), Index("ix_disputes_call", "call_pk"),
+                      # one open dispute per call, criterion and operator (migration 0004)
+                      Index("uq_disputes_open", "call_pk", "criterion_id", "raised_by", unique=True,
+                            sqlite_where=text("status = 'open'"), postgresql_where=text("status = 'open'")))
 
 
 class AuditEntry(Base):

@@ -1,5 +1,6 @@
-"""Call list: filters, sorting, pagination over the whole store, CSV/Excel download.
-Operators see only their own calls (the filter is forced server-side by ``scope_filters``)."""
+"""Call list: filters, sorting, pagination over the whole store, CSV/Excel download (formula-like
+text escaped, every download audited). Operators see only their own calls (the filter is forced
+server-side by ``scope_filters``)."""
 
 from __future__ import annotations
 
@@ -11,9 +12,11 @@ import streamlit as st
 
 from ...config import CALL_TYPES, LANGUAGES
 from ...store import queries as q
+from ...store.export import escape_frame, write_csv
 from ..access import can, scope_filters
 from ..app import context
 from ..i18n import t
+from .common import audited_download
 
 PAGE_SIZE = 50
 CRITERIA = ("saluto", "nome_cliente", "comprensione", "riepilogo", "prossimi_passi", "conferma_risoluzione",
@@ -84,14 +87,21 @@ def all_rows(store, filters: q.CallFilters, sort: str, limit: int = 100_000) -> 
 
 
 def to_excel(df: pd.DataFrame) -> bytes:
-    """The table as an .xlsx file (time zones dropped: Excel has none)."""
+    """The table as an .xlsx file (time zones dropped: Excel has none; text a spreadsheet would
+    evaluate, such as ``=...``, gets a leading quote and stays a text cell)."""
     buf = io.BytesIO()
-    df = df.copy()
+    df = escape_frame(df)
     for c in df.columns:
         if pd.api.types.is_datetime64_any_dtype(df[c]):
             df[c] = df[c].dt.tz_localize(None) if getattr(df[c].dt, "tz", None) else df[c]
     df.to_excel(buf, index=False, sheet_name="chiamate")
     return buf.getvalue()
+
+
+def export_files(rows: list[dict]) -> tuple[bytes, bytes]:
+    """(CSV bytes, Excel bytes) of the list's rows, as the download buttons offer them."""
+    df = _frame(rows)
+    return write_csv(df).encode("utf-8"), to_excel(df)
 
 
 def render() -> None:
@@ -132,11 +142,16 @@ def render() -> None:
 
     c1, c2, _ = st.columns([1, 1, 3])
     if c1.button(t("download_csv", lang) + " / " + t("download_xlsx", lang), key="prepare_export"):
-        full = _frame(all_rows(store, filters, sort))
-        st.session_state["export"] = (full.to_csv(index=False).encode("utf-8"), to_excel(full))
+        full = all_rows(store, filters, sort)
+        st.session_state["export"] = (*export_files(full), len(full))
     if "export" in st.session_state:
-        csv_bytes, xlsx = st.session_state["export"]
+        csv_bytes, xlsx, n_rows = st.session_state["export"]
         stamp = dt.date.today().isoformat()
-        c1.download_button(t("download_csv", lang), csv_bytes, f"chiamate-{stamp}.csv", "text/csv", key="dl_csv")
-        c2.download_button(t("download_xlsx", lang), xlsx, f"chiamate-{stamp}.xlsx",
-                           "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="dl_xlsx")
+        details = {"rows": n_rows, "filters": {k: str(v) for k, v in filters.__dict__.items() if v not in (None, [])}}
+        with c1:
+            audited_download(store, principal, t("download_csv", lang), csv_bytes, f"chiamate-{stamp}.csv",
+                             "text/csv", key="dl_csv", details={"format": "csv", **details})
+        with c2:
+            audited_download(store, principal, t("download_xlsx", lang), xlsx, f"chiamate-{stamp}.xlsx",
+                             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="dl_xlsx",
+                             details={"format": "xlsx", **details})

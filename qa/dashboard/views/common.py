@@ -3,11 +3,23 @@ speaker names, pass rate per competence."""
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 
 from ..i18n import t
 
 RESULT_ICON = {"pass": "✅", "fail": "❌", "na": "➖"}
+# what Streamlit's Markdown would turn into a link (also http:// autolinks), an image, HTML,
+# formatting, LaTeX or a directive (:red[...])
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]()<>!$~|#:])")
+
+
+def md_escape(text) -> str:
+    """Data (names, transcript text, comments) made literal inside Markdown: an operator's
+    comment or a transcript line can then never show an image fetched from elsewhere, a link or
+    formatting on a colleague's screen."""
+    return "" if text is None else _MARKDOWN_SPECIAL.sub(r"\\\1", str(text))
 
 
 def fmt_time(seconds: float | None) -> str:
@@ -40,3 +52,41 @@ def competence_rates(rows: list[dict], competences: dict[str, str]) -> pd.DataFr
     data = [{"competence": k, "pass_rate": round(100 * p / (p + f), 1) if p + f else None, "n": p + f}
             for k, (p, f) in sorted(acc.items(), key=lambda kv: [int(x) for x in kv[0].split(".")])]
     return pd.DataFrame(data, columns=["competence", "pass_rate", "n"])
+
+
+def _session_key(principal) -> tuple:
+    """This sign-in: the user and the session the session state belongs to (``app.BOUND_KEY``; a
+    new sign-in is a new session, and the session state is emptied when the session changes)."""
+    import streamlit as st
+
+    from ..app import BOUND_KEY
+
+    return principal.username, st.session_state.get(BOUND_KEY)
+
+
+def audit_once(store, principal, action: str, call_id: str | None = None, details: dict | None = None,
+               what: str | None = None) -> bool:
+    """Write one audit entry per signed-in session for (``action``, ``call_id``, ``what``):
+    Streamlit runs the page again on every click, the audit log records the event once.
+    Returns whether an entry was written."""
+    import streamlit as st
+
+    seen = st.session_state.setdefault("_qa_audited", set())
+    key = (_session_key(principal), action, call_id, what)
+    if key in seen:
+        return False
+    store.audit(action, principal.username, call_id, details)
+    seen.add(key)
+    return True
+
+
+def audited_download(store, principal, label: str, data, file_name: str, mime: str, key: str,
+                     action: str = "export", call_id: str | None = None, details: dict | None = None):
+    """``st.download_button`` whose every click is written to the audit log (``action``, the
+    file name and ``details``)."""
+    import streamlit as st
+
+    def _audit() -> None:
+        store.audit(action, principal.username, call_id, {"file": file_name, **(details or {})})
+
+    return st.download_button(label, data, file_name, mime, key=key, on_click=_audit)

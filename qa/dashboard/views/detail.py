@@ -1,19 +1,29 @@
 """Call detail: audio that jumps to a transcript line or a piece of evidence, the transcript
 (speakers told apart, personal data as stored: redacted when redaction is on), results per
-criterion with evidence and feedback, call metrics; override (supervisor / QA lead) and
-dispute (operator)."""
+criterion with evidence and feedback (human reviews shown, also when carried over from an
+earlier rubric version), call metrics; override (supervisor / QA lead) and dispute (operator).
+
+Privacy: every role hears the redacted copy of the recording (``calls.redacted_audio_path``);
+only an admin may switch to the original, and each play or download of it is audited. A stored
+path is opened only inside the data directory (``qa.store.paths.safe_data_path``); an audio file
+named by the transcript JSON is never played. An id that does not exist and a call that is not
+the user's give the same message. ``call_open`` is audited once per call per session.
+"""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import streamlit as st
 
-from ...errors import QAError
+from ...errors import QAError, StoreError
+from ...store.paths import AUDIO_SUFFIXES, safe_data_path
 from ..access import AccessDenied, can
 from ..app import context
 from ..i18n import t
-from .common import RESULT_ICON, fmt_time, result_label, speaker_label
+from .common import RESULT_ICON, audit_once, audited_download, fmt_time, md_escape, result_label, speaker_label
+
+AUDIO_MIME = {".mp3": "audio/mpeg", ".ogg": "audio/ogg", ".oga": "audio/ogg", ".opus": "audio/ogg",
+              ".flac": "audio/flac", ".m4a": "audio/mp4", ".mp4": "audio/mp4", ".aac": "audio/aac",
+              ".webm": "audio/webm", ".wav": "audio/wav"}
 
 
 def _seek_key(call_id: str) -> str:
@@ -33,28 +43,25 @@ def render() -> None:
         return
     try:
         call = _open(store, principal, call_id)
-    except AccessDenied:
-        st.error(t("access_denied", lang))
-        return
-    except QAError:
+    except QAError:  # AccessDenied too: "not yours" must not tell that the id exists
         st.error(t("call_not_found", lang))
         return
     st.query_params["call"] = call_id
     transcript = store.load_transcript(call_id)
     evaluation = store.load_evaluation(call_id)
 
-    st.title(f"{t('page_call', lang)} {call_id}")
+    st.title(f"{t('page_call', lang)} {md_escape(call_id)}")
     c1, c2 = st.columns([1, 4])
     c1.metric(t("score", lang), "-" if call.score is None else f"{call.score:.0f}")
     facts = [(t("agent", lang), call.agent_name or call.agent_id), (t("team", lang), call.team),
              (t("call_type", lang), call.call_type), (t("call_language", lang), (call.language or "").upper()),
              (t("started_at", lang), call.started_at.strftime("%Y-%m-%d %H:%M") if call.started_at else None),
              (t("duration", lang), f"{call.duration:.0f}" if call.duration else None)]
-    c2.markdown("  \n".join(f"**{k}:** {v}" for k, v in facts if v))
+    c2.markdown("  \n".join(f"**{k}:** {md_escape(v)}" for k, v in facts if v))
     if call.compliance_flag:
         st.error("⚠ " + t("compliance_flag", lang))
 
-    _audio(call, transcript, lang)
+    _audio(store, principal, call, transcript, lang)
     left, right = st.columns([3, 2])
     with left:
         _transcript(call_id, transcript, evaluation, lang)
@@ -65,24 +72,55 @@ def render() -> None:
 
 
 def _open(store, principal, call_id):
+    """``access.open_call``, audited once per call and outcome per session (not on every rerun)."""
     from ..access import open_call
 
-    return open_call(store, principal, call_id)
+    try:
+        call = open_call(store, principal, call_id, audit=False)
+    except AccessDenied:
+        audit_once(store, principal, "call_open_denied", call_id, {"role": principal.role})
+        raise
+    except QAError:
+        audit_once(store, principal, "call_open_missing", call_id)
+        raise
+    audit_once(store, principal, "call_open", call_id, {"role": principal.role})
+    return call
 
 
-def _audio(call, transcript, lang: str) -> None:
-    path = Path(call.audio_path) if call.audio_path else None
-    redacted = (transcript.extra.get("redacted_audio") if transcript.extra else None)
-    if redacted and Path(redacted).is_file():
-        path = Path(redacted)
-    start = st.session_state.get(_seek_key(call.call_id), 0.0)
-    if path is not None and path.is_file():
-        fmt = {".mp3": "audio/mpeg", ".ogg": "audio/ogg", ".opus": "audio/ogg", ".flac": "audio/flac",
-               ".m4a": "audio/mp4", ".wav": "audio/wav"}.get(path.suffix.lower(), "audio/wav")
-        st.audio(path.read_bytes(), format=fmt, start_time=int(start))
-        st.caption(f"⏱ {fmt_time(start)}")
-    else:
-        st.caption(t("no_audio", lang))
+def _audio(store, principal, call, transcript, lang: str) -> None:
+    """The player: the redacted copy for every role; the original only for an admin who asks
+    for it (audited); nothing outside the data directory, nothing a transcript file names."""
+    call_id = call.call_id
+    named = (transcript.extra or {}).get("redacted_audio") if transcript.extra else None
+    if named:  # a transcript JSON may not choose which server file is played
+        audit_once(store, principal, "audio_refused", call_id,
+                   {"source": "transcript", "path": str(named)[:300], "reason": "named by the transcript file"})
+        st.caption(t("audio_from_transcript_refused", lang))
+    redacted = call.redacted_audio_path
+    original = call.audio_path if call.audio_path and call.audio_path != redacted else None
+    admin = can(principal, "original_audio")
+    variant, stored = ("redacted", redacted) if redacted else (None, None)
+    if admin and original and st.toggle(t("play_original", lang), key=f"original::{call_id}"):
+        variant, stored = "original", original
+    if stored is None:
+        st.caption(t("no_redacted_audio" if original else "no_audio", lang))
+        return
+    try:
+        path = safe_data_path(stored, suffixes=AUDIO_SUFFIXES)
+    except StoreError as e:
+        audit_once(store, principal, "audio_refused", call_id, {"variant": variant, "reason": str(e)}, what=variant)
+        st.warning(t("audio_refused", lang))
+        return
+    audit_once(store, principal, "audio_play", call_id, {"variant": variant, "file": path.name}, what=variant)
+    start = st.session_state.get(_seek_key(call_id), 0.0)
+    mime = AUDIO_MIME.get(path.suffix.lower(), "audio/wav")
+    data = path.read_bytes()
+    st.audio(data, format=mime, start_time=int(start))
+    st.caption(f"⏱ {fmt_time(start)}" + (f" · {t('original_audio_note', lang)}" if variant == "original" else ""))
+    if variant == "original":
+        audited_download(store, principal, t("download_original", lang), data, f"{call_id}{path.suffix.lower()}",
+                         mime, key=f"dl_original::{call_id}", action="audio_download", call_id=call_id,
+                         details={"variant": "original"})
 
 
 def _transcript(call_id: str, transcript, evaluation, lang: str) -> None:
@@ -96,7 +134,7 @@ def _transcript(call_id: str, transcript, evaluation, lang: str) -> None:
         c1.button(fmt_time(seg.start), key=f"seg-{i}", on_click=_seek, args=(call_id, seg.start),
                   help=t("play_from", lang, t=fmt_time(seg.start)))
         who = speaker_label(seg.speaker, lang)
-        text = seg.text
+        text = md_escape(seg.text)  # transcript text is data: never links, images or formatting
         if (round(seg.start, 2), round(seg.end, 2)) in evidence_times:
             text = f":orange-background[{text}]"
         icon = "🎧" if seg.speaker == "agent" else ("🗣" if seg.speaker == "customer" else "❔")
@@ -111,21 +149,34 @@ def _criteria(store, principal, call_id: str, evaluation, lang: str) -> None:
     overridden = set(evaluation.extra.get("overridden", []))
     for ci, c in enumerate(evaluation.criteria):
         title = c.title or c.id
-        marker = " ✎" if c.id in overridden else ""
+        review = c.extra.get("review")
+        marker = " ✎" if c.id in overridden or review else ""
         with st.expander(f"{RESULT_ICON.get(c.result, '')} {title} · {c.competence}{marker}",
                          expanded=c.result == "fail"):
             st.markdown(f"**{result_label(c.result, lang)}**" + (" · ⚠ critical" if c.critical else ""))
-            if c.id in overridden:
+            if review:
+                st.caption(review_line(review, lang))
+            elif c.id in overridden:
                 st.caption(t("overridden", lang))
             if c.feedback:
                 st.write(c.feedback)
             for ei, e in enumerate(c.evidence):
-                st.button(f"▶ {fmt_time(e.start)} {speaker_label(e.speaker, lang)}: “{e.text[:90]}”",
+                st.button(f"▶ {fmt_time(e.start)} {speaker_label(e.speaker, lang)}: “{md_escape(e.text[:90])}”",
                           key=f"ev-{ci}-{ei}", on_click=_seek, args=(call_id, e.start))
     if can(principal, "override"):
         _override_form(store, principal, call_id, evaluation, lang)
     if can(principal, "dispute"):
         _dispute_form(store, principal, call_id, evaluation, lang)
+
+
+def review_line(review: dict, lang: str) -> str:
+    """"override by X on <date>[, accepted dispute N][, carried over from rubric version V]"."""
+    line = t("review_by", lang, who=md_escape(review.get("by") or "?"), date=(review.get("at") or "")[:10])
+    if review.get("dispute"):
+        line += " · " + t("review_dispute", lang, n=review["dispute"])
+    if review.get("carried_over_from"):
+        line += " · " + t("carried_over", lang, version=md_escape(review["carried_over_from"]))
+    return line
 
 
 def _override_form(store, principal, call_id: str, evaluation, lang: str) -> None:
@@ -143,7 +194,11 @@ def _override_form(store, principal, call_id: str, evaluation, lang: str) -> Non
             if not comment.strip():
                 st.warning(t("comment_required", lang))
             else:
-                store.override(call_id, crit, new, principal.username, comment.strip())
+                try:
+                    store.override(call_id, crit, new, principal.username, comment.strip())
+                except StoreError as e:  # e.g. re-scored meanwhile without that criterion
+                    st.error(str(e))
+                    return
                 # shown after the rerun (which redraws the criteria and the score): a message written
                 # here would vanish with it
                 message = f"{t('saved', lang)} {crit}: {result_label(new, lang)}"
@@ -160,9 +215,16 @@ def _dispute_form(store, principal, call_id: str, evaluation, lang: str) -> None
         if st.form_submit_button(t("save", lang)):
             if not comment.strip():
                 st.warning(t("comment_required", lang))
+            elif any(d.criterion_id == crit and d.raised_by == principal.username
+                     for d in store.disputes("open", call_id)):
+                st.error(t("dispute_already_open", lang))
             else:
-                store.open_dispute(call_id, crit, comment.strip(), principal.username)
-                st.success(t("dispute_sent", lang))
+                try:
+                    store.open_dispute(call_id, crit, comment.strip(), principal.username)
+                except StoreError as e:  # the same dispute sent twice at once: one line
+                    st.error(str(e))
+                else:
+                    st.success(t("dispute_sent", lang))
 
 
 def _metrics(store, call, lang: str) -> None:
@@ -185,8 +247,10 @@ def _history(store, call_id: str, lang: str) -> None:
     history = store.evaluation_history(call_id)
     with st.expander(f"{t('reviews', lang)} ({len(reviews)}) · {t('history', lang)} ({len(history)})"):
         for r in reviews:
-            st.write(f"{r.created_at:%Y-%m-%d %H:%M} · {r.reviewer}: {r.criterion_id} {r.old_result} → "
-                     f"{r.new_result} — {r.comment or ''}")
+            carried = (f" ({t('carried_over', lang, version=md_escape(r.carried_from_version))})"
+                       if r.carried_from_id else "")
+            st.markdown(f"{r.created_at:%Y-%m-%d %H:%M} · {md_escape(r.reviewer)}: {md_escape(r.criterion_id)} "
+                        f"{r.old_result} → {r.new_result} — {md_escape(r.comment)}{carried}")
         for ev in history:
-            st.write(f"{ev.created_at:%Y-%m-%d %H:%M} · {ev.rubric} {ev.rubric_version} · "
+            st.markdown(f"{ev.created_at:%Y-%m-%d %H:%M} · {md_escape(ev.rubric)} {md_escape(ev.rubric_version)} · "
                      f"{'-' if ev.score is None else round(ev.score, 1)}{' · current' if ev.is_current else ''}")

@@ -9,7 +9,7 @@ from ...store import queries as q
 from ..app import context
 from ..i18n import t
 from ..report import operator_report_html
-from .common import competence_rates
+from .common import audited_download, competence_rates
 
 
 def render_trend() -> None:
@@ -34,5 +34,6 @@ def render_trend() -> None:
         c1.dataframe(ranked.tail(3)[::-1], hide_index=True)
         c2.subheader(t("weakest", lang))
         c2.dataframe(ranked.head(3), hide_index=True)
-    st.download_button(t("report", lang), operator_report_html(store, principal.agent_id, lang),
-                       f"feedback-{principal.agent_id}.html", "text/html", key="dl_report")
+    audited_download(store, principal, t("report", lang), operator_report_html(store, principal.agent_id, lang),
+                     f"feedback-{principal.agent_id}.html", "text/html", key="dl_report",
+                     details={"format": "html", "report": "operator", "agent_id": principal.agent_id})

@@ -61,6 +61,9 @@ def render_editor() -> None:
     chosen = st.multiselect(t("page_calls", lang), ids, default=ids[:10], key="preview_calls")
     if st.button(t("preview", lang), key="preview_btn", disabled=bool(errors) or not chosen):
         rows = preview(store, text, chosen, name)
+        # a preview shows stored calls' results under a draft: who looked at which calls is audited
+        store.audit("rubric_preview", principal.username, None,
+                    {"rubric": name, "calls": list(chosen), "n_calls": len(chosen)})
         df = pd.DataFrame([{"call_id": r.call_id, "old": r.old_score, "new": r.new_score, "delta": r.delta,
                             t("flips", lang): ", ".join(f"{c}: {a}→{b}" for c, a, b in r.flips)} for r in rows])
         st.dataframe(df, hide_index=True)

@@ -8,9 +8,11 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
+from ...errors import StoreError
 from ...store import queries as q
 from ..app import context, guard
 from ..i18n import t
+from .common import md_escape
 
 
 def _open_button(call_id: str, key: str) -> None:
@@ -72,15 +74,18 @@ def render_disputes() -> None:
     for d in disputes:
         cid = d["call_id"] or "?"
         with st.container(border=True):
-            st.markdown(f"**{cid}** · {d['criterion_id']} · {d['raised_by']} · {d['created_at']:%Y-%m-%d %H:%M}")
-            st.write(d["comment"])
+            st.markdown(f"**{md_escape(cid)}** · {md_escape(d['criterion_id'])} · {md_escape(d['raised_by'])} · "
+                        f"{d['created_at']:%Y-%m-%d %H:%M}")
+            st.markdown(md_escape(d["comment"]))  # the operator's words, never links or images
             c1, c2, c3, c4 = st.columns([3, 1, 1, 1])
             note = c1.text_input(t("comment", lang), key=f"dn-{d['id']}")
-            if c2.button(t("accept", lang), key=f"da-{d['id']}"):
-                store.decide_dispute(d["id"], True, principal.username, note or None)
-                st.rerun()
-            if c3.button(t("reject", lang), key=f"dr-{d['id']}"):
-                store.decide_dispute(d["id"], False, principal.username, note or None)
-                st.rerun()
+            for col, accepted, key in ((c2, True, f"da-{d['id']}"), (c3, False, f"dr-{d['id']}")):
+                if col.button(t("accept" if accepted else "reject", lang), key=key):
+                    try:
+                        store.decide_dispute(d["id"], accepted, principal.username, note or None)
+                    except StoreError as e:  # decided meanwhile by someone else: one line
+                        st.error(str(e))
+                    else:
+                        st.rerun()
             with c4:
                 _open_button(cid, f"do-{d['id']}")

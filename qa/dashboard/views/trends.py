@@ -10,7 +10,7 @@ from ...store import queries as q
 from ..app import context, guard
 from ..i18n import t
 from ..report import operator_report_html
-from .common import competence_rates
+from .common import audited_download, competence_rates
 
 
 def render() -> None:
@@ -36,8 +36,9 @@ def render() -> None:
             st.caption(f"{t('agent', lang)} {agent}")
             st.line_chart(at.set_index("period")["avg_score"])
         # the coaching report of this operator, for the supervisor's feedback session
-        st.download_button(f"{t('report', lang)} — {agent}", operator_report_html(store, agent, lang),
-                           f"feedback-{agent}.html", "text/html", key=f"dl_report_{agent}")
+        audited_download(store, principal, f"{t('report', lang)} — {agent}", operator_report_html(store, agent, lang),
+                         f"feedback-{agent}.html", "text/html", key=f"dl_report_{agent}",
+                         details={"format": "html", "report": "operator", "agent_id": agent})
 
     st.subheader(t("pass_rate_criterion", lang))
     pr = q.pass_rate_by_criterion_team(store, f)

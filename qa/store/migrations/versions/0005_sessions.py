@@ -1,7 +1,7 @@
 """Sign-in sessions, login throttling and the demo-account mark
 
 Revision ID: 0005
-Revises: 0003
+Revises: 0004
 Create Date: 2026-12-06
 
 - ``sessions``: one row per signed-in browser (SHA-256 of the cookie's random session id, user,
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 
 
 revision = '0005'
-down_revision = '0003'
+down_revision = '0004'
 branch_labels = None
 depends_on = None
 
