@@ -125,11 +125,12 @@ def timed(fn, runs: int, warmup: int = 1) -> tuple[float, list[float], float]:
 def apptest_login():
     from streamlit.testing.v1 import AppTest
 
+    from qa.dashboard import session
+
     at = AppTest.from_file(APP, default_timeout=300)
-    at.run()
-    at.text_input(key="login_user").input(USER)
-    at.text_input(key="login_password").input(PASSWORD)
-    at.button[0].click()
+    result = session.login(session.app_store(), USER, PASSWORD)  # what /auth/login does; AppTest has no cookies
+    assert result.ok, "sign-in refused"
+    at.session_state[session.TEST_COOKIE_KEY] = result.cookie
     at.run()
     assert not at.exception, at.exception
     assert at.dataframe, "not signed in: no call list"

@@ -24,12 +24,35 @@ def samples_dir() -> Path:
     return d
 
 
+def demo_call_ids() -> set[str]:
+    """The call ids of the bundled sample calls (``samples/calls.csv``)."""
+    from .metadata import load_metadata
+
+    return {r["call_id"] for r in load_metadata(str(samples_dir() / "calls.csv")).rows if r.get("call_id")}
+
+
+def refuse_non_demo_store(store=None, url: str | None = None) -> None:
+    """QAError (one line) when the store (an open ``store``, or the one at ``url``, read without
+    upgrading it) holds anything but demo data: the demo's accounts have a public password and
+    must never land in a real store."""
+    from .store.demo import non_demo_data, non_demo_data_at
+
+    found = non_demo_data(store, demo_call_ids()) if store is not None else non_demo_data_at(url, demo_call_ids())
+    if found:
+        what = ", ".join(f"{n} {k}" for k, n in found.items())
+        where = store.url if store is not None else url
+        raise QAError(f"refusing to build the demo in {where}: it already holds non-demo data ({what}); "
+                      "point QA_DATA_DIR at an empty folder and unset QA_DATABASE_URL")
+
+
 def build_demo(store, synthetic: int = 1500, progress: bool | None = None) -> dict:
-    """Ingest the sample calls, add synthetic history and demo users; idempotent."""
+    """Ingest the sample calls, add synthetic history and demo users (marked as such);
+    idempotent. Refuses (QAError, nothing written) a store holding non-demo data."""
     from .ingest import ingest
     from .metadata import load_metadata
     from .store.synthetic import populate_store, synthetic_calls
 
+    refuse_non_demo_store(store)
     sd = samples_dir()
     audio = sorted(p for p in sd.iterdir() if p.suffix.lower() in (".wav", ".mp3", ".ogg", ".flac", ".m4a"))
     report = ingest([str(p) for p in audio], store, metadata_csv=str(sd / "calls.csv"), progress=progress)
@@ -43,7 +66,7 @@ def build_demo(store, synthetic: int = 1500, progress: bool | None = None) -> di
     for username, role, agent_id, name, lang in users:
         if username not in existing:
             store.create_user(username, DEMO_PASSWORD, role, agent_id=agent_id, display_name=name, language=lang,
-                              created_by="demo")
+                              created_by="demo", demo=True)
             created.append(username)
     return {"report": report, "users": [u[0] for u in users], "created": created}
 

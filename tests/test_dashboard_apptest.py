@@ -38,11 +38,16 @@ def _app() -> AppTest:
 
 
 def _login(at: AppTest, user: str, password: str = PASSWORD) -> AppTest:
-    at.run()
-    at.text_input(key="login_user").input(user)
-    at.text_input(key="login_password").input(password)
-    at.button[0].click()  # the form's submit button
-    return at.run()
+    from .apptest_login import login
+
+    return login(at, user, password)
+
+
+def _shows_only_the_sign_in_prompt(at: AppTest) -> None:
+    assert not at.exception, at.exception
+    assert not at.text_input and not at.dataframe and not at.metric and not at.get("download_button")
+    assert any("/auth/login" in m.value for m in at.markdown), [m.value for m in at.markdown]
+    assert not any("Connesso come" in c.value for c in at.sidebar.caption)
 
 
 def _calls_of(store, agent_id):
@@ -52,18 +57,10 @@ def _calls_of(store, agent_id):
     return [r["call_id"] for r in rows]
 
 
-def test_anonymous_visitor_sees_only_the_login_form(store):
+@pytest.mark.security
+def test_anonymous_visitor_sees_only_the_sign_in_prompt(store):
     at = _app().run()
-    assert not at.exception
-    assert [ti.key for ti in at.text_input] == ["login_user", "login_password"]
-    assert not at.dataframe and not at.metric
-
-
-def test_wrong_password_is_refused_and_audited(store):
-    at = _login(_app(), "sup", "wrong-password")
-    assert any("non validi" in e.value for e in at.error)
-    assert [ti.key for ti in at.text_input][:2] == ["login_user", "login_password"]
-    assert ("login_failed", "sup") in [(a.action, a.username) for a in store.audit_log(limit=5)]
+    _shows_only_the_sign_in_prompt(at)
 
 
 def test_supervisor_sees_all_calls(store):
@@ -94,19 +91,121 @@ def test_operator_is_refused_a_colleagues_call_and_it_is_audited(store):
     assert ("call_open_denied", other, "op1") in entries
 
 
-def test_forged_session_state_is_ignored(store):
+@pytest.mark.security
+def test_forged_session_state_and_cookies_are_ignored(store):
+    from qa.dashboard import session
+
     at = _app()
     at.session_state["_qa_auth"] = {"username": "sup", "issued": 1.0, "last_seen": 9e18, "sig": "forged"}
-    at.run()
-    assert [ti.key for ti in at.text_input] == ["login_user", "login_password"]
+    at.session_state["_principal"] = "sup"
+    at.session_state["_qa_bound"] = "x"
+    _shows_only_the_sign_in_prompt(at.run())
+    for forged in ("sup", session.sign_session("never-issued"), "abc.def"):
+        at = _app()
+        at.session_state[session.TEST_COOKIE_KEY] = forged
+        _shows_only_the_sign_in_prompt(at.run())
 
 
+@pytest.mark.security
 def test_session_times_out(store, monkeypatch):
     monkeypatch.setenv("QA_SESSION_TIMEOUT_MIN", "0")
-    at = _login(_app(), "sup")  # the rerun after login already finds the session too old
+    at = _login(_app(), "sup")  # the first run after login already finds the session idle for too long
     assert any("scaduta" in w.value for w in at.warning)
-    assert [ti.key for ti in at.text_input][:2] == ["login_user", "login_password"]
+    _shows_only_the_sign_in_prompt(at)
     assert "session_timeout" in [a.action for a in store.audit_log()]
+
+
+@pytest.mark.security
+def test_logout_clears_everything_the_session_held(store):
+    """Issue 14: a prepared export (download buttons with every agent's calls) must not survive
+    the sign-out; the same browser session then shows nothing of the previous user."""
+    from qa.dashboard import session
+
+    at = _login(_app(), "sup")
+    shown = set(at.dataframe[0].value["call_id"])
+    at.button(key="prepare_export").click().run()
+    assert not at.exception, at.exception
+    assert len(at.get("download_button")) == 2 and "export" in at.session_state
+    cookie = at.session_state[session.TEST_COOKIE_KEY]
+    at.sidebar.button(key="logout").click().run()
+    assert any("Sei uscito" in i.value for i in at.info)
+    for key in ("export", "_principal", "_pages", "ui_lang", "page", session.TEST_COOKIE_KEY):
+        assert key not in at.session_state, key
+    at.run()
+    _shows_only_the_sign_in_prompt(at)
+    text = " ".join(str(e.value) for e in (*at.markdown, *at.title, *at.caption, *at.info))
+    assert not any(cid in text for cid in shown) and "Sara" not in text
+    assert session.resolve(store, cookie) == (None, "revoked")
+    assert ("logout", "sup") in [(a.action, a.username) for a in store.audit_log(limit=20)]
+
+
+@pytest.mark.security
+def test_another_session_in_the_same_browser_session_starts_from_nothing(store):
+    from .apptest_login import sign_in
+
+    at = _login(_app(), "sup")
+    at.button(key="prepare_export").click().run()
+    assert "export" in at.session_state
+    sign_in(at, "op1", PASSWORD)  # the cookie now names another session (another user)
+    at.run()
+    assert not at.exception, at.exception
+    assert "export" not in at.session_state and not at.get("download_button")
+    assert set(at.dataframe[0].value["call_id"]) <= set(_calls_of(store, "A001"))
+
+
+@pytest.mark.security
+@pytest.mark.parametrize("change", ["password", "deactivate"])
+def test_password_change_or_deactivation_signs_an_open_browser_out(store, change):
+    name = f"tmp_{change}"
+    store.create_user(name, PASSWORD, "supervisor")
+    at = _login(_app(), name)
+    assert at.dataframe
+    if change == "password":
+        store.update_user(name, password="another-pass-2", updated_by="admin")
+    else:
+        store.update_user(name, active=False, updated_by="admin")
+    at.run()
+    _shows_only_the_sign_in_prompt(at)
+
+
+@pytest.mark.security
+def test_admins_see_a_banner_while_demo_accounts_exist(store):
+    store.create_user("demo_sup", "ascolto-demo", "supervisor", demo=True, created_by="demo")
+    try:
+        at = _login(_app(), "admin")  # German UI
+        assert any("demo_sup" in w.value and "Demo" in w.value for w in at.warning), [w.value for w in at.warning]
+        at = _login(_app(), "sup")
+        assert not any("demo_sup" in w.value for w in at.warning)
+    finally:
+        store.update_user("demo_sup", active=False)
+    at = _login(_app(), "admin")
+    assert not any("demo_sup" in w.value for w in at.warning)
+
+
+@pytest.mark.security
+def test_an_uncaught_error_shows_no_details(tmp_path, monkeypatch):
+    """client.showErrorDetails = none (set by app_streamlit.py): a page that raises shows
+    Streamlit's generic message, without the exception's type, message or traceback."""
+    import sqlite3
+
+    from qa.store import open_store as _open
+
+    url = f"sqlite:///{tmp_path / 'broken.db'}"
+    monkeypatch.setenv("QA_DATABASE_URL", url)
+    st_ = _open(url)
+    with st_.session() as s:
+        populate(s, 5, seed=2, n_agents=2, days=5)
+    st_.create_user("sup", PASSWORD, "supervisor")
+    st_.close()
+    at = _login(_app(), "sup")
+    assert at.dataframe and not at.exception
+    with sqlite3.connect(tmp_path / "broken.db") as c:  # the call list's table goes away
+        c.execute("ALTER TABLE calls RENAME TO calls_gone")
+    at.run()
+    assert at.exception, "the page failed"
+    [exc] = at.exception
+    assert "redacted" in exc.message and "calls" not in exc.message
+    assert not exc.stack_trace and not exc.proto.type
 
 
 def _open(at: AppTest, call_id: str) -> AppTest:

@@ -9,6 +9,9 @@ call then refers to its real recording in samples/ so the player has real audio 
 match the evidence. (Transcribing the recordings with Whisper instead takes minutes on the
 shared CPUs; set QA_BROWSER_TRANSCRIBE=1 to do it anyway.) Plus synthetic history and users.
 
+Signing in goes through the server-rendered /auth/login page and its HttpOnly session cookie
+(qa/dashboard/web.py): reloads, deep links and new tabs of the same browser stay signed in.
+
 Screenshots of each key step go to tests/artifacts/browser/ (gitignored).
 Run: pytest -m browser tests/test_dashboard_browser.py
 """
@@ -39,7 +42,8 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--no-first-run", "--disable-sync"]
 SAMPLE_CALLS = {"DEMO-IT-01": "call_it_01.m4a", "DEMO-DE-01": "call_de_01.mp3", "DEMO-IT-02": "call_it_02.ogg"}
-PASSWORDS = {"sup": "sup-pass-0001", "laura": "laura-pass-01", "stefan": "stefan-pass-1", "syn": "syn-pass-0001"}
+PASSWORDS = {"sup": "sup-pass-0001", "laura": "laura-pass-01", "stefan": "stefan-pass-1", "syn": "syn-pass-0001",
+             "locky": "locky-pass-01"}
 TIMEOUT_MS = 60_000  # generous: 2 shared CPUs, first run of the app imports pandas, altair...
 
 
@@ -76,6 +80,8 @@ def _build_store(data_dir: Path, url: str):
     store.create_user("laura", PASSWORDS["laura"], "operator", agent_id="A17", display_name="Laura Bernasconi")
     store.create_user("stefan", PASSWORDS["stefan"], "operator", agent_id="A31", display_name="Stefan Keller")
     store.create_user("syn", PASSWORDS["syn"], "operator", agent_id="A002", display_name="Synthetic Operator")
+    store.create_user("locky", PASSWORDS["locky"], "supervisor", display_name="Locky Lockout")
+    store.create_user("demo_qa", "ascolto-demo", "qa_lead", demo=True, created_by="demo")  # `qa serve` warns
     return store
 
 
@@ -133,6 +139,9 @@ def server(tmp_path_factory):
             if time.monotonic() > deadline:
                 pytest.fail("qa serve did not answer /_stcore/health within 120 s")
             time.sleep(0.3)
+        log.flush()
+        assert "WARNING: demo accounts with the public demo password are active in this store: demo_qa" in \
+            (data_dir / "server.log").read_text(errors="replace")
         yield base, store
     finally:
         try:
@@ -184,18 +193,28 @@ def settle(pg) -> None:
     pg.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']", state="attached")
 
 
-def login(pg, user: str) -> None:
+def fill_login(pg, user: str, password: str) -> None:
+    """Submit the server-rendered sign-in page (qa/dashboard/web.py)."""
     pg.get_by_label("Nome utente").wait_for()
-    settle(pg)
+    assert "/auth/login" in pg.url
     pg.get_by_label("Nome utente").fill(user)
-    pg.locator("input[type='password']").fill(PASSWORDS[user])
+    pg.locator("input[type='password']").fill(password)
     pg.get_by_role("button", name="Accedi").click()
+
+
+def signed_in(pg) -> None:
     pg.get_by_text(re.compile(r"^Connesso come ")).wait_for()  # the sidebar of a signed-in user
     settle(pg)
 
 
+def login(pg, user: str) -> None:
+    fill_login(pg, user, PASSWORDS[user])
+    signed_in(pg)
+
+
 def open_call_by_url(pg, base: str, user: str, call_id: str) -> None:
-    """Put /call?call=<id> in the address bar; a new browser session signs in first."""
+    """Put /call?call=<id> in the address bar; a browser without a session signs in first and
+    then lands on that call."""
     pg.goto(f"{base}/call?call={call_id}")
     login(pg, user)
 
@@ -282,17 +301,104 @@ def test_anonymous_visitor_sees_only_the_login_form(server, page):
     for path in ("/", "/call?call=DEMO-IT-01", "/trends"):
         page.goto(base + path)
         page.get_by_label("Nome utente").wait_for()
-        settle(page)
         page.shot("login-" + (path.strip("/").split("?")[0] or "root"))
-        main = page.get_by_test_id("stMain")
-        assert main.get_by_role("heading", name="Accesso").is_visible()
+        assert page.url.startswith(base + "/auth/login")
+        assert page.get_by_role("heading", name="Accesso").is_visible()
         assert page.locator("input[type='password']").count() == 1
-        assert "DEMO-IT-01" not in main.inner_text()
-        assert page.get_by_test_id("stCaptionContainer").filter(has_text=re.compile(r"\d chiamate")).count() == 0
+        assert "DEMO-IT-01" not in page.inner_text("body")
+        assert page.get_by_test_id("stApp").count() == 0  # not even the app's shell
         assert page.locator("audio").count() == 0
-        assert page.get_by_test_id("stDataFrame").count() == 0
-        assert page.get_by_test_id("stSidebarNav").count() == 0  # no pages before signing in
         assert page.get_by_text(re.compile("^Connesso come")).count() == 0
+    # a recording or a media file is refused without a session
+    import urllib.error
+
+    with pytest.raises(urllib.error.HTTPError) as e:
+        urllib.request.urlopen(base + "/media/anything.wav", timeout=10)
+    assert e.value.code == 401
+
+
+@pytest.mark.security
+def test_session_survives_reload_and_deep_links_and_logout_leaves_nothing(server, page):
+    """Issue 13.3: F5 and a deep link in a new tab keep the user signed in; after signing out
+    the same tab shows nothing of the previous user, and a reload still shows the login."""
+    base, store = server
+    page.goto(base + "/")
+    login(page, "sup")
+    cookie = next(c for c in page.context.cookies() if c["name"] == "ascolto_session")
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Strict" and cookie["path"] == "/"
+    assert "ascolto_session" not in page.evaluate("document.cookie")  # scripts cannot read it
+    total = list_caption_count(page)
+    shown = open_call_options(page)
+    page.locator(".st-key-prepare_export").get_by_role("button").click()  # an export with every agent's calls
+    page.get_by_test_id("stDownloadButton").first.wait_for()
+    settle(page)
+    page.shot("export-prepared")
+
+    page.reload()
+    signed_in(page)
+    assert "/auth/login" not in page.url and list_caption_count(page) == total
+    page.shot("after-reload")
+
+    tab = page.context.new_page()
+    tab.goto(f"{base}/call?call=DEMO-DE-01")
+    wait_call_detail(tab, "DEMO-DE-01")
+    assert tab.get_by_text(re.compile(r"^Connesso come Sara Supervisor")).is_visible()
+    assert tab.get_by_label("Nome utente").count() == 0
+    tab.shot = page.shot
+    tab.shot("deep-link-new-tab")
+
+    page.get_by_test_id("stSidebar").get_by_role("button", name="Esci").click()
+    page.wait_for_url(re.compile(r".*/auth/login\?reason=bye"))
+    page.get_by_text("Sei uscito.").wait_for()
+    page.shot("signed-out")
+
+    def shows_nothing_of_sup(pg) -> None:
+        assert "/auth/login" in pg.url
+        pg.get_by_label("Nome utente").wait_for()
+        text = pg.inner_text("body")
+        assert "Sara" not in text and "Connesso come" not in text
+        assert not any(cid in text for cid in [*shown, "DEMO-DE-01", "DEMO-IT-01"])
+        assert pg.get_by_test_id("stDownloadButton").count() == 0 and pg.get_by_test_id("stDataFrame").count() == 0
+        assert pg.locator("audio").count() == 0
+
+    shows_nothing_of_sup(page)
+    assert "ascolto_session" not in [c["name"] for c in page.context.cookies()]
+    page.reload()
+    shows_nothing_of_sup(page)
+    page.go_back()  # the page before the sign-out comes back from the server, not from a cache
+    page.get_by_label("Nome utente").wait_for()
+    shows_nothing_of_sup(page)
+    # the other tab's session ended too: its next load shows the login page
+    tab.reload()
+    shows_nothing_of_sup(tab)
+    assert store.live_sessions("sup") == []
+    assert ("logout", "sup") in [(a.action, a.username) for a in store.audit_log(limit=50)]
+
+
+@pytest.mark.security
+def test_ten_wrong_passwords_lock_the_account(server, page):
+    base, store = server
+    page.goto(base + "/")
+    messages = set()
+    for i in range(10):
+        fill_login(page, "locky", f"wrong-password-{i}")
+        alert = page.get_by_role("alert")
+        alert.wait_for()
+        messages.add(alert.inner_text())
+    fill_login(page, "locky", PASSWORDS["locky"])  # the right password, during the lock
+    page.get_by_role("alert").wait_for()
+    messages.add(page.get_by_role("alert").inner_text())
+    page.shot("locked")
+    assert "/auth/login" in page.url and page.get_by_text(re.compile("^Connesso come")).count() == 0
+    # one message for every failure: wrong password, and locked account alike
+    assert messages == {"Accesso non riuscito: nome utente o password non validi, oppure troppi tentativi "
+                        "(riprova più tardi)."}
+    log = [(a.action, a.username, a.details) for a in store.audit_log(limit=100) if a.username == "locky"]
+    assert sum(1 for a, _, _ in log if a == "login_failed") == 10
+    [lock] = [d for a, _, d in log if a == "login_lockout"]
+    assert lock["kind"] == "user" and lock["client"] == "127.0.0.1"
+    assert any(a == "login_refused_locked" for a, _, _ in log)
+    assert store.live_sessions("locky") == []
 
 
 def test_supervisor_opens_a_call_from_the_list_and_jumps_to_evidence(server, page):
@@ -406,8 +512,7 @@ def test_operator_is_refused_a_colleagues_call(server, page):
     page.shot("denied")
     main = page.get_by_test_id("stMain")
     text = main.inner_text()
-    page.goto(f"{base}/call?call=DEMO-XX-99")  # an id that does not exist: the very same page
-    login(page, "laura")
+    page.goto(f"{base}/call?call=DEMO-XX-99")  # an id that does not exist: the very same page (still signed in)
     page.get_by_text("Chiamata non trovata.").wait_for()
     settle(page)
     assert page.get_by_test_id("stMain").inner_text() == text
@@ -420,9 +525,8 @@ def test_operator_is_refused_a_colleagues_call(server, page):
     assert ("call_open_denied", "laura") in denied
     assert ("call_open", "laura") not in denied
 
-    # her own call opens
+    # her own call opens in the same browser, without signing in again
     page.goto(f"{base}/call?call=DEMO-IT-01")
-    login(page, "laura")
     wait_call_detail(page, "DEMO-IT-01")
     assert page.get_by_test_id("stForm").filter(has_text="Contesta questo risultato").count() == 1
     assert page.get_by_test_id("stForm").filter(has_text="Correggi il risultato").count() == 0

@@ -55,11 +55,9 @@ def _app() -> AppTest:
 
 
 def _login(at: AppTest, user: str, password: str = PASSWORD) -> AppTest:
-    at.run()
-    at.text_input(key="login_user").input(user)
-    at.text_input(key="login_password").input(password)
-    at.button[0].click()
-    return at.run()
+    from .apptest_login import login
+
+    return login(at, user, password)
 
 
 def _calls_of(store, agent_id):

@@ -112,11 +112,9 @@ def _app() -> AppTest:
 
 
 def _login(at: AppTest, user: str) -> AppTest:
-    at.run()
-    at.text_input(key="login_user").input(user)
-    at.text_input(key="login_password").input(PASSWORD)
-    at.button[0].click()
-    return at.run()
+    from .apptest_login import login
+
+    return login(at, user, PASSWORD)
 
 
 def _open(user: str, call_id: str) -> AppTest:

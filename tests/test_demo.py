@@ -41,6 +41,13 @@ def test_demo_builds_the_store_and_prints_every_sample_call(tmp_path):
     assert any(not r["call_type"] for r in calls.values())
     assert "* call type inferred from the conversation" in first.stdout
     assert "password: ascolto-demo" in first.stdout and "supervisore" in first.stdout
+    # the accounts with the public password are marked as demo accounts (qa serve warns about them)
+    from qa.store import open_store
+
+    with open_store(f"sqlite:///{tmp_path / 'ascolto.db'}") as store:
+        demo = store.demo_accounts()
+    assert {"supervisore", "qa", "admin"} <= set(demo) and len(demo) == len(
+        [u for u in first.stdout.split("accounts (", 1)[1].split(")", 1)[0].split(", ")])
 
     # again on the same store: nothing transcribed twice, nothing lost
     again = qa_demo(tmp_path)

@@ -59,3 +59,36 @@ def test_duplicate_user_is_refused(env):
     assert qa("users", "add", "sup", "--role", "supervisor", "--password", "long-enough-1", env=env).returncode == 0
     p = qa("users", "add", "sup", "--role", "supervisor", "--password", "long-enough-1", env=env)
     assert p.returncode == 3 and "already exists" in p.stderr
+
+
+@pytest.mark.security
+def test_passwd_remove_and_logout_end_sessions_unlock_lifts_a_lock_list_marks_demo(env):
+    from qa.dashboard import session
+
+    url = env["QA_DATABASE_URL"]
+    with open_store(url) as store:
+        store.create_user("anna", "anna-password-1", "supervisor")
+        store.create_user("bruno", "bruno-password-1", "supervisor")
+        store.create_user("admin", "ascolto-demo", "admin", demo=True, created_by="demo")
+        anna = [store.create_session("anna", f"anna-{i}", lifetime_s=3600) for i in range(2)]
+        store.create_session("bruno", "bruno-1", lifetime_s=3600)
+        for i in range(10):
+            store.record_login_failure([("user", "bruno")], limits={"user": 10}, lock_s=300, max_lock_s=86400,
+                                       window_s=3600)
+        assert store.login_locked_until([("user", "bruno")]) is not None
+    assert len(anna) == 2
+    listing = {line.split()[0]: line.split() for line in qa("users", "list", env=env).stdout.splitlines()}
+    assert listing["admin"][4] == "demo" and listing["anna"][4] == "-"
+    assert qa("users", "passwd", "anna", "--password", "anna-password-2", env=env).returncode == 0
+    p = qa("users", "unlock", "bruno", env=env)
+    assert p.returncode == 0 and "unlocked" in p.stdout
+    p = qa("users", "logout", "bruno", env=env)
+    assert p.returncode == 0 and p.stdout.startswith("1 session(s) of bruno ended")
+    with open_store(url) as store:
+        assert store.live_sessions("anna") == [] and store.live_sessions("bruno") == []
+        assert store.login_locked_until([("user", "bruno")]) is None
+        assert session.login(store, "bruno", "bruno-password-1").ok
+        store.create_session("anna", "anna-3", lifetime_s=3600)
+    assert qa("users", "remove", "anna", env=env).returncode == 0
+    with open_store(url) as store:
+        assert store.live_sessions("anna") == []

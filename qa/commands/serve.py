@@ -20,11 +20,14 @@ def app_path() -> Path:
 
 
 def serve(port: int = 8501, host: str = "127.0.0.1", headless: bool = True, env: dict | None = None) -> int:
-    """Replace this process by the Streamlit server (signals such as SIGTERM reach it directly)."""
+    """Replace this process by the Streamlit server (signals such as SIGTERM reach it directly).
+    Uncaught exceptions show a generic message (``client.showErrorDetails none``); the server
+    prints a warning at start while demo accounts exist (``qa.dashboard.web.lifespan``)."""
     cmd = [sys.executable, "-m", "streamlit", "run", str(app_path()), "--server.port", str(port),
            "--server.address", host, "--server.headless", "true" if headless else "false",
            "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
-           "--server.maxUploadSize", "1024", "--client.toolbarMode", "viewer"]
+           "--server.maxUploadSize", "1024", "--client.toolbarMode", "viewer",
+           "--client.showErrorDetails", "none"]
     os.environ.update(env or {})
     sys.stdout.flush()
     sys.stderr.flush()

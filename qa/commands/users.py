@@ -1,4 +1,4 @@
-"""qa users add|remove|passwd|list"""
+"""qa users add|remove|passwd|list|unlock|logout"""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from ..errors import EXIT_OK, UsageError
 
 
 def register(sub):
-    """Add ``qa users add|remove|passwd|list``."""
+    """Add ``qa users add|remove|passwd|list|unlock|logout``."""
     p = sub.add_parser("users", help="manage dashboard accounts (local, argon2-hashed passwords)")
     us = p.add_subparsers(dest="users_command", metavar="ACTION")
     a = us.add_parser("add", help="add an account")
@@ -21,15 +21,22 @@ def register(sub):
     a.add_argument("--language", default="it", choices=["it", "de", "fr", "en"])
     a.add_argument("--password", help="password (default: $QA_PASSWORD or asked on the terminal)")
     a.set_defaults(func=add)
-    r = us.add_parser("remove", help="deactivate an account (kept for the audit log)")
+    r = us.add_parser("remove", help="deactivate an account (kept for the audit log; its sessions end)")
     r.add_argument("username")
     r.set_defaults(func=remove)
-    w = us.add_parser("passwd", help="set a new password")
+    w = us.add_parser("passwd", help="set a new password (the account's open sessions end)")
     w.add_argument("username")
     w.add_argument("--password")
     w.set_defaults(func=passwd)
-    ls = us.add_parser("list", help="list accounts")
+    ls = us.add_parser("list", help="list accounts (demo accounts marked 'demo')")
     ls.set_defaults(func=list_users)
+    u = us.add_parser("unlock", help="lift a sign-in lock (after repeated wrong passwords)")
+    u.add_argument("username", nargs="?", help="the username to unlock")
+    u.add_argument("--client", help="also/instead unlock this client address")
+    u.set_defaults(func=unlock)
+    lo = us.add_parser("logout", help="end every open dashboard session of an account")
+    lo.add_argument("username")
+    lo.set_defaults(func=logout)
     p.set_defaults(func=lambda args: (p.print_help(), 2)[1])
 
 
@@ -78,11 +85,38 @@ def passwd(args) -> int:
 
 
 def list_users(args) -> int:
-    """One line per account: name, role, agent, state, display name."""
+    """One line per account: name, role, agent, state, demo mark, display name."""
     from ..store import open_store
 
     with open_store() as store:
         for u in store.users():
             print(f"{u.username:<20} {u.role:<11} {u.agent_id or '-':<8} {'active' if u.active else 'inactive':<8} "
-                  f"{u.display_name or ''}")
+                  f"{'demo' if u.is_demo else '-':<4} {u.display_name or ''}")
+    return EXIT_OK
+
+
+def unlock(args) -> int:
+    """Forget the failed sign-ins (and the lock) of a username and/or a client address."""
+    from ..store import open_store
+
+    if not args.username and not args.client:
+        raise UsageError("give a username, --client ADDRESS, or both")
+    with open_store() as store:
+        for kind, key in (("user", args.username), ("client", args.client)):
+            if key:
+                found = store.clear_login_failures(kind, key)
+                store.audit("login_unlock", None, details={"kind": kind, "key": key, "by": "cli"})
+                print(f"{kind} {key}: {'unlocked' if found else 'was not locked'}")
+    return EXIT_OK
+
+
+def logout(args) -> int:
+    """End every open session of an account."""
+    from ..store import open_store
+
+    with open_store() as store:
+        if store.get_user(args.username) is None:
+            raise UsageError(f"no user {args.username!r}")
+        n = store.revoke_user_sessions(args.username, "admin_logout", by="cli")
+    print(f"{n} session(s) of {args.username} ended")
     return EXIT_OK

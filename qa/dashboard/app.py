@@ -1,30 +1,32 @@
-"""The multipage Streamlit app: login gate, language switch, pages per role."""
+"""The multipage Streamlit app: session gate, language switch, pages per role.
+
+Signing in happens on the server-rendered page of ``qa.dashboard.web`` (``/auth/login``), which
+sets the session cookie. Every run of this script resolves that cookie against the sessions
+table (``session.resolve``): the browser's HttpOnly cookie reaches the script through the
+websocket handshake (``st.context.cookies``). The session state is tied to the session it was
+made under: when the session ends or changes, everything in it (filters, prepared exports and
+their download buttons, audio positions, jobs, the principal) is dropped before anything is shown.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlencode, urlsplit
 
 import streamlit as st
 
 from . import session
-from .access import can
+from .access import Principal, can
 from .i18n import UI_LANGUAGES, t
 
 PAGES_DIR = Path(__file__).resolve().parent / "pages"
-
-
-@st.cache_resource(show_spinner=False)
-def _store_for(url: str):
-    from ..store import open_store
-
-    return open_store(url)
+BOUND_KEY = "_qa_bound"  # the session (``session.binding``) this session state belongs to
+LOGOUT_KEY = "_qa_logout_to"
 
 
 def get_store():
     """The store of ``QA_DATABASE_URL`` / ``QA_DATA_DIR``, opened once per server process."""
-    from ..config import database_url
-
-    return _store_for(database_url())
+    return session.app_store()
 
 
 def ui_lang() -> str:
@@ -33,50 +35,116 @@ def ui_lang() -> str:
 
 
 def _language_switch(default: str = "it") -> str:
-    pending = st.session_state.pop("_pending_lang", None)
-    if pending in UI_LANGUAGES:
-        st.session_state["ui_lang"] = pending
     if "ui_lang" not in st.session_state:
         st.session_state["ui_lang"] = default if default in UI_LANGUAGES else "it"
     st.sidebar.selectbox(t("language", ui_lang()), list(UI_LANGUAGES), format_func=UI_LANGUAGES.get, key="ui_lang")
     return st.session_state["ui_lang"]
 
 
-def _login_form(store, reason: str | None) -> None:
-    lang = ui_lang()
+def _cookie() -> str | None:
+    """The session cookie of this browser session. Under AppTest (which cannot send cookies)
+    the value a test put in ``session.TEST_COOKIE_KEY``; it is resolved exactly like a cookie."""
+    from streamlit import config
+
+    if config.get_option("global.appTest"):
+        return st.session_state.get(session.TEST_COOKIE_KEY)
+    return st.context.cookies.get(session.COOKIE_NAME)
+
+
+def _forget_everything(keep_test_cookie: bool = True) -> None:
+    """Empty the session state (whatever the previous session left: exports, filters, jobs...)."""
+    test_cookie = st.session_state.get(session.TEST_COOKIE_KEY) if keep_test_cookie else None
+    for key in list(st.session_state.keys()):
+        del st.session_state[key]
+    if test_cookie:
+        st.session_state[session.TEST_COOKIE_KEY] = test_cookie
+
+
+def _redirect(url: str) -> None:
+    """Send the browser to ``url`` (a full page load). Streamlit's own sign-in redirect message
+    (``AuthRedirect``, what ``st.login``/``st.logout`` use); nothing under AppTest."""
+    from streamlit import config
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+    from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    if ctx is None or config.get_option("global.appTest"):
+        return
+    msg = ForwardMsg()
+    msg.auth_redirect.url = url
+    ctx.enqueue(msg)
+
+
+def _current_path() -> str:
+    url = st.context.url
+    path = urlsplit(url).path if url else "/"
+    query = st.query_params.to_dict()
+    return session.safe_next(path + (f"?{urlencode(query)}" if query else ""))
+
+
+def _signed_in(store) -> tuple[Principal | None, str | None]:
+    """The principal of this browser's session (re-read from the store), or (None, reason)."""
+    cookie = _cookie()
+    user, reason = session.resolve(store, cookie)
+    bound = session.binding(cookie) if user is not None else None
+    if st.session_state.get(BOUND_KEY) != bound:
+        _forget_everything()
+        if bound:
+            st.session_state[BOUND_KEY] = bound
+    return (Principal.from_user(user) if user is not None else None), reason
+
+
+def _sign_in_prompt(reason: str | None) -> None:
+    """What a browser without a live session gets: a pointer to the sign-in page (and a redirect)."""
+    from .web import login_url
+
+    lang = "it"
+    url = login_url(_current_path(), "expired" if reason == "expired" else None)
     st.title(t("app_title", lang))
     st.subheader(t("login_title", lang))
     if reason == "expired":
         st.warning(t("session_expired", lang))
-    with st.form("login"):
-        username = st.text_input(t("username", lang), key="login_user")
-        password = st.text_input(t("password", lang), type="password", key="login_password")
-        submitted = st.form_submit_button(t("login", lang))
-    if submitted:
-        principal = session.login(st.session_state, store, username, password)
-        if principal is None:
-            st.error(t("login_failed", lang))
-        else:
-            st.session_state["_pending_lang"] = principal.language
-            st.rerun()
+    else:
+        st.info(t("sign_in_to_continue", lang))
+    st.markdown(f"[{t('login', lang)}]({url})")
+    _redirect(url)
+
+
+def _logout() -> None:
+    """The sign-out button's callback (runs before the script): revoke the session, drop the
+    session state, then the browser goes to /auth/logout, which clears the cookie."""
+    from .web import base_path
+
+    cookie, lang = _cookie(), ui_lang()
+    session.logout(get_store(), cookie)
+    _forget_everything(keep_test_cookie=False)
+    if cookie:
+        st.session_state[LOGOUT_KEY] = (f"{base_path()}/auth/logout?"
+                                        + urlencode({"t": session.logout_token(cookie), "lang": lang}))
 
 
 def main() -> None:
-    """The app: sign-in gate, language switch, the pages the signed-in role may use."""
+    """The app: session gate, language switch, the pages the signed-in role may use."""
     st.set_page_config(page_title="Ascolto", page_icon="🎧", layout="wide")
     store = get_store()
-    principal, reason = session.current(st.session_state, store)
-    _language_switch(principal.language if principal else "it")
-    if principal is None:
-        st.session_state.pop("_principal", None)
-        _login_form(store, reason)
+    logout_to = st.session_state.pop(LOGOUT_KEY, None)
+    if logout_to:  # signed out in the previous run: nothing of the session is shown again
+        st.info(t("signed_out", "it"))
+        _redirect(logout_to)
         st.stop()
+    principal, reason = _signed_in(store)
+    if principal is None:
+        _sign_in_prompt(reason)
+        st.stop()
+    _language_switch(principal.language)
     lang = ui_lang()
     st.session_state["_principal"] = principal  # read-only convenience for pages; re-derived every run
     st.sidebar.caption(t("signed_in_as", lang, name=principal.display_name, role=principal.role))
-    if st.sidebar.button(t("logout", lang), key="logout"):
-        session.logout(st.session_state, store)
-        st.rerun()
+    st.sidebar.button(t("logout", lang), key="logout", on_click=_logout)
+    if principal.role == "admin":
+        demo = store.demo_accounts()
+        if demo:
+            st.warning(t("demo_accounts_banner", lang, names=", ".join(demo)), icon="⚠️")
 
     def page(name: str, title_key: str, **kw):
         return st.Page(str(PAGES_DIR / f"{name}.py"), title=t(title_key, lang), url_path=name, **kw)

@@ -214,6 +214,30 @@ TEXTS: dict[str, dict[str, str]] = {
                              "en": "You already have an open dispute on this criterion: wait for its decision."},
 }
 
+# sign-in page and sessions (qa/dashboard/web.py, qa/dashboard/app.py)
+TEXTS.update({
+    "login_failed_generic": {
+        "it": "Accesso non riuscito: nome utente o password non validi, oppure troppi tentativi (riprova più tardi).",
+        "de": "Anmeldung fehlgeschlagen: Benutzername oder Passwort ungültig, oder zu viele Versuche "
+              "(später erneut versuchen).",
+        "fr": "Connexion refusée : nom d'utilisateur ou mot de passe invalide, ou trop de tentatives "
+              "(réessayez plus tard).",
+        "en": "Sign-in failed: invalid username or password, or too many attempts (try again later)."},
+    "signed_out": {"it": "Sei uscito.", "de": "Sie haben sich abgemeldet.", "fr": "Vous êtes déconnecté.",
+                   "en": "You have signed out."},
+    "sign_in_to_continue": {"it": "Accedi per continuare.", "de": "Bitte melden Sie sich an.",
+                            "fr": "Connectez-vous pour continuer.", "en": "Sign in to continue."},
+    "demo_accounts_banner": {
+        "it": "Account demo con la password pubblica attivi in questo archivio: {names}. "
+              "Disattivali prima dell'uso reale (qa users remove NOME).",
+        "de": "Demo-Konten mit dem öffentlichen Passwort sind in diesem Speicher aktiv: {names}. "
+              "Vor dem echten Einsatz deaktivieren (qa users remove NAME).",
+        "fr": "Des comptes de démonstration au mot de passe public sont actifs dans cette base : {names}. "
+              "Désactivez-les avant l'usage réel (qa users remove NOM).",
+        "en": "Demo accounts with the public password are active in this store: {names}. "
+              "Deactivate them before real use (qa users remove NAME)."},
+})
+
 
 def t(key: str, lang: str = "it", **kwargs) -> str:
     """The interface text ``key`` in ``lang`` (Italian when missing there, the key itself when

@@ -55,13 +55,13 @@ def competence_rates(rows: list[dict], competences: dict[str, str]) -> pd.DataFr
 
 
 def _session_key(principal) -> tuple:
-    """This sign-in: the user and the time the session was issued (a new sign-in is a new session)."""
+    """This sign-in: the user and the session the session state belongs to (``app.BOUND_KEY``; a
+    new sign-in is a new session, and the session state is emptied when the session changes)."""
     import streamlit as st
 
-    from ..session import AUTH_KEY
+    from ..app import BOUND_KEY
 
-    auth = st.session_state.get(AUTH_KEY) or {}
-    return principal.username, auth.get("issued") if isinstance(auth, dict) else None
+    return principal.username, st.session_state.get(BOUND_KEY)
 
 
 def audit_once(store, principal, action: str, call_id: str | None = None, details: dict | None = None,
