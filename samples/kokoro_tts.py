@@ -38,6 +38,13 @@ KOKORO_VOICES = {lang: {"agent": {"kokoro": "jm_kumo"}, "customer": {"kokoro": "
 _UNITS = {"aɪ": "I", "aʊ": "W", "dz": "ʣ", "dʒ": "ʤ", "eɪ": "A", "oʊ": "O", "əʊ": "Q", "ts": "ʦ",
           "tʃ": "ʧ", "ɔɪ": "Y"}
 _STRESS = "ˈˌ"
+# espeak-ng's language-switch flags around a foreign word ("ˈeː(en)mˈAl(de)" for "E-Mail"): Kokoro
+# would read the brackets and letters as sounds
+_SWITCH_FLAG = re.compile(r"\([a-z]{2,3}(?:-[a-z0-9]+)?\)")
+# per language: "??" is what espeak-ng prints for a phoneme without an IPA symbol (German "ur" before
+# a consonant: Geburt, Geburtsdatum, Burg); Kokoro would read question marks. "uːɾ" is how espeak-ng
+# writes "ur" elsewhere (Kurs, Wurst); Whisper heard "Geburt" from it, "Gaborat" from [ʊɐ]
+_LANGUAGE_UNITS = {"de": {"??": "uːɾ"}}
 _MAX_TOKENS = 500  # Kokoro's context is 512 tokens, two of them the pads
 
 
@@ -77,8 +84,9 @@ def _espeak_units(clause: str, language: str) -> str:
                           capture_output=True, text=True)
     if proc.returncode != 0:
         raise KokoroUnavailable(f"espeak-ng failed for language {language}: {proc.stderr.strip()[:200]}")
+    own = _LANGUAGE_UNITS.get(language, {})
     words = []
-    for word in proc.stdout.split():
+    for word in _SWITCH_FLAG.sub("", proc.stdout).split():
         out = []
         for unit in word.split("_"):
             stress = ""
@@ -86,6 +94,7 @@ def _espeak_units(clause: str, language: str) -> str:
                 stress, unit = stress + unit[0], unit[1:]
             length = "ː" if unit.endswith("ː") else ""
             core = unit[:-1] if length else unit
+            core = own.get(core, core).replace("??", "")  # an unknown phoneme of another language: left out
             out.append(stress + _UNITS.get(core, core) + length)
         words.append("".join(out))
     return " ".join(words)
