@@ -9,7 +9,8 @@
    more of its stages themselves, outside ``qa/pipeline.py``;
 4. files outside ``qa/store/`` that run SQL: ``sqlalchemy.text``, ``.execute(`` /
    ``exec_driver_sql``, ``sqlite3`` / ``psycopg`` imports, SQL statements in string literals;
-5. docstring coverage of public functions, classes and public methods of public classes.
+5. docstring coverage of public functions, classes and public methods of public classes
+   (Alembic migration scripts not counted).
 
     python bench/architecture.py [--out bench/results/architecture.md]
 
@@ -317,8 +318,10 @@ def sql_sites(mod: Module, root: Path) -> list[Site]:
 # ---------------------------------------------------------------------------------- docstrings
 def public_api(mod: Module) -> list[tuple[str, int, bool]]:
     """(qualified name, line, has docstring) of the public functions and classes of ``mod`` and the
-    public methods of its public classes (names without a leading '_'; private modules skipped)."""
-    if any(part.startswith("_") for part in mod.name.split(".")[1:] if part != "__init__"):
+    public methods of its public classes (names without a leading '_'; private modules and Alembic
+    migration scripts, whose ``upgrade``/``downgrade`` are entry points of Alembic, skipped)."""
+    if any(part.startswith("_") for part in mod.name.split(".")[1:] if part != "__init__") \
+            or ".migrations." in mod.name:
         return []
     out = []
     for node in mod.tree.body:
