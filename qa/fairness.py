@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import copy
 import re
-import unicodedata
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable
 
 from rapidfuzz import fuzz
 
+from .langdata import all_languages
 from .model import Transcript
+from .text import fold
 
 # Replacement names of several origins; the first whose tokens differ from the original is used.
 NAME_POOL = [
@@ -25,23 +26,17 @@ NAME_POOL = [
     ("Mei", "Zhang"), ("Giovanni", "Esposito"), ("Ursula", "Brunner"), ("Fatima", "Haddad"),
 ]
 
-TITLE_SWAPS = {
-    "it": [("signor", "signora"), ("signore", "signora"), ("sig.", "sig.ra")],
-    "de": [("Herr", "Frau"), ("Herrn", "Frau")],
-    "fr": [("Monsieur", "Madame"), ("M.", "Mme")],
-    "en": [("Mr", "Mrs"), ("Mr.", "Ms."), ("sir", "madam")],
-}
-
-GREETING_SWAPS = {
-    "it": [("buongiorno", "salve"), ("buonasera", "buongiorno"), ("buondì", "buongiorno")],
-    "de": [("grüezi", "guten Tag"), ("guten Tag", "grüezi"), ("grüss Gott", "guten Tag"), ("guten Morgen", "grüezi")],
-    "fr": [("bonjour", "bonsoir"), ("bonsoir", "bonjour")],
-    "en": [("good morning", "good afternoon"), ("good afternoon", "good morning"), ("hello", "good morning")],
-}
+# Titles, regional greetings and honorifics per language: rubriche/lingue/<lang>.yaml, ``fairness``.
+TITLE_SWAPS: dict[str, list[tuple[str, str]]] = {lang: list(data.fairness.title_swaps)
+                                                 for lang, data in all_languages().items()}
+GREETING_SWAPS: dict[str, list[tuple[str, str]]] = {lang: list(data.fairness.greeting_swaps)
+                                                    for lang, data in all_languages().items()}
+# after one of these a name is matched more loosely ("mr worker" for Walker)
+HONORIFIC_WORDS = {w for data in all_languages().values() for w in data.fairness.honorifics}
 
 
 def _strip_accents(s: str) -> str:
-    return "".join(c for c in unicodedata.normalize("NFD", s) if unicodedata.category(c) != "Mn")
+    return fold(s, sharp_s=False)
 
 
 def _match_case(src: str, repl: str) -> str:
@@ -52,10 +47,6 @@ def _match_case(src: str, repl: str) -> str:
     if src.islower():
         return repl.lower()
     return repl
-
-
-HONORIFIC_WORDS = {"signor", "signore", "signora", "signorina", "sig", "herr", "herrn", "frau", "monsieur",
-                   "madame", "mademoiselle", "m", "mme", "mr", "mrs", "ms", "miss", "mister", "dr", "dottor"}
 
 
 def _replace_tokens(text: str, mapping: dict[str, str], fuzzy: bool = True) -> str:
@@ -133,12 +124,14 @@ def _phrase_swap(t: Transcript, pairs: Iterable[tuple[str, str]]) -> Transcript:
 
 
 def swap_titles(t: Transcript) -> Transcript:
+    """The customer's title swapped both ways (signor <-> signora, Herr <-> Frau ...)."""
     lang = (t.language or "it")[:2]
     pairs = TITLE_SWAPS.get(lang, [])
     return _phrase_swap(t, pairs + [(b, a) for a, b in pairs])
 
 
 def regional_greetings(t: Transcript) -> Transcript:
+    """A regional greeting variant instead of the one said (Grüezi <-> guten Tag ...)."""
     return _phrase_swap(t, GREETING_SWAPS.get((t.language or "it")[:2], []))
 
 
@@ -157,6 +150,8 @@ PERTURBATIONS: dict[str, Callable[[Transcript], Transcript]] = {
 
 @dataclass
 class Flip:
+    """One criterion result that changed under a perturbation (``before`` -> ``after``)."""
+
     call_id: str
     perturbation: str
     criterion: str
@@ -164,6 +159,7 @@ class Flip:
     after: str
 
     def to_dict(self) -> dict[str, Any]:
+        """The flip as a JSON-able dict."""
         return self.__dict__.copy()
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path, PurePath
 
-from .config import CALL_TYPES
+from .constants import CALL_TYPES
 from .errors import QAError
 
 COLUMNS = ("file", "call_id", "agent_id", "agent_name", "team", "customer_name", "call_type",
@@ -29,6 +29,9 @@ class MetadataError(QAError):
 
 @dataclass
 class MetadataTable:
+    """A calls.csv read and checked: one row per recording (``file`` plus metadata columns),
+    ``source`` the CSV's path for messages."""
+
     source: str
     rows: list[dict[str, str]] = field(default_factory=list)
 
@@ -51,6 +54,7 @@ class MetadataTable:
 
 
 def load_metadata(path: str | Path) -> MetadataTable:
+    """Read and check a calls.csv; ``MetadataError`` (one line, file and row) when it is not valid."""
     src = str(path)
     p = Path(path)
     if not p.exists():

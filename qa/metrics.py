@@ -40,27 +40,23 @@ between words are bridged), a segment without words during [start, end]. Segment
 from __future__ import annotations
 
 import re
-import unicodedata
 from typing import Any
 
+from .langdata import all_languages
 from .model import SPEAKERS, Transcript
+from .text import WORD_RE, fold, fold_words
 
 WORD_BRIDGE = 0.25
 INTERRUPTION_MIN_OVERLAP = 0.5
 MONOLOGUE_MAX_PAUSE = 2.0
 
-# Greeting phrases that open a call (Italian first). Matched on lower-case text without
-# punctuation, as whole words.
-GREETINGS: dict[str, list[str]] = {
-    "it": ["buongiorno", "buon giorno", "buonasera", "buona sera", "buon pomeriggio", "salve", "ciao",
-           "benvenuto", "benvenuta", "benvenuti", "pronto"],
-    "de": ["guten tag", "guten morgen", "guten abend", "grüezi", "grüessech", "grüß gott", "grüss gott",
-           "hallo", "servus", "willkommen", "herzlich willkommen", "gruezi", "moin"],
-    "fr": ["bonjour", "bonsoir", "bienvenue", "salut", "allô", "allo"],
-    "en": ["good morning", "good afternoon", "good evening", "hello", "hi", "welcome", "hey"],
-}
+# Greeting phrases that open a call (Italian first), from the language data files
+# (rubriche/lingue/<lang>.yaml, ``greetings``). Matched on lower-case text without punctuation, as
+# whole words.
+GREETINGS: dict[str, list[str]] = {lang: [fold(p, accents=True, sharp_s=False) for p in data.greetings]
+                                   for lang, data in all_languages().items()}
 
-_WORD_RE = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
+_WORD_RE = WORD_RE
 
 
 # --------------------------------------------------------------------------------------------
@@ -149,8 +145,7 @@ def _overtalk(unions: dict[str, list[tuple[float, float]]]) -> list[dict[str, An
 # --------------------------------------------------------------------------------------------
 
 def _fold(text: str) -> str:
-    text = unicodedata.normalize("NFC", text.lower())
-    return " ".join(_WORD_RE.findall(text))
+    return fold_words(text, accents=True, sharp_s=False)
 
 
 def _greeting_phrases(lang: str | None) -> list[str]:
@@ -184,7 +179,7 @@ def _find_greeting(transcript: Transcript, lang: str | None) -> dict[str, Any] |
                 return {"time": seg.words[k].start, "segment": i, "phrase": m.group(1), "speaker": seg.speaker}
             continue
         raw = seg.text.lower()
-        m = rx.search(unicodedata.normalize("NFC", raw))
+        m = rx.search(fold(seg.text, accents=True, sharp_s=False))
         if m:
             frac = m.start() / max(len(raw), 1)
             return {"time": seg.start + (seg.end - seg.start) * frac, "segment": i, "phrase": m.group(1),

@@ -1,4 +1,4 @@
-"""The currency of the pipeline: Transcript and Evaluation, exactly as ../shared/FORMATS.md.
+"""The currency of the pipeline: Transcript and Evaluation, exactly as docs/FORMATS.md.
 
 Every stage takes and returns these dataclasses; ``to_dict``/``from_dict`` give the public
 JSON form. Unknown metadata keys are kept, not rejected.

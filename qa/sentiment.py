@@ -41,6 +41,7 @@ INTENSIFIER_WINDOW = 2
 
 
 def label_of(score: float) -> str:
+    """``positive``, ``negative`` or ``neutral`` for a score in -1..1 (neutral within ``NEUTRAL_BAND``)."""
     if score >= NEUTRAL_BAND:
         return "positive"
     if score <= -NEUTRAL_BAND:
@@ -248,6 +249,8 @@ def train_model(data: str | Path | None = None, out_dir: str | Path | None = Non
 
 
 def main(argv: list[str] | None = None) -> int:
+    """``python -m qa.sentiment train [DATA] [--force]``: train the model and print its card;
+    ``python -m qa.sentiment [score] TEXT...``: score and label each text."""
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["train"]:
         rest = [a for a in argv[1:] if a != "--force"]

@@ -11,11 +11,11 @@ import pytest
 from qa.errors import TranscriptFormatError
 from qa.model import CriterionResult, Evaluation, Evidence, Transcript, compute_score
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
+DOCS = Path(__file__).resolve().parents[1] / "docs"  # the project's own contract
 
 
 def _examples_from_formats():
-    text = (SHARED / "FORMATS.md").read_text(encoding="utf-8")
+    text = (DOCS / "FORMATS.md").read_text(encoding="utf-8")
     blocks = re.findall(r"```json\n(.*?)```", text, re.S)
     return json.loads(blocks[0]), json.loads(blocks[1].replace("…one or two sentences for the operator, in the call's language or the UI language…", "x"))
 

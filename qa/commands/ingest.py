@@ -11,6 +11,7 @@ import sys
 
 def register(subparsers) -> None:
     """Add ``qa ingest``."""
+    from ..constants import LANGS
     from ..transcribe import AGENT_CHANNELS, ENGINES
 
     p = subparsers.add_parser(
@@ -37,7 +38,7 @@ def register(subparsers) -> None:
                    "the call's call_type, inferred when absent)")
     p.add_argument("--engine", choices=list(ENGINES), default="faster-whisper")
     p.add_argument("--model", default="base", metavar="base|small|PATH")
-    p.add_argument("--language", default="auto", choices=["auto", "it", "de", "fr", "en"])
+    p.add_argument("--language", default="auto", choices=["auto", *LANGS])
     p.add_argument("--agent-channel", default="left", choices=list(AGENT_CHANNELS))
     p.add_argument("--keep-originals", action=argparse.BooleanOptionalAction, default=None,
                    help="refer to recordings where they are (default: $QA_KEEP_ORIGINALS, else on); "

@@ -8,6 +8,7 @@ import os
 import sys
 from pathlib import Path
 
+from ..constants import LANGS
 from ..errors import EXIT_FAILED, EXIT_OK, EXIT_PARTIAL, QAError
 from ..transcribe import AGENT_CHANNELS, ENGINES
 
@@ -27,7 +28,7 @@ def register(subparsers) -> None:
     p.add_argument("--engine", choices=list(ENGINES), default="faster-whisper")
     p.add_argument("--model", default="base", metavar="base|small|PATH",
                    help="bundled model name, official faster-whisper name, or a CTranslate2 model folder")
-    p.add_argument("--language", default="auto", choices=["auto", "it", "de", "fr", "en"])
+    p.add_argument("--language", default="auto", choices=["auto", *LANGS])
     p.add_argument("--agent-channel", default="left", choices=list(AGENT_CHANNELS),
                    help="channel of the agent in stereo recordings; mono mixes channels down")
     p.add_argument("--metadata", metavar="CSV", help="calls.csv with file,call_id,agent_id,agent_name,team,"

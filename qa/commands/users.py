@@ -6,6 +6,7 @@ import getpass
 import os
 import sys
 
+from ..constants import LANGS
 from ..errors import EXIT_OK, UsageError
 
 
@@ -18,7 +19,7 @@ def register(sub):
     a.add_argument("--role", required=True, choices=["supervisor", "operator", "qa_lead", "admin"])
     a.add_argument("--agent-id", help="operators: the agent_id of their calls (required for operators)")
     a.add_argument("--name", help="display name")
-    a.add_argument("--language", default="it", choices=["it", "de", "fr", "en"])
+    a.add_argument("--language", default="it", choices=list(LANGS))
     a.add_argument("--password", help="password (default: $QA_PASSWORD or asked on the terminal)")
     a.set_defaults(func=add)
     r = us.add_parser("remove", help="deactivate an account (kept for the audit log; its sessions end)")

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
+from ..constants import LANGS
 from .base import session_of
 from .records import search_text
 from .rollups import rebuild_rollups
@@ -85,7 +86,7 @@ def populate(session: Session, n_calls: int, *, seed: int = 0, n_agents: int = 6
             started = end - timedelta(days=rng.random() * days)
             started = started.replace(hour=8 + rng.randrange(10), microsecond=0)
             duration = round(rng.lognormvariate(5.2, 0.5), 1)
-            lang = TEAM_LANG[a["team"]] if rng.random() < 0.9 else rng.choice(["it", "de", "fr", "en"])
+            lang = TEAM_LANG[a["team"]] if rng.random() < 0.9 else rng.choice(LANGS)
             call_type = TEAM_TYPES[a["team"]] if rng.random() < 0.8 else rng.choice(list(TEAM_TYPES.values()))
             passed = total = n_fail = 0
             compliance = False

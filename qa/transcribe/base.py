@@ -13,9 +13,10 @@ from typing import Protocol
 
 import numpy as np
 
+from ..constants import SAMPLE_RATE
 from ..model import Segment
 
-SAMPLE_RATE = 16000
+__all__ = ["SAMPLE_RATE", "ChannelResult", "Engine"]
 
 
 @dataclass

@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .. import config
 from ..audio import MAX_DURATION_S, DecodedAudio
+from ..constants import LANGS
 from ..errors import QAError
 from ..model import Segment, Transcript
 from .base import ChannelResult, Engine
@@ -46,7 +46,7 @@ class TranscribeOptions:
 
     engine: str = "faster-whisper"
     model: str = "base"
-    language: str | None = None  # None/"auto" = detect; else one of qa.config.LANGUAGES
+    language: str | None = None  # None/"auto" = detect; else one of qa.constants.LANGS
     agent_channel: str = "left"  # left | right | mono (mono on a stereo file = mix down)
     max_duration_s: float = MAX_DURATION_S
     engine_options: dict[str, Any] = field(default_factory=dict)  # e.g. {"vad": False}
@@ -57,8 +57,8 @@ class TranscribeOptions:
         lang = (self.language or "").strip().lower() or None
         if lang == "auto":
             lang = None
-        if lang is not None and lang not in config.LANGUAGES:
-            raise QAError(f"unsupported language {self.language!r}: use auto or one of {', '.join(config.LANGUAGES)}")
+        if lang is not None and lang not in LANGS:
+            raise QAError(f"unsupported language {self.language!r}: use auto or one of {', '.join(LANGS)}")
         if self.agent_channel not in AGENT_CHANNELS:
             raise QAError(f"agent channel must be one of {', '.join(AGENT_CHANNELS)}, got {self.agent_channel!r}")
         if self.engine not in ENGINES:

@@ -13,7 +13,7 @@
   the recording (bench/transcribe_faster.py, tests/test_transcribe.py). ``vad_gap_s=0`` is
   faster-whisper's plain ``vad_filter``.
 - Language detection is restricted to the languages the project supports
-  (``qa.config.LANGUAGES``): Whisper's best guess among it/de/fr/en, not e.g. Spanish for a
+  (``qa.constants.LANGS``): Whisper's best guess among it/de/fr/en, not e.g. Spanish for a
   short Italian reply.
 - Word timestamps are on. Segment ``confidence`` = exp(avg_logprob), the geometric mean of the
   decoder's token probabilities for that segment (in [0, 1]); words carry their own
@@ -41,7 +41,7 @@ from itertools import groupby
 
 import numpy as np
 
-from .. import config
+from ..constants import LANGS
 from ..errors import ModelError
 from ..model import Segment, Word
 from .models import is_bundled, resolve_model
@@ -69,7 +69,7 @@ class FasterWhisperEngine:
         batched: bool = False,
         batch_size: int = 8,
         beam_size: int = 5,
-        languages: Sequence[str] | None = config.LANGUAGES,
+        languages: Sequence[str] | None = LANGS,
         workers: int = 2,
         vad_threshold: float = 0.35,
         vad_gap_s: float = 1.0,

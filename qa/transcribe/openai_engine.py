@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..config import LANGUAGES
+from ..constants import LANGS
 from ..errors import AudioError, ModelError
 from ..model import Segment, Word
 from .base import SAMPLE_RATE, ChannelResult
@@ -89,7 +89,7 @@ class OpenAIWhisperEngine:
         cpu_threads: int | None = None,
         beam_size: int = 5,
         vad: bool = True,
-        languages: Sequence[str] | None = LANGUAGES,
+        languages: Sequence[str] | None = LANGS,
         cache_dir: str | Path | None = None,
     ):
         self._whisper, self._torch = _import_whisper()
