@@ -128,3 +128,123 @@ def test_a_device_or_folder_as_rubric_is_refused(tmp_path, capsys):
     assert capsys.readouterr().err.strip().splitlines() == ["/dev/zero: not a regular file"]
     with pytest.raises(RubricError, match="not a regular file"):
         load_rubric(tmp_path)
+
+
+# ------------------------------------------------------------------------------------------ uploads
+EVAL_AUDIO = Path(os.environ.get("QA_EVAL_DIR", "/work/shared/eval")) / "audio"
+
+
+def _uploaded(name: str, data: bytes):
+    """What st.file_uploader hands the page: Streamlit's own UploadedFile."""
+    from streamlit.proto.Common_pb2 import FileURLs
+    from streamlit.runtime.uploaded_file_manager import UploadedFile, UploadedFileRec
+
+    return UploadedFile(UploadedFileRec("id-" + name, name, "audio/wav", data), FileURLs())
+
+
+def _long_wav(tmp_path: Path, seconds: int) -> bytes:
+    """Real speech: the evaluation call looped by ffmpeg to ``seconds`` (48 kHz stereo WAV)."""
+    import subprocess
+
+    dst = tmp_path / f"long{seconds}.wav"
+    subprocess.run(["ffmpeg", "-v", "error", "-stream_loop", "-1", "-i", str(EVAL_AUDIO / "stereo_diarization.wav"),
+                    "-t", str(seconds), "-ar", "48000", "-ac", "2", "-c:a", "pcm_s16le", str(dst)], check=True)
+    data = dst.read_bytes()
+    dst.unlink()
+    return data
+
+
+def test_upload_is_streamed_to_disk_without_a_second_copy(tmp_path):
+    import tracemalloc
+
+    from qa.dashboard.uploads import save_upload
+
+    data = _long_wav(tmp_path, 300)  # 55 MB
+    f = _uploaded("chiamata lunga.wav", data)
+    batch = tmp_path / "batch"
+    batch.mkdir()
+    tracemalloc.start()
+    try:
+        p = save_upload(batch, f.name, f)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert p.name == "chiamata_lunga.wav" and p.stat().st_size == len(data)
+    assert p.read_bytes() == data
+    assert peak < 4 * 1024 * 1024, f"saving allocated {peak / 1e6:.0f} MB at once"
+    assert [x.name for x in batch.iterdir()] == [p.name]  # no partial file left behind
+
+
+def test_upload_over_the_cap_is_refused_and_earlier_files_stay(tmp_path, monkeypatch):
+    from qa.dashboard.uploads import max_upload_bytes, save_upload
+    from qa.errors import QAError
+
+    monkeypatch.setenv("QA_MAX_UPLOAD_MB", "2")
+    assert max_upload_bytes() == 2 * 1024 * 1024
+    small = (EVAL_AUDIO / "stereo_diarization.wav").read_bytes()
+    assert len(small) < 2 * 1024 * 1024
+    big = _long_wav(tmp_path, 30)  # 5.8 MB
+    batch = tmp_path / "batch"
+    batch.mkdir()
+    kept = save_upload(batch, "prima.wav", _uploaded("prima.wav", small))
+    # declared size (Streamlit's UploadedFile.size) over the cap: refused before writing
+    with pytest.raises(QAError) as ei:
+        save_upload(batch, "grande.wav", _uploaded("grande.wav", big))
+    assert str(ei.value) == "grande.wav: file larger than the upload limit of 2 MB (QA_MAX_UPLOAD_MB)"
+    # a stream that does not say its size: refused while it is written, the partial file removed
+    src = tmp_path / "grande.wav"
+    src.write_bytes(big)
+    with open(src, "rb") as stream:
+        with pytest.raises(QAError, match="larger than the upload limit of 2 MB"):
+            save_upload(batch, "grande.wav", stream)
+    assert sorted(x.name for x in batch.iterdir()) == ["prima.wav"]
+    assert kept.read_bytes() == small
+
+
+def test_bad_upload_cap_is_one_line_and_serve_passes_the_cap(monkeypatch, capsys):
+    from qa.commands.serve import serve_command
+
+    monkeypatch.setenv("QA_MAX_UPLOAD_MB", "300")
+    cmd = serve_command()
+    assert cmd[cmd.index("--server.maxUploadSize") + 1] == "300"
+    monkeypatch.setenv("QA_MAX_UPLOAD_MB", "tanti")
+    assert qa_main(["serve"]) != 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["qa: error: QA_MAX_UPLOAD_MB must be a positive whole number of MB, not 'tanti'"]
+    # the script-level config of `streamlit run` has the same default cap
+    import tomllib
+
+    conf = tomllib.loads((Path(__file__).resolve().parents[1] / ".streamlit" / "config.toml").read_text())
+    assert conf["server"]["maxUploadSize"] == 1024
+
+
+@pytest.mark.slow
+def test_uploaded_originals_are_deleted_with_keep_originals_off(tmp_path, monkeypatch):
+    """QA_KEEP_ORIGINALS=0: the store keeps its redacted copy, the uploaded original is deleted once
+    its call is stored; a file that fails stays (nothing lost) and so does the metadata CSV."""
+    from qa.dashboard.uploads import ingest_uploads, new_batch_dir, save_upload
+    from qa.store import open_store
+
+    data = tmp_path / "data"
+    monkeypatch.setenv("QA_DATA_DIR", str(data))
+    monkeypatch.setenv("QA_KEEP_ORIGINALS", "0")
+    store = open_store(f"sqlite:///{tmp_path / 'up.db'}")
+    batch = new_batch_dir(data)
+    good = save_upload(batch, "chiamata.wav", _uploaded("chiamata.wav", (EVAL_AUDIO / "stereo_diarization.wav").read_bytes()))
+    bad = save_upload(batch, "rotto.wav", b"this is a text file, not audio\n" * 20)
+    meta = save_upload(batch, "meta.csv", b"file,agent_id\nchiamata.wav,A1\n", allowed=(".csv",))
+    seen = []
+    messages = ingest_uploads(store, [good, bad], meta, on_file=lambda p, m: seen.append((p.name, len(m))))
+    assert seen == [("chiamata.wav", 0), ("rotto.wav", 1)]
+    assert len(messages) == 1 and messages[0].startswith("rotto.wav: ")
+    assert not good.exists()  # the original is gone ...
+    call = store.get_call("chiamata")
+    assert call is not None and call.audio_path == call.redacted_audio_path  # ... the redacted copy is kept
+    assert Path(call.audio_path).is_file() and (data / "recordings") in Path(call.audio_path).parents
+    assert bad.exists() and meta.exists()  # a failure loses nothing
+    # the failed file fixed and uploaded again: every file stored, the batch folder is emptied
+    bad.unlink()
+    again = save_upload(batch, "chiamata2.wav", _uploaded("c.wav", _long_wav(tmp_path, 8)))
+    assert ingest_uploads(store, [again], meta) == []
+    assert not batch.exists()
+    store.close()
