@@ -737,6 +737,66 @@ def redact_transcript(transcript: Transcript, lang: str | None = None) -> tuple[
     return out, records
 
 
+def _context_before(segments: Sequence[Segment], idx: int) -> str:
+    """The text the transcript pass reads as context for segment ``idx`` (its CONTEXT_TURNS previous turns)."""
+    return " ".join(s.text for s in segments[max(0, idx - CONTEXT_TURNS):idx])
+
+
+def redact_quote(text: str, transcript: Transcript, speaker: str | None = None, start: float | None = None,
+                 end: float | None = None, lang: str | None = None) -> str:
+    """An evidence quote taken from ``transcript`` masked exactly as :func:`redact_transcript` masks
+    the segment it comes from: with that segment's whole text and its previous turns as context, so
+    that "Sette maggio 1981" answering "la sua data di nascita?" is ``[DATA_NASCITA]`` in the quote
+    as in the transcript (masking the quote alone would miss it).
+
+    The segment is the one whose text contains the quote, preferring the same ``speaker`` and the
+    time span ``start``-``end``; a quote found in no segment is masked with the turns before
+    ``start`` as context."""
+    lang = lang or transcript.language
+    segs = transcript.segments
+    q = text.strip()
+    if not q:
+        return text
+    lead, trail = text[:len(text) - len(text.lstrip())], text[len(text.rstrip()):]
+    best: tuple[int, int, int] | None = None  # (rank, segment index, offset)
+    for idx, seg in enumerate(segs):
+        k = seg.text.find(q)
+        if k < 0:
+            k = seg.text.casefold().find(q.casefold()) if len(seg.text.casefold()) == len(seg.text) else -1
+        if k < 0:
+            continue
+        rank = (speaker is not None and seg.speaker == speaker) + \
+            (start is not None and end is not None and seg.start < end + 0.01 and seg.end > start - 0.01) * 2
+        if best is None or rank > best[0]:
+            best = (rank, idx, k)
+    if best is not None:
+        _, idx, k = best
+        seg = segs[idx]
+        context = _context_before(segs, idx)
+        qe = k + len(q)
+        out = q
+        for sp in reversed(find_pii(seg.text, lang, context)):
+            if sp.start_char < qe and sp.end_char > k:
+                a, b = max(sp.start_char, k) - k, min(sp.end_char, qe) - k
+                out = out[:a] + sp.mask + out[b:]
+        return lead + redact_text(out, lang, context)[0] + trail
+    before = [i for i, s in enumerate(segs) if start is not None and s.start < start - 0.01]
+    context = _context_before(segs, (before[-1] + 1) if before else 0)
+    return lead + redact_text(q, lang, context)[0] + trail
+
+
+def redact_evidence(evaluation, transcript: Transcript, lang: str | None = None):
+    """A copy of ``evaluation`` (``qa.model.Evaluation``) whose evidence quotes are masked with
+    :func:`redact_quote` (the same context as the transcript pass)."""
+    import copy
+
+    out = copy.deepcopy(evaluation)
+    for c in out.criteria:
+        for e in c.evidence:
+            e.text = redact_quote(e.text, transcript, e.speaker, e.start, e.end, lang)
+    return out
+
+
 # --------------------------------------------------------------------------------------------
 # Audio
 # --------------------------------------------------------------------------------------------

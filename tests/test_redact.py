@@ -478,3 +478,33 @@ def test_redact_audio_memory_stays_bounded_on_a_long_recording(eval_audio_dir, t
     assert (rate, ch) == (16000, 2) and written.shape[1] == 1200 * 16000
     assert np.abs(written[:, 60 * 16000:75 * 16000]).max() == 0.0
     assert np.sqrt(np.mean(written[:, 100 * 16000:110 * 16000] ** 2)) > 0.005
+
+
+def test_evidence_quotes_are_masked_with_the_transcript_context():
+    """A date of birth given in answer to the previous turn: the transcript pass masks it thanks to
+    the context, and the evidence quote of the same segment is masked the same way (masking the
+    quote alone, as the pipeline did, missed it)."""
+    from qa.model import CriterionResult, Evaluation, Evidence
+    from qa.pipeline import redact
+    from qa.redact import redact_evidence, redact_quote
+
+    t = Transcript("dob", [
+        Segment("agent", 0.0, 2.0, "Buongiorno, per verificare mi dice la sua data di nascita?"),
+        Segment("customer", 2.0, 4.0, "Sì, sette maggio 1981, e abito a Lugano."),
+        Segment("agent", 4.0, 6.0, "Grazie, la richiamo allo 079 123 45 67 domani."),
+    ], language="it")
+    red, _ = redact_transcript(t)
+    assert red.segments[1].text == "Sì, [DATA_NASCITA], e abito a Lugano."
+    quote = "Sì, sette maggio 1981, e abito a Lugano."
+    assert redact_text(quote, "it")[0] == quote  # without the context the date is not a birth date
+    assert redact_quote(quote, t, "customer", 2.0, 4.0) == red.segments[1].text
+    assert redact_quote("sette maggio 1981", t, "customer", 2.0, 4.0) == "[DATA_NASCITA]"
+    ev = Evaluation(call_id="dob", rubric="assistenza", rubric_version="1", score=50.0, criteria=[
+        CriterionResult("identificazione", "1.1", "pass", 1.0,
+                        [Evidence("customer", 2.0, 4.0, quote), Evidence("agent", 4.0, 6.0, t.segments[2].text)])])
+    masked = redact_evidence(ev, t)
+    assert [e.text for e in masked.criteria[0].evidence] == [red.segments[1].text, red.segments[2].text]
+    assert ev.criteria[0].evidence[0].text == quote  # the input is not changed
+    # the pipeline's redaction stage (an evaluation made before redaction) uses it
+    r = redact(t, ev)
+    assert [e.text for e in r.evaluation.criteria[0].evidence] == [red.segments[1].text, red.segments[2].text]
