@@ -541,6 +541,8 @@ def main(argv=None) -> int:
     ap.add_argument("--show-misses", action="store_true",
                     help="list missed spans and false positives (reading them to tune makes the figures tuned-on)")
     ap.add_argument("--marked-label", default="Hand-marked spans: held-out figure (first run, no tuning)")
+    ap.add_argument("--first-run", help="the saved --spans-only output of an earlier run, kept in the report "
+                                        "verbatim above this run's figures (e.g. the held-out figure before tuning)")
     args = ap.parse_args(argv)
     transcripts, rows = load_marked_set()
     marked = evaluate_marked(transcripts, rows)
@@ -575,6 +577,7 @@ def main(argv=None) -> int:
         "",
         "## Real phrasing, marked by someone else (`tests/data/pii/spans.csv`)",
         "",
+        *(Path(args.first_run).read_text(encoding="utf-8").rstrip().splitlines() + [""] if args.first_run else []),
         *marked_lines,
         "## Generated sentences",
         "",

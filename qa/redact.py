@@ -127,6 +127,7 @@ DOB_CONTEXT = {
     "fr": [r"n[ée]e?s?", r"date de naissance", r"naissance", r"anniversaire"],
     "en": [r"born", r"date of birth", r"birth ?date", r"birthday", r"d\.?o\.?b\.?"],
 }
+DOB_CONTEXT_CHARS = 400  # how far back in the previous turns a birth question still counts
 _DOB_RE = re.compile(r"(?<!\w)(?:" + "|".join(p for ps in DOB_CONTEXT.values() for p in ps) + r")(?!\w)",
                      re.IGNORECASE)
 
@@ -221,6 +222,7 @@ class _Normalised:
         def is_num(k: int) -> bool:
             return 0 <= k < n and (values[k] is not None or toks[k][2].isdigit())
 
+        silent: set[int] = set()  # commas around a spoken separator: dropped from the digits
         while i < n:
             if values[i] is None:
                 i += 1
@@ -241,6 +243,14 @@ class _Normalised:
                     run.extend([k, k + 1])
                     j = k + 1
                     continue
+                if low == "," and k + 2 < n and toks[k + 1][2].lower() in SEPARATOR_WORDS:
+                    # "sette cinque sei, punto, uno due ...": commas around a spoken separator
+                    nxt = k + 2 + (toks[k + 2][2] == ",")
+                    if is_num(nxt):
+                        silent.update({k, nxt - 1} if nxt == k + 3 else {k})
+                        run.extend(range(k, nxt + 1))
+                        j = nxt
+                        continue
                 if k + 2 < n and low in DOUBLE_WORDS and toks[k + 1][2] in {",", "."} and is_num(k + 2):
                     run.extend([k, k + 1, k + 2])
                     j = k + 2
@@ -274,6 +284,9 @@ class _Normalised:
                 low = tok[2].lower()
                 if low in DOUBLE_WORDS and not is_num(k):
                     repeat = DOUBLE_WORDS[low]
+                    k_idx += 1
+                    continue
+                if k in silent:
                     k_idx += 1
                     continue
                 if not is_num(k):
@@ -403,7 +416,7 @@ def _is_iban(s: str) -> bool:
 
 _CHAIN_RE = re.compile(r"(?<![\w+])(\+\s?)?\d+(?:(?:\s?[.\-/,]\s?|\s)\d+)*(?!\w)")
 _GROUP_RE = re.compile(r"\d+")
-_IBAN_RE = re.compile(r"(?<![^\W\d_])([A-Za-z])\s?([A-Za-z])\s?(\d\s?\d(?:[ .\-]?(?:\d|[A-Z]))+)")
+_IBAN_RE = re.compile(r"(?<![^\W\d_])([A-Za-z])\s?([A-Za-z])\s?(\d\s?\d(?:(?:,\s?|[ .\-])?(?:\d|[A-Z]))+)")
 _EMAIL_RE = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
 _SPOKEN_EMAIL_RE = re.compile(
     r"(?<!\w)(\w+(?:(?:\s+(?:" + "|".join(EMAIL_DOT_WORDS) + r")\s+|[._-])\w+)*)"
@@ -494,7 +507,7 @@ def _iban_candidates(norm: _Normalised, context: str) -> list[tuple[int, int, st
 def _date_candidates(norm: _Normalised, lang: str | None, context: str) -> list[tuple[int, int, str]]:
     text = norm.text
     found = []
-    ctx_hit = bool(context) and _DOB_RE.search(context[-200:]) is not None
+    ctx_hit = bool(context) and _DOB_RE.search(context[-DOB_CONTEXT_CHARS:]) is not None
     for m, d, mo, y in _iter_dates(text, lang):
         if not _valid_date(d, mo, y):
             continue
@@ -503,7 +516,13 @@ def _date_candidates(norm: _Normalised, lang: str | None, context: str) -> list[
         if _DATE_WORDS_BEFORE(before):
             continue
         if _DOB_RE.search(before) or _DOB_RE.search(after) or ctx_hit:
-            found.append((m.start(), m.end(), "DATA_NASCITA"))
+            end = m.end()
+            # the year said again in full right after ("douze avril cinquante-huit. Mille neuf cent
+            # cinquante-huit"): part of the same date of birth
+            again = re.match(r"[\s.,;:]*((?:19|20)\d{2})(?!\d)", text[end:])
+            if again and again.group(1)[-2:] == re.sub(r"\D", "", y)[-2:]:
+                end += again.end()
+            found.append((m.start(), end, "DATA_NASCITA"))
     return found
 
 

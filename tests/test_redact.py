@@ -508,3 +508,37 @@ def test_evidence_quotes_are_masked_with_the_transcript_context():
     # the pipeline's redaction stage (an evaluation made before redaction) uses it
     r = redact(t, ev)
     assert [e.text for e in r.evaluation.criteria[0].evidence] == [red.segments[1].text, red.segments[2].text]
+
+
+@pytest.mark.parametrize("lang", ["it", "de", "fr", "en"])
+def test_commas_around_spoken_separators_and_between_groups(lang):
+    """ASR writes pauses as commas: "sette cinque sei, punto, uno due ..." and "CH93, 0076, ..."."""
+    rng = random.Random(f"commas-{lang}")
+    dot = {"it": "punto", "de": "Punkt", "fr": "point", "en": "dot"}[lang]
+    for _ in range(5):
+        ahv = make_ahv(rng)
+        groups = [ahv[:3], ahv[3:7], ahv[7:11], ahv[11:]]
+        spoken = f", {dot}, ".join(speak(g, lang) for g in groups)
+        assert kinds(f"ok {spoken}. grazie", lang) == [("AHV", spoken)]
+        number = make_iban(rng)
+        written = ", ".join(number[k:k + 4] for k in range(0, len(number), 4))
+        assert kinds(f"IBAN {written}.", lang) == [("IBAN", written)]
+    # an ordinary amount with a spoken comma stays
+    assert kinds("fanno 12, punto, 50 franchi", "it") == []
+
+
+def test_birth_question_a_few_long_turns_back_and_the_year_said_again():
+    long_turn = ("Das ist nur eine Kontrolle, damit ich sicher bin, dass ich mit der richtigen Person spreche. "
+                 "Die Daten bleiben bei uns und werden für nichts anderes verwendet, das verspreche ich Ihnen.")
+    t = Transcript("dob2", [
+        Segment("agent", 0.0, 2.0, "Zuerst zur Kontrolle: Können Sie mir Ihr Geburtsdatum sagen?"),
+        Segment("customer", 2.0, 4.0, "Wieso brauchen Sie das? Ich bin ja gar nicht mehr Kundin bei Ihnen, wissen Sie."),
+        Segment("agent", 4.0, 8.0, long_turn),
+        Segment("customer", 8.0, 9.0, "Hm. Also gut, 11. April 1971."),
+    ], language="de")
+    red, _ = redact_transcript(t)
+    assert red.segments[3].text == "Hm. Also gut, [DATA_NASCITA]."
+    assert kinds("Euh oui, le douze avril cinquante-huit. Mille neuf cent cinquante-huit.", "fr",
+               "votre date de naissance") == [("DATA_NASCITA", "douze avril cinquante-huit. Mille neuf cent cinquante-huit")]
+    # another year after a birth date is not taken with it
+    assert kinds("nato il 3 maggio 1981. Il 1999 è l'anno del contratto", "it") == [("DATA_NASCITA", "3 maggio 1981")]
