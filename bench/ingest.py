@@ -277,7 +277,8 @@ def memory_main(args) -> int:
              f"Machine: {os.cpu_count()} cores visible, shared; Python {platform.python_version()}; run "
              f"{datetime.now():%Y-%m-%d %H:%M}. Input: the evaluation call looped by ffmpeg to the length given, "
              "48 kHz stereo 16-bit WAV (4 h = 2.76 GB). Each row is a fresh process: peak RSS (`ru_maxrss`), and the "
-             "RSS after imports (rubric and spaCy loaded) for comparison.", "",
+             "RSS after imports (rubric and spaCy loaded) for comparison. Command: `python bench/ingest.py "
+             + " ".join(sys.argv[1:]) + "`.", "",
              "What is measured: `decode` = `qa.audio.load_audio` (the 16 kHz float32 channels transcription needs); "
              "`redact-audio` = `qa.redact.redact_audio` (the silenced 16 kHz copy, spans of the provided transcript); "
              "`ingest` = `qa.ingest.ingest` of the file with one worker and `keep_originals` off (decode, roles, "
@@ -291,6 +292,26 @@ def memory_main(args) -> int:
             continue
         lines.append(f"| {r['label']} | {r['hours']:g} | {r['mode']} | {r['peak_kb'] / 1024:.0f} | {r['base_kb'] / 1024:.0f} "
                      f"| {(r['peak_kb'] - r['base_kb']) / 1024:.0f} | {r['wall_s']:.0f} |")
+    ok = [r for r in rows if "error" not in r]
+    after = [r for r in ok if r["label"].startswith("after") and r["hours"] == args.hours]
+    before = sorted((r for r in ok if r["label"] == "before" and r["mode"] == "ingest"), key=lambda r: r["hours"])
+    if after:
+        by = {r["mode"]: r for r in after}
+        lines += ["", f"**{args.hours:g}-hour file, this tree:** `qa ingest` path peak "
+                  f"{by['ingest']['peak_kb'] / 1024 / 1024:.1f} GiB (growth {(by['ingest']['peak_kb'] - by['ingest']['base_kb']) / 1024 / 1024:.1f} GiB "
+                  f"over the {by['ingest']['base_kb'] / 1024:.0f} MB after imports), of which the decoded 16 kHz float32 audio "
+                  f"that transcription needs is {(by['decode']['peak_kb'] - by['decode']['base_kb']) / 1024 / 1024:.1f} GiB; "
+                  f"the audio redaction grows the process by {(by['redact-audio']['peak_kb'] - by['redact-audio']['base_kb']) / 1024:.0f} MB "
+                  "whatever the length."]
+    if len(before) >= 2 and not any(r["hours"] == args.hours for r in before):
+        a, b = before[0], before[-1]
+        slope = (b["peak_kb"] - a["peak_kb"]) / (b["hours"] - a["hours"])
+        est = b["peak_kb"] + slope * (args.hours - b["hours"])
+        lines += ["", f"**Before** (`--before-tree`), not run at {args.hours:g} h: its `qa ingest` peak grows linearly with the "
+                  f"length ({a['peak_kb'] / 1024 / 1024:.1f} GiB at {a['hours']:g} h, {b['peak_kb'] / 1024 / 1024:.1f} GiB at "
+                  f"{b['hours']:g} h: {slope / 1024 / 1024:.1f} GiB per hour), so about **{est / 1024 / 1024:.0f} GiB** at "
+                  f"{args.hours:g} h by extrapolation (more than this shared machine's memory); most of it is the audio "
+                  "redaction, which decoded the whole 48 kHz file and converted it three times."]
     out = Path(args.out if args.out != str(ROOT / "bench" / "results" / "ingest.md")
                else ROOT / "bench" / "results" / "ingest_memory.md")
     out.write_text("\n".join(lines) + "\n", encoding="utf-8")
