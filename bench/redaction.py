@@ -1,6 +1,18 @@
-"""Redaction recall/precision on generated sentences, and metrics + sentiment throughput.
+"""Redaction recall/precision on hand-marked real-phrasing transcripts and on generated sentences,
+and metrics + sentiment throughput.
 
 Usage: python bench/redaction.py [--n 1200] [--seed 7] [--out bench/results/redaction.md]
+       python bench/redaction.py --spans-only     # only the hand-marked set (prints, writes nothing)
+
+Hand-marked set (``tests/data/pii/spans.csv``, see its README): 94 personal-data spans marked by an
+independent annotator, who never read the redactor, in the 64 held-out scripted calls
+(``tests/data/heldout``) and the 30 LUNA dev calls (``$QA_EVAL_DIR/luna``, ids from
+``tests/data/luna_dev/labels.csv``; they hold no unmasked personal data, so they only count for
+precision). ``redact_transcript`` runs on every transcript as ingest runs it; a marked span is
+*masked* when predicted spans cover all its letters and digits, *partly masked* when they cover some.
+Precision: predicted spans that overlap a marked span (any kind) over all predicted spans. Only
+aggregates are printed; ``--show-misses`` lists the misses (reading them to change the detectors
+makes the figures tuned-on, no longer held-out).
 
 The set: templates (it/de/fr/en) x valid random identifiers (check digits computed with
 python-stdnum, phone numbers checked with phonenumbers) x written and spoken forms (digit by
@@ -34,6 +46,137 @@ from num2words import num2words  # noqa: E402
 from stdnum import ean, iban, luhn  # noqa: E402
 
 from qa.redact import find_pii  # noqa: E402
+
+SPANS = ROOT / "tests" / "data" / "pii" / "spans.csv"
+HELDOUT = ROOT / "tests" / "data" / "heldout"
+LUNA_DEV_LABELS = ROOT / "tests" / "data" / "luna_dev" / "labels.csv"
+# annotator kind -> the redactor's kind (kinds absent here are outside what qa.redact masks)
+KIND_MAP = {"ahv": "AHV", "iban": "IBAN", "card": "CARTA", "phone": "TELEFONO", "email": "EMAIL",
+            "birth_date": "DATA_NASCITA"}
+
+
+def _eval_dir() -> Path:
+    import os
+
+    return Path(os.environ.get("QA_EVAL_DIR") or ROOT.parent / "shared" / "eval")
+
+
+def load_marked_set():
+    """(transcripts by call id, marked rows with their character offsets)."""
+    import csv
+    import json
+
+    from qa.model import Transcript
+
+    transcripts = {}
+    for p in sorted(HELDOUT.glob("heldout-*.json")):
+        t = Transcript.from_dict(json.loads(p.read_text(encoding="utf-8")), str(p))
+        transcripts[t.call_id] = t
+    with LUNA_DEV_LABELS.open(encoding="utf-8") as f:
+        luna_ids = [r["call_id"] for r in csv.DictReader(f)]
+    for cid in luna_ids:
+        p = _eval_dir() / "luna" / f"{cid}.json"
+        t = Transcript.from_dict(json.loads(p.read_text(encoding="utf-8")), str(p))
+        transcripts[t.call_id] = t
+    rows = []
+    taken: dict[tuple[str, int], list[tuple[int, int]]] = defaultdict(list)
+    with SPANS.open(encoding="utf-8") as f:
+        for r in csv.DictReader(f):
+            t = transcripts[r["call_id"]]
+            seg = int(r["segment"])
+            text = t.segments[seg].text
+            k = text.find(r["text"])
+            while k >= 0 and any(a <= k < b for a, b in taken[(r["call_id"], seg)]):
+                k = text.find(r["text"], k + 1)
+            if k < 0:
+                raise SystemExit(f"{SPANS}: {r['text']!r} not in {r['call_id']} segment {seg}")
+            taken[(r["call_id"], seg)].append((k, k + len(r["text"])))
+            rows.append({"call_id": r["call_id"], "segment": seg, "kind": r["kind"], "start": k,
+                         "end": k + len(r["text"]), "text": r["text"],
+                         "borderline": r["note"].strip().lower().startswith("borderline")})
+    return transcripts, rows
+
+
+def evaluate_marked(transcripts, rows):
+    """Per-kind recall (masked / partly masked) and span precision of ``redact_transcript``."""
+    from qa.redact import redact_transcript
+
+    predicted = defaultdict(list)  # (call, segment) -> [(start, end, kind)]
+    started = time.perf_counter()
+    for cid, t in transcripts.items():
+        _, recs = redact_transcript(t)
+        for r in recs:
+            predicted[(cid, r["segment"])].append((r["start_char"], r["end_char"], r["kind"]))
+    elapsed = time.perf_counter() - started
+    stats = defaultdict(lambda: {"n": 0, "masked": 0, "partly": 0, "right_kind": 0})
+    misses = []
+    for row in rows:
+        seg_text = transcripts[row["call_id"]].segments[row["segment"]].text
+        preds = predicted.get((row["call_id"], row["segment"]), [])
+        needed = [i for i in range(row["start"], row["end"]) if seg_text[i].isalnum()]
+        covered = [i for i in needed if any(a <= i < b for a, b, _ in preds)]
+        kinds = {k for a, b, k in preds if a < row["end"] and b > row["start"]}
+        for key in (row["kind"], "all", "all (borderline rows left out)" if not row["borderline"] else None,
+                    "in scope (the 6 kinds qa.redact masks)" if row["kind"] in KIND_MAP else None):
+            if key is None:
+                continue
+            st = stats[key]
+            st["n"] += 1
+            st["masked"] += len(covered) == len(needed)
+            st["partly"] += 0 < len(covered) < len(needed)
+            st["right_kind"] += len(covered) == len(needed) and KIND_MAP.get(row["kind"]) in kinds
+        if len(covered) < len(needed):
+            misses.append((row["call_id"], row["segment"], row["kind"], row["text"], len(covered), len(needed)))
+    n_pred = sum(len(v) for v in predicted.values())
+    by_seg = defaultdict(list)
+    for row in rows:
+        by_seg[(row["call_id"], row["segment"])].append((row["start"], row["end"], row["kind"]))
+    tp_pred, fp_by_kind, tp_by_kind = 0, Counter(), Counter()
+    fps = []
+    for key, preds in predicted.items():
+        for a, b, k in preds:
+            if any(a < e and b > s for s, e, _ in by_seg.get(key, [])):
+                tp_pred += 1
+                tp_by_kind[k] += 1
+            else:
+                fp_by_kind[k] += 1
+                fps.append((key[0], key[1], k, transcripts[key[0]].segments[key[1]].text[a:b]))
+    return {"stats": stats, "n_pred": n_pred, "tp_pred": tp_pred, "fp_by_kind": fp_by_kind,
+            "tp_by_kind": tp_by_kind, "misses": misses, "fps": fps, "elapsed": elapsed,
+            "calls": len(transcripts), "heldout": sum(1 for c in transcripts if c.startswith("heldout-"))}
+
+
+def marked_report(res, label: str) -> list[str]:
+    st = res["stats"]
+    order = ["all", "all (borderline rows left out)", "in scope (the 6 kinds qa.redact masks)"] + \
+        sorted(k for k in st if not k.startswith(("all", "in scope")))
+    prec = res["tp_pred"] / res["n_pred"] if res["n_pred"] else 1.0
+    lines = [
+        f"### {label}",
+        "",
+        f"{res['calls']} transcripts ({res['heldout']} held-out scripted calls in it/de/fr/en, "
+        f"{res['calls'] - res['heldout']} LUNA dev calls), {st['all']['n']} hand-marked spans; "
+        f"`redact_transcript` in {res['elapsed']:.1f} s.",
+        "",
+        f"- **Recall, every marked span** (all its letters and digits masked): **{st['all']['masked'] / st['all']['n']:.1%}** "
+        f"({st['all']['masked']}/{st['all']['n']}; partly masked {st['all']['partly']})",
+        f"- **Recall, the six kinds the redactor is built for** (AHV, IBAN, card, phone, e-mail, birth date): "
+        f"**{st['in scope (the 6 kinds qa.redact masks)']['masked'] / max(st['in scope (the 6 kinds qa.redact masks)']['n'], 1):.1%}** "
+        f"({st['in scope (the 6 kinds qa.redact masks)']['masked']}/{st['in scope (the 6 kinds qa.redact masks)']['n']})",
+        f"- **Precision** (predicted spans overlapping a marked span): **{prec:.1%}** ({res['tp_pred']}/{res['n_pred']}; "
+        f"false positives by kind: {dict(res['fp_by_kind']) or 'none'})",
+        "",
+        "| marked kind | spans | masked | partly masked | masked with the matching mask | recall |",
+        "|---|---|---|---|---|---|",
+    ]
+    for k in order:
+        if k not in st:
+            continue
+        s_ = st[k]
+        rk = s_["right_kind"] if (k in KIND_MAP or k.startswith("in scope")) else "—"
+        lines.append(f"| {k} | {s_['n']} | {s_['masked']} | {s_['partly']} | {rk} | {s_['masked'] / s_['n']:.1%} |")
+    lines.append("")
+    return lines
 
 LANGS = ("it", "de", "fr", "en")
 ASR_STYLE = 0.3  # share of sentences written in lower case
@@ -394,7 +537,23 @@ def main(argv=None) -> int:
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--more-seeds", default="1,2,3,4,5", help="further seeds: recall/precision only")
     ap.add_argument("--out", default=str(ROOT / "bench" / "results" / "redaction.md"))
+    ap.add_argument("--spans-only", action="store_true", help="only the hand-marked set; print, write nothing")
+    ap.add_argument("--show-misses", action="store_true",
+                    help="list missed spans and false positives (reading them to tune makes the figures tuned-on)")
+    ap.add_argument("--marked-label", default="Hand-marked spans: held-out figure (first run, no tuning)")
+    ap.add_argument("--first-run", help="the saved --spans-only output of an earlier run, kept in the report "
+                                        "verbatim above this run's figures (e.g. the held-out figure before tuning)")
     args = ap.parse_args(argv)
+    transcripts, rows = load_marked_set()
+    marked = evaluate_marked(transcripts, rows)
+    marked_lines = marked_report(marked, args.marked_label)
+    if args.show_misses:
+        marked_lines += ["Missed:", ""] + [f"- {m[0]} s{m[1]} {m[2]} {m[3]!r} ({m[4]}/{m[5]} characters)"
+                                           for m in marked["misses"]]
+        marked_lines += ["", "False positives:", ""] + [f"- {f[0]} s{f[1]} {f[2]} {f[3]!r}" for f in marked["fps"]]
+    if args.spans_only:
+        print("\n".join(marked_lines))
+        return 0
     rng = random.Random(args.seed)
     pos = build_positive(rng, args.n)
     neg = build_distractors(rng, args.n)
@@ -415,6 +574,12 @@ def main(argv=None) -> int:
     thr = throughput_metrics()
     lines = [
         "# Redaction benchmark (`bench/redaction.py`)",
+        "",
+        "## Real phrasing, marked by someone else (`tests/data/pii/spans.csv`)",
+        "",
+        *(Path(args.first_run).read_text(encoding="utf-8").rstrip().splitlines() + [""] if args.first_run else []),
+        *marked_lines,
+        "## Generated sentences",
         "",
         f"Generated set (seed {args.seed}): {N} identifiers inside sentences in it/de/fr/en "
         f"(templates x valid random identifiers x written/spoken forms) + {len(neg)} distractor "

@@ -115,12 +115,20 @@ def _wav_declared_duration(path: Path) -> float | None:
     return None
 
 
-def load_audio(path: str | Path, max_duration_s: float | None = MAX_DURATION_S) -> DecodedAudio:
-    """Decode ``path`` into 16 kHz float32 channels (1 for mono, 2 for stereo).
+@dataclass
+class AudioInfo:
+    """What the header of an opened recording says (``open_audio``)."""
 
-    Sources with more than two channels are mixed down to stereo by FFmpeg's resampler.
-    Raises ``AudioError`` (one line, ``source`` = the path) for every unusable input.
-    """
+    format: str
+    codec: str
+    source_sample_rate: int | None
+    source_channels: int
+    declared: float | None  # seconds the header declares (None: it declares none)
+
+
+def _open_checked(path: str | Path, max_duration_s: float | None):
+    """Open ``path`` with PyAV after the checks every reader shares; returns (container, stream, info).
+    Raises ``AudioError`` (one line) for a missing, empty, unsupported, audio-less or too long file."""
     p = Path(path)
     src = str(path)
     if not p.exists():
@@ -142,8 +150,7 @@ def load_audio(path: str | Path, max_duration_s: float | None = MAX_DURATION_S) 
         raise AudioError("permission denied", src) from None
     except (av.error.FFmpegError, OSError, UnicodeDecodeError, ValueError) as e:
         raise AudioError(f"cannot open as audio: {_ffmpeg_reason(e)}", src) from None
-
-    with container:
+    try:
         fmt = container.format.name
         if fmt not in SUPPORTED_FORMATS:
             kinds = ", ".join(sorted(set(SUPPORTED_FORMATS.values())))
@@ -152,8 +159,6 @@ def load_audio(path: str | Path, max_duration_s: float | None = MAX_DURATION_S) 
             raise AudioError(f"no audio stream in this {SUPPORTED_FORMATS[fmt]} file", src)
         stream = container.streams.audio[0]
         cc = stream.codec_context
-        src_rate = cc.sample_rate or None
-        src_channels = cc.channels or 0
         declared = _declared_duration(container, stream)
         if fmt == "wav":
             declared = _wav_declared_duration(p) or declared
@@ -161,28 +166,55 @@ def load_audio(path: str | Path, max_duration_s: float | None = MAX_DURATION_S) 
             raise AudioError(
                 f"recording too long: {_hms(declared)} (the limit is {_hms(max_duration_s)})", src
             )
+    except BaseException:
+        container.close()
+        raise
+    info = AudioInfo(format=fmt, codec=cc.name, source_sample_rate=cc.sample_rate or None,
+                     source_channels=cc.channels or 0, declared=declared)
+    return container, stream, info
 
-        out_channels = 1 if src_channels == 1 else 2
-        resampler = av.AudioResampler(format="fltp", layout="mono" if out_channels == 1 else "stereo",
-                                      rate=SAMPLE_RATE)
-        chunks: list[np.ndarray] = []
+
+def iter_audio(path: str | Path, sample_rate: int | None = SAMPLE_RATE,
+               max_duration_s: float | None = MAX_DURATION_S, info: list | None = None):
+    """Decode ``path`` block by block: yields float32 arrays shaped (channels, samples) at
+    ``sample_rate`` (None: the source's rate), 1 channel for mono sources, else 2 (more are
+    mixed down to stereo by FFmpeg's resampler). Memory stays that of one decoded frame whatever
+    the length of the recording. ``info``: a list that receives the ``AudioInfo`` first.
+
+    The checks of ``load_audio`` hold while streaming: ``AudioError`` for a file that cannot be
+    opened, corrupt data, a recording over ``max_duration_s``, samples that are not finite, and
+    at the end a truncated file (less audio than its header declares) or no audio at all."""
+    src = str(path)
+    container, stream, ai = _open_checked(path, max_duration_s)
+    if info is not None:
+        info.append(ai)
+    rate = sample_rate or ai.source_sample_rate or SAMPLE_RATE
+    with container:
+        out_channels = 1 if ai.source_channels == 1 else 2
+        resampler = av.AudioResampler(format="fltp", layout="mono" if out_channels == 1 else "stereo", rate=rate)
         n = 0
-        limit = None if max_duration_s is None else int(max_duration_s * SAMPLE_RATE) + 1
+        limit = None if max_duration_s is None else int(max_duration_s * rate) + 1
+
+        def blocks(frames):
+            for out in frames:
+                a = out.to_ndarray()
+                if a.dtype != np.float32:
+                    a = a.astype(np.float32)
+                if not np.isfinite(a).all():
+                    raise AudioError("corrupt audio data: samples that are not finite numbers", src)
+                yield a
+
         try:
             for frame in container.decode(stream):
                 frame.pts = None  # let the resampler run on sample counts, not on possibly broken timestamps
-                for out in resampler.resample(frame):
-                    a = out.to_ndarray()
-                    chunks.append(a)
+                for a in blocks(resampler.resample(frame)):
                     n += a.shape[1]
-                if limit is not None and n > limit:
-                    raise AudioError(
-                        f"recording too long: over {_hms(max_duration_s)} (the limit)", src
-                    )
-            for out in resampler.resample(None):
-                a = out.to_ndarray()
-                chunks.append(a)
+                    if limit is not None and n > limit:
+                        raise AudioError(f"recording too long: over {_hms(max_duration_s)} (the limit)", src)
+                    yield a
+            for a in blocks(resampler.resample(None)):
                 n += a.shape[1]
+                yield a
         except AudioError:
             raise
         except (av.error.FFmpegError, ValueError) as e:
@@ -190,11 +222,10 @@ def load_audio(path: str | Path, max_duration_s: float | None = MAX_DURATION_S) 
 
     if n == 0:
         raise AudioError("no audio in this file (zero length)", src)
-    data = np.concatenate(chunks, axis=1) if len(chunks) > 1 else chunks[0]
-    data = np.ascontiguousarray(data, dtype=np.float32)
-    duration = data.shape[1] / SAMPLE_RATE
+    duration = n / rate
     if max_duration_s is not None and duration > max_duration_s:
         raise AudioError(f"recording too long: {_hms(duration)} (the limit is {_hms(max_duration_s)})", src)
+    declared = ai.declared
     if declared is not None and declared - duration > max(
         _TRUNCATION_TOLERANCE_S, _TRUNCATION_TOLERANCE_FRACTION * declared
     ):
@@ -202,15 +233,45 @@ def load_audio(path: str | Path, max_duration_s: float | None = MAX_DURATION_S) 
             f"truncated file: the header declares {declared:.1f} s of audio but only {duration:.1f} s could be decoded",
             src,
         )
-    if not np.isfinite(data).all():
-        raise AudioError("corrupt audio data: samples that are not finite numbers", src)
-    channels = [data[i].copy() for i in range(data.shape[0])]
+
+
+def load_audio(path: str | Path, max_duration_s: float | None = MAX_DURATION_S) -> DecodedAudio:
+    """Decode ``path`` into 16 kHz float32 channels (1 for mono, 2 for stereo).
+
+    Sources with more than two channels are mixed down to stereo by FFmpeg's resampler.
+    Raises ``AudioError`` (one line, ``source`` = the path) for every unusable input.
+    The channels are filled in place (one array per channel, sized from the header's duration and
+    grown when the header says less), so the peak is about the decoded audio itself: 4 hours of
+    stereo are 1.8 GB of float32, not two or three copies of it.
+    """
+    meta: list[AudioInfo] = []
+    buf: np.ndarray | None = None
+    n = 0
+    for a in iter_audio(path, SAMPLE_RATE, max_duration_s, info=meta):
+        if buf is None:
+            declared = meta[0].declared or 0.0
+            cap = max(int(declared * SAMPLE_RATE) + SAMPLE_RATE, a.shape[1])
+            buf = np.empty((a.shape[0], cap), dtype=np.float32)
+        k = a.shape[1]
+        if n + k > buf.shape[1]:
+            grown = np.empty((buf.shape[0], max(n + k, int(buf.shape[1] * 1.5))), dtype=np.float32)
+            grown[:, :n] = buf[:, :n]
+            buf = grown
+        buf[:, n:n + k] = a
+        n += k
+    ai = meta[0]
+    # each channel is a contiguous row of the buffer; copied only when the spare tail is large
+    # (a header that declared no duration), so that the slack is let go
+    channels = [buf[i, :n] for i in range(buf.shape[0])]
+    if buf.shape[1] - n > max(SAMPLE_RATE * 2, n // 10):
+        channels = [c.copy() for c in channels]
+    del buf
     return DecodedAudio(
         channels=channels,
         sample_rate=SAMPLE_RATE,
-        duration=duration,
-        source_sample_rate=src_rate,
-        n_channels=src_channels or len(channels),
-        format=fmt,
-        codec=cc.name,
+        duration=n / SAMPLE_RATE,
+        source_sample_rate=ai.source_sample_rate,
+        n_channels=ai.source_channels or len(channels),
+        format=ai.format,
+        codec=ai.codec,
     )

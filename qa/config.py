@@ -7,6 +7,10 @@ QA_RUBRICS_DIR    rubric directory; default $QA_DATA_DIR/rubriche once a rubric 
                   the dashboard (a copy of the bundled ones plus the published versions), else
                   the bundled rubriche/
 QA_MODELS_DIR     trained-model directory; default the bundled modelli/
+QA_MAX_UPLOAD_MB  largest file the dashboard accepts for upload, in MB; default 1024 (also
+                  Streamlit's server.maxUploadSize under `qa serve`)
+QA_KEEP_ORIGINALS 0: the store keeps only its own (redacted) copy of a recording, and an uploaded
+                  original is deleted once its call is stored; default 1 (read by qa.ingest)
 """
 
 from __future__ import annotations
@@ -61,6 +65,26 @@ def rubrics_dir() -> Path:
 def models_dir() -> Path:
     d = os.environ.get("QA_MODELS_DIR")
     return Path(d).expanduser().resolve() if d else _bundled_dir("modelli")
+
+
+DEFAULT_MAX_UPLOAD_MB = 1024
+
+
+def max_upload_mb() -> int:
+    """``QA_MAX_UPLOAD_MB`` (default 1024): the largest upload in MB. QAError for a value that is not
+    a positive whole number."""
+    raw = os.environ.get("QA_MAX_UPLOAD_MB", "").strip()
+    if not raw:
+        return DEFAULT_MAX_UPLOAD_MB
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if value <= 0:
+        from .errors import QAError
+
+        raise QAError(f"QA_MAX_UPLOAD_MB must be a positive whole number of MB, not {raw!r}")
+    return value
 
 
 LANGUAGES = ("it", "de", "fr", "en")

@@ -25,9 +25,9 @@ How it behaves
   the original file where it is. Off: the store keeps its own copy under
   ``$QA_DATA_DIR/recordings/`` (only the redacted copy when redaction is on).
 - Redaction (default on): the stored transcript and the evidence texts have personal data
-  masked (``qa.redact``); for audio a copy with those spans silenced is written to
-  ``$QA_DATA_DIR/recordings/``. Scoring and metrics run on the original transcript (the name
-  criterion needs the name), before masking.
+  masked (``qa.redact``); for audio a 16 kHz copy with those spans silenced is written to
+  ``$QA_DATA_DIR/recordings/``, streamed block by block (memory does not grow with the length
+  of the recording). Which text scoring sees is the order of ``qa.pipeline.CALL_STEPS``.
 """
 
 from __future__ import annotations

@@ -20,7 +20,6 @@ name); redaction comes after them. The order is ``CALL_STEPS``: to redact before
 
 from __future__ import annotations
 
-import copy
 import os
 import shutil
 from collections.abc import Callable, Iterable, Iterator
@@ -247,14 +246,11 @@ def compute_metrics(transcript: Transcript) -> dict[str, Any]:
 def redact(transcript: Transcript, evaluation: Evaluation | None = None) -> Redacted:
     """Redaction stage: the transcript with personal data masked (``qa.redact``), the masked spans,
     and a copy of ``evaluation`` whose evidence texts are masked too."""
-    from .redact import redact_text, redact_transcript
+    from .redact import redact_evidence, redact_transcript
 
     masked, spans = redact_transcript(transcript)
-    if evaluation is not None:
-        evaluation = copy.deepcopy(evaluation)
-        for c in evaluation.criteria:
-            for e in c.evidence:
-                e.text = redact_text(e.text, transcript.language)[0]
+    if evaluation is not None:  # quotes masked with the context the transcript pass uses
+        evaluation = redact_evidence(evaluation, transcript)
     return Redacted(masked, spans, evaluation)
 
 

@@ -354,10 +354,11 @@ def test_redact_audio_tone(eval_audio_dir, tmp_path):
 
 
 def test_redact_audio_from_compressed_call_keeps_format(tmp_path):
+    """sample_rate=None: the source's rate and channels are kept (the default writes 16 kHz)."""
     import av
 
     src = Path(__file__).resolve().parents[1] / "samples" / "call_it_01.m4a"
-    dst = redact_audio(src, tmp_path / "call.flac", [{"start": 2.0, "end": 3.5}])
+    dst = redact_audio(src, tmp_path / "call.flac", [{"start": 2.0, "end": 3.5}], sample_rate=None)
 
     def decode(path):
         with av.open(str(path)) as c:
@@ -406,3 +407,138 @@ def test_words_that_do_not_follow_the_text():
     assert [w.word for w in red.segments[0].words] == [" chiamate", " lo", " [TELEFONO]"]
     assert (red.segments[0].words[2].start, red.segments[0].words[2].end) == (1.6, 4.3)
     assert recs[0]["kind"] == "TELEFONO" and (recs[0]["start"], recs[0]["end"]) == (1.6, 4.3)
+
+
+def test_redact_audio_default_is_16khz_and_streams_from_other_rates(tmp_path):
+    """The stored copy is 16 kHz (what the transcript was made from) whatever the source's rate; the
+    span is silent at the right place and the rest is the resampled original."""
+    import av
+
+    from qa.audio import load_audio
+
+    src = Path(__file__).resolve().parents[1] / "samples" / "call_it_01.m4a"  # 8 kHz stereo AAC
+    with av.open(str(src)) as c:
+        assert c.streams.audio[0].codec_context.sample_rate == 8000
+    dst = redact_audio(src, tmp_path / "call.wav", [{"start": 2.0, "end": 3.5}])
+    out, rate, ch = _read(dst)
+    assert (rate, ch) == (16000, 2)
+    ref = np.stack(load_audio(src).channels).astype(np.float64)  # the same decoder and resampler, 16 kHz
+    assert out.shape == ref.shape
+    a, b = 32000, 56000
+    assert np.sqrt(np.mean(ref[:, a:b] ** 2)) > 0.001 and np.abs(out[:, a:b]).max() == 0.0
+    assert np.abs(out[:, :a] - np.clip(ref[:, :a], -1, 32767 / 32768)).max() <= 1 / 32768 + 1e-9
+    assert np.abs(out[:, b:] - np.clip(ref[:, b:], -1, 32767 / 32768)).max() <= 1 / 32768 + 1e-9
+
+
+def test_redact_audio_of_a_truncated_file_leaves_nothing(eval_audio_dir, tmp_path):
+    from qa.errors import AudioError
+
+    src = eval_audio_dir / "stereo_diarization.wav"
+    cut = tmp_path / "cut.wav"
+    data = src.read_bytes()
+    cut.write_bytes(data[: len(data) // 2])  # the header still declares the whole length
+    dst = tmp_path / "out" / "cut.redacted.wav"
+    with pytest.raises(AudioError, match="truncated"):
+        redact_audio(cut, dst, [(0.5, 1.0)])
+    assert not dst.exists()
+
+
+def test_redact_audio_memory_stays_bounded_on_a_long_recording(eval_audio_dir, tmp_path):
+    """Twenty minutes of real speech at 48 kHz stereo (the evaluation call looped by ffmpeg: 230 MB of
+    WAV) are redacted with a peak memory growth far below the size of the recording: the copy is
+    streamed block by block. (Decoding it whole, as before, grew the process by 1.7 GB.)"""
+    import json
+    import shutil
+    import subprocess
+    import sys
+
+    if shutil.which("ffmpeg") is None:
+        pytest.fail("ffmpeg is needed to make the long recording")
+    src = tmp_path / "long48k.wav"
+    subprocess.run(["ffmpeg", "-v", "error", "-stream_loop", "-1", "-i", str(eval_audio_dir / "stereo_diarization.wav"),
+                    "-t", "1200", "-ar", "48000", "-ac", "2", "-c:a", "pcm_s16le", str(src)], check=True)
+    assert src.stat().st_size > 200e6
+    dst = tmp_path / "long.redacted.wav"
+    code = (
+        "import json, resource, sys\n"
+        "import av, numpy\n"
+        "from qa.redact import redact_audio\n"
+        "import qa.audio\n"
+        "before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+        "redact_audio(sys.argv[1], sys.argv[2], [(60.0, 75.5), (400.0, 401.0)])\n"
+        "after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+        "print(json.dumps({'before_kb': before, 'after_kb': after}))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code, str(src), str(dst)], check=True, capture_output=True, text=True,
+                         cwd=Path(__file__).resolve().parents[1])
+    rss = json.loads(out.stdout.strip().splitlines()[-1])
+    growth_mb = (rss["after_kb"] - rss["before_kb"]) / 1024
+    assert growth_mb < 100, f"redacting grew the process by {growth_mb:.0f} MB"
+    written, rate, ch = _read(dst)
+    assert (rate, ch) == (16000, 2) and written.shape[1] == 1200 * 16000
+    assert np.abs(written[:, 60 * 16000:75 * 16000]).max() == 0.0
+    assert np.sqrt(np.mean(written[:, 100 * 16000:110 * 16000] ** 2)) > 0.005
+
+
+def test_evidence_quotes_are_masked_with_the_transcript_context():
+    """A date of birth given in answer to the previous turn: the transcript pass masks it thanks to
+    the context, and the evidence quote of the same segment is masked the same way (masking the
+    quote alone, as the pipeline did, missed it)."""
+    from qa.model import CriterionResult, Evaluation, Evidence
+    from qa.pipeline import redact
+    from qa.redact import redact_evidence, redact_quote
+
+    t = Transcript("dob", [
+        Segment("agent", 0.0, 2.0, "Buongiorno, per verificare mi dice la sua data di nascita?"),
+        Segment("customer", 2.0, 4.0, "Sì, sette maggio 1981, e abito a Lugano."),
+        Segment("agent", 4.0, 6.0, "Grazie, la richiamo allo 079 123 45 67 domani."),
+    ], language="it")
+    red, _ = redact_transcript(t)
+    assert red.segments[1].text == "Sì, [DATA_NASCITA], e abito a Lugano."
+    quote = "Sì, sette maggio 1981, e abito a Lugano."
+    assert redact_text(quote, "it")[0] == quote  # without the context the date is not a birth date
+    assert redact_quote(quote, t, "customer", 2.0, 4.0) == red.segments[1].text
+    assert redact_quote("sette maggio 1981", t, "customer", 2.0, 4.0) == "[DATA_NASCITA]"
+    ev = Evaluation(call_id="dob", rubric="assistenza", rubric_version="1", score=50.0, criteria=[
+        CriterionResult("identificazione", "1.1", "pass", 1.0,
+                        [Evidence("customer", 2.0, 4.0, quote), Evidence("agent", 4.0, 6.0, t.segments[2].text)])])
+    masked = redact_evidence(ev, t)
+    assert [e.text for e in masked.criteria[0].evidence] == [red.segments[1].text, red.segments[2].text]
+    assert ev.criteria[0].evidence[0].text == quote  # the input is not changed
+    # the pipeline's redaction stage (an evaluation made before redaction) uses it
+    r = redact(t, ev)
+    assert [e.text for e in r.evaluation.criteria[0].evidence] == [red.segments[1].text, red.segments[2].text]
+
+
+@pytest.mark.parametrize("lang", ["it", "de", "fr", "en"])
+def test_commas_around_spoken_separators_and_between_groups(lang):
+    """ASR writes pauses as commas: "sette cinque sei, punto, uno due ..." and "CH93, 0076, ..."."""
+    rng = random.Random(f"commas-{lang}")
+    dot = {"it": "punto", "de": "Punkt", "fr": "point", "en": "dot"}[lang]
+    for _ in range(5):
+        ahv = make_ahv(rng)
+        groups = [ahv[:3], ahv[3:7], ahv[7:11], ahv[11:]]
+        spoken = f", {dot}, ".join(speak(g, lang) for g in groups)
+        assert kinds(f"ok {spoken}. grazie", lang) == [("AHV", spoken)]
+        number = make_iban(rng)
+        written = ", ".join(number[k:k + 4] for k in range(0, len(number), 4))
+        assert kinds(f"IBAN {written}.", lang) == [("IBAN", written)]
+    # an ordinary amount with a spoken comma stays
+    assert kinds("fanno 12, punto, 50 franchi", "it") == []
+
+
+def test_birth_question_a_few_long_turns_back_and_the_year_said_again():
+    long_turn = ("Das ist nur eine Kontrolle, damit ich sicher bin, dass ich mit der richtigen Person spreche. "
+                 "Die Daten bleiben bei uns und werden für nichts anderes verwendet, das verspreche ich Ihnen.")
+    t = Transcript("dob2", [
+        Segment("agent", 0.0, 2.0, "Zuerst zur Kontrolle: Können Sie mir Ihr Geburtsdatum sagen?"),
+        Segment("customer", 2.0, 4.0, "Wieso brauchen Sie das? Ich bin ja gar nicht mehr Kundin bei Ihnen, wissen Sie."),
+        Segment("agent", 4.0, 8.0, long_turn),
+        Segment("customer", 8.0, 9.0, "Hm. Also gut, 11. April 1971."),
+    ], language="de")
+    red, _ = redact_transcript(t)
+    assert red.segments[3].text == "Hm. Also gut, [DATA_NASCITA]."
+    assert kinds("Euh oui, le douze avril cinquante-huit. Mille neuf cent cinquante-huit.", "fr",
+               "votre date de naissance") == [("DATA_NASCITA", "douze avril cinquante-huit. Mille neuf cent cinquante-huit")]
+    # another year after a birth date is not taken with it
+    assert kinds("nato il 3 maggio 1981. Il 1999 è l'anno del contratto", "it") == [("DATA_NASCITA", "3 maggio 1981")]

@@ -19,16 +19,26 @@ def app_path() -> Path:
     return path
 
 
+def serve_command(port: int = 8501, host: str = "127.0.0.1", headless: bool = True) -> list[str]:
+    """The Streamlit command line ``qa serve`` runs. Uncaught exceptions show a generic message
+    (``client.showErrorDetails none``); uploads are capped at ``QA_MAX_UPLOAD_MB`` (Streamlit's
+    ``server.maxUploadSize``, default 1024: larger request bodies are refused by Streamlit itself);
+    QAError (one line) for a bad ``QA_MAX_UPLOAD_MB``."""
+    from ..config import max_upload_mb
+
+    return [sys.executable, "-m", "streamlit", "run", str(app_path()), "--server.port", str(port),
+            "--server.address", host, "--server.headless", "true" if headless else "false",
+            "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
+            "--server.maxUploadSize", str(max_upload_mb()), "--client.toolbarMode", "viewer",
+            "--client.showErrorDetails", "none"]
+
+
 def serve(port: int = 8501, host: str = "127.0.0.1", headless: bool = True, env: dict | None = None) -> int:
-    """Replace this process by the Streamlit server (signals such as SIGTERM reach it directly).
-    Uncaught exceptions show a generic message (``client.showErrorDetails none``); the server
-    prints a warning at start while demo accounts exist (``qa.dashboard.web.lifespan``)."""
-    cmd = [sys.executable, "-m", "streamlit", "run", str(app_path()), "--server.port", str(port),
-           "--server.address", host, "--server.headless", "true" if headless else "false",
-           "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
-           "--server.maxUploadSize", "1024", "--client.toolbarMode", "viewer",
-           "--client.showErrorDetails", "none"]
+    """Replace this process by the Streamlit server (signals such as SIGTERM reach it directly),
+    started with ``serve_command``; the server prints a warning at start while demo accounts exist
+    (``qa.dashboard.web.lifespan``)."""
     os.environ.update(env or {})
+    cmd = serve_command(port, host, headless)
     sys.stdout.flush()
     sys.stderr.flush()
     try:

@@ -1,17 +1,27 @@
-"""Saving browser uploads: names can never escape the data directory."""
+"""Saving browser uploads: names can never escape the data directory, files are streamed to disk
+under a size cap, and uploaded originals are deleted once stored when ``QA_KEEP_ORIGINALS=0``."""
 
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 import unicodedata
 import uuid
 from pathlib import Path, PurePosixPath, PureWindowsPath
+from typing import BinaryIO, Callable
 
 from ..errors import QAError
 
 AUDIO_EXTENSIONS = (".wav", ".mp3", ".ogg", ".opus", ".flac", ".m4a")
-MAX_UPLOAD_BYTES = 1 << 30  # 1 GiB per file
+CHUNK_BYTES = 1 << 20  # written 1 MiB at a time
+
+
+def max_upload_bytes() -> int:
+    """The upload cap in bytes (``QA_MAX_UPLOAD_MB``, default 1024 MB)."""
+    from ..config import max_upload_mb
+
+    return max_upload_mb() * 1024 * 1024
 
 
 def safe_name(name: str) -> str:
@@ -37,15 +47,27 @@ def new_batch_dir(data_dir: Path) -> Path:
     return d
 
 
-def save_upload(batch_dir: Path, name: str, data: bytes, allowed: tuple[str, ...] = AUDIO_EXTENSIONS) -> Path:
-    """Write one uploaded file into ``batch_dir``; QAError (one line) if it is refused."""
+def _too_large(limit: int) -> str:
+    return f"file larger than the upload limit of {limit // (1024 * 1024)} MB (QA_MAX_UPLOAD_MB)"
+
+
+def save_upload(batch_dir: Path, name: str, data: bytes | BinaryIO, allowed: tuple[str, ...] = AUDIO_EXTENSIONS,
+                max_bytes: int | None = None) -> Path:
+    """Write one uploaded file into ``batch_dir``; QAError (one line) if it is refused.
+
+    ``data``: bytes, or a binary file object (Streamlit's ``UploadedFile``) that is read and
+    written CHUNK_BYTES at a time, never copied whole in memory. ``max_bytes`` (default
+    ``QA_MAX_UPLOAD_MB``): a larger file is refused (its declared ``size`` first, else while it is
+    written); the part written is removed, files saved before it stay."""
+    limit = max_upload_bytes() if max_bytes is None else max_bytes
     clean = safe_name(name)
     if not clean.lower().endswith(allowed):
         raise QAError(f"not a supported file type (use {', '.join(allowed)})", name)
-    if len(data) == 0:
+    declared = len(data) if isinstance(data, (bytes, bytearray, memoryview)) else getattr(data, "size", None)
+    if declared == 0:
         raise QAError("empty file (0 bytes)", name)
-    if len(data) > MAX_UPLOAD_BYTES:
-        raise QAError("file larger than 1 GiB", name)
+    if declared is not None and declared > limit:
+        raise QAError(_too_large(limit), name)
     target = (batch_dir / clean).resolve()
     root = batch_dir.resolve()
     if root not in target.parents:
@@ -54,5 +76,74 @@ def save_upload(batch_dir: Path, name: str, data: bytes, allowed: tuple[str, ...
     while target.exists():
         target = root / f"{stem}-{i}{suffix}"
         i += 1
-    target.write_bytes(data)
+    part = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.part")  # never taken for a finished upload
+    written = 0
+    try:
+        with open(part, "xb") as out:
+            if isinstance(data, (bytes, bytearray, memoryview)):
+                view = memoryview(data)
+                for k in range(0, len(view), CHUNK_BYTES):
+                    out.write(view[k:k + CHUNK_BYTES])
+                written = len(view)
+            else:
+                if hasattr(data, "seek"):
+                    data.seek(0)
+                while True:
+                    block = data.read(CHUNK_BYTES)
+                    if not block:
+                        break
+                    written += len(block)
+                    if written > limit:
+                        raise QAError(_too_large(limit), name)
+                    out.write(block)
+        if written == 0:
+            raise QAError("empty file (0 bytes)", name)
+        os.replace(part, target)
+    except BaseException:
+        part.unlink(missing_ok=True)
+        raise
     return target
+
+
+def ingest_uploads(store, paths: list[Path], metadata_path: Path | None = None, *, keep_originals: bool | None = None,
+                   on_file: Callable[[Path, list[str]], None] | None = None) -> list[str]:
+    """Ingest uploaded files one by one (progress and refusals per file); the refusals as
+    ``"name: reason"`` lines.
+
+    ``keep_originals`` (default ``QA_KEEP_ORIGINALS``): on, the store refers to the uploaded file
+    (kept under ``uploads/``); off, the store keeps its own copy (the redacted one when redaction is
+    on) and the uploaded original is deleted once its call is stored (or was already stored), and
+    the metadata CSV once every file of the batch is. A file that fails is kept where it is, so
+    nothing is lost and it can be ingested again."""
+    from ..ingest import IngestSettings, ingest, keep_originals_setting
+
+    keep = keep_originals_setting() if keep_originals is None else keep_originals
+    settings = IngestSettings(keep_originals=keep)
+    messages: list[str] = []
+    all_done = True
+    for p in paths:
+        mine: list[str] = []
+        try:
+            report = ingest([str(p)], store, settings, metadata_csv=str(metadata_path) if metadata_path else None,
+                            workers=1, progress=False)
+            for path, reason in report.failures:
+                mine.append(f"{Path(path).name}: {reason}")
+            ok = report.failed == 0 and report.stored + report.skipped == 1
+        except QAError as e:
+            mine.append(f"{p.name}: {e.message}")
+            ok = False
+        if ok and not keep:
+            Path(p).unlink(missing_ok=True)
+        all_done = all_done and ok
+        messages.extend(mine)
+        if on_file is not None:
+            on_file(Path(p), mine)
+    if not keep and all_done:
+        if metadata_path is not None:
+            Path(metadata_path).unlink(missing_ok=True)
+        for d in {Path(p).parent for p in paths}:
+            try:
+                d.rmdir()  # only when empty
+            except OSError:
+                pass
+    return messages

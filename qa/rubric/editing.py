@@ -58,7 +58,9 @@ from ruamel.yaml.util import load_yaml_guess_indent
 
 from ..config import LANGUAGES, rubrics_dir
 from ..errors import RubricError
-from .loader import MAX_EXTENDS, load_rubric_text, resolve_path, validate_rubric_text
+from .yamlsrc import check_size
+from .loader import (MAX_EXTENDS, allowed_rubric_dirs, confine_extends, load_rubric_text, read_rubric_text,
+                     resolve_path, validate_rubric_text)
 from .patterns import PatternError, parse_phrase
 from .schema import RULE_KEYS, Rubric
 
@@ -119,6 +121,7 @@ class RubricDocument:
                  base_dir: str | os.PathLike | None = None):
         if not isinstance(text, str):
             raise RubricError("rubric text must be a string", source_name)
+        check_size(len(text.encode("utf-8", "surrogatepass")), str(source_name))
         self.source_name = str(source_name)
         self.path = Path(path) if path is not None else None
         self.base_dir = Path(base_dir) if base_dir is not None else rubrics_dir()
@@ -140,12 +143,7 @@ class RubricDocument:
     def from_file(cls, path: str | os.PathLike) -> "RubricDocument":
         """A rubric file; ``extends:`` is looked up beside it first, as ``validate_rubric`` does."""
         p = Path(path)
-        try:
-            text = p.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise RubricError("rubric file not found", str(p)) from None
-        except (OSError, UnicodeDecodeError) as e:
-            raise RubricError(f"cannot read rubric: {e}", str(p)) from None
+        text = read_rubric_text(p)
         return cls(text, str(p), path=p, base_dir=p.parent)
 
     def to_text(self) -> str:
@@ -378,11 +376,11 @@ class RubricDocument:
 
     def validate(self) -> list[RubricError]:
         """Every problem of the edited text, as ``qa rubric validate`` reports it (FILE:LINE: reason)."""
-        return validate_rubric_text(self._validation_text(), self.source_name)
+        return validate_rubric_text(self._validation_text(), self.source_name, base_dir=self.base_dir)
 
     def rubric(self) -> Rubric:
         """The edited rubric, validated and compiled (for ``score_transcript``); RubricError if invalid."""
-        return load_rubric_text(self._validation_text(), self.source_name)
+        return load_rubric_text(self._validation_text(), self.source_name, base_dir=self.base_dir)
 
     # ---- what changed ----------------------------------------------------------------------------
 
@@ -453,12 +451,14 @@ class RubricDocument:
         chain: list[_Layer] = []
         seen = {str(self.path.resolve())} if self.path is not None else set()
         data, base, source = self._data, self.base_dir, self.source_name
+        roots = allowed_rubric_dirs(self.base_dir)
         while "extends" in data:
             ext = data.get("extends")
             line = data.lc.key("extends")[0] + 1
             if not isinstance(ext, str) or not ext.strip():
                 raise RubricError("'extends' must name a rubric (e.g. extends: comune)", source, line)
             p = resolve_path(ext, base)
+            confine_extends(p, roots, ext, source, line)
             if not p.exists():
                 raise RubricError(f"'extends': rubric {ext!r} not found", source, line)
             key = str(p.resolve())
@@ -467,10 +467,7 @@ class RubricDocument:
             if len(chain) >= MAX_EXTENDS:
                 raise RubricError("'extends' chain too long", source, line)
             seen.add(key)
-            try:
-                ptext = p.read_text(encoding="utf-8")
-            except (OSError, UnicodeDecodeError) as e:
-                raise RubricError(f"cannot read rubric: {e}", str(p)) from None
+            ptext = read_rubric_text(p)
             _, pdata = _parse(ptext, str(p))
             chain.insert(0, _Layer(p.name, p, pdata))
             data, base, source = pdata, p.parent, str(p)

@@ -9,7 +9,7 @@ from typing import Any
 
 from ..errors import RubricError
 from .schema import Rubric, build_rubric
-from .yamlsrc import LDict, load_located
+from .yamlsrc import MAX_RUBRIC_BYTES, LDict, check_size, load_located
 
 _cache: dict[tuple, Rubric] = {}
 _lock = threading.RLock()
@@ -27,8 +27,8 @@ def list_rubrics() -> list[str]:
     out = []
     for p in sorted(_rubrics_dir().glob("*.yaml")):
         try:
-            head = p.read_text(encoding="utf-8")
-        except OSError:
+            head = read_rubric_text(p)
+        except RubricError:
             continue
         if "\nabstract: true" in "\n" + head:
             continue
@@ -50,14 +50,58 @@ def resolve_path(name_or_path: str | os.PathLike, base: Path | None = None) -> P
     return _rubrics_dir() / f"{s}.yaml"
 
 
-def _read(path: Path, source: str) -> LDict:
+def read_rubric_text(path: Path, source: str | None = None) -> str:
+    """The text of a rubric file: a regular file of at most ``MAX_RUBRIC_BYTES`` (a device such as
+    ``/dev/zero``, a folder or a larger file is refused with one line, without reading it whole)."""
+    source = source or str(path)
     if not path.exists():
         raise RubricError("rubric file not found", source)
+    if not path.is_file():
+        raise RubricError("not a regular file", source)
     try:
-        text = path.read_text(encoding="utf-8")
+        check_size(path.stat().st_size, source)
+        with open(path, "rb") as f:
+            raw = f.read(MAX_RUBRIC_BYTES + 1)
+        check_size(len(raw), source)
+        return raw.decode("utf-8")
     except (OSError, UnicodeDecodeError) as e:
         raise RubricError(f"cannot read rubric: {e}", source) from None
-    return _parse_text(text, source)
+
+
+def allowed_rubric_dirs(base: Path | None = None) -> list[Path]:
+    """Folders a rubric's ``extends:`` may reach: the rubric directory in use, the bundled and the
+    published rubrics, and ``base`` (the folder of the rubric file being loaded), symbolic links
+    resolved."""
+    from ..config import bundled_rubrics_dir, published_rubrics_dir
+
+    out: list[Path] = []
+    for d in ([base] if base is not None else []) + [_rubrics_dir(), bundled_rubrics_dir(), published_rubrics_dir()]:
+        try:
+            r = Path(d).resolve()
+        except (OSError, RuntimeError):
+            continue
+        if r not in out:
+            out.append(r)
+    return out
+
+
+def confine_extends(ppath: Path, roots: list[Path], parent_name: str, source: str, line: int | None) -> Path:
+    """``ppath`` (the file an ``extends:`` names) resolved, if it is a ``.yaml``/``.yml`` file inside
+    one of ``roots``; RubricError (the extending file and line) otherwise: ``/dev/zero``,
+    ``../../etc/passwd``, a symbolic link out of the rubric folders."""
+    try:
+        real = ppath.resolve()
+    except (OSError, RuntimeError):
+        raise RubricError(f"'extends': {parent_name!r} cannot be resolved", source, line) from None
+    if not any(real.is_relative_to(r) for r in roots):
+        raise RubricError(f"'extends': {parent_name!r} is outside the rubric folders (refused)", source, line)
+    if real.suffix.lower() not in (".yaml", ".yml"):
+        raise RubricError(f"'extends': {parent_name!r} is not a .yaml rubric (refused)", source, line)
+    return real
+
+
+def _read(path: Path, source: str) -> LDict:
+    return _parse_text(read_rubric_text(path, source), source)
 
 
 def _parse_text(text: str, source: str) -> LDict:
@@ -68,8 +112,13 @@ def _parse_text(text: str, source: str) -> LDict:
     return data
 
 
-def _merge(top: LDict, source: str, base_dir: Path, chain: list[str]) -> tuple[dict[str, Any], list[str]]:
-    """Merge a rubric document with the chain of rubrics it extends (parents first)."""
+def _merge(top: LDict, source: str, base_dir: Path, chain: list[str],
+           roots: list[Path] | None = None) -> tuple[dict[str, Any], list[str]]:
+    """Merge a rubric document with the chain of rubrics it extends (parents first). Every file of
+    the chain must lie in ``roots`` (default: ``allowed_rubric_dirs(base_dir)``, fixed by the
+    first document)."""
+    if roots is None:
+        roots = allowed_rubric_dirs(base_dir)
     doc: dict[str, Any] = {"collections": {}, "conditions": {}, "criteria": {}, "_tops": []}
     sources = [source]
     parent_name = top.get("extends")
@@ -82,10 +131,11 @@ def _merge(top: LDict, source: str, base_dir: Path, chain: list[str]) -> tuple[d
             raise RubricError(f"'extends' loops back to {ppath.name}", source, top.line_of("extends"))
         if len(chain) > MAX_EXTENDS:
             raise RubricError("'extends' chain too long", source, top.line_of("extends"))
+        confine_extends(ppath, roots, parent_name, source, top.line_of("extends"))
         if not ppath.exists():
             raise RubricError(f"'extends': rubric {parent_name!r} not found", source, top.line_of("extends"))
         ptop = _read(ppath, str(ppath))
-        doc, psources = _merge(ptop, str(ppath), ppath.parent, chain + [key])
+        doc, psources = _merge(ptop, str(ppath), ppath.parent, chain + [key], roots)
         sources = psources + sources
     doc["_tops"].append(top)
     for k, v in top.items():
@@ -160,19 +210,20 @@ def validate_rubric(path: str | os.PathLike) -> list[RubricError]:
     return errors
 
 
-def validate_rubric_text(text: str, source_name: str = "<rubric>") -> list[RubricError]:
-    """Validate rubric YAML given as text (``extends`` is looked up in the rubric directory)."""
+def validate_rubric_text(text: str, source_name: str = "<rubric>", base_dir: Path | None = None) -> list[RubricError]:
+    """Validate rubric YAML given as text (``extends`` is looked up in ``base_dir``, default the
+    rubric directory, and must stay in the rubric folders or ``base_dir``)."""
     try:
         top = _parse_text(text, source_name)
     except RubricError as e:
         return [e]
-    _, errors = _build(top, source_name, _rubrics_dir())
+    _, errors = _build(top, source_name, Path(base_dir) if base_dir else _rubrics_dir())
     return errors
 
 
-def load_rubric_text(text: str, source_name: str = "<rubric>") -> Rubric:
+def load_rubric_text(text: str, source_name: str = "<rubric>", base_dir: Path | None = None) -> Rubric:
     top = _parse_text(text, source_name)
-    rub, errors = _build(top, source_name, _rubrics_dir())
+    rub, errors = _build(top, source_name, Path(base_dir) if base_dir else _rubrics_dir())
     if errors:
         raise _combined(errors)
     return rub

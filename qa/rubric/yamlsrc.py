@@ -15,6 +15,11 @@ import yaml.constructor
 
 from ..errors import RubricError
 
+# Limits against hostile YAML (a rubric typed in the dashboard's editor or handed to
+# ``qa rubric validate``). The bundled comune.yaml is 68 KB and 3 730 values.
+MAX_RUBRIC_BYTES = 512 * 1024  # a rubric file or editor text larger than this is refused unread
+MAX_YAML_VALUES = 100_000  # values after expanding aliases ("billion laughs": 300 bytes -> 10^9 values)
+
 
 class LDict(dict):
     """A dict that remembers its own line and the line of each key."""
@@ -88,8 +93,63 @@ def _build(node: yaml.Node, source: str) -> Any:
     raise RubricError(f"unsupported YAML node {node.tag}", source, line)
 
 
+def _expanded_size(root: yaml.Node, source: str) -> None:
+    """Refuse a node tree that aliases would blow up (or that refers to itself), before building it.
+
+    ``yaml.compose`` keeps an alias as a second reference to the anchored node, so the tree is
+    small however often it is repeated; building Python values copies every repetition. The size
+    of each node after expansion is counted once per node (memoised), so this is linear in the
+    file; the error names the innermost mapping or list whose expansion passes the limit."""
+    sizes: dict[int, int] = {}
+    busy: set[int] = set()
+    worst: list[yaml.Node] = []
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        key = id(node)
+        if done:
+            busy.discard(key)
+            if isinstance(node, yaml.SequenceNode):
+                children = node.value
+            else:
+                children = [n for pair in node.value for n in pair]
+            total = 1 + sum(sizes[id(c)] for c in children)
+            if total > MAX_YAML_VALUES and not worst:
+                worst.append(node)
+            sizes[key] = min(total, MAX_YAML_VALUES + 1)
+            continue
+        if key in sizes:
+            continue
+        if isinstance(node, yaml.ScalarNode):
+            sizes[key] = 1
+            continue
+        if key in busy:
+            raise RubricError("YAML alias refers to the list or mapping that contains it", source,
+                              node.start_mark.line + 1)
+        busy.add(key)
+        stack.append((node, True))
+        children = node.value if isinstance(node, yaml.SequenceNode) else [n for pair in node.value for n in pair]
+        for c in reversed(children):
+            if id(c) in busy:
+                raise RubricError("YAML alias refers to the list or mapping that contains it", source,
+                                  c.start_mark.line + 1)
+            if id(c) not in sizes:
+                stack.append((c, False))
+    if worst:
+        raise RubricError(f"YAML aliases expand to more than {MAX_YAML_VALUES} values (refused: an alias bomb?)",
+                          source, worst[0].start_mark.line + 1)
+
+
+def check_size(n_bytes: int, source: str) -> None:
+    """RubricError when a rubric text of ``n_bytes`` is over ``MAX_RUBRIC_BYTES``."""
+    if n_bytes > MAX_RUBRIC_BYTES:
+        raise RubricError(f"rubric too large: over {MAX_RUBRIC_BYTES // 1024} KiB (refused unread)", source)
+
+
 def load_located(text: str, source: str) -> Any:
-    """Parse YAML text into LDict/LList/LStr values; syntax errors become RubricError with a line."""
+    """Parse YAML text into LDict/LList/LStr values; syntax errors become RubricError with a line.
+    Texts over ``MAX_RUBRIC_BYTES`` and aliases expanding to over ``MAX_YAML_VALUES`` are refused."""
+    check_size(len(text.encode("utf-8", "surrogatepass")), source)
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as e:
@@ -101,6 +161,7 @@ def load_located(text: str, source: str) -> Any:
         raise RubricError(f"YAML syntax error: {e}", source) from None
     if node is None:
         raise RubricError("empty rubric file", source, 1)
+    _expanded_size(node, source)
     try:
         return _build(node, source)
     except yaml.constructor.ConstructorError as e:

@@ -1,35 +1,5 @@
-"""PII redaction for transcripts (and optionally audio), before anything is stored.
-
-What is found (``Span.kind`` and its mask):
-
-=================  =================  ==========================================================
-kind               mask               how it is recognised
-=================  =================  ==========================================================
-``AHV``            ``[AHV]``          Swiss AHV/AVS number 756.xxxx.xxxx.xx, EAN-13 check digit
-                                      (``stdnum.ch.ssn``)
-``IBAN``           ``[IBAN]``         country code + mod-97 check + country length (``stdnum.iban``)
-``CARTA``          ``[CARTA]``        payment card: a scheme's issuer prefix and length (Visa,
-                                      Mastercard, Amex, ...) and the Luhn check (``stdnum.luhn``)
-``TELEFONO``       ``[TELEFONO]``     Swiss national (0xx ...) and international (+ / 00) numbers
-                                      valid for ``phonenumbers``
-``EMAIL``          ``[EMAIL]``        written (a@b.ch) and spoken ("mario punto rossi chiocciola
-                                      gmail punto com") addresses
-``DATA_NASCITA``   ``[DATA_NASCITA]`` a real calendar date (numeric or with a spelled month,
-                                      it/de/fr/en) near a birth context ("nato il", "geboren am",
-                                      "né le", "date of birth", ...)
-=================  =================  ==========================================================
-
-Numbers spoken as words are understood: digit words one by one ("sette cinque sei ...",
-"sieben fünf sechs ...", "sept cinq six ...", "seven five six ...") and compounds ("zero
-settantanove centoventitré", "quatre-vingt-dix-sept", "neunzehnhundertfünfundachtzig",
-via ``text2num``), with "punto/Punkt/point/dot" between digits, "più/plus" before them and
-"doppio/doppel/double" before a digit. The text is first normalised to digits with a
-character map back to the original, then the same validators run on written and spoken forms.
-
-Ordinary numbers (prices "29.90", quantities, times "alle 10", years, order numbers whose
-check digit does not hold) are left alone: every identifier except dates must pass its check
-digit or the numbering plan, and a date is only masked near a birth context.
-"""
+"""Detectors: spoken numbers normalised to digits (with a map back to the original characters),
+validators (check digits, numbering plans, calendar dates) and ``find_pii`` / ``redact_text``."""
 
 from __future__ import annotations
 
@@ -37,11 +7,26 @@ import datetime as _dt
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
-from typing import Any, Iterable, Sequence
 
-from .errors import AudioError
-from .model import Segment, Transcript, Word
+from .words import (  # noqa: F401  (the tables are part of this module's vocabulary)
+    DIGIT_WORDS,
+    _WEAK,
+    SEPARATOR_WORDS,
+    JOINER_WORDS,
+    PLUS_WORDS,
+    DOUBLE_WORDS,
+    EMAIL_AT_WORDS,
+    EMAIL_DOT_WORDS,
+    _NOT_A_MAILBOX,
+    EMAIL_TLDS,
+    MONTHS,
+    _MONTH_NAMES,
+    DAY_WORDS,
+    IBAN_CONTEXT,
+    DOB_CONTEXT,
+    DOB_CONTEXT_CHARS,
+    _DOB_RE,
+)
 
 KINDS = ("AHV", "IBAN", "CARTA", "TELEFONO", "EMAIL", "DATA_NASCITA")
 # When two findings overlap, the lower rank wins (then the longer one).
@@ -63,72 +48,6 @@ class Span:
 def mask_token(kind: str) -> str:
     return f"[{kind}]"
 
-
-# --------------------------------------------------------------------------------------------
-# Language data (Italian first)
-# --------------------------------------------------------------------------------------------
-
-DIGIT_WORDS: dict[str, dict[str, str]] = {
-    "it": {"zero": "0", "uno": "1", "una": "1", "un": "1", "due": "2", "tre": "3", "quattro": "4",
-           "cinque": "5", "sei": "6", "sette": "7", "otto": "8", "nove": "9"},
-    "de": {"null": "0", "eins": "1", "ein": "1", "eine": "1", "zwei": "2", "zwo": "2", "drei": "3",
-           "vier": "4", "fünf": "5", "fuenf": "5", "sechs": "6", "sieben": "7", "acht": "8", "neun": "9"},
-    "fr": {"zéro": "0", "zero": "0", "un": "1", "une": "1", "deux": "2", "trois": "3", "quatre": "4",
-           "cinq": "5", "six": "6", "sept": "7", "huit": "8", "neuf": "9"},
-    "en": {"zero": "0", "oh": "0", "one": "1", "two": "2", "three": "3", "four": "4", "five": "5",
-           "six": "6", "seven": "7", "eight": "8", "nine": "9"},
-}
-# Words that are a digit only next to other numbers ("un problema", "oh well", "eine Frage").
-_WEAK = {"un", "una", "uno", "une", "ein", "eine", "oh", "one", "sei", "acht", "neuf"}
-SEPARATOR_WORDS = {"punto": ".", "punkt": ".", "point": ".", "dot": ".", "virgola": " ", "komma": " ",
-                   "virgule": " ", "trattino": "-", "bindestrich": "-", "strich": "-", "tiret": "-", "dash": "-",
-                   "barra": "/", "slash": "/"}
-JOINER_WORDS = {"et", "und", "and"}  # "vingt et un", "one hundred and five"
-PLUS_WORDS = {"più", "piu", "plus"}
-DOUBLE_WORDS = {"doppio": 2, "doppia": 2, "doppel": 2, "doppelt": 2, "double": 2, "triplo": 3, "triple": 3}
-EMAIL_AT_WORDS = ("chiocciola", "chiocciolina", "at", "arobase", "arobas", "arrobase", "klammeraffe", "at-zeichen")
-EMAIL_DOT_WORDS = ("punto", "punkt", "point", "dot")
-# English words that come before "at" in speech and are no mailbox name ("available at shop dot ch")
-_NOT_A_MAILBOX = {"look", "looked", "looking", "is", "are", "was", "were", "be", "been", "me", "him", "her", "us",
-                  "them", "it", "stay", "stayed", "work", "works", "worked", "live", "lives", "lived", "call",
-                  "called", "here", "there", "that", "this", "one", "home", "shop", "buy", "bought", "available",
-                  "sold", "find", "found", "check", "checked", "go", "went", "online", "order", "ordered", "me",
-                  "you", "we", "they", "arrive", "arrived", "visit", "visited", "book", "booked", "pay", "paid"}
-EMAIL_TLDS = ("ch", "com", "it", "de", "fr", "net", "org", "eu", "info", "li", "at", "swiss", "uk", "biz", "io")
-
-MONTHS: dict[str, dict[str, int]] = {
-    "it": {"gennaio": 1, "febbraio": 2, "marzo": 3, "aprile": 4, "maggio": 5, "giugno": 6, "luglio": 7,
-           "agosto": 8, "settembre": 9, "ottobre": 10, "novembre": 11, "dicembre": 12,
-           "gen": 1, "feb": 2, "mar": 3, "apr": 4, "mag": 5, "giu": 6, "lug": 7, "ago": 8, "set": 9, "ott": 10,
-           "nov": 11, "dic": 12},
-    "de": {"januar": 1, "jänner": 1, "februar": 2, "märz": 3, "maerz": 3, "april": 4, "mai": 5, "juni": 6,
-           "juli": 7, "august": 8, "september": 9, "oktober": 10, "november": 11, "dezember": 12,
-           "jan": 1, "feb": 2, "mär": 3, "apr": 4, "jun": 6, "jul": 7, "aug": 8, "sep": 9, "sept": 9, "okt": 10,
-           "nov": 11, "dez": 12},
-    "fr": {"janvier": 1, "février": 2, "fevrier": 2, "mars": 3, "avril": 4, "mai": 5, "juin": 6,
-           "juillet": 7, "août": 8, "aout": 8, "septembre": 9, "octobre": 10, "novembre": 11, "décembre": 12,
-           "decembre": 12, "janv": 1, "févr": 2, "avr": 4, "juil": 7, "sept": 9, "oct": 10, "déc": 12},
-    "en": {"january": 1, "february": 2, "march": 3, "april": 4, "may": 5, "june": 6, "july": 7,
-           "august": 8, "september": 9, "october": 10, "november": 11, "december": 12,
-           "jan": 1, "feb": 2, "mar": 3, "apr": 4, "jun": 6, "jul": 7, "aug": 8, "sep": 9, "sept": 9,
-           "oct": 10, "nov": 11, "dec": 12},
-}
-_MONTH_NAMES = {m for table in MONTHS.values() for m in table}
-# Ordinal days that text2num leaves as words.
-DAY_WORDS = {"primo": 1, "premier": 1, "1er": 1, "first": 1, "erster": 1, "ersten": 1, "erste": 1,
-             "second": 2, "zweiter": 2, "zweiten": 2, "zweite": 2}
-# Context that makes a country code + number an IBAN even when its check digits fail (ASR errors)
-IBAN_CONTEXT = re.compile(r"(?<!\w)(?:iban|bankkonto|konto|conto|compte|account)(?!\w)", re.IGNORECASE)
-
-# Birth context: a date is a date of birth only with one of these near it.
-DOB_CONTEXT = {
-    "it": [r"nat[oaie]", r"data di nascita", r"nascita", r"compleanno", r"classe"],
-    "de": [r"geboren", r"geburtsdatum", r"geburtstag", r"jahrgang", r"geb\."],
-    "fr": [r"n[ée]e?s?", r"date de naissance", r"naissance", r"anniversaire"],
-    "en": [r"born", r"date of birth", r"birth ?date", r"birthday", r"d\.?o\.?b\.?"],
-}
-_DOB_RE = re.compile(r"(?<!\w)(?:" + "|".join(p for ps in DOB_CONTEXT.values() for p in ps) + r")(?!\w)",
-                     re.IGNORECASE)
 
 # --------------------------------------------------------------------------------------------
 # Normalisation: spoken numbers -> digits, with a map back to the original characters
@@ -221,6 +140,7 @@ class _Normalised:
         def is_num(k: int) -> bool:
             return 0 <= k < n and (values[k] is not None or toks[k][2].isdigit())
 
+        silent: set[int] = set()  # commas around a spoken separator: dropped from the digits
         while i < n:
             if values[i] is None:
                 i += 1
@@ -241,6 +161,14 @@ class _Normalised:
                     run.extend([k, k + 1])
                     j = k + 1
                     continue
+                if low == "," and k + 2 < n and toks[k + 1][2].lower() in SEPARATOR_WORDS:
+                    # "sette cinque sei, punto, uno due ...": commas around a spoken separator
+                    nxt = k + 2 + (toks[k + 2][2] == ",")
+                    if is_num(nxt):
+                        silent.update({k, nxt - 1} if nxt == k + 3 else {k})
+                        run.extend(range(k, nxt + 1))
+                        j = nxt
+                        continue
                 if k + 2 < n and low in DOUBLE_WORDS and toks[k + 1][2] in {",", "."} and is_num(k + 2):
                     run.extend([k, k + 1, k + 2])
                     j = k + 2
@@ -274,6 +202,9 @@ class _Normalised:
                 low = tok[2].lower()
                 if low in DOUBLE_WORDS and not is_num(k):
                     repeat = DOUBLE_WORDS[low]
+                    k_idx += 1
+                    continue
+                if k in silent:
                     k_idx += 1
                     continue
                 if not is_num(k):
@@ -403,7 +334,7 @@ def _is_iban(s: str) -> bool:
 
 _CHAIN_RE = re.compile(r"(?<![\w+])(\+\s?)?\d+(?:(?:\s?[.\-/,]\s?|\s)\d+)*(?!\w)")
 _GROUP_RE = re.compile(r"\d+")
-_IBAN_RE = re.compile(r"(?<![^\W\d_])([A-Za-z])\s?([A-Za-z])\s?(\d\s?\d(?:[ .\-]?(?:\d|[A-Z]))+)")
+_IBAN_RE = re.compile(r"(?<![^\W\d_])([A-Za-z])\s?([A-Za-z])\s?(\d\s?\d(?:(?:,\s?|[ .\-])?(?:\d|[A-Z]))+)")
 _EMAIL_RE = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
 _SPOKEN_EMAIL_RE = re.compile(
     r"(?<!\w)(\w+(?:(?:\s+(?:" + "|".join(EMAIL_DOT_WORDS) + r")\s+|[._-])\w+)*)"
@@ -494,7 +425,7 @@ def _iban_candidates(norm: _Normalised, context: str) -> list[tuple[int, int, st
 def _date_candidates(norm: _Normalised, lang: str | None, context: str) -> list[tuple[int, int, str]]:
     text = norm.text
     found = []
-    ctx_hit = bool(context) and _DOB_RE.search(context[-200:]) is not None
+    ctx_hit = bool(context) and _DOB_RE.search(context[-DOB_CONTEXT_CHARS:]) is not None
     for m, d, mo, y in _iter_dates(text, lang):
         if not _valid_date(d, mo, y):
             continue
@@ -503,7 +434,13 @@ def _date_candidates(norm: _Normalised, lang: str | None, context: str) -> list[
         if _DATE_WORDS_BEFORE(before):
             continue
         if _DOB_RE.search(before) or _DOB_RE.search(after) or ctx_hit:
-            found.append((m.start(), m.end(), "DATA_NASCITA"))
+            end = m.end()
+            # the year said again in full right after ("douze avril cinquante-huit. Mille neuf cent
+            # cinquante-huit"): part of the same date of birth
+            again = re.match(r"[\s.,;:]*((?:19|20)\d{2})(?!\d)", text[end:])
+            if again and again.group(1)[-2:] == re.sub(r"\D", "", y)[-2:]:
+                end += again.end()
+            found.append((m.start(), end, "DATA_NASCITA"))
     return found
 
 
@@ -630,216 +567,3 @@ def redact_text(text: str, lang: str | None = None, context: str = "") -> tuple[
     for sp in reversed(spans):
         out = out[:sp.start_char] + sp.mask + out[sp.end_char:]
     return out, spans
-
-
-# --------------------------------------------------------------------------------------------
-# Transcripts
-# --------------------------------------------------------------------------------------------
-
-def _locate_words(text: str, words: Sequence[Word]) -> list[tuple[int, int]] | None:
-    """Character span of each word inside ``text`` (None if the words do not follow the text)."""
-    out = []
-    pos = 0
-    low = text.lower()
-    for w in words:
-        token = w.word.strip().lower()
-        if not token:
-            out.append((pos, pos))
-            continue
-        k = low.find(token, pos)
-        if k < 0 or low[pos:k].strip(" \t\n,.;:!?\"'«»-") != "":
-            return None
-        out.append((k, k + len(token)))
-        pos = k + len(token)
-    return out
-
-
-def _mask_words(words: list[Word], word_spans: list[tuple[int, int]], spans: list[Span]) -> list[Word]:
-    """Words overlapping a span are replaced, once per span, by the mask token (timestamps kept)."""
-    out: list[Word] = []
-    consumed: dict[int, Word] = {}
-    for w, (ws, we) in zip(words, word_spans):
-        hit = next((k for k, sp in enumerate(spans) if ws < sp.end_char and we > sp.start_char and we > ws), None)
-        if hit is None:
-            out.append(w)
-            continue
-        if hit in consumed:
-            consumed[hit].end = max(consumed[hit].end, w.end)
-            continue
-        lead = " " if w.word.startswith(" ") else ""
-        new = Word(lead + spans[hit].mask, w.start, w.end, None)
-        consumed[hit] = new
-        out.append(new)
-    return out
-
-
-CONTEXT_TURNS = 3  # previous turns that give context ("Ihr Geburtsdatum?" -> "Siebter Mai 1981")
-
-
-def redact_transcript(transcript: Transcript, lang: str | None = None) -> tuple[Transcript, list[dict[str, Any]]]:
-    """A copy of ``transcript`` with personal data masked in segment texts and word lists.
-
-    Returns the new transcript and one record per finding: ``segment`` (index), ``speaker``,
-    ``kind``, ``start``/``end`` (seconds: from the word timestamps when the segment has words,
-    else estimated in proportion to the character position), ``start_char``/``end_char`` in the
-    original segment text. The personal data itself is not in the records.
-    """
-    lang = lang or transcript.language
-    new_segments: list[Segment] = []
-    records: list[dict[str, Any]] = []
-    for idx, seg in enumerate(transcript.segments):
-        context = " ".join(s.text for s in transcript.segments[max(0, idx - CONTEXT_TURNS):idx])
-        masked, spans = redact_text(seg.text, lang, context)
-        words = seg.words
-        new_words = None if words is None else list(words)
-        word_spans = _locate_words(seg.text, words) if words else None
-        if words and word_spans is None:
-            # words do not follow the text: find the data again in the words' own text
-            joined, word_spans = "", []
-            for w in words:
-                tok = w.word.strip()
-                if joined:
-                    joined += " "
-                word_spans.append((len(joined), len(joined) + len(tok)))
-                joined += tok
-            word_level_spans = find_pii(joined, lang, context)
-        else:
-            word_level_spans = spans
-        if words:
-            new_words = _mask_words([Word(w.word, w.start, w.end, w.probability) for w in words], word_spans,
-                                    word_level_spans)
-        for k, sp in enumerate(spans):
-            start = end = None
-            timing = "estimated"
-            if words and word_spans is not None:
-                ref = word_level_spans[k] if word_level_spans is spans else None
-                if ref is None:  # pair by order and kind in the words' own text
-                    same = [s for s in word_level_spans if s.kind == sp.kind]
-                    nth = sum(1 for s in spans[:k] if s.kind == sp.kind)
-                    ref = same[nth] if nth < len(same) else None
-                if ref is not None:
-                    hit = [w for w, (ws, we) in zip(words, word_spans) if ws < ref.end_char and we > ref.start_char]
-                    if hit:
-                        start, end = min(w.start for w in hit), max(w.end for w in hit)
-                        timing = "words"
-            if start is None:
-                n = max(len(seg.text), 1)
-                dur = seg.end - seg.start
-                start = seg.start + dur * sp.start_char / n
-                end = seg.start + dur * sp.end_char / n
-            records.append({"segment": idx, "speaker": seg.speaker, "kind": sp.kind,
-                            "start": round(start, 3), "end": round(end, 3),
-                            "start_char": sp.start_char, "end_char": sp.end_char, "timing": timing})
-        new_segments.append(Segment(seg.speaker, seg.start, seg.end, masked, new_words, seg.confidence,
-                                    dict(seg.extra)))
-    out = Transcript(transcript.call_id, new_segments, transcript.language, transcript.duration,
-                     dict(transcript.metadata), dict(transcript.extra))
-    return out, records
-
-
-# --------------------------------------------------------------------------------------------
-# Audio
-# --------------------------------------------------------------------------------------------
-
-def _span_times(spans: Iterable[Any]) -> list[tuple[float, float]]:
-    out = []
-    for sp in spans:
-        if isinstance(sp, dict):
-            s, e = float(sp["start"]), float(sp["end"])
-        else:
-            s, e = float(sp[0]), float(sp[1])
-        if e > s:
-            out.append((s, e))
-    return out
-
-
-def redact_audio(src_path: str | Path, dst_path: str | Path, spans: Iterable[Any], mode: str = "silence",
-                 pad: float = 0.0, tone_hz: float = 1000.0) -> Path:
-    """Write a copy of ``src_path`` with the time spans silenced (or replaced by a tone).
-
-    ``spans``: the records of :func:`redact_transcript` (dicts with ``start``/``end`` seconds) or
-    ``(start, end)`` pairs. Channels and sample rate are kept; the output container and codec
-    follow ``dst_path``'s extension (WAV: 16-bit PCM). ``pad`` widens each span on both sides.
-    """
-    import av
-    import numpy as np
-
-    src_path, dst_path = Path(src_path), Path(dst_path)
-    if mode not in ("silence", "tone"):
-        raise ValueError("mode must be 'silence' or 'tone'")
-    try:
-        with av.open(str(src_path)) as inp:
-            stream = next((s for s in inp.streams if s.type == "audio"), None)
-            if stream is None:
-                raise AudioError("no audio stream", str(src_path))
-            rate = stream.codec_context.sample_rate
-            layout = stream.codec_context.layout.name
-            channels = stream.codec_context.channels
-            chunks = []
-            for frame in inp.decode(stream):
-                arr = frame.to_ndarray()
-                fmt = frame.format.name
-                if frame.format.is_planar:
-                    chunks.append(arr.astype(np.float64) if "flt" in fmt or "dbl" in fmt else arr)
-                else:
-                    chunks.append(arr.reshape(-1, channels).T)
-                src_fmt = fmt
-    except AudioError:
-        raise
-    except Exception as e:
-        raise AudioError(f"cannot decode audio: {type(e).__name__}: {e}", str(src_path)) from None
-    if not chunks:
-        raise AudioError("no audio samples", str(src_path))
-    data = np.concatenate(chunks, axis=1)  # (channels, samples)
-    if data.dtype.kind in "iu":
-        scale = float(np.iinfo(data.dtype).max) + 1.0
-        samples = data.astype(np.float32) / scale
-    else:
-        samples = data.astype(np.float32)
-    n = samples.shape[1]
-    for s, e in _span_times(spans):
-        a = max(0, int(round((s - pad) * rate)))
-        b = min(n, int(round((e + pad) * rate)))
-        if b <= a:
-            continue
-        if mode == "silence":
-            samples[:, a:b] = 0.0
-        else:
-            t = np.arange(b - a) / rate
-            samples[:, a:b] = (0.2 * np.sin(2 * np.pi * tone_hz * t)).astype(np.float32)
-    ext = dst_path.suffix.lower()
-    choices = {".wav": ["pcm_s16le"], ".flac": ["flac"], ".mp3": ["libmp3lame", "mp3"],
-               ".ogg": ["libvorbis", "flac"], ".m4a": ["aac"]}  # (Opus would resample to 48 kHz)
-    if ext not in choices:
-        raise AudioError(f"cannot write {ext or 'files without an extension'}: use one of {', '.join(choices)}",
-                         str(dst_path))
-    codec = next((c for c in choices[ext] if c in av.codecs_available), None)
-    if codec is None:
-        raise AudioError(f"no encoder for {ext} in this PyAV build", str(dst_path))
-    dst_path.parent.mkdir(parents=True, exist_ok=True)
-    with av.open(str(dst_path), "w") as out:
-        ost = out.add_stream(codec, rate=rate, layout=layout)
-        if codec in ("pcm_s16le", "flac"):
-            pcm = np.clip(np.round(samples * 32768.0), -32768, 32767).astype(np.int16)
-            frame_fmt = "s16"
-            block = 4096
-            for k in range(0, n, block):
-                chunk = pcm[:, k:k + block]
-                frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(chunk.T.reshape(1, -1)), format=frame_fmt,
-                                                   layout=layout)
-                frame.sample_rate = rate
-                frame.pts = k
-                for packet in ost.encode(frame):
-                    out.mux(packet)
-        else:
-            block = 1024
-            for k in range(0, n, block):
-                chunk = np.ascontiguousarray(samples[:, k:k + block])
-                frame = av.AudioFrame.from_ndarray(chunk, format="fltp", layout=layout)
-                frame.sample_rate = rate
-                frame.pts = k
-                for packet in ost.encode(frame):
-                    out.mux(packet)
-        for packet in ost.encode(None):
-            out.mux(packet)
-    return dst_path
