@@ -439,8 +439,9 @@ def assign_roles(transcript: Transcript, threshold: float = DEFAULT_THRESHOLD, m
         seg = segments[i]
         pa = posterior[i]
         role, conf = ("agent", pa) if pa >= 0.5 else ("customer", 1.0 - pa)
+        conf = round(float(conf), 4)  # decided on the value that is stored, so the two always agree
         seg.speaker = role if conf >= threshold else "unknown"
-        seg.extra["role_confidence"] = round(float(conf), 4)
+        seg.extra["role_confidence"] = conf
     out.segments = segments
     out.extra["roles"] = {"assigned": True,
                           "method": "text classifier + turn-taking HMM" + (" + voice clusters" if voices else ""),

@@ -40,7 +40,7 @@ def _is_name_word(tok, nlp, mode: str, sentence_initial: bool) -> bool:
     "strict": capitalised, and not a common word opening a sentence ("Allô", "Perfetto")."""
     text = tok.text
     if text == "<PER>":
-        return False  # a masked name (redacted transcript) cannot be checked against anything
+        return True  # a masked name is a name the caller gave (CRITERIA.md, "Masked names")
     if not tok.is_alpha or len(text) < 2:
         return False
     low = text.lower()
