@@ -18,8 +18,12 @@ ADDRESS_CUTOFF = 60.0  # after an honorific ("Mr Worker" for Walker)
 # A masked name alone ("allora <PER> …" while typing it, "<PER> spazio <PER>") is not addressing
 # the caller (CRITERIA.md, "Masked names"); after an honorific or beside one of these it is.
 VOCATIVES = {"buongiorno", "buonasera", "salve", "ciao", "grazie", "arrivederci", "eccomi", "senta", "scusi",
-             "guardi", "prego", "hallo", "gruezi", "danke", "merci", "bonjour", "bonsoir", "ecoutez", "hello",
+             "guardi", "prego", "eccoci", "hallo", "gruezi", "danke", "merci", "bonjour", "bonsoir", "ecoutez", "hello",
              "hi", "thanks", "thank", "sorry", "goodbye", "bye"}
+# Before an honorific, a word that makes it a third person ("il signor Rossi ha chiamato").
+ARTICLES = {"il", "la", "lo", "l'", "al", "alla", "allo", "del", "della", "dal", "dalla", "nel", "nella", "col",
+            "colla", "sul", "sulla", "der", "die", "dem", "den", "des", "le", "du", "de", "au", "the", "to", "for",
+            "of"}
 HONORIFICS = {"signor", "signore", "signora", "signorina", "sig", "sigra", "dott", "dottor", "dottore",
               "dottoressa", "herr", "frau", "monsieur", "madame", "mademoiselle", "mr", "mrs", "ms", "miss",
               "m", "mme", "mlle"}
@@ -375,8 +379,14 @@ class CallContext:
         while e + 1 < len(doc) and doc[e + 1].text == "<PER>":
             e += 1
         before = fold(doc[k - 1].text) if k > 0 and int(self.tok_seg[k - 1]) == seg else ""
+        if before in ("qua", "qui") and k > 1 and int(self.tok_seg[k - 2]) == seg:
+            before = fold(doc[k - 2].text)  # "eccomi qua <PER>"
         after = fold(doc[e + 1].text) if e + 1 < len(doc) and int(self.tok_seg[e + 1]) == seg else ""
-        return before in HONORIFICS or before in VOCATIVES or after in VOCATIVES
+        if before in HONORIFICS:
+            # "per il signor <PER>", "della signora <PER>": someone spoken about, not to
+            art = fold(doc[k - 2].text) if k > 1 and int(self.tok_seg[k - 2]) == seg else ""
+            return art not in ARTICLES
+        return before in VOCATIVES or after in VOCATIVES
 
     # ---- models ------------------------------------------------------------------------------
     def model_probs(self, name: str, label: str, segs: list[int]) -> list[float]:
