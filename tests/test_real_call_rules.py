@@ -201,3 +201,44 @@ def test_scored_at_ingest_and_rescored_give_identical_results(tmp_path):
             assert new.score == ev.score
     finally:
         store.close()
+
+
+# ---------------------------------------------------------------------------------- summaries
+_OPEN = {"it": ("buongiorno servizio clienti", "ho un problema con la stampante"),
+         "de": ("Guten Tag, Kundendienst", "Ich habe ein Problem mit dem Drucker"),
+         "fr": ("Bonjour, service client", "J'ai un problème avec l'imprimante"),
+         "en": ("Hello, customer service", "I have a problem with my printer")}
+
+
+def _closing(lang: str, text: str) -> Transcript:
+    first, problem = _OPEN[lang]
+    return _call(lang, [("agent", first), ("customer", problem), ("agent", "ok"), ("customer", "ok"),
+                        ("agent", text), ("customer", "ok")])
+
+
+@pytest.mark.parametrize("lang,text", [
+    # a long informational turn near the end is not a summary
+    ("it", "Allora, con il nuovo abbonamento ha internet illimitato, la TV con cento canali e le chiamate in "
+           "Svizzera incluse, e l'installazione è gratuita."),
+    ("it", "Quindi le spiego come funziona: il router si riavvia da solo di notte e gli aggiornamenti arrivano "
+           "in automatico, non deve fare niente."),
+    ("de", "Also, das Abo umfasst unbegrenztes Internet, hundert TV-Sender und Anrufe in der Schweiz, die "
+           "Installation ist gratis."),
+    ("fr", "Donc on a la fibre jusqu'à un gigabit, cent chaînes de télévision et les appels illimités en Suisse, "
+           "l'installation est gratuite."),
+    ("en", "So that's the fibre package: unlimited data, a hundred TV channels and free calls within "
+           "Switzerland, and installation is free."),
+])
+def test_an_informational_turn_is_not_a_summary(lang, text):
+    assert score_transcript(_closing(lang, text)).result("riepilogo").result == "fail"
+
+
+@pytest.mark.parametrize("lang,text", [
+    ("it", "ok quindi era solo l'opzione della stampa a colori da impostare, adesso è a posto"),
+    ("de", "gut, es lag also nur an der Einstellung für den Farbdruck, jetzt geht es"),
+    ("fr", "bon c'était juste l'option couleur à régler, maintenant ça marche"),
+    ("en", "ok so it was just the colour printing option that needed setting, it's fine now"),
+    ("en", "So you'll get the new router by Friday and the engineer comes on Monday."),
+])
+def test_an_informal_recap_is_a_summary(lang, text):
+    assert score_transcript(_closing(lang, text)).result("riepilogo").result == "pass"
