@@ -235,6 +235,23 @@ class CriterionResult:
         d.update(self.extra)
         return d
 
+    @property
+    def reason(self) -> str | None:
+        """Why the criterion was not applicable (``na``), in the call's language, with the turn that
+        shows it where there is one ("La registrazione inizia a chiamata già avviata … («eccomi qua
+        allora mi diceva…»)"); None otherwise. Kept in ``extra`` (JSON key ``reason``), so that it is
+        stored, exported and read back wherever the criterion's other extra keys are; evaluations
+        made before it existed simply have none."""
+        value = self.extra.get("reason")
+        return value if isinstance(value, str) and value else None
+
+    @reason.setter
+    def reason(self, value: str | None) -> None:
+        if value:
+            self.extra["reason"] = str(value)
+        else:
+            self.extra.pop("reason", None)
+
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "CriterionResult":
         known = {"id", "competence", "result", "weight", "evidence", "feedback", "critical", "title", "confidence"}

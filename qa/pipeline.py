@@ -1,6 +1,6 @@
 """The processing of a call, assembled in one place, as explicit typed stages::
 
-    decode -> transcribe -> roles -> prepare (language, call type, rubric) -> score -> metrics -> redact -> CallRecord
+    decode -> transcribe -> roles -> metrics -> redact -> prepare (language, call type, rubric) -> score -> CallRecord
 
 A recording goes through every stage; a Transcript JSON (from a recording platform) starts at
 ``read_transcript`` and joins at ``prepare``. Each stage is a small function that can be called
@@ -13,9 +13,13 @@ on its own (``decode``, ``transcribe``, ``assign_roles``, ``prepare``, ``score``
   dashboard's re-scoring); ``score_transcripts`` / ``score_transcript`` when a failure may stop;
 - ``transcribe_recording``: decode -> transcribe -> roles (``qa transcribe``).
 
-Scoring and metrics run on the original transcript (the name criterion needs the customer's
-name); redaction comes after them. The order is ``CALL_STEPS``: to redact before scoring, move
-``redact_step`` to its front.
+Every evaluation is made on the redacted text (``CALL_STEPS``: metrics, then redaction, then
+scoring): the stored transcript is the redacted one, and ``qa rescore`` scores what is stored, so
+scoring at ingest on the original text and rescoring on the masked one could give different results
+for reasons unrelated to the rubric. The rules understand the masks (``[DATA_NASCITA]`` still shows
+that a date of birth was asked for, a masked name counts as a name): see docs/SECURITY.md, "Scoring
+on redacted text". Metrics (talk time, silences, sentiment) are numbers about the call and are
+computed on the original transcript.
 """
 
 from __future__ import annotations
@@ -318,7 +322,8 @@ def read_step(item: CallInput, settings: ProcessSettings) -> CallState:
 
 
 def score_step(call: CallState, settings: ProcessSettings) -> CallState:
-    """prepare -> score, unless ``settings.score`` is off; a call that cannot be scored raises."""
+    """prepare -> score, unless ``settings.score`` is off; a call that cannot be scored raises.
+    In ``CALL_STEPS`` it comes after ``redact_step``: the call is scored on the text that is stored."""
     if not settings.score:
         return call
     return replace(call, evaluation=score_batch([call.transcript], settings.rubric)[0])
@@ -330,8 +335,9 @@ def metrics_step(call: CallState, settings: ProcessSettings) -> CallState:
 
 
 def redact_step(call: CallState, settings: ProcessSettings) -> CallState:
-    """Unless ``settings.redact`` is off: the transcript and evidence masked, and for a recording a
-    copy with the masked spans silenced under ``$QA_DATA_DIR/recordings/``."""
+    """Unless ``settings.redact`` is off: the transcript masked (and the evidence of an evaluation
+    already made, when the step is used after scoring), and for a recording a copy with the masked
+    spans silenced under ``$QA_DATA_DIR/recordings/``."""
     if not settings.redact:
         return call
     r = redact(call.transcript, call.evaluation)
@@ -350,7 +356,7 @@ def redact_step(call: CallState, settings: ProcessSettings) -> CallState:
 
 
 # The steps after the transcript, in order (see the module docstring).
-CALL_STEPS: tuple[Callable[[CallState, ProcessSettings], CallState], ...] = (score_step, metrics_step, redact_step)
+CALL_STEPS: tuple[Callable[[CallState, ProcessSettings], CallState], ...] = (metrics_step, redact_step, score_step)
 
 
 def process_call(item: CallInput, settings: ProcessSettings):

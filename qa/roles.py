@@ -234,6 +234,54 @@ def _text_probabilities(texts: Sequence[str], model: str) -> list[float]:
     return out
 
 
+# Words that say who is speaking whatever the service (CRITERIA.md, "Who spoke": the agent asks
+# for identifiers, opens or chases requests, connects remotely, addresses the caller as "signora";
+# the caller reports what happens on their own side: "non mi funziona", "il mio computer"). Each
+# cue found in a turn multiplies its likelihood ratio by CUE_FACTOR (agent) or 1 / CUE_FACTOR.
+CUE_FACTOR = 2.5
+CUE_MAX = 3  # cues counted per turn, each way
+AGENT_CUES = {
+    "it": r"\b(signora|signor|signorina|dottore|dottoressa|mi dica|mi dice|mi dà|mi da|mi dia|mi diceva|mi stava dicendo|"
+          r"dicevamo|provi|proviamo|riprovi|vediamo|verifico|controllo subito|le lascio|ti lascio|le mando|ti mando|"
+          r"le faccio|la richiamo|ti richiamo|la chiamo|ti chiamo|numero (?:della|di) (?:chiamata|richiesta|ticket|"
+          r"remedy|intervento|pratica)|apro (?:una|un) |mi collego|in remoto|eccomi|attenda|un attimo che|"
+          r"allora (?:mi|le|ti|vediamo)|okay allora|come posso|in cosa posso|(?:il|la) sua|(?:i|le) sue|suoi)\b",
+    "de": r"\b(Frau|Herr|sagen Sie mir|geben Sie mir|versuchen Sie|probieren Sie|ich schaue|ich sehe hier|"
+          r"ich verbinde mich|ich schicke Ihnen|ich rufe Sie|Ticketnummer|Referenznummer|einen Moment bitte|"
+          r"wie kann ich|Ihr|Ihre|Ihren|Ihrem|Ihrer)\b",
+    "fr": r"\b(madame|monsieur|dites-moi|donnez-moi|essayez|je regarde|je vérifie|je vous envoie|je vous rappelle|"
+          r"numéro de (?:ticket|dossier|demande)|je me connecte|ne quittez pas|un instant|comment puis-je|votre|vos)\b",
+    "en": r"\b(madam|sir|can you tell me|could you tell me|try (?:again|to)|let me check|I'll send you|I'll call you|"
+          r"ticket number|reference number|I'm connecting|bear with me|one moment|how can I help|your)\b",
+}
+CUSTOMER_CUES = {
+    "it": r"\b(non mi|non riesco|il mio|la mia|i miei|le mie|mio|mia|ho provato|mi sembra|sembra|volevo|vorrei|"
+          r"ho un problema|abbiamo un problema|non funziona|mi compare|mi dà|mi da errore|sono una collega|"
+          r"sono un collega|dunque|ad esempio|non so)\b",
+    "de": r"\b(mein|meine|meinen|meinem|ich habe ein Problem|ich kann nicht|funktioniert nicht|ich wollte|"
+          r"ich möchte|ich habe versucht|bei mir)\b",
+    "fr": r"\b(mon|ma|mes|j'ai un problème|je n'arrive pas|ça ne marche pas|ne fonctionne pas|je voulais|"
+          r"je voudrais|j'ai essayé|chez moi)\b",
+    "en": r"\b(my|I've got a problem|I have a problem|I can't|it doesn't work|isn't working|I wanted|"
+          r"I'd like|I tried|I've tried)\b",
+}
+_CUE_RE: dict = {}
+
+
+def _cue_ratio(text: str, lang: str | None) -> float:
+    """How much the words of a turn favour the agent over the customer (a likelihood ratio)."""
+    langs = [lang] if lang in AGENT_CUES else list(AGENT_CUES)
+    low = text.lower()
+    a = c = 0
+    for lg in langs:
+        if lg not in _CUE_RE:
+            _CUE_RE[lg] = (re.compile(AGENT_CUES[lg], re.I), re.compile(CUSTOMER_CUES[lg], re.I))
+        ra, rc = _CUE_RE[lg]
+        a = max(a, len(ra.findall(low)))
+        c = max(c, len(rc.findall(low)))
+    return CUE_FACTOR ** (min(a, CUE_MAX) - min(c, CUE_MAX))
+
+
 def _timing_informative(segments: Sequence[Segment]) -> bool:
     gaps = [b.start - a.end for a, b in zip(segments, segments[1:])]
     if len(gaps) < 3:
@@ -339,7 +387,7 @@ def _decode_with_voices(emissions, kinds, p_first, membership: list[float], reli
 
 def assign_roles(transcript: Transcript, threshold: float = DEFAULT_THRESHOLD, model: str = MODEL_NAME,
                  split_pause: float | None = SPLIT_PAUSE_S, turn_taking: bool = True,
-                 audio: "np.ndarray | None" = None, sample_rate: int = 16000) -> Transcript:
+                 audio: "np.ndarray | None" = None, sample_rate: int = 16000, cues: bool = True) -> Transcript:
     """Return a copy of ``transcript`` whose ``unknown`` segments are labelled agent/customer.
 
     Segments already labelled (e.g. from a stereo channel) are kept and used as anchors.
@@ -373,7 +421,8 @@ def assign_roles(transcript: Transcript, threshold: float = DEFAULT_THRESHOLD, m
             emissions.append((1e-6, 1.0))
         else:
             # the classifier was trained on balanced classes: p / (1 - p) is the likelihood ratio
-            emissions.append((p_text[i] ** TEXT_TEMPER, (1.0 - p_text[i]) ** TEXT_TEMPER))
+            r = _cue_ratio(seg.text, out.language) if cues else 1.0
+            emissions.append((p_text[i] ** TEXT_TEMPER * r, (1.0 - p_text[i]) ** TEXT_TEMPER))
     informative = _timing_informative(segments)
     kinds = [_gap_kind(a, b, informative) for a, b in zip(segments, segments[1:])]
     direction = str(out.metadata.get("direction") or "").lower() or None
@@ -390,8 +439,9 @@ def assign_roles(transcript: Transcript, threshold: float = DEFAULT_THRESHOLD, m
         seg = segments[i]
         pa = posterior[i]
         role, conf = ("agent", pa) if pa >= 0.5 else ("customer", 1.0 - pa)
+        conf = round(float(conf), 4)  # decided on the value that is stored, so the two always agree
         seg.speaker = role if conf >= threshold else "unknown"
-        seg.extra["role_confidence"] = round(float(conf), 4)
+        seg.extra["role_confidence"] = conf
     out.segments = segments
     out.extra["roles"] = {"assigned": True,
                           "method": "text classifier + turn-taking HMM" + (" + voice clusters" if voices else ""),

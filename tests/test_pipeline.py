@@ -160,8 +160,8 @@ def test_a_transcript_without_speech_is_refused(tmp_path):
 
 # ---------------------------------------------------------------------------------- whole pipeline
 def test_process_call_of_a_transcript_file(tmp_path):
-    """A platform's Transcript JSON through the pipeline: scored on the original text (redaction
-    comes after scoring), metrics, personal data masked in what is stored, a CallRecord."""
+    """A platform's Transcript JSON through the pipeline: metrics on the original, personal data
+    masked, then scored on the masked text (the text that is stored and that a rescore sees)."""
     src = DEVSET / "dev-en-013.json"  # an e-mail address said in a turn that is evidence
     row = {"call_id": "ignored", "agent_id": "A99", "team": "Team CSV"}
     item = P.CallInput(str(src), "transcript", audio_checksum(src), row)
@@ -173,10 +173,12 @@ def test_process_call_of_a_transcript_file(tmp_path):
     assert record.checksum == item.checksum and record.source_kind == "transcript" and record.file_name == src.name
     assert record.audio_path is None and record.redacted_audio_path is None and record.redacted
     scored = P.score_transcript(original)
-    assert record.evaluation.to_dict() == P.redact(original, scored).evaluation.to_dict()
-    # scoring saw the original text, not the masked one (it gives other evidence on this call)
-    assert record.evaluation.to_dict() != P.score_transcript(P.redact(original).transcript).to_dict()
-    assert record.transcript.to_dict() == P.redact(original).transcript.to_dict() != original.to_dict()
+    masked = P.redact(original).transcript
+    # scoring saw the masked text: the evaluation is that of the stored transcript
+    assert record.evaluation.to_dict() == P.score_transcript(masked).to_dict()
+    assert record.transcript.to_dict() == masked.to_dict() != original.to_dict()
+    evidence = [e.text for c in record.evaluation.criteria for e in c.evidence]
+    assert any("[EMAIL]" in text for text in evidence) and not any("@" in text for text in evidence)
     assert record.metrics == P.compute_metrics(original)
     plain = P.process_call(item, P.ProcessSettings(data_dir=str(tmp_path), redact=False, metrics=False))
     assert plain.evaluation.to_dict() == scored.to_dict() and plain.metrics is None and not plain.redacted
@@ -245,8 +247,8 @@ def test_score_each_one_bad_call_among_good_ones(tmp_path, monkeypatch):
 
 @pytest.mark.slow
 def test_real_recording_stage_by_stage_and_through_process_call(tmp_path):
-    """A mono sample recording: decode -> transcribe -> roles -> prepare -> score -> metrics ->
-    redact by hand, then ``process_call`` on the same file gives the same CallRecord contents."""
+    """A mono sample recording: decode -> transcribe -> roles -> metrics -> redact -> prepare ->
+    score by hand, then ``process_call`` on the same file gives the same CallRecord contents."""
     from qa.metadata import load_metadata
     from qa.transcribe import TranscribeOptions
 
@@ -261,12 +263,12 @@ def test_real_recording_stage_by_stage_and_through_process_call(tmp_path):
     roles = P.assign_roles(t, audio)
     assert roles.inferred and "voice clusters" in roles.transcript.extra["roles"]["method"]
     assert role_accuracy(_sample("DEMO-EN-02"), roles.transcript)["accuracy"] >= 0.7
-    [prepared] = P.prepare([roles.transcript])
+    metrics = P.compute_metrics(roles.transcript)
+    redacted = P.redact(roles.transcript)
+    [prepared] = P.prepare([redacted.transcript])
     assert (prepared.facts.language, prepared.facts.call_type, prepared.rubric.name) == ("en", "acquisizione",
                                                                                         "acquisizione")
     [ev] = P.score([prepared])
-    metrics = P.compute_metrics(roles.transcript)
-    redacted = P.redact(roles.transcript, ev)
 
     item = P.CallInput(str(path), "audio", audio_checksum(path), row)
     record = P.process_call(item, P.ProcessSettings(transcribe=options, data_dir=str(tmp_path)))
@@ -274,7 +276,7 @@ def test_real_recording_stage_by_stage_and_through_process_call(tmp_path):
     assert Path(record.redacted_audio_path).is_file() and record.redacted
     assert [(s.speaker, s.text) for s in record.transcript.segments] == \
         [(s.speaker, s.text) for s in redacted.transcript.segments]
-    assert record.evaluation.to_dict() == redacted.evaluation.to_dict()
+    assert record.evaluation.to_dict() == ev.to_dict()
     assert record.metrics == metrics
     # speakers the roles stage could not decide are given roles from the text alone for scoring
     assert record.evaluation.extra["roles_inferred"] == any(s.speaker == "unknown" for s in roles.transcript.segments)

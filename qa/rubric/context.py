@@ -14,6 +14,16 @@ from .nlp import CLAUSE_PUNCT, fold
 
 NAME_CUTOFF = 80.0
 ADDRESS_CUTOFF = 60.0  # after an honorific ("Mr Worker" for Walker)
+# Words said to someone, beside a masked name: "eccomi <PER>", "grazie <PER>", "<PER> buongiorno".
+# A masked name alone ("allora <PER> …" while typing it, "<PER> spazio <PER>") is not addressing
+# the caller (CRITERIA.md, "Masked names"); after an honorific or beside one of these it is.
+VOCATIVES = {"buongiorno", "buonasera", "salve", "ciao", "grazie", "arrivederci", "eccomi", "senta", "scusi",
+             "guardi", "prego", "eccoci", "hallo", "gruezi", "danke", "merci", "bonjour", "bonsoir", "ecoutez", "hello",
+             "hi", "thanks", "thank", "sorry", "goodbye", "bye"}
+# Before an honorific, a word that makes it a third person ("il signor Rossi ha chiamato").
+ARTICLES = {"il", "la", "lo", "l'", "al", "alla", "allo", "del", "della", "dal", "dalla", "nel", "nella", "col",
+            "colla", "sul", "sulla", "der", "die", "dem", "den", "des", "le", "du", "de", "au", "the", "to", "for",
+            "of"}
 HONORIFICS = {"signor", "signore", "signora", "signorina", "sig", "sigra", "dott", "dottor", "dottore",
               "dottoressa", "herr", "frau", "monsieur", "madame", "mademoiselle", "mr", "mrs", "ms", "miss",
               "m", "mme", "mlle"}
@@ -350,10 +360,33 @@ class CallContext:
             tok = self.doc[j]
             if fold(tok.text) not in targets and self.nlp.known(tok.text) and self._sentence_initial(j):
                 continue  # "Parlo con…" is not "Paolo"
+            if tok.text == "<PER>" and not self._masked_address(j, seg):
+                prev = j
+                continue
             if seg in allowed and j != prev + 1:  # "Marco Rossi" is one mention
                 out.append((seg, j))
             prev = j
         return out
+
+    def _masked_address(self, j: int, seg: int) -> bool:
+        """Is the masked name at token ``j`` said to the caller: after an honorific ("signora <PER>")
+        or beside a word said to someone ("eccomi <PER>", "<PER> buongiorno"), in its own turn?"""
+        doc = self.doc
+        k = j
+        while k - 1 >= 0 and doc[k - 1].text == "<PER>":
+            k -= 1  # "<PER> <PER>": first and last name
+        e = j
+        while e + 1 < len(doc) and doc[e + 1].text == "<PER>":
+            e += 1
+        before = fold(doc[k - 1].text) if k > 0 and int(self.tok_seg[k - 1]) == seg else ""
+        if before in ("qua", "qui") and k > 1 and int(self.tok_seg[k - 2]) == seg:
+            before = fold(doc[k - 2].text)  # "eccomi qua <PER>"
+        after = fold(doc[e + 1].text) if e + 1 < len(doc) and int(self.tok_seg[e + 1]) == seg else ""
+        if before in HONORIFICS:
+            # "per il signor <PER>", "della signora <PER>": someone spoken about, not to
+            art = fold(doc[k - 2].text) if k > 1 and int(self.tok_seg[k - 2]) == seg else ""
+            return art not in ARTICLES
+        return before in VOCATIVES or after in VOCATIVES
 
     # ---- models ------------------------------------------------------------------------------
     def model_probs(self, name: str, label: str, segs: list[int]) -> list[float]:
@@ -425,13 +458,24 @@ class CallContext:
 
 
 def evaluate_criterion(ctx: CallContext, crit) -> tuple[str, list[int], float | None]:
+    """(result, segments, confidence): for ``pass`` the evidence; for ``na`` the turns that show why
+    the criterion does not apply, where its ``when`` is a negation whose condition holds (the
+    return from hold that makes ``saluto`` not applicable); else none."""
     w = crit.when.evaluate(ctx)
     if not w.ok:
-        return ("na", [], None)
+        return ("na", _na_witness(ctx, crit.when), None)
     o = crit.rule.evaluate(ctx)
     if o.ok and not o.segs:
         o = R.Outcome(True, w.segs, o.conf)
     return ("pass" if o.ok and o.segs else "fail", o.segs, o.conf)
+
+
+def _na_witness(ctx: CallContext, when) -> list[int]:
+    """The segments behind a ``when: {not: …}`` that failed: what the negated rule found."""
+    if not isinstance(when, R.Not):
+        return []
+    inner = when.item.evaluate(ctx)  # conditions are cached: no second evaluation
+    return list(inner.segs) if inner.ok else []
 
 
 def _isin(arr, values):

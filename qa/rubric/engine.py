@@ -174,9 +174,12 @@ def _build_evaluation(ctx: CallContext, facts: CallFacts, done: list) -> Evaluat
         fb = crit.feedback.get(res, {}).get(lang, "")
         evidence = [Evidence(t.segments[i].speaker, t.segments[i].start, t.segments[i].end, t.segments[i].text)
                     for i in segs[:MAX_EVIDENCE]] if res == "pass" else []
-        results.append(CriterionResult(id=crit.id, competence=crit.competence, result=res, weight=crit.weight,
-                                       evidence=evidence, feedback=fb, critical=crit.critical, title=crit.title,
-                                       confidence=conf))
+        cr = CriterionResult(id=crit.id, competence=crit.competence, result=res, weight=crit.weight,
+                             evidence=evidence, feedback=fb, critical=crit.critical, title=crit.title,
+                             confidence=conf)
+        if res == "na":
+            cr.reason = na_reason(fb, [t.segments[i].text for i in segs])
+        results.append(cr)
     flags = []
     if any(r.critical and r.result == "fail" for r in results):
         flags.append("compliance")
@@ -184,6 +187,21 @@ def _build_evaluation(ctx: CallContext, facts: CallFacts, done: list) -> Evaluat
     extra["customer_name"] = name
     return Evaluation(call_id=t.call_id, rubric=rub.name, rubric_version=rub.version, criteria=results,
                       score=compute_score(results), flags=flags, extra=extra)
+
+
+REASON_QUOTE_CHARS = 80
+
+
+def na_reason(text: str, quotes: list[str]) -> str:
+    """Why a criterion is not applicable: the rubric's ``na`` text in the call's language, and the
+    first turn that shows it, quoted (shortened to REASON_QUOTE_CHARS)."""
+    text = text.strip() or "not applicable"
+    quote = next((" ".join(q.split()) for q in quotes if q.strip()), "")
+    if not quote:
+        return text
+    if len(quote) > REASON_QUOTE_CHARS:
+        quote = quote[:REASON_QUOTE_CHARS].rsplit(" ", 1)[0] + " …"
+    return f"{text} («{quote}»)"
 
 
 def _joined(t: Transcript) -> tuple[str, list[int]]:

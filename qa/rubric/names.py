@@ -40,7 +40,7 @@ def _is_name_word(tok, nlp, mode: str, sentence_initial: bool) -> bool:
     "strict": capitalised, and not a common word opening a sentence ("Allô", "Perfetto")."""
     text = tok.text
     if text == "<PER>":
-        return False  # a masked name (redacted transcript) cannot be checked against anything
+        return True  # a masked name is a name the caller gave (CRITERIA.md, "Masked names")
     if not tok.is_alpha or len(text) < 2:
         return False
     low = text.lower()
@@ -116,7 +116,50 @@ def find_name_in_call(transcript, lang: str, rubric=None) -> str | None:
                     loose.setdefault(kind, []).append(_capture(doc, pos, nlp, "any", seg.text))
                     if kind == "mention" and pos > s:
                         loose.setdefault("self", []).append(loose[kind][-1])
-    return _lowercase_fallback(transcript, loose, agent_own, nlp)
+    return _masked_fallback(transcript) or _lowercase_fallback(transcript, loose, agent_own, nlp)
+
+
+# Words that may stand beside a masked name in a turn that only gives the name ("sì <PER> <PER>",
+# "allora è <PER>", "<PER> tutto attaccato" is not one).
+_NAME_ANSWER_FILLERS = {"sì", "si", "allora", "è", "e", "sono", "mi", "chiamo", "ok", "okay", "eh", "ehm", "io",
+                        "ja", "ich", "bin", "heisse", "oui", "je", "suis", "c'est", "yes", "i'm", "it's", "im"}
+
+
+_CONFIRMS = {"giusto", "vero", "corretto", "esatto", "richtig", "korrekt", "correct", "exact", "right"}
+
+
+def _masked_fallback(transcript) -> str | None:
+    """A name masked in the transcript (``<PER>``, as real-call corpora anonymise them) is known when
+    the caller gives it on its own (a turn that is only the name: the answer to "il suo nome?") or
+    when the agent addresses the caller by it ("signora <PER>", "eccomi qua <PER>") (CRITERIA.md,
+    "Masked names")."""
+    from .context import ARTICLES, HONORIFICS, VOCATIVES
+
+    for seg in transcript.segments:
+        words = [fold(w) if w != "<PER>" else w for w in seg.text.replace(",", " ").replace(".", " ").split()]
+        if "<PER>" not in words:
+            continue
+        if seg.speaker in ("customer", "unknown") and all(w == "<PER>" or w in _NAME_ANSWER_FILLERS for w in words):
+            return "<PER>"
+        if seg.speaker in ("agent", "unknown"):
+            for i, w in enumerate(words):
+                if w != "<PER>":
+                    continue
+                k = i
+                while k > 0 and words[k - 1] == "<PER>":
+                    k -= 1
+                e = i
+                while e + 1 < len(words) and words[e + 1] == "<PER>":
+                    e += 1
+                before = words[k - 1] if k > 0 else ""
+                if before in ("qua", "qui") and k > 1:
+                    before = words[k - 2]  # "eccomi qua <PER>"
+                after = words[e + 1] if e + 1 < len(words) else ""
+                if before in HONORIFICS and (words[k - 2] if k > 1 else "") in ARTICLES:
+                    continue  # "per il signor <PER>": someone spoken about
+                if before in HONORIFICS or before in VOCATIVES or after in VOCATIVES or after in _CONFIRMS:
+                    return "<PER>"  # addressed, or confirmed back ("<PER> <PER> giusto?"): known
+    return None
 
 
 def _lowercase_fallback(transcript, loose: dict, agent_own: set, nlp=None) -> str | None:
@@ -192,4 +235,4 @@ def name_from_context(ctx) -> str | None:
                 loose.setdefault(kind, []).append(_capture(doc, pos, ctx.nlp, "any", ctx.text))
                 if kind == "mention" and pos > s:
                     loose.setdefault("self", []).append(loose[kind][-1])
-    return _lowercase_fallback(ctx.t, loose, agent_own, ctx.nlp)
+    return _masked_fallback(ctx.t) or _lowercase_fallback(ctx.t, loose, agent_own, ctx.nlp)

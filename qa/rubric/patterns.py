@@ -10,6 +10,7 @@ Phrase syntax (see docs/RUBRIC_LANGUAGE.md):
   ...         a gap of 0 to 4 words
   <NUM>       a number (digits or number word)
   <NAME>      a name: the customer's name in criteria; the captured name in ``names`` patterns
+  <PER>       a masked name, as transcripts with names removed write it ("signora <PER>")
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from .nlp import LangNLP, fold
 
 GAP = "{0,4}"
 _SPECIAL = set("[]()<>*=|")
-_SLOTS = ("NUM", "NAME", "PROPN", "AGENT")
+_SLOTS = ("NUM", "NAME", "PROPN", "AGENT", "PER")
 WORD_OR_HYPHENATED = r"^[^\W\d_]+(?:-[^\W\d_]+)*$"  # a word of letters, or letters joined by hyphens
 CHECKED_SLOTS = ("NAME", "PROPN", "AGENT")  # verified after matching, per call
 
@@ -79,7 +80,7 @@ def parse_phrase(phrase: str) -> list[tuple[str, str, bool]]:
                 raise PatternError(f"unbalanced slot brackets in {raw!r}")
             slot = item[1:-1]
             if slot not in _SLOTS:
-                raise PatternError(f"unknown slot <{slot}> (known: <NUM>, <NAME>, <PROPN>, <AGENT>)")
+                raise PatternError(f"unknown slot <{slot}> (known: <NUM>, <NAME>, <PROPN>, <AGENT>, <PER>)")
             if slot == "NAME":
                 names += 1
                 if names > 1:
@@ -140,6 +141,8 @@ def compile_phrase(nlp: LangNLP, phrase: str) -> CompiledPhrase:
         elif kind == "slot":
             if body == "NUM":
                 spec_list = [{"LIKE_NUM": True}]
+            elif body == "PER":
+                spec_list = [{"LOWER": "<per>"}]  # the masked name token (one token: qa.rubric.nlp)
             elif body == "NAME":
                 spec_list = [{"IS_PUNCT": False, "IS_SPACE": False, "LIKE_NUM": False}]
                 has_name = True

@@ -1,0 +1,94 @@
+"""Tuning figures of the rubric engine on real calls: the LUNA dev set's `tune` split (never the
+`heldout` split) and the scripted dev set, plus speaker roles per turn on the LUNA tune calls.
+
+    python bench/luna_tune.py [--devset] [--disagreements] [--roles]
+
+Only calls whose split is ``tune`` in tests/data/luna_dev/split.csv are read. The figures are
+tuned-on figures (the rules were adjusted while looking at them).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+LUNA = ROOT / "tests" / "data" / "luna_dev"
+
+
+def tune_ids() -> list[str]:
+    with (LUNA / "split.csv").open(encoding="utf-8") as fh:
+        return sorted(r["call_id"] for r in csv.DictReader(fh) if r["split"] == "tune")
+
+
+def luna_labels(ids) -> dict:
+    keep = set(ids)
+    with (LUNA / "labels.csv").open(encoding="utf-8") as fh:
+        return {r["call_id"]: {k: v for k, v in r.items() if k != "call_id"}
+                for r in csv.DictReader(fh) if r["call_id"] in keep}
+
+
+def luna_turns(ids) -> dict:
+    keep = set(ids)
+    out: dict = {}
+    with (LUNA / "turns.csv").open(encoding="utf-8") as fh:
+        for r in csv.DictReader(fh):
+            if r["call_id"] in keep:
+                out.setdefault(r["call_id"], {})[int(r["turn"])] = r["speaker"]
+    return out
+
+
+def roles_accuracy(ids) -> tuple[float, int]:
+    from qa.model import Transcript
+    from qa.roles import assign_roles
+
+    ref = luna_turns(ids)
+    ok = n = 0
+    for cid in ids:
+        t = Transcript.load(LUNA / "transcripts" / f"{cid}.json")
+        pred = assign_roles(t)
+        for i, s in enumerate(pred.segments):
+            if i in ref.get(cid, {}):
+                n += 1
+                ok += s.speaker == ref[cid][i]
+    return ok / n, n
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--devset", action="store_true")
+    ap.add_argument("--disagreements", action="store_true")
+    ap.add_argument("--roles", action="store_true")
+    args = ap.parse_args(argv)
+    from bench.agreement import agreement, load_labels, load_transcripts, score_all
+    from qa.model import Transcript
+
+    ids = tune_ids()
+    labels = luna_labels(ids)
+    calls = [Transcript.load(LUNA / "transcripts" / f"{cid}.json") for cid in ids]
+    res = agreement(score_all(calls), labels)
+    print(f"LUNA tune ({len(calls)} calls): macro kappa {res['macro_kappa']}")
+    for c, v in res["criteria"].items():
+        print(f"  {c:22s} acc {v['accuracy']:.3f} kappa {v['kappa']}")
+    if args.disagreements:
+        for d in res["disagreements"]:
+            print("   ", *d)
+    if args.devset:
+        dl = load_labels()
+        dres = agreement(score_all(load_transcripts(labels=dl)), dl)
+        print(f"devset: macro kappa {dres['macro_kappa']}")
+        if args.disagreements:
+            for d in dres["disagreements"]:
+                print("   ", *d)
+    if args.roles:
+        acc, n = roles_accuracy(ids)
+        print(f"roles per turn on LUNA tune: {acc:.4f} of {n} turns")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,244 @@
+"""The rubrics on real recordings (CRITERIA.md, "Applying the criteria to real recordings"): a
+recording that starts late, masked names, identification of anything of the caller's own, next
+steps and checks in everyday words, and scoring on the redacted text (the same at ingest and at
+rescore; the masks understood). Real LUNA help-desk calls of the tuning split, real spaCy, a real
+SQLite store."""
+
+from __future__ import annotations
+
+import csv
+import shutil
+from pathlib import Path
+
+import pytest
+
+from qa.model import Evaluation, Segment, Transcript
+from qa.pipeline import redact, score_transcript
+
+ROOT = Path(__file__).resolve().parents[1]
+LUNA = ROOT / "tests" / "data" / "luna_dev"
+
+
+def _tune(call_id: str) -> Transcript:
+    """A LUNA call of the tuning split (never one of the held-out split)."""
+    with (LUNA / "split.csv").open(encoding="utf-8") as fh:
+        split = {r["call_id"]: r["split"] for r in csv.DictReader(fh)}
+    assert split[call_id] == "tune"
+    return Transcript.load(LUNA / "transcripts" / f"{call_id}.json")
+
+
+def _call(lang: str, turns: list[tuple[str, str]], call_type: str = "assistenza", **meta) -> Transcript:
+    segs, t = [], 0.0
+    for speaker, text in turns:
+        d = max(1.5, 0.35 * len(text.split()))
+        segs.append(Segment(speaker, t, t + d, text))
+        t += d + 0.4
+    return Transcript(f"rr-{lang}-{abs(hash(tuple(turns))) % 10**6}", segs, language=lang,
+                      metadata={"call_type": call_type, **meta})
+
+
+# ---------------------------------------------------------------------------------- late start
+def test_a_recording_that_starts_late_makes_saluto_na_with_its_reason():
+    late = score_transcript(_tune("LUNA-0704000035"))  # "signora <PER>" / "eccomi qua allora dicevamo che…"
+    saluto = late.result("saluto")
+    assert saluto.result == "na" and not saluto.evidence
+    assert "eccomi qua" in saluto.reason and "registrazione" in saluto.reason
+    # the reason travels in the evaluation JSON (qa score output, the store) and is read back
+    as_json = next(c for c in late.to_dict()["criteria"] if c["id"] == "saluto")
+    assert as_json["reason"] == saluto.reason
+    assert Evaluation.from_dict(late.to_dict()).result("saluto").reason == saluto.reason
+    # an opening is judged: "helpdesk buongiorno sono <PER>" passes, and has no reason
+    opening = score_transcript(_tune("LUNA-0703000001")).result("saluto")
+    assert opening.result == "pass" and opening.reason is None
+
+
+@pytest.mark.parametrize("lang,turns", [
+    ("it", [("agent", "rieccomi, mi scusi l'attesa, allora lei mi diceva che la stampante non stampa"),
+            ("customer", "sì, esce tutto bianco")]),
+    ("de", [("agent", "So, da bin ich wieder, danke fürs Warten. Sie sagten, der Drucker druckt nicht?"),
+            ("customer", "Ja, alles kommt weiss raus.")]),
+    ("fr", [("agent", "Merci d'avoir patienté. Vous me disiez que l'imprimante n'imprime plus ?"),
+            ("customer", "Oui, tout sort blanc.")]),
+    ("en", [("agent", "Thanks for holding. You were saying the printer isn't printing?"),
+            ("customer", "Yes, the pages come out blank.")]),
+])
+def test_late_start_in_four_languages(lang, turns):
+    res = score_transcript(_call(lang, turns)).result("saluto")
+    assert res.result == "na" and res.reason
+
+
+@pytest.mark.parametrize("lang,turns", [
+    # a missing greeting is a fail, not a late start
+    ("it", [("agent", "servizio clienti, mi dica"), ("customer", "ho un problema con la fattura")]),
+    ("it", [("agent", "pronto?"), ("customer", "sì buongiorno, chiamo per la fattura")]),
+    ("en", [("agent", "Yeah, go ahead."), ("customer", "Hi, it's about my bill.")]),
+])
+def test_an_opening_without_greeting_is_still_judged(lang, turns):
+    assert score_transcript(_call(lang, turns)).result("saluto").result == "fail"
+
+
+# ---------------------------------------------------------------------------------- masked names
+def test_masked_name_counts_when_addressed_not_when_typed():
+    addressed = _call("it", [
+        ("agent", "helpdesk buongiorno sono <PER>"),
+        ("customer", "buongiorno mi chiamo <PER> ho un problema con la stampante"),
+        ("agent", "allora signora <PER> mi dà il numero di inventario"),
+        ("customer", "sì è <NUM>"),
+        ("agent", "perfetto grazie signora <PER> le mando il tecnico domani mattina"),
+    ])
+    ev = score_transcript(addressed)
+    assert ev.extra["customer_name"] == "<PER>"
+    assert ev.result("nome_cliente").result == "pass"
+    typed = _call("it", [
+        ("agent", "helpdesk buongiorno sono <PER>"),
+        ("customer", "buongiorno mi chiamo <PER> non riesco ad accedere"),
+        ("agent", "allora <PER> spazio <PER> e poi la password solita"),
+        ("agent", "okay allora <PER> <PER> giusto"),
+    ])
+    res = score_transcript(typed).result("nome_cliente")
+    assert res.result == "fail"  # the name is known (the caller gave it) but only typed back
+
+
+# ---------------------------------------------------------------------------------- identification
+@pytest.mark.parametrize("lang,turns", [
+    ("it", [("agent", "helpdesk buongiorno sono Marta"),
+            ("customer", "buongiorno il mio computer non si accende più"),
+            ("agent", "mi dà il numero di inventario della macchina?"), ("customer", "sì è il 4512")]),
+    ("it", [("agent", "assistenza buongiorno"), ("customer", "ho aperto una richiesta la settimana scorsa"),
+            ("agent", "mi dice il numero della richiesta così la cerco"), ("customer", "è la 3380")]),
+    ("de", [("agent", "Guten Tag, IT-Support, Müller."), ("customer", "Guten Tag, mein Passwort ist gesperrt."),
+            ("agent", "Wie lautet Ihr Benutzername?"), ("customer", "hmeier")]),
+    ("fr", [("agent", "Bonjour, support informatique."), ("customer", "Bonjour, mon imprimante ne marche plus."),
+            ("agent", "Vous pouvez me donner le numéro d'inventaire ?"), ("customer", "Oui, 7731.")]),
+    ("en", [("agent", "Hello, service desk, Tom speaking."), ("customer", "Hi, my laptop won't connect."),
+            ("agent", "Can I take your name and the asset tag?"), ("customer", "Sure, Jane Fox, 5521.")]),
+])
+def test_identification_is_domain_wide(lang, turns):
+    res = score_transcript(_call(lang, turns)).result("identificazione")
+    assert res.result == "pass", (lang, res.feedback)
+
+
+def test_identification_not_applicable_to_a_general_question():
+    t = _call("it", [("agent", "buongiorno servizio clienti sono Marta"),
+                     ("customer", "buongiorno volevo sapere fino a che ora siete aperti sabato"),
+                     ("agent", "sabato siamo aperti fino alle diciotto")])
+    assert score_transcript(t).result("identificazione").result == "na"
+
+
+# ---------------------------------------------------------------------------------- next steps
+@pytest.mark.parametrize("lang,text", [
+    ("it", "allora le mando lì il tecnico e le lascio il numero della chiamata"),
+    ("it", "okay io la richiamo domani verso le dieci"),
+    ("it", "se ci fossero problemi ci risentiamo"),
+    ("de", "Ich eröffne ein Ticket und ich rufe Sie zurück."),
+    ("fr", "J'ouvre un ticket et un technicien passera chez vous."),
+    ("en", "I'm opening a ticket and I'll call you back."),
+])
+def test_next_steps_in_everyday_words(lang, text):
+    t = _call(lang, [("customer", {"it": "la stampante non stampa", "de": "Der Drucker druckt nicht.",
+                                   "fr": "L'imprimante n'imprime pas.", "en": "The printer isn't printing."}[lang]),
+                     ("agent", text)])
+    assert score_transcript(t).result("prossimi_passi").result == "pass"
+
+
+def test_a_call_back_mentioned_as_an_introduction_is_no_next_step():
+    t = _call("it", [("agent", "pronto sì la chiamo da Solara Energia per la richiesta che ha lasciato"),
+                     ("customer", "ah sì buongiorno"), ("agent", "va bene allora grazie arrivederci")],
+              call_type="acquisizione")
+    assert score_transcript(t).result("prossimi_passi").result == "fail"
+
+
+# ---------------------------------------------------------------------------------- redacted text
+def test_a_date_of_birth_asked_still_passes_identificazione_after_redaction():
+    t = _call("it", [("agent", "buongiorno servizio clienti sono Laura"),
+                     ("customer", "buongiorno chiamo per la mia fattura di marzo"),
+                     ("agent", "certo, mi conferma che lei è nato il 12.03.1980?"),
+                     ("customer", "sì esatto"),
+                     ("agent", "grazie, vedo la sua fattura")])
+    masked = redact(t).transcript
+    assert "[DATA_NASCITA]" in masked.segments[2].text and "1980" not in masked.segments[2].text
+    for version in (t, masked):
+        res = score_transcript(version).result("identificazione")
+        assert res.result == "pass", res.feedback
+    # the mask alone shows that the date was asked for and read back
+    only_mask = _call("it", [("customer", "è per la mia fattura"), ("agent", "ho qui [DATA_NASCITA], corretto?"),
+                             ("customer", "sì")])
+    assert score_transcript(only_mask).result("identificazione").result == "pass"
+
+
+def test_scored_at_ingest_and_rescored_give_identical_results(tmp_path):
+    """Ingest (which redacts) then a forced rescore of what is stored: every criterion, result,
+    evidence and reason the same, on real calls with masked data and a call with a date of birth."""
+    from qa.ingest import IngestSettings, ingest, rescore
+    from qa.store import open_store
+
+    d = tmp_path / "in"
+    d.mkdir()
+    for cid in ("LUNA-0704000035", "LUNA-0703000001", "LUNA-0704000054"):
+        shutil.copy(LUNA / "transcripts" / f"{cid}.json", d)
+    dob = _call("it", [("agent", "buongiorno servizio clienti sono Laura"),
+                       ("customer", "buongiorno, sono Paolo Rossi, chiamo per la mia fattura"),
+                       ("agent", "signor Rossi, mi conferma che lei è nato il 12.03.1980?"),
+                       ("customer", "sì, nato il 12.03.1980"),
+                       ("agent", "grazie signor Rossi, vedo la sua fattura, riceverà la correzione per e-mail")])
+    dob.call_id = "DOB-1"
+    dob.save(d / "DOB-1.json")
+    store = open_store(f"sqlite:///{tmp_path / 'qa.db'}")
+    try:
+        report = ingest([d], store, IngestSettings(redact=True, data_dir=str(tmp_path / "data")), workers=1,
+                        progress=False)
+        assert report.stored == 4
+        first = {cid: store.load_evaluation(cid) for cid in ("LUNA-0704000035", "LUNA-0703000001",
+                                                              "LUNA-0704000054", "DOB-1")}
+        assert first["LUNA-0704000035"].result("saluto").reason  # the reason is stored
+        assert first["DOB-1"].result("identificazione").result == "pass"
+        assert "[DATA_NASCITA]" in store.load_transcript("DOB-1").segments[3].text
+        again = rescore(store, force=True, progress=False)
+        assert again.rescored == 4
+        for cid, ev in first.items():
+            new = store.load_evaluation(cid)
+            assert [c.to_dict() for c in new.criteria] == [c.to_dict() for c in ev.criteria], cid
+            assert new.score == ev.score
+    finally:
+        store.close()
+
+
+# ---------------------------------------------------------------------------------- summaries
+_OPEN = {"it": ("buongiorno servizio clienti", "ho un problema con la stampante"),
+         "de": ("Guten Tag, Kundendienst", "Ich habe ein Problem mit dem Drucker"),
+         "fr": ("Bonjour, service client", "J'ai un problème avec l'imprimante"),
+         "en": ("Hello, customer service", "I have a problem with my printer")}
+
+
+def _closing(lang: str, text: str) -> Transcript:
+    first, problem = _OPEN[lang]
+    return _call(lang, [("agent", first), ("customer", problem), ("agent", "ok"), ("customer", "ok"),
+                        ("agent", text), ("customer", "ok")])
+
+
+@pytest.mark.parametrize("lang,text", [
+    # a long informational turn near the end is not a summary
+    ("it", "Allora, con il nuovo abbonamento ha internet illimitato, la TV con cento canali e le chiamate in "
+           "Svizzera incluse, e l'installazione è gratuita."),
+    ("it", "Quindi le spiego come funziona: il router si riavvia da solo di notte e gli aggiornamenti arrivano "
+           "in automatico, non deve fare niente."),
+    ("de", "Also, das Abo umfasst unbegrenztes Internet, hundert TV-Sender und Anrufe in der Schweiz, die "
+           "Installation ist gratis."),
+    ("fr", "Donc on a la fibre jusqu'à un gigabit, cent chaînes de télévision et les appels illimités en Suisse, "
+           "l'installation est gratuite."),
+    ("en", "So that's the fibre package: unlimited data, a hundred TV channels and free calls within "
+           "Switzerland, and installation is free."),
+])
+def test_an_informational_turn_is_not_a_summary(lang, text):
+    assert score_transcript(_closing(lang, text)).result("riepilogo").result == "fail"
+
+
+@pytest.mark.parametrize("lang,text", [
+    ("it", "ok quindi era solo l'opzione della stampa a colori da impostare, adesso è a posto"),
+    ("de", "gut, es lag also nur an der Einstellung für den Farbdruck, jetzt geht es"),
+    ("fr", "bon c'était juste l'option couleur à régler, maintenant ça marche"),
+    ("en", "ok so it was just the colour printing option that needed setting, it's fine now"),
+    ("en", "So you'll get the new router by Friday and the engineer comes on Monday."),
+])
+def test_an_informal_recap_is_a_summary(lang, text):
+    assert score_transcript(_closing(lang, text)).result("riepilogo").result == "pass"
