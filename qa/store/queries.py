@@ -227,6 +227,30 @@ def pass_rate_by_criterion(source, filters: CallFilters | None = None) -> list[d
     return _rates(source, ("criterion_id",), filters)
 
 
+def criterion_period_heatmap(source, period: str = "week", filters: CallFilters | None = None
+                             ) -> list[dict[str, Any]]:
+    """Pass rate per criterion x period (day/week/month, labelled by its first day), current
+    evaluations, long form: {criterion_id, period, passed, failed, pass_rate}. From the daily
+    rollup; filters: team, agent_id, call_type, language, whole days of date_from/date_to."""
+    from .rollups import NO_DATE, _dim_conditions
+    from .schema import CriterionDaily as D
+
+    f = filters or CallFilters()
+    with session_of(source) as s:
+        bucket = _period(D.day, s.get_bind().dialect.name, period).label("period")
+        q = (select(D.criterion_id, bucket, func.sum(D.passed).label("p"), func.sum(D.failed).label("f"))
+             .where(D.day > NO_DATE, *_dim_conditions(D, f)).group_by(D.criterion_id, bucket)
+             .order_by(D.criterion_id, bucket))
+        lo, hi = _bound(f.date_from), _bound(f.date_to, end=True)  # days the bounds touch
+        if lo is not None:
+            q = q.where(D.day >= lo.date())
+        if hi is not None:
+            q = q.where(D.day < (hi - timedelta(microseconds=1)).date() + timedelta(days=1))
+        rows = [(r.criterion_id, str(r.period), int(r.p or 0), int(r.f or 0)) for r in s.execute(q)]
+    return [{"criterion_id": c, "period": per, "passed": p, "failed": fl, "pass_rate": _rate(p, fl)}
+            for c, per, p, fl in rows if p + fl]
+
+
 def compliance_queue(source, filters: CallFilters | None = None, page: int = 1, page_size: int = 50
                      ) -> tuple[list[dict[str, Any]], int]:
     """Calls that need a human: a compliance issue (critical criterion failed) or an open
