@@ -262,7 +262,7 @@ def test_rubric_form_edits_land_in_the_yaml_with_its_comments(env):
     original = at.text_area(key=key).value
     comments = [ln for ln in original.splitlines() if ln.lstrip().startswith("#")]
     assert comments
-    chosen = at.multiselect(key="preview_calls")
+    chosen = at.multiselect(key="preview_calls::assistenza")
     assert "DEMO-IT-01" in chosen.options
     chosen.set_value(["DEMO-IT-01"] + [c for c in chosen.value if c != "DEMO-IT-01"][:4]).run()
     at.selectbox(key="rf_crit::assistenza").set_value("saluto").run()

@@ -151,7 +151,7 @@ def _criteria(store, principal, call_id: str, evaluation, lang: str) -> None:
         title = c.title or c.id
         review = c.extra.get("review")
         marker = f" {ICON['edited']}" if c.id in overridden or review else ""
-        with st.expander(f"{md_escape(title)} · {c.competence}{marker}", icon=RESULT_ICON.get(c.result),
+        with st.expander(f"{title} · {c.competence}{marker}", icon=RESULT_ICON.get(c.result),
                          expanded=c.result == "fail"):
             st.markdown(f"**{result_label(c.result, lang)}**"
                         + (f" · :orange[{ICON['critical']}] {t('critical', lang)}" if c.critical else ""))

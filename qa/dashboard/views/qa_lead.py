@@ -52,7 +52,7 @@ def render_editor() -> None:
         st.session_state[key] = current_text
     recent, _ = q.call_list(store, q.CallFilters(call_type=name), sort="-started_at", page=1, page_size=200)
     ids = [r["call_id"] for r in recent]
-    chosen = st.multiselect(t("preview_calls", lang), ids, default=ids[:10], key="preview_calls",
+    chosen = st.multiselect(t("preview_calls", lang), ids, default=ids[:10], key=f"preview_calls::{name}",
                             placeholder=t("choose_options", lang))
 
     form_tab, yaml_tab = st.tabs([t("form_view", lang), t("yaml_view", lang)])
