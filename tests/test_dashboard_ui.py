@@ -193,6 +193,41 @@ def test_criterion_week_heatmap_counts_every_current_result(env):
     assert 0 < sum(r["passed"] + r["failed"] for r in narrowed) < sum(r["passed"] + r["failed"] for r in rows)
 
 
+def _expected_week_counts(store) -> Counter:
+    from sqlalchemy import select
+
+    from qa.store.schema import CriterionResultRow as R
+
+    expected: Counter = Counter()
+    with store.session() as s:
+        for cid, started, result in s.execute(select(R.criterion_id, R.started_at, R.result)
+                                              .where(R.is_current, R.started_at.is_not(None))):
+            if result != "na":
+                expected[(cid, _monday(started.date()).isoformat(), result)] += 1
+    return expected
+
+
+def test_criterion_week_heatmap_on_postgresql():
+    """The same query on the PostgreSQL server (date_trunc instead of SQLite's date modifiers)."""
+    from .pg import pg_schema_url
+
+    with pg_schema_url("qa_ui_heat") as url:
+        store = open_store(url)
+        try:
+            with store.session() as s:
+                populate(s, 150, seed=11, n_agents=4, days=50)
+            rows = q.criterion_period_heatmap(store, "week")
+            got = Counter()
+            for r in rows:
+                got[(r["criterion_id"], r["period"], "pass")] += r["passed"]
+                got[(r["criterion_id"], r["period"], "fail")] += r["failed"]
+            assert +got == +_expected_week_counts(store) and len(rows) > 50
+            months = q.criterion_period_heatmap(store, "month")
+            assert all(r["period"].endswith("-01") for r in months)
+        finally:
+            store.close()
+
+
 def test_trends_heatmap_is_criteria_by_weeks_or_by_teams(env):
     from qa.dashboard.views.trends import heatmap_frame
 
