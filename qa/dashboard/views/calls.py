@@ -158,7 +158,10 @@ def render() -> None:
             st.session_state[TABLE_GEN] = gen + 1
 
     st.caption(t("click_to_open", lang))
-    st.dataframe(df, hide_index=True, on_select=_picked, selection_mode=["single-row", "single-cell"],
+    shown = df.assign(**{c: df[c].fillna("") for c in ("team", "call_type", "agent_name") if c in df})
+    if "language" in shown:
+        shown["language"] = shown["language"].map(lambda c: lang_name(c, lang) if isinstance(c, str) else "")
+    st.dataframe(shown, hide_index=True, on_select=_picked, selection_mode=["single-row", "single-cell"],
                  key=table_key, column_config=_columns(lang))
     c1, c2 = st.columns([3, 1])
     pick = c1.selectbox(t("open_call", lang), ids, index=0, key="pick_call", placeholder=t("choose_one", lang))

@@ -161,7 +161,7 @@ def _rubric_form(name, text_key, current, current_text, chosen, lang, store, pri
     k = f"rf_title::{name}::{cid}::{rev}"
     c1.text_input(t("rf_title", lang), value=str(form.title or ""), key=k, **cb("set_title", k, lambda v: (cid, v)))
     k = f"rf_weight::{name}::{cid}::{rev}"
-    c2.number_input(t("rf_weight", lang), min_value=0.5, max_value=100.0, step=0.5, value=float(form.weight or 1),
+    c2.number_input(t("rf_weight", lang), min_value=0.0, step=0.5, value=float(form.weight or 1),
                     key=k, **cb("set_weight", k, lambda v: (cid, int(v) if float(v).is_integer() else float(v))))
     choices = doc.applicability_choices(cid, lang)
     labels = [label for label, _ in choices]
