@@ -228,6 +228,32 @@ def test_criterion_week_heatmap_on_postgresql():
             store.close()
 
 
+def test_heatmap_window_and_months_agree_with_the_full_weeks(env):
+    """``last=N`` keeps exactly the N latest periods of the full answer; months (from the monthly
+    rollup) add up to the same counts as the days."""
+    store, _ = env
+    full = q.criterion_period_heatmap(store, "week")
+    weeks = sorted({r["period"] for r in full})
+    window = q.criterion_period_heatmap(store, "week", last=4)
+    assert sorted({r["period"] for r in window}) == weeks[-4:]
+    assert window == [r for r in full if r["period"] in weeks[-4:]]
+    by_month: Counter = Counter()
+    from sqlalchemy import select
+
+    from qa.store.schema import CriterionResultRow as R
+
+    with store.session() as s:
+        for cid, started, result in s.execute(select(R.criterion_id, R.started_at, R.result)
+                                              .where(R.is_current, R.started_at.is_not(None))):
+            if result != "na":
+                by_month[(cid, started.date().replace(day=1).isoformat(), result)] += 1
+    got: Counter = Counter()
+    for r in q.criterion_period_heatmap(store, "month"):
+        got[(r["criterion_id"], r["period"], "pass")] += r["passed"]
+        got[(r["criterion_id"], r["period"], "fail")] += r["failed"]
+    assert +got == +by_month
+
+
 def test_trends_heatmap_is_criteria_by_weeks_or_by_teams(env):
     from qa.dashboard.views.trends import heatmap_frame
 
@@ -237,7 +263,8 @@ def test_trends_heatmap_is_criteria_by_weeks_or_by_teams(env):
     assert not at.exception, at.exception
     by_week = heatmap_frame(store, "period", "week", q.CallFilters())
     assert set(by_week.columns) >= {"criterion_id", "column", "pass_rate"}
-    assert by_week["criterion_id"].nunique() >= 8 and by_week["column"].nunique() >= 10
+    all_weeks = {r["period"] for r in q.criterion_period_heatmap(store, "week")}
+    assert by_week["criterion_id"].nunique() >= 8 and by_week["column"].nunique() == min(12, len(all_weeks)) >= 10
     rects = [json.loads(c.proto.spec) for c in at.get("vega_lite_chart")]
     assert any("layer" in s and s["layer"][0]["mark"]["type"] == "rect" for s in rects), "heat map drawn"
     at.get("button_group")[0].set_value("team").run()

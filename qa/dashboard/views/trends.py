@@ -14,6 +14,7 @@ from ..report import operator_report_html
 from .common import audited_download, competence_rates
 
 PERIODS = ("week", "day", "month")
+WINDOW = {"week": 12, "day": 31, "month": 12}  # columns of the criteria x periods heat map
 
 
 def heatmap_frame(store, by: str, period: str, filters: q.CallFilters) -> pd.DataFrame:
@@ -23,7 +24,7 @@ def heatmap_frame(store, by: str, period: str, filters: q.CallFilters) -> pd.Dat
         rows = q.pass_rate_by_criterion_team(store, filters)
         return pd.DataFrame(rows, columns=["criterion_id", "team", "passed", "failed", "pass_rate"]) \
             .rename(columns={"team": "column"})
-    rows = q.criterion_period_heatmap(store, period, filters)
+    rows = q.criterion_period_heatmap(store, period, filters, last=WINDOW[period])
     return pd.DataFrame(rows, columns=["criterion_id", "period", "passed", "failed", "pass_rate"]) \
         .rename(columns={"period": "column"})
 
@@ -92,6 +93,8 @@ def render() -> None:
                               format_func=lambda b: period_title.lower() if b == "period" else t("by_team", lang))
     by = by or "period"
     hm = heatmap_frame(store, by, period, f)
+    if by == "period":
+        st.caption(t(f"last_{period}", lang, n=WINDOW[period]))
     if not hm.empty:
         title = period_title if by == "period" else t("team", lang)
         st.altair_chart(heatmap_chart(hm, lang, title, by == "period"), width="stretch")
