@@ -43,7 +43,9 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--no-first-run", "--disable-sync"]
 SAMPLE_CALLS = {"DEMO-IT-01": "call_it_01.m4a", "DEMO-DE-01": "call_de_01.mp3", "DEMO-IT-02": "call_it_02.ogg"}
 PASSWORDS = {"sup": "sup-pass-0001", "laura": "laura-pass-01", "stefan": "stefan-pass-1", "syn": "syn-pass-0001",
-             "locky": "locky-pass-01"}
+             "locky": "locky-pass-01", "lead": "lead-pass-0001"}
+SCREENSHOTS = ROOT / "docs" / "screenshots"  # the README's pictures (issue 13.6), taken by the tests below
+DATA_DIRS: dict[str, Path] = {}  # base URL -> the server's QA_DATA_DIR
 TIMEOUT_MS = 60_000  # generous: 2 shared CPUs, first run of the app imports pandas, altair...
 
 
@@ -81,6 +83,7 @@ def _build_store(data_dir: Path, url: str):
     store.create_user("stefan", PASSWORDS["stefan"], "operator", agent_id="A31", display_name="Stefan Keller")
     store.create_user("syn", PASSWORDS["syn"], "operator", agent_id="A002", display_name="Synthetic Operator")
     store.create_user("locky", PASSWORDS["locky"], "supervisor", display_name="Locky Lockout")
+    store.create_user("lead", PASSWORDS["lead"], "qa_lead", display_name="Lea Lead")
     store.create_user("demo_qa", "ascolto-demo", "qa_lead", demo=True, created_by="demo")  # `qa serve` warns
     return store
 
@@ -119,11 +122,14 @@ def server(tmp_path_factory):
         store = _build_store(data_dir, url)
     port = _free_port()
     env = {**os.environ, "QA_DATA_DIR": str(data_dir), "QA_DATABASE_URL": url, "PYTHONUNBUFFERED": "1"}
+    for var in ("QA_RUBRICS_DIR", "QA_GOLD_LABELS", "QA_GOLD_TRANSCRIPTS"):  # the bundled rubrics, no gold set
+        env.pop(var, None)
     log = open(data_dir / "server.log", "wb")
     # its own process group: `qa serve` starts streamlit as a child, both go at teardown
     proc = subprocess.Popen([sys.executable, "-m", "qa", "serve", "--port", str(port)], cwd=ROOT, env=env,
                             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
+    DATA_DIRS[base] = data_dir
     try:
         deadline = time.monotonic() + 120
         while True:
@@ -430,7 +436,7 @@ def test_supervisor_opens_a_call_from_the_list_and_jumps_to_evidence(server, pag
         expander.locator("summary").click()
     button = expander.locator(f".st-key-ev-{ci}-{ei}").get_by_role("button")
     minutes, secs = divmod(evidence.start, 60)
-    assert button.inner_text().startswith(f"▶ {int(minutes)}:{secs:04.1f}")
+    assert f"{int(minutes)}:{secs:04.1f} " in button.inner_text()
     audio = click_and_wait_audio_position(page, button, evidence.start)
     assert audio["currentTime"] == pytest.approx(evidence.start, abs=1.0)
     assert audio["error"] is None
@@ -446,7 +452,7 @@ def test_supervisor_opens_a_call_from_the_list_and_jumps_to_evidence(server, pag
 
 
 def test_supervisor_overrides_a_criterion(server, page):
-    from qa.dashboard.views.common import result_label
+    from qa.dashboard.i18n import t
 
     base, store = server
     call_id = "DEMO-IT-01"
@@ -461,13 +467,13 @@ def test_supervisor_overrides_a_criterion(server, page):
     assert score.get_by_test_id("stMetricValue").inner_text() == f"{before.score:.0f}"
     form = page.get_by_test_id("stForm").filter(has_text="Correggi il risultato")
     choose(page, form.get_by_test_id("stSelectbox"), target.id)
-    form.get_by_test_id("stRadio").get_by_text(result_label(new, "it"), exact=True).click()
+    form.get_by_test_id("stRadio").get_by_text(t("result_" + new, "it"), exact=True).click()
     form.get_by_label("Commento").fill(comment)
     page.shot("override-form")
     form.get_by_role("button", name="Salva").click()
 
     title = target.title or target.id
-    changed = page.get_by_test_id("stExpander").filter(has_text=title).filter(has_text="✎")
+    changed = page.get_by_test_id("stExpander").filter(has_text=title).filter(has_text="modificato da sup il")
     changed.wait_for()
     settle(page)
     page.get_by_test_id("stAlertContentSuccess").filter(has_text=f"Salvato. {target.id}").wait_for()
@@ -475,9 +481,10 @@ def test_supervisor_overrides_a_criterion(server, page):
     assert after.result(target.id).result == new
     assert after.score < before.score
     assert score.get_by_test_id("stMetricValue").inner_text() == f"{after.score:.0f}"
-    if not changed.get_by_text(result_label(new, "it"), exact=True).is_visible():  # failed ones open by themselves
+    shown = changed.get_by_text(re.compile(rf"(^|\s){t('result_' + new, 'it')}$")).first  # after its icon
+    if not shown.is_visible():  # failed ones open by themselves
         changed.locator("summary").click()
-    changed.get_by_text(result_label(new, "it"), exact=True).wait_for()
+    shown.wait_for()
     changed.get_by_text("modificato da sup il").wait_for()
     changed.scroll_into_view_if_needed()
     page.shot("override-saved")
@@ -562,3 +569,132 @@ def test_supervisor_hears_the_redacted_copy_not_the_original(server, page):
     page.shot("redacted-audio")
     plays = [a for a in store.audit_log(call_id=call_id) if a.action == "audio_play" and a.username == "sup"]
     assert plays and plays[0].details == {"variant": "redacted", "file": redacted.name}
+
+
+# ---------------------------------------------------------- issue 13: one click, screenshots, form
+def _readme_shot(pg, name: str) -> None:
+    """A picture for the README (docs/screenshots/), the visible part of the page."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    pg.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
+
+
+def _click_table_row(pg, row: int) -> None:
+    """Click a cell of the call table's row ``row`` (0 = first): the grid is a canvas, so by position."""
+    grid = pg.get_by_test_id("stDataFrame").first
+    grid.scroll_into_view_if_needed()
+    box = grid.bounding_box()
+    header = row_height = 35  # Streamlit's data grid: default row and header height
+    grid.click(position={"x": min(140, box["width"] / 3), "y": header + row_height * row + row_height / 2})
+
+
+def _open_by_row(pg, row: int, call_id: str, tries: int = 3) -> None:
+    """One click on the row opens the call; a click lost while Streamlit re-renders (two test
+    workers on two cores) is repeated, as a user would, at most ``tries`` times."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    for attempt in range(tries):
+        settle(pg)
+        _click_table_row(pg, row)
+        try:
+            pg.get_by_role("heading", name=re.compile(rf"Dettaglio chiamata {re.escape(call_id)}$")).wait_for(
+                timeout=20_000)
+            break
+        except PlaywrightTimeout:
+            if attempt == tries - 1:
+                raise
+    wait_call_detail(pg, call_id)
+
+
+def test_a_click_on_a_row_opens_the_call_and_the_readme_pictures(server, page):
+    """Issue 13.4: one click on a row of the call list opens that call; coming back to the list
+    does not bounce into the call again. Issue 13.6: the README's screenshots."""
+    from qa.store import queries as q
+
+    base, store = server
+    page.goto(base + "/")
+    login(page, "sup")
+    rows, _ = q.call_list(store, q.CallFilters(), sort="-started_at", page=1, page_size=50)
+    ids = [r["call_id"] for r in rows]
+    target = "DEMO-IT-01"
+    assert target in ids[:10]
+    page.get_by_test_id("stDataFrame").first.wait_for()
+    settle(page)
+    text = page.inner_text("body")
+    for english in ("Choose options", "Choose an option"):
+        assert english not in text
+    _readme_shot(page, "call-list")
+    _open_by_row(page, ids.index(target), target)
+    assert f"call={target}" in page.url
+    page.get_by_test_id("stExpander").first.wait_for()
+    assert page.locator("[data-testid='stIconMaterial']").count() > 0  # Material icons, not emoji
+    _readme_shot(page, "call-detail")
+
+    page.get_by_test_id("stSidebarNav").get_by_role("link", name="Chiamate").click()
+    page.get_by_role("heading", name="Chiamate").wait_for()
+    settle(page)
+    page.wait_for_timeout(1500)  # a stale selection would switch to the call page by now
+    settle(page)
+    assert page.get_by_role("heading", name="Chiamate").is_visible() and "call=" not in page.url
+    # another row, one click again
+    other = next(c for c in ids[:10] if c != target)
+    _open_by_row(page, ids.index(other), other)
+
+
+def test_qa_lead_changes_a_phrase_list_in_the_form_previews_and_publishes(server, page):
+    """Issue 13.5, done-when: a QA lead removes a phrase from a list in the form view, sees the
+    preview (which calls change result, with the evidence), publishes, and the YAML on disk has
+    the change and its comments. Last in this file: the published rubric re-scores the store."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    from qa.rubric.editing import RubricDocument
+
+    base, store = server
+    page.goto(base + "/rubrics")
+    login(page, "lead")
+    page.get_by_role("heading", name="Editor rubriche").wait_for()
+    choose(page, page.get_by_test_id("stSelectbox").filter(has_text="Rubrica"), "assistenza")
+    settle(page)
+    box = page.get_by_test_id("stSelectbox").filter(has_text="Criterio").first
+    inp = box.locator("input")
+    inp.click()
+    inp.press_sequentially("saluto")
+    page.locator("[role='option']").filter(has_text=re.compile(r"^saluto — ")).click()
+    settle(page)
+    phrases = page.locator("[class*='st-key-rf_phrases--assistenza--saluto_apertura--it--']")
+    phrases.wait_for()
+    removed = page.get_by_text(re.compile(r"@saluto_apertura \[it\]: tolte «buongiorno»"))
+    for attempt in range(3):  # a click that lands while Streamlit re-renders is lost: a user clicks again
+        remove = phrases.get_by_role("button", name="Remove buongiorno", exact=True)  # the chip's ×
+        if remove.count():
+            remove.click()
+        settle(page)
+        try:
+            removed.wait_for(timeout=20_000)
+            break
+        except PlaywrightTimeout:
+            if attempt == 2:
+                raise
+    preview = page.locator(".st-key-rf_change_DEMO-IT-01")
+    try:
+        preview.wait_for()
+    finally:
+        page.shot("after-remove")
+    text = preview.inner_text()
+    assert "saluto" in text and "Buongiorno, Telco Ticino" in text, text
+    preview.scroll_into_view_if_needed()
+    page.shot("form-preview")
+    _readme_shot(page, "rubric-form")
+
+    page.get_by_role("button", name="Pubblica e ricalcola").click()
+    page.get_by_text(re.compile(r"^Pubblicata la versione ")).wait_for()
+    settle(page)
+    published = DATA_DIRS[base] / "rubriche" / "assistenza.yaml"
+    text = published.read_text(encoding="utf-8")
+    doc = RubricDocument.from_file(published)
+    assert "buongiorno" not in doc.phrases("saluto_apertura", "it")
+    assert "buonasera" in doc.phrases("saluto_apertura", "it")
+    bundled = (ROOT / "rubriche" / "assistenza.yaml").read_text(encoding="utf-8")
+    comments = [ln for ln in bundled.splitlines() if ln.lstrip().startswith("#")]
+    assert comments and [ln for ln in text.splitlines() if ln.lstrip().startswith("#")][:len(comments)] == comments
+    assert ("rubric_publish" in [a.action for a in store.audit_log(limit=50)]
+            or any(str(v.version) == doc.version for v in store.rubric_versions("assistenza")))

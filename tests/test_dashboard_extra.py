@@ -297,7 +297,7 @@ def test_rubric_editor_shows_line_of_a_broken_yaml_and_disables_publish(store):
     at.text_area(key=key).input("\n".join(lines) + "\n").run()
     assert not at.exception, at.exception
     errs = " ".join(e.value for e in at.error)
-    assert f"line {i + 1}" in errs, errs
+    assert f"riga {i + 1}" in errs, errs  # "line" in the Italian interface
     assert at.button(key="publish_btn").disabled
     # an unknown key at a known line
     lines = text.splitlines()
@@ -305,7 +305,7 @@ def test_rubric_editor_shows_line_of_a_broken_yaml_and_disables_publish(store):
     lines.insert(j + 1, "colore_preferito: blu")
     at.text_area(key=key).input("\n".join(lines) + "\n").run()
     errs = " ".join(e.value for e in at.error)
-    assert f"line {j + 2}" in errs and "colore_preferito" in errs, errs
+    assert f"riga {j + 2}" in errs and "colore_preferito" in errs, errs
     assert at.button(key="publish_btn").disabled
 
 
@@ -362,8 +362,9 @@ def test_calibration_page_shows_reviews_per_criterion(store):
     from qa.dashboard.i18n import t
 
     acc_col = t("accuracy", "it")
-    assert {"criterion", "n", acc_col} <= set(df.columns), list(df.columns)
-    by = df.set_index("criterion")
+    crit_col = t("criterion", "it")
+    assert {crit_col, "n", acc_col} <= set(df.columns), list(df.columns)
+    by = df.set_index(crit_col)
     # the synthetic store has no reviews of its own: the table holds exactly these
     assert set(by.index) == set(reviewed)
     for crit, agree in reviewed.items():

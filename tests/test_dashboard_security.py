@@ -321,7 +321,7 @@ def test_rubric_preview_is_audited(env):
     at.switch_page("qa/dashboard/pages/rubrics.py").run()
     assert not at.exception, at.exception
     before = len(_entries(store, "rubric_preview", user="lead"))
-    chosen = at.multiselect(key="preview_calls").value
+    chosen = at.multiselect(key=f"preview_calls::{at.selectbox(key='rubric_name').value}").value
     at.button(key="preview_btn").click()
     at.run()
     assert not at.exception, at.exception

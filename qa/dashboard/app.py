@@ -20,6 +20,12 @@ from .access import Principal, can
 from .i18n import UI_LANGUAGES, t
 
 PAGES_DIR = Path(__file__).resolve().parent / "pages"
+# Material icons (served with Streamlit, so they render without an emoji font)
+PAGE_ICONS = {"calls": ":material/call:", "call": ":material/headphones:", "trends": ":material/monitoring:",
+              "progress": ":material/trending_up:", "compliance": ":material/gpp_maybe:",
+              "sample": ":material/shuffle:", "disputes": ":material/gavel:", "upload": ":material/upload_file:",
+              "rubrics": ":material/edit_document:", "calibration": ":material/tune:",
+              "users": ":material/group:"}
 BOUND_KEY = "_qa_bound"  # the session (``session.binding``) this session state belongs to
 LOGOUT_KEY = "_qa_logout_to"
 
@@ -125,7 +131,7 @@ def _logout() -> None:
 
 def main() -> None:
     """The app: session gate, language switch, the pages the signed-in role may use."""
-    st.set_page_config(page_title="Ascolto", page_icon="🎧", layout="wide")
+    st.set_page_config(page_title="Ascolto", page_icon=":material/headphones:", layout="wide")
     store = get_store()
     logout_to = st.session_state.pop(LOGOUT_KEY, None)
     if logout_to:  # signed out in the previous run: nothing of the session is shown again
@@ -139,15 +145,16 @@ def main() -> None:
     _language_switch(principal.language)
     lang = ui_lang()
     st.session_state["_principal"] = principal  # read-only convenience for pages; re-derived every run
-    st.sidebar.caption(t("signed_in_as", lang, name=principal.display_name, role=principal.role))
-    st.sidebar.button(t("logout", lang), key="logout", on_click=_logout)
+    st.sidebar.caption(t("signed_in_as", lang, name=principal.display_name, role=t(f"role_{principal.role}", lang)))
+    st.sidebar.button(t("logout", lang), key="logout", on_click=_logout, icon=":material/logout:")
     if principal.role == "admin":
         demo = store.demo_accounts()
         if demo:
-            st.warning(t("demo_accounts_banner", lang, names=", ".join(demo)), icon="⚠️")
+            st.warning(t("demo_accounts_banner", lang, names=", ".join(demo)), icon=":material/warning:")
 
     def page(name: str, title_key: str, **kw):
-        return st.Page(str(PAGES_DIR / f"{name}.py"), title=t(title_key, lang), url_path=name, **kw)
+        return st.Page(str(PAGES_DIR / f"{name}.py"), title=t(title_key, lang), url_path=name,
+                       icon=PAGE_ICONS.get(name), **kw)
 
     pages = [
         page("calls", "page_calls" if can(principal, "view_all_calls") else "page_my_calls", default=True),

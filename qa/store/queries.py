@@ -227,6 +227,49 @@ def pass_rate_by_criterion(source, filters: CallFilters | None = None) -> list[d
     return _rates(source, ("criterion_id",), filters)
 
 
+def criterion_period_heatmap(source, period: str = "week", filters: CallFilters | None = None,
+                             last: int | None = None) -> list[dict[str, Any]]:
+    """Pass rate per criterion x period (day/week/month, labelled by its first day), current
+    evaluations, long form: {criterion_id, period, passed, failed, pass_rate}. From the daily
+    rollup; filters: team, agent_id, call_type, language, whole days of date_from/date_to;
+    ``last``: only the last N periods up to the latest day with results (the rollup's key starts
+    with the day, so a window reads only its part of the table)."""
+    from .rollups import NO_DATE, _dim_conditions
+    from .schema import CriterionDaily, CriterionMonthly
+
+    f = filters or CallFilters()
+    monthly = period == "month" and f.date_from is None and f.date_to is None  # months: the monthly rollup
+    D = CriterionMonthly if monthly else CriterionDaily
+    day = D.month if monthly else D.day
+    with session_of(source) as s:
+        bucket = (day if monthly else _period(day, s.get_bind().dialect.name, period)).label("period")
+        q = (select(D.criterion_id, bucket, func.sum(D.passed).label("p"), func.sum(D.failed).label("f"))
+             .where(day > NO_DATE, *_dim_conditions(D, f)).group_by(D.criterion_id, bucket)
+             .order_by(D.criterion_id, bucket))
+        if last:
+            latest = s.scalar(select(func.max(day)).where(day > NO_DATE, *_dim_conditions(D, f)))
+            if latest is not None:
+                q = q.where(day >= _window_start(date.fromisoformat(str(latest)[:10]), period, last))
+        lo, hi = _bound(f.date_from), _bound(f.date_to, end=True)  # days the bounds touch
+        if lo is not None:
+            q = q.where(day >= lo.date())
+        if hi is not None:
+            q = q.where(day < (hi - timedelta(microseconds=1)).date() + timedelta(days=1))
+        rows = [(r.criterion_id, str(r.period), int(r.p or 0), int(r.f or 0)) for r in s.execute(q)]
+    return [{"criterion_id": c, "period": per, "passed": p, "failed": fl, "pass_rate": _rate(p, fl)}
+            for c, per, p, fl in rows if p + fl]
+
+
+def _window_start(latest: date, period: str, n: int) -> date:
+    """First day of the period ``n - 1`` periods before the one holding ``latest``."""
+    if period == "day":
+        return latest - timedelta(days=n - 1)
+    if period == "week":
+        return latest - timedelta(days=latest.weekday() + 7 * (n - 1))
+    months = latest.year * 12 + latest.month - 1 - (n - 1)
+    return date(months // 12, months % 12 + 1, 1)
+
+
 def compliance_queue(source, filters: CallFilters | None = None, page: int = 1, page_size: int = 50
                      ) -> tuple[list[dict[str, Any]], int]:
     """Calls that need a human: a compliance issue (critical criterion failed) or an open

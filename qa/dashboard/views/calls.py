@@ -16,31 +16,36 @@ from ...store.export import escape_frame, write_csv
 from ..access import can, scope_filters
 from ..app import context
 from ..i18n import t
-from .common import audited_download
+from .common import ICON, audited_download, lang_name
 
 PAGE_SIZE = 50
 CRITERIA = ("saluto", "nome_cliente", "comprensione", "riepilogo", "prossimi_passi", "conferma_risoluzione",
             "congedo", "protezione_dati", "identificazione", "empatia", "proposta_disdetta")
+OPEN_KEY = "_open_from_list"  # the call a click in the table chose
+TABLE_GEN = "_call_table_gen"
 SORTS = ("-started_at", "started_at", "score", "-score", "-n_fail", "agent", "team", "-duration")
 
 
 def _filters(store, principal, lang: str) -> q.CallFilters:
-    with st.expander(t("filters", lang), expanded=False):
+    choose = t("choose_options", lang)
+    with st.expander(t("filters", lang), expanded=False, icon=":material/filter_list:"):
         c1, c2, c3 = st.columns(3)
-        dates = c1.date_input(t("date_range", lang), value=(), key="f_dates")
-        teams = c2.multiselect(t("team", lang), q.distinct_values(store, "team"), key="f_team")
+        dates = c1.date_input(t("date_range", lang), value=(), key="f_dates", format="DD.MM.YYYY")
+        teams = c2.multiselect(t("team", lang), q.distinct_values(store, "team"), key="f_team", placeholder=choose)
         agents = []
         if can(principal, "view_all_calls"):
-            agents = c3.multiselect(t("agent", lang), q.distinct_values(store, "agent_id"), key="f_agent")
+            agents = c3.multiselect(t("agent", lang), q.distinct_values(store, "agent_id"), key="f_agent",
+                                    placeholder=choose)
         c4, c5, c6 = st.columns(3)
-        types = c4.multiselect(t("call_type", lang), CALL_TYPES, key="f_type")
-        langs = c5.multiselect(t("call_language", lang), LANGUAGES, key="f_lang")
+        types = c4.multiselect(t("call_type", lang), CALL_TYPES, key="f_type", placeholder=choose)
+        langs = c5.multiselect(t("call_language", lang), LANGUAGES, key="f_lang", placeholder=choose,
+                               format_func=lambda c: lang_name(c, lang))
         lo, hi = c6.slider(t("score_range", lang), 0, 100, (0, 100), key="f_score")
         c7, c8, c9 = st.columns(3)
         failed = c7.selectbox(t("failed_criterion", lang), ("",) + CRITERIA, key="f_failed",
-                              format_func=lambda c: c or t("any", lang))
+                              format_func=lambda c: c or t("any", lang), placeholder=t("choose_one", lang))
         compliance = c8.checkbox(t("compliance_only", lang), key="f_compliance")
-        search = c9.text_input("🔎", key="f_search")
+        search = c9.text_input(t("search", lang), key="f_search", icon=ICON["search"])
     date_from = dates[0] if len(dates) >= 1 else None
     date_to = dates[1] if len(dates) == 2 else None
     return q.CallFilters(
@@ -104,6 +109,12 @@ def export_files(rows: list[dict]) -> tuple[bytes, bytes]:
     return write_csv(df).encode("utf-8"), to_excel(df)
 
 
+def _open(call_id: str) -> None:
+    """Go to the call page of ``call_id`` (its URL carries the id: reload and share keep it)."""
+    st.session_state["selected_call"] = call_id
+    st.switch_page(st.session_state.get("_pages", {}).get("call", "call"), query_params={"call": call_id})
+
+
 def render() -> None:
     """The call list page (or the call page, for a deep link with ``?call=``)."""
     if st.query_params.get("call"):  # a deep link to one call, from the list page's URL
@@ -111,6 +122,9 @@ def render() -> None:
 
         return render_detail()
     store, principal, lang = context()
+    target = st.session_state.pop(OPEN_KEY, None)
+    if target:  # a row was clicked in the previous run (``_picked``)
+        _open(target)
     own_only = not can(principal, "view_all_calls")
     st.title(t("page_my_calls" if own_only else "page_calls", lang))
     filters = q.CallFilters(**scope_filters(principal, _filters(store, principal, lang).__dict__))
@@ -129,16 +143,30 @@ def render() -> None:
         st.info(t("no_calls", lang))
         return
     df = _frame(rows)
-    event = st.dataframe(df, hide_index=True, on_select="rerun", selection_mode="single-row", key="call_table",
-                         column_config=_columns(lang))
-    selected = event.selection.rows if event is not None and hasattr(event, "selection") else []
     ids = [r["call_id"] for r in rows]
-    chosen = ids[selected[0]] if selected else None
+    # one click on a row (its marker or any cell) opens the call: the selection callback runs
+    # before the next script run, which switches page. The table's key changes with each
+    # opening, so coming back to the list shows no stale selection (that would open it again).
+    gen = int(st.session_state.get(TABLE_GEN, 0))
+    table_key = f"call_table::{gen}"
+
+    def _picked() -> None:
+        sel = (st.session_state.get(table_key) or {}).get("selection") or {}
+        picked = list(sel.get("rows") or []) + [c[0] for c in sel.get("cells") or []]
+        if picked and 0 <= picked[0] < len(ids):
+            st.session_state[OPEN_KEY] = ids[picked[0]]
+            st.session_state[TABLE_GEN] = gen + 1
+
+    st.caption(t("click_to_open", lang))
+    shown = df.assign(**{c: df[c].fillna("") for c in ("team", "call_type", "agent_name") if c in df})
+    if "language" in shown:
+        shown["language"] = shown["language"].map(lambda c: lang_name(c, lang) if isinstance(c, str) else "")
+    st.dataframe(shown, hide_index=True, on_select=_picked, selection_mode=["single-row", "single-cell"],
+                 key=table_key, column_config=_columns(lang))
     c1, c2 = st.columns([3, 1])
-    pick = c1.selectbox(t("open_call", lang), ids, index=ids.index(chosen) if chosen else 0, key="pick_call")
-    if c2.button(t("open_call", lang), key="open_call_btn") or chosen:
-        st.session_state["selected_call"] = chosen or pick
-        st.switch_page(st.session_state.get("_pages", {}).get("call", "call"), query_params={"call": chosen or pick})
+    pick = c1.selectbox(t("open_call", lang), ids, index=0, key="pick_call", placeholder=t("choose_one", lang))
+    if c2.button(t("open_call", lang), key="open_call_btn", icon=ICON["open"]):
+        _open(pick)
 
     c1, c2, _ = st.columns([1, 1, 3])
     if c1.button(t("download_csv", lang) + " / " + t("download_xlsx", lang), key="prepare_export"):

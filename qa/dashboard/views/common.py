@@ -7,9 +7,18 @@ import re
 
 import pandas as pd
 
+from ..i18n import TEXTS as _TEXTS
 from ..i18n import t
 
-RESULT_ICON = {"pass": "✅", "fail": "❌", "na": "➖"}
+# Streamlit's Material Symbols (a font served with Streamlit itself): they render on every
+# machine, where emoji need an emoji font that a locked-down office PC often lacks
+RESULT_ICON = {"pass": ":material/check_circle:", "fail": ":material/cancel:", "na": ":material/remove_circle_outline:"}
+RESULT_COLOR = {"pass": "green", "fail": "red", "na": "gray"}
+SPEAKER_ICON = {"agent": ":material/support_agent:", "customer": ":material/person:", "unknown": ":material/help:"}
+ICON = {"warning": ":material/warning:", "critical": ":material/gpp_maybe:", "edited": ":material/edit_note:",
+        "play": ":material/play_arrow:", "time": ":material/timer:", "search": ":material/search:",
+        "refresh": ":material/refresh:", "open": ":material/open_in_new:", "reason": ":material/info:",
+        "ok": ":material/check:"}
 # what Streamlit's Markdown would turn into a link (also http:// autolinks), an image, HTML,
 # formatting, LaTeX or a directive (:red[...])
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]()<>!$~|#:])")
@@ -30,9 +39,36 @@ def fmt_time(seconds: float | None) -> str:
     return f"{int(seconds // 60)}:{seconds % 60:04.1f}"
 
 
-def result_label(result: str, lang: str) -> str:
-    """Icon and translated name of a pass/fail/na result."""
-    return f"{RESULT_ICON.get(result, '')} {t('result_' + result, lang)}"
+def result_label(result: str, lang: str, color: bool = True) -> str:
+    """Icon and translated name of a pass/fail/na result (Markdown: coloured Material icon)."""
+    icon = RESULT_ICON.get(result, "")
+    if icon and color:
+        icon = f":{RESULT_COLOR[result]}[{icon}]"
+    return f"{icon} {t('result_' + result, lang)}".strip()
+
+
+def lang_name(code: str | None, lang: str) -> str:
+    """A call language code (it, de, fr, en) by its name in the interface language."""
+    return t(f"lang_{code}", lang) if code in ("it", "de", "fr", "en") else (code or "")
+
+
+def role_name(role: str, lang: str) -> str:
+    """A role (operator, supervisor, qa_lead, admin) in the interface language."""
+    return t(f"role_{role}", lang) if f"role_{role}" in _TEXTS else role
+
+
+def na_reason(c, lang: str = "it") -> str | None:
+    """Why a criterion result is what it is, when the result carries a reason: the engine's
+    ``reason`` (or ``na_reason``) field, e.g. "the recording starts after the opening" for a
+    greeting that is not applicable. None when there is none."""
+    extra = getattr(c, "extra", None) or {}
+    for key in ("reason", "na_reason", "explanation"):
+        value = extra.get(key)
+        if isinstance(value, dict):  # per language
+            value = value.get(lang) or value.get("it") or next(iter(value.values()), None)
+        if value:
+            return str(value)
+    return None
 
 
 def speaker_label(speaker: str, lang: str) -> str:

@@ -18,8 +18,9 @@ from ...errors import QAError, StoreError
 from ...store.paths import AUDIO_SUFFIXES, safe_data_path
 from ..access import AccessDenied, can
 from ..app import context
-from ..i18n import t
-from .common import RESULT_ICON, audit_once, audited_download, fmt_time, md_escape, result_label, speaker_label
+from ..i18n import TEXTS, t
+from .common import (ICON, RESULT_ICON, SPEAKER_ICON, audit_once, audited_download, fmt_time, lang_name, md_escape,
+                     na_reason, result_label, speaker_label)
 
 AUDIO_MIME = {".mp3": "audio/mpeg", ".ogg": "audio/ogg", ".oga": "audio/ogg", ".opus": "audio/ogg",
               ".flac": "audio/flac", ".m4a": "audio/mp4", ".mp4": "audio/mp4", ".aac": "audio/aac",
@@ -54,12 +55,12 @@ def render() -> None:
     c1, c2 = st.columns([1, 4])
     c1.metric(t("score", lang), "-" if call.score is None else f"{call.score:.0f}")
     facts = [(t("agent", lang), call.agent_name or call.agent_id), (t("team", lang), call.team),
-             (t("call_type", lang), call.call_type), (t("call_language", lang), (call.language or "").upper()),
+             (t("call_type", lang), call.call_type), (t("call_language", lang), lang_name(call.language, lang)),
              (t("started_at", lang), call.started_at.strftime("%Y-%m-%d %H:%M") if call.started_at else None),
              (t("duration", lang), f"{call.duration:.0f}" if call.duration else None)]
     c2.markdown("  \n".join(f"**{k}:** {md_escape(v)}" for k, v in facts if v))
     if call.compliance_flag:
-        st.error("⚠ " + t("compliance_flag", lang))
+        st.error(t("compliance_flag", lang), icon=ICON["critical"])
 
     _audio(store, principal, call, transcript, lang)
     left, right = st.columns([3, 2])
@@ -116,7 +117,7 @@ def _audio(store, principal, call, transcript, lang: str) -> None:
     mime = AUDIO_MIME.get(path.suffix.lower(), "audio/wav")
     data = path.read_bytes()
     st.audio(data, format=mime, start_time=int(start))
-    st.caption(f"⏱ {fmt_time(start)}" + (f" · {t('original_audio_note', lang)}" if variant == "original" else ""))
+    st.caption(f"{ICON['time']} {fmt_time(start)}" + (f" · {t('original_audio_note', lang)}" if variant == "original" else ""))
     if variant == "original":
         audited_download(store, principal, t("download_original", lang), data, f"{call_id}{path.suffix.lower()}",
                          mime, key=f"dl_original::{call_id}", action="audio_download", call_id=call_id,
@@ -137,8 +138,7 @@ def _transcript(call_id: str, transcript, evaluation, lang: str) -> None:
         text = md_escape(seg.text)  # transcript text is data: never links, images or formatting
         if (round(seg.start, 2), round(seg.end, 2)) in evidence_times:
             text = f":orange-background[{text}]"
-        icon = "🎧" if seg.speaker == "agent" else ("🗣" if seg.speaker == "customer" else "❔")
-        c2.markdown(f"{icon} **{who}** — {text}")
+        c2.markdown(f"{SPEAKER_ICON.get(seg.speaker, SPEAKER_ICON['unknown'])} **{who}** — {text}")
 
 
 def _criteria(store, principal, call_id: str, evaluation, lang: str) -> None:
@@ -150,19 +150,24 @@ def _criteria(store, principal, call_id: str, evaluation, lang: str) -> None:
     for ci, c in enumerate(evaluation.criteria):
         title = c.title or c.id
         review = c.extra.get("review")
-        marker = " ✎" if c.id in overridden or review else ""
-        with st.expander(f"{RESULT_ICON.get(c.result, '')} {title} · {c.competence}{marker}",
+        marker = f" {ICON['edited']}" if c.id in overridden or review else ""
+        with st.expander(f"{title} · {c.competence}{marker}", icon=RESULT_ICON.get(c.result),
                          expanded=c.result == "fail"):
-            st.markdown(f"**{result_label(c.result, lang)}**" + (" · ⚠ critical" if c.critical else ""))
+            st.markdown(f"**{result_label(c.result, lang)}**"
+                        + (f" · :orange[{ICON['critical']}] {t('critical', lang)}" if c.critical else ""))
             if review:
                 st.caption(review_line(review, lang))
             elif c.id in overridden:
                 st.caption(t("overridden", lang))
+            reason = na_reason(c, lang)
+            if reason:  # e.g. why a criterion is not applicable (the recording starts after the opening)
+                st.info(f"**{t('na_reason', lang)}:** {md_escape(reason)}", icon=ICON["reason"])
             if c.feedback:
                 st.write(c.feedback)
             for ei, e in enumerate(c.evidence):
-                st.button(f"▶ {fmt_time(e.start)} {speaker_label(e.speaker, lang)}: “{md_escape(e.text[:90])}”",
-                          key=f"ev-{ci}-{ei}", on_click=_seek, args=(call_id, e.start))
+                st.button(f"{fmt_time(e.start)} {speaker_label(e.speaker, lang)}: “{md_escape(e.text[:90])}”",
+                          key=f"ev-{ci}-{ei}", on_click=_seek, args=(call_id, e.start), icon=ICON["play"],
+                          help=t("play_from", lang, t=fmt_time(e.start)))
     if can(principal, "override"):
         _override_form(store, principal, call_id, evaluation, lang)
     if can(principal, "dispute"):
@@ -186,9 +191,9 @@ def _override_form(store, principal, call_id: str, evaluation, lang: str) -> Non
     with st.form(f"override-{call_id}"):
         st.markdown(f"**{t('override', lang)}**")
         ids = [c.id for c in evaluation.criteria]
-        crit = st.selectbox(t("criterion", lang), ids, key="override_criterion")
+        crit = st.selectbox(t("criterion", lang), ids, key="override_criterion", placeholder=t("choose_one", lang))
         new = st.radio(t("new_result", lang), ["pass", "fail", "na"], horizontal=True, key="override_result",
-                       format_func=lambda r: result_label(r, lang))
+                       format_func=lambda r: t("result_" + r, lang))
         comment = st.text_area(t("comment", lang), key="override_comment")
         if st.form_submit_button(t("save", lang)):
             if not comment.strip():
@@ -201,7 +206,7 @@ def _override_form(store, principal, call_id: str, evaluation, lang: str) -> Non
                     return
                 # shown after the rerun (which redraws the criteria and the score): a message written
                 # here would vanish with it
-                message = f"{t('saved', lang)} {crit}: {result_label(new, lang)}"
+                message = f"{t('saved', lang)} {crit}: {t('result_' + new, lang)}"
                 st.session_state[f"override_saved::{call_id}"] = message
                 st.rerun()
 
@@ -210,7 +215,7 @@ def _dispute_form(store, principal, call_id: str, evaluation, lang: str) -> None
     with st.form(f"dispute-{call_id}"):
         st.markdown(f"**{t('dispute', lang)}**")
         ids = [c.id for c in evaluation.criteria if c.result in ("pass", "fail")]
-        crit = st.selectbox(t("criterion", lang), ids, key="dispute_criterion")
+        crit = st.selectbox(t("criterion", lang), ids, key="dispute_criterion", placeholder=t("choose_one", lang))
         comment = st.text_area(t("comment", lang), key="dispute_comment")
         if st.form_submit_button(t("save", lang)):
             if not comment.strip():
@@ -235,10 +240,11 @@ def _metrics(store, call, lang: str) -> None:
     flat = {k: v for k, v in data.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
     cols = st.columns(4)
     for i, (k, v) in enumerate(sorted(flat.items())[:16]):
-        cols[i % 4].metric(k.replace("_", " "), f"{v:.2f}" if isinstance(v, float) else v)
+        label = t(f"m_{k}", lang) if f"m_{k}" in TEXTS else k.replace("_", " ")
+        cols[i % 4].metric(label, f"{v:.2f}" if isinstance(v, float) else v)
     nested = {k: v for k, v in data.items() if isinstance(v, (dict, list))}
     if nested:
-        with st.expander("JSON"):
+        with st.expander(t("details_json", lang)):
             st.json(nested, expanded=False)
 
 
@@ -253,4 +259,5 @@ def _history(store, call_id: str, lang: str) -> None:
                         f"{r.old_result} → {r.new_result} — {md_escape(r.comment)}{carried}")
         for ev in history:
             st.markdown(f"{ev.created_at:%Y-%m-%d %H:%M} · {md_escape(ev.rubric)} {md_escape(ev.rubric_version)} · "
-                     f"{'-' if ev.score is None else round(ev.score, 1)}{' · current' if ev.is_current else ''}")
+                     f"{'-' if ev.score is None else round(ev.score, 1)}"
+                        f"{' · ' + t('current_version', lang) if ev.is_current else ''}")

@@ -10,6 +10,7 @@ from ..app import context
 from ..i18n import t
 from ..report import operator_report_html
 from .common import audited_download, competence_rates
+from .trends import competence_columns
 
 
 def render_trend() -> None:
@@ -25,15 +26,16 @@ def render_trend() -> None:
         st.info(t("no_calls", lang))
         return
     st.subheader(t("score_over_time", lang))
-    st.line_chart(trend.set_index("period")["avg_score"])
+    st.line_chart(trend.set_index("period")["avg_score"], x_label=t("period_week", lang).capitalize(),
+                  y_label=t("avg_score", lang))
     comp = competence_rates(q.heatmap_agents_criteria(store, f), q.criterion_competences(store)).dropna()
     if not comp.empty:
         ranked = comp.sort_values("pass_rate")
         c1, c2 = st.columns(2)
         c1.subheader(t("strongest", lang))
-        c1.dataframe(ranked.tail(3)[::-1], hide_index=True)
+        c1.dataframe(ranked.tail(3)[::-1], hide_index=True, column_config=competence_columns(lang))
         c2.subheader(t("weakest", lang))
-        c2.dataframe(ranked.head(3), hide_index=True)
+        c2.dataframe(ranked.head(3), hide_index=True, column_config=competence_columns(lang))
     audited_download(store, principal, t("report", lang), operator_report_html(store, principal.agent_id, lang),
                      f"feedback-{principal.agent_id}.html", "text/html", key="dl_report",
                      details={"format": "html", "report": "operator", "agent_id": principal.agent_id})

@@ -16,9 +16,18 @@ from .common import md_escape
 
 
 def _open_button(call_id: str, key: str) -> None:
-    if st.button(f"{t('open_call', t_lang())} {call_id}", key=key):
+    if st.button(f"{t('open_call', t_lang())} {call_id}", key=key, icon=":material/open_in_new:"):
         st.session_state["selected_call"] = call_id
         st.switch_page(st.session_state["_pages"]["call"], query_params={"call": call_id})
+
+
+def queue_columns(lang: str) -> dict:
+    """Column headers of the queue tables in the interface language (unknown columns keep theirs)."""
+    from .calls import _columns
+
+    cc = st.column_config
+    return {**_columns(lang), "critical_failed": cc.NumberColumn(t("critical_failed", lang)),
+            "agent_id": cc.TextColumn(t("agent_id", lang))}
 
 
 def t_lang() -> str:
@@ -37,8 +46,9 @@ def render_compliance() -> None:
         st.info(t("no_calls", lang))
         return
     df = pd.DataFrame(rows)[["call_id", "started_at", "agent_name", "team", "score", "critical_failed", "open_disputes"]]
-    st.dataframe(df, hide_index=True)
-    pick = st.selectbox(t("open_call", lang), [r["call_id"] for r in rows], key="cq_pick")
+    st.dataframe(df, hide_index=True, column_config=queue_columns(lang))
+    pick = st.selectbox(t("open_call", lang), [r["call_id"] for r in rows], key="cq_pick",
+                        placeholder=t("choose_one", lang))
     _open_button(pick, "cq_open")
 
 
@@ -49,16 +59,18 @@ def render_sample() -> None:
     st.title(t("page_sample", lang))
     today = dt.date.today()
     c1, c2 = st.columns(2)
-    day = c1.date_input(t("date_range", lang), today - dt.timedelta(days=today.weekday()), key="sample_week")
+    day = c1.date_input(t("week_of", lang), today - dt.timedelta(days=today.weekday()), key="sample_week",
+                        format="DD.MM.YYYY")
     n = c2.number_input(t("per_agent_week", lang), 1, 20, 3, key="sample_n")
     week = day - dt.timedelta(days=day.weekday())
     rows = q.review_sample(store, week, int(n))  # N calls per agent, the same for every supervisor
-    st.caption(f"{week.isoformat()} → {(week + dt.timedelta(days=6)).isoformat()} · {t('n_calls', lang, n=len(rows))}")
+    st.caption(f"{week:%d.%m.%Y} → {week + dt.timedelta(days=6):%d.%m.%Y} · {t('n_calls', lang, n=len(rows))}")
     if not rows:
         st.info(t("no_calls", lang))
         return
-    st.dataframe(pd.DataFrame(rows), hide_index=True)
-    pick = st.selectbox(t("open_call", lang), [r["call_id"] for r in rows], key="sample_pick")
+    st.dataframe(pd.DataFrame(rows), hide_index=True, column_config=queue_columns(lang))
+    pick = st.selectbox(t("open_call", lang), [r["call_id"] for r in rows], key="sample_pick",
+                        placeholder=t("choose_one", lang))
     _open_button(pick, "sample_open")
 
 
