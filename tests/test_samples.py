@@ -25,7 +25,7 @@ from samples.generate import (CRITERIA_IDS, audio_facts, calls_csv_text, expecte
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "samples"
-CRITERIA_MD = ROOT.parent / "shared" / "CRITERIA.md"
+CRITERIA_MD = ROOT / "docs" / "CRITERIA.md"
 RENDER = "python -m samples.generate --only {}"
 
 
