@@ -18,7 +18,7 @@ import numpy as np
 
 from .errors import AudioError
 
-SAMPLE_RATE = 16000
+from .constants import SAMPLE_RATE  # noqa: E402,F401 (16 kHz, re-exported: qa.audio.SAMPLE_RATE)
 MAX_DURATION_S = 4 * 3600
 
 # FFmpeg demuxer names we accept (WAV, MP3, Ogg (Opus/Vorbis), FLAC, M4A/MP4 (AAC/ALAC),

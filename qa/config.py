@@ -87,5 +87,5 @@ def max_upload_mb() -> int:
     return value
 
 
-LANGUAGES = ("it", "de", "fr", "en")
-CALL_TYPES = ("acquisizione", "assistenza", "fidelizzazione", "riacquisizione")
+from .constants import CALL_TYPES  # noqa: E402,F401 (re-exported)
+from .constants import LANGS as LANGUAGES  # noqa: E402

@@ -46,9 +46,7 @@ from .model import Transcript
 from .parallel import batches, dask_executor, default_workers, local_executor, progress_bar, run_all
 from .pipeline import CallInput, ProcessSettings, Scored, failure_reason, process_call, score_each
 
-AUDIO_EXTENSIONS = {".wav", ".wave", ".mp3", ".ogg", ".oga", ".opus", ".flac", ".m4a", ".mp4", ".aac", ".webm",
-                    ".mka", ".aif", ".aiff", ".caf", ".w64"}
-TRANSCRIPT_EXTENSIONS = {".json"}
+from .constants import AUDIO_EXTENSIONS, TRANSCRIPT_EXTENSIONS  # noqa: E402
 FALSE_WORDS = {"0", "false", "no", "off", "n"}
 
 

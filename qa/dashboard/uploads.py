@@ -13,7 +13,8 @@ from typing import BinaryIO, Callable
 
 from ..errors import QAError
 
-AUDIO_EXTENSIONS = (".wav", ".mp3", ".ogg", ".opus", ".flac", ".m4a")
+# the formats the issue names for uploads (qa ingest reads more: qa.constants.AUDIO_EXTENSIONS)
+UPLOAD_EXTENSIONS = (".wav", ".mp3", ".ogg", ".opus", ".flac", ".m4a")
 CHUNK_BYTES = 1 << 20  # written 1 MiB at a time
 
 
@@ -51,7 +52,7 @@ def _too_large(limit: int) -> str:
     return f"file larger than the upload limit of {limit // (1024 * 1024)} MB (QA_MAX_UPLOAD_MB)"
 
 
-def save_upload(batch_dir: Path, name: str, data: bytes | BinaryIO, allowed: tuple[str, ...] = AUDIO_EXTENSIONS,
+def save_upload(batch_dir: Path, name: str, data: bytes | BinaryIO, allowed: tuple[str, ...] = UPLOAD_EXTENSIONS,
                 max_bytes: int | None = None) -> Path:
     """Write one uploaded file into ``batch_dir``; QAError (one line) if it is refused.
 

@@ -18,7 +18,7 @@ import numpy as np
 import spacy
 from spacy.attrs import IDX, ORTH
 
-LANGS = ("it", "de", "fr", "en")
+from ..constants import LANGS  # noqa: E402,F401
 # Punctuation is blanked out (same length, so offsets stay valid) before tokenising: ASR
 # punctuation is unreliable, and phrases must match across it. Decimal points stay.
 # (?<!\d)[.,](?!\d) | [;:!?¡¿…"«»“”„()[]{}/\|–—] | (?<!\w)- | -(?!\w), written with the character first:

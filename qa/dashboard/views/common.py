@@ -7,6 +7,7 @@ import re
 
 import pandas as pd
 
+from ...constants import LANGS
 from ..i18n import TEXTS as _TEXTS
 from ..i18n import t
 
@@ -49,7 +50,7 @@ def result_label(result: str, lang: str, color: bool = True) -> str:
 
 def lang_name(code: str | None, lang: str) -> str:
     """A call language code (it, de, fr, en) by its name in the interface language."""
-    return t(f"lang_{code}", lang) if code in ("it", "de", "fr", "en") else (code or "")
+    return t(f"lang_{code}", lang) if code in LANGS else (code or "")
 
 
 def role_name(role: str, lang: str) -> str:

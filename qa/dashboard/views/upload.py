@@ -12,7 +12,7 @@ from ...errors import QAError
 from .. import jobs
 from ..app import context, guard
 from ..i18n import t
-from ..uploads import AUDIO_EXTENSIONS, ingest_uploads, new_batch_dir, save_upload
+from ..uploads import UPLOAD_EXTENSIONS, ingest_uploads, new_batch_dir, save_upload
 
 
 _LIMIT = {"it": "Al massimo {mb} MB per file.", "de": "Höchstens {mb} MB pro Datei.",
@@ -49,7 +49,7 @@ def render() -> None:
         st.error(str(e))
         return
     with st.form("upload", clear_on_submit=True):
-        files = st.file_uploader(t("upload_files", lang), type=[e.lstrip(".") for e in AUDIO_EXTENSIONS],
+        files = st.file_uploader(t("upload_files", lang), type=[e.lstrip(".") for e in UPLOAD_EXTENSIONS],
                                  accept_multiple_files=True, key="upload_files", max_upload_size=limit_mb,
                                  help=_LIMIT[lang if lang in _LIMIT else "it"].format(mb=limit_mb))
         meta = st.file_uploader(t("upload_metadata", lang), type=["csv"], key="upload_meta", max_upload_size=limit_mb)
