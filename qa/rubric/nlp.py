@@ -166,7 +166,14 @@ class LangNLP:
                         added = True
             if added:
                 self._fuzzy_keys = list(self._fuzzy_vocab)
-                self._done.clear()  # re-normalise word types lazily against the new vocabulary
+                # Re-normalise, now, every word type already seen: a token reads its norm from the
+                # shared lexeme, so documents tokenised before a rubric's phrases were compiled (the
+                # first batch of calls of a process) match like those tokenised after. Done lazily,
+                # the same call scored differently in a fresh process and in a warm one.
+                strings = self.vocab.strings
+                for o in self._done:
+                    text = strings[o]
+                    self.vocab[o].norm_ = self._norm_for(text)
 
     # ---- documents ---------------------------------------------------------------------
     def _warm_cache(self, texts) -> None:
