@@ -680,7 +680,7 @@ def test_qa_lead_changes_a_phrase_list_in_the_form_previews_and_publishes(server
     finally:
         page.shot("after-remove")
     text = preview.inner_text()
-    assert "saluto" in text and "Buongiorno, Telco Ticino" in text, text
+    assert "saluto" in text and "Telco Ticino, sono Laura Bernasconi" in text, text
     preview.scroll_into_view_if_needed()
     page.shot("form-preview")
     _readme_shot(page, "rubric-form")

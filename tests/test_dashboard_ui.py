@@ -350,7 +350,7 @@ def test_rubric_form_edits_land_in_the_yaml_with_its_comments(env):
     assert "buongiorno" not in edited.phrases("saluto_apertura", "it")
     assert edited.criterion("saluto").weight == 3  # the earlier edit is still there
     assert [ln for ln in text.splitlines() if ln.lstrip().startswith("#")] == comments
-    # the live preview: DEMO-IT-01's greeting was "Buongiorno, Telco Ticino, ..."
+    # the live preview: DEMO-IT-01's greeting was "Buongiorno, servizio clienti Telco Ticino, sono Laura Bernasconi. ..."
     from qa.pipeline import score_transcript
 
     store, _ = env
@@ -359,7 +359,7 @@ def test_rubric_form_edits_land_in_the_yaml_with_its_comments(env):
     assert (old.result("saluto").result, new.result("saluto").result) == ("pass", "fail")
     assert any("DEMO-IT-01" in m.value for m in at.markdown)
     change = " ".join(m.value for m in at.markdown if "saluto" in m.value and "prima" in m.value)
-    assert "Buongiorno, Telco Ticino" in change, change
+    assert "Telco Ticino, sono Laura Bernasconi" in change, change
     preview = [a for a in store.audit_log(limit=20) if a.action == "rubric_preview" and a.username == "lead"]
     assert preview and preview[0].details.get("view") == "form"
 

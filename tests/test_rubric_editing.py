@@ -88,9 +88,10 @@ def test_form_shows_where_each_value_lives_through_extends():
     saluto = doc.criterion("saluto")
     assert saluto.inherited
     assert saluto.defined_in == {"title": "comune.yaml", "weight": "comune.yaml", "critical": None,
-                                 "applicability": None}
-    assert saluto.applicability == "always"
-    assert saluto.collections == ("saluto_apertura", "presentazione")
+                                 "applicability": "comune.yaml"}
+    # not applicable on a recording that starts after the opening (CRITERIA.md, real recordings)
+    assert saluto.applicability == {"not": {"condition": "inizio_tardivo"}}
+    assert saluto.collections == ("saluto_apertura", "presentazione", "ripresa_chiamata")
     own = doc.criterion("informazioni_prodotto")
     assert not own.inherited and own.defined_in["weight"] == "acquisizione.yaml"
     # applicability and collections reached through named conditions
