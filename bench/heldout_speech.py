@@ -10,8 +10,9 @@ The Whisper transcript is saved as ``bench/results/heldout_speech/<call_id>.json
 small), so that ``bench/agreement.py --speech`` re-scores them with the current engine in seconds.
 A call already there is skipped. The audio goes to bench/out/heldout_speech_audio/ (not committed).
 
-Calls are done in a balanced order: one call of every (language, call type) pair, then a second
-one of every pair, and so on; a run cut short leaves a balanced subset.
+Calls are done in a balanced order: one call of every (call type, language) pair, call types
+outermost, then a second one of every pair, and so on; a run cut short leaves a subset balanced
+over languages first, then call types.
 
 The held-out set is frozen and never tuned on: this script prints no per-call comparison with
 labels, only progress.
@@ -34,10 +35,11 @@ AUDIO = ROOT / "bench" / "out" / "heldout_speech_audio"
 
 
 def balanced_order(transcripts):
-    """The calls interleaved over (language, call type): the i-th call of every pair before any (i+1)-th."""
+    """The calls interleaved over (call type, language): the i-th call of every pair before any (i+1)-th,
+    the four languages of a call type next to each other."""
     groups: dict[tuple, list] = {}
     for t in sorted(transcripts, key=lambda t: t.call_id):
-        groups.setdefault((t.language or "?", str(t.metadata.get("call_type"))), []).append(t)
+        groups.setdefault((str(t.metadata.get("call_type")), t.language or "?"), []).append(t)
     out, i = [], 0
     while any(len(g) > i for g in groups.values()):
         out += [g[i] for _, g in sorted(groups.items()) if len(g) > i]
