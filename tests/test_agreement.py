@@ -131,3 +131,22 @@ def test_report_names_the_status_of_every_figure_and_hides_held_out_calls(sets, 
     assert not re.search(r"heldout-(it|de|fr|en)-\d", md)
     assert "dev-" in md.split("## Disagreements on tuned-on sets", 1)[1] or \
         not measures["devset"]["result"]["disagreements"]
+
+
+def test_cached_speech_transcripts_are_rescored_with_the_current_engine(sets):
+    # bench/heldout_speech.py: held-out calls through Kokoro speech + Whisper, cached for re-scoring
+    files = sorted(bench.SPEECH_CACHE.glob("heldout-*.json"))
+    if not files:
+        pytest.skip("no cached speech transcripts (bench/heldout_speech.py)")
+    from qa.model import Transcript
+
+    for f in files:
+        t = Transcript.load(f)
+        assert t.call_id == f.stem and t.call_id in sets["heldout"].labels
+        assert t.extra["engine"]["name"] == "faster-whisper" and t.extra["audio"]["channels"] == 2
+        assert {s.speaker for s in t.segments} == {"agent", "customer"}
+    speech = bench.measure_speech()
+    assert speech["n"] == len(files)
+    assert speech["ref"]["n_calls"] == speech["asr"]["n_calls"] == len(files)
+    assert not speech["asr"]["disagreements"] and not speech["ref"]["disagreements"]  # held-out: aggregates only
+    assert all(0.0 <= w < 1.0 for w in speech["wer"].values())
