@@ -595,6 +595,8 @@ def speech_only(voices: str, write: bool = True, per_language: int | None = None
         return 0
     langs = sorted({t.language for t in clean})
     md = [f"# Rubric agreement through speech: {voices} voices + faster-whisper base", "",
+          "**Tuned-on data.** These figures are on the scripted dev set (tests/data/devset), which the rubrics "
+          "were tuned on; the held-out figures through speech are in agreement.md (`bench/agreement.py --speech`).", "",
           f"Measured by `bench/agreement.py --speech-only {voices}` on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}: "
           f"the {len(clean)} labelled dev calls in {', '.join(langs)}, each spoken with two voices "
           "(agent left, customer right, 8 kHz telephone band), transcribed by the default engine (language "
