@@ -76,7 +76,7 @@ def main(argv=None) -> int:
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--limit", type=int, help="at most N calls (in the balanced order)")
-    ap.add_argument("--calls", nargs="*", help="only these call ids")
+    ap.add_argument("--calls", nargs="*", help="only these call ids, in this order")
     args = ap.parse_args(argv)
     calls = balanced_order([Transcript.load(p) for p in sorted(HELDOUT.glob("heldout-*.json"))])
     if args.calls:
@@ -84,13 +84,16 @@ def main(argv=None) -> int:
         if unknown:
             print(f"error: not held-out calls: {', '.join(sorted(unknown))}", file=sys.stderr)
             return 2
-        calls = [t for t in calls if t.call_id in set(args.calls)]
+        by_id = {t.call_id: t for t in calls}
+        calls = [by_id[cid] for cid in args.calls]
     if args.limit:
         calls = calls[:args.limit]
     todo = [t for t in calls if not (CACHE / f"{t.call_id}.json").exists()]
     print(f"{len(calls) - len(todo)} of {len(calls)} calls already transcribed; {len(todo)} to do", flush=True)
     t_all = time.time()
     for i, t in enumerate(todo, 1):
+        if (CACHE / f"{t.call_id}.json").exists():  # done meanwhile by another run
+            continue
         t0 = time.time()
         asr = render_and_transcribe(t)
         print(f"[{i}/{len(todo)}] {t.call_id}: {len(asr.segments)} segments, {time.time() - t0:.0f}s "

@@ -136,6 +136,13 @@ def _agreement(labels: dict, evaluations: dict) -> tuple[dict, float | None]:
     return per, (round(sum(ks) / len(ks), 4) if ks else None)
 
 
+def _declared_type(t) -> str | None:
+    """The call type a transcript's metadata declares (None: none, or not one of config.CALL_TYPES)."""
+    ct = t.metadata.get("call_type")
+    ct = ct.strip().lower() if isinstance(ct, str) else None
+    return ct if ct in config.CALL_TYPES else None
+
+
 def agreement_gate(rubric, sets: list[HeldOutSet] | None = None, macro_tolerance: float | None = None,
                    criterion_drop: float | None = None) -> GateResult:
     """Compare the candidate ``rubric`` with the current published rubric of the same name on the
@@ -168,7 +175,9 @@ def agreement_gate(rubric, sets: list[HeldOutSet] | None = None, macro_tolerance
                 transcripts.append(t)
     if not transcripts:
         return GateResult(True, None, None, 0, "no held-out labelled calls: gate not applied")
-    # the current rubric's evaluations are the production ones: each call scored by its call type's rubric
+    # calls declaring another call type are not this rubric's; the others are scored as in production
+    # (each by its call type's rubric, inferred where not declared): the current rubric's evaluations
+    transcripts = [t for t in transcripts if _declared_type(t) in (None, name)]
     cur = {e.call_id: e for e in score_transcripts(transcripts) if e.rubric == name}
     if not cur:
         return GateResult(True, None, None, 0, f"no held-out call of call type {name!r}: gate not applied")
