@@ -1,20 +1,32 @@
-"""Agreement of the rubric engine with the labelled dev set, and its throughput.
+"""Agreement of the rubric engine with human labels, tuned-on and held-out data kept apart.
 
-    python bench/agreement.py [--no-asr] [--no-throughput] [--calls 10000]
-    python bench/agreement.py --throughput-only [--calls 10000]   # only the throughput section
+    python bench/agreement.py                         # every set; writes bench/results/agreement.md
+    python bench/agreement.py --write-floors          # ... and the CI floor file (agreement_floor.json)
+    python bench/agreement.py --show-disagreements devset luna-tune   # per-call disagreements (tuned-on sets only)
+    python bench/agreement.py --speech                # + held-out calls through Kokoro speech + Whisper (cached)
+    python bench/agreement.py --throughput [--calls 10000]
+    python bench/agreement.py --speech-only kokoro    # the dev set through speech (espeak|festival|kokoro)
 
-1. Clean text: score tests/data/devset/*.json, compare per criterion with labels.csv
-   (pass/fail/na): accuracy, Cohen's kappa (qa.calibration.kappa), macro kappa = mean over criteria.
-2. Through speech: each dev call is spoken by espeak-ng (samples.generate.synthesize_call, the
-   agent on the left channel), transcribed by the default engine (qa.transcribe.transcribe_file,
-   faster-whisper base, language auto-detected), the call's metadata re-attached, and scored.
-   The ASR transcripts are cached in bench/out/asr/ (delete to redo).
-3. Throughput: ``score_transcripts`` (the batch API ``qa score`` uses) on N already-transcribed calls
-   (the dev calls cycled with new call ids), one process, one core: calls per CPU-second; and the dev
-   calls scored once after a warm-up on other calls ("first sight": their words new to the caches).
+Sets (``SETS``), each scored by the real engine through the production path (``qa.pipeline``:
+roles of ``unknown`` speakers, language, call type inferred where the transcript does not say
+them; LUNA calls are mono, lower-case and carry no call type, so all three are inferred as for
+a real recording):
 
-Writes bench/results/agreement.md and, with the clean-text figures, bench/results/agreement_floor.json
-(the floor that tests/test_agreement.py holds CI to). Ratios are measured in one run.
+- ``devset``: tests/data/devset, 64 scripted calls, **tuned-on** (the rubrics were written on it);
+- ``heldout``: tests/data/heldout, 64 scripted calls by independent authors, frozen, **held-out**;
+- ``luna-tune``: the 20 ``tune`` calls of tests/data/luna_dev (real Italian help-desk calls), **tuned-on**;
+- ``luna-heldout``: its 10 ``heldout`` calls, **held-out**.
+
+Per set: per criterion accuracy, Cohen's kappa (``qa.calibration.kappa``, scikit-learn) and n;
+macro accuracy (mean over the criteria with labels) and macro kappa (mean kappa over the
+criteria whose gold labels have at least two classes: a one-class criterion's kappa says
+nothing). Pooled figures: all tuned-on calls, all held-out calls, and LUNA all (mixed, said so).
+Per-call disagreements are printed and written only for tuned-on sets; for held-out sets only
+aggregates, so that nobody tunes on them by looking.
+
+``--speech``: the held-out scripted calls rendered by Kokoro and transcribed by Whisper
+(bench/heldout_speech.py caches the transcripts in bench/results/heldout_speech/) re-scored with
+the current engine, beside the same calls' reference transcripts.
 """
 
 from __future__ import annotations
@@ -25,20 +37,33 @@ import json
 import os
 import sys
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-DEVSET = ROOT / "tests" / "data" / "devset"
+DATA = ROOT / "tests" / "data"
+DEVSET = DATA / "devset"
+HELDOUT = DATA / "heldout"
+LUNA_DEV = DATA / "luna_dev"
+SPEECH_CACHE = ROOT / "bench" / "results" / "heldout_speech"
 OUT = ROOT / "bench" / "out"
 RESULTS = ROOT / "bench" / "results"
+FLOOR_FILE = RESULTS / "agreement_floor.json"
 CORE = ["saluto", "nome_cliente", "comprensione", "riepilogo", "prossimi_passi", "conferma_risoluzione",
         "congedo", "protezione_dati", "identificazione", "empatia", "proposta_disdetta"]
+TUNED, HELD = "tuned-on", "held-out"
+# floors: measured minus TOLERANCE; a per-criterion floor only where the figure means something
+TOLERANCE = 0.03
+FLOOR_MIN_N = 20  # calls labelled for the criterion
+FLOOR_MIN_MINORITY = 3  # calls in the gold labels' second most common class
 
+
+# ---- data -----------------------------------------------------------------------------------
 
 def load_labels(devset: Path = DEVSET) -> dict[str, dict[str, str]]:
-    """The dev set's labels: call id -> criterion -> pass/fail/na ('' for not labelled)."""
+    """A set's labels: call id -> criterion -> pass/fail/na ('' for not labelled)."""
     files = [devset / "labels.csv"] if (devset / "labels.csv").exists() else sorted(devset.glob("labels_*_*.csv"))
     labels: dict[str, dict[str, str]] = {}
     for f in files:
@@ -49,16 +74,79 @@ def load_labels(devset: Path = DEVSET) -> dict[str, dict[str, str]]:
 
 
 def load_transcripts(devset: Path = DEVSET, labels: dict | None = None):
-    """The dev set's transcripts of the labelled calls, in call id order."""
+    """The transcripts of the labelled calls in ``devset``, in call id order."""
     from qa.model import Transcript
 
     labels = labels if labels is not None else load_labels(devset)
     return [Transcript.load(devset / f"{cid}.json") for cid in sorted(labels) if (devset / f"{cid}.json").exists()]
 
 
+def luna_split(path: Path = LUNA_DEV / "split.csv") -> dict[str, str]:
+    """LUNA dev set: call id -> ``tune`` | ``heldout``."""
+    with path.open(encoding="utf-8", newline="") as fh:
+        return {row["call_id"]: row["split"].strip() for row in csv.DictReader(fh)}
+
+
+@dataclass
+class LabelledSet:
+    """A labelled set: name, ``tuned-on``/``held-out``, what it is, its labels and transcripts."""
+
+    name: str
+    status: str
+    title: str
+    labels: dict[str, dict[str, str]]
+    transcripts: list = field(default_factory=list)
+
+    @property
+    def held_out(self) -> bool:
+        return self.status == HELD
+
+
+def _luna(split: str) -> tuple[dict, list]:
+    labels = load_labels(LUNA_DEV)
+    keep = {cid for cid, s in luna_split().items() if s == split}
+    labels = {cid: row for cid, row in labels.items() if cid in keep}
+    return labels, load_transcripts(LUNA_DEV / "transcripts", labels)
+
+
+SET_NAMES = ("devset", "heldout", "luna-tune", "luna-heldout")
+
+
+def load_set(name: str) -> LabelledSet:
+    """One of ``SET_NAMES``, its transcripts loaded; every labelled call must have its transcript."""
+    if name == "devset":
+        labels = load_labels(DEVSET)
+        s = LabelledSet(name, TUNED, "scripted dev set (tests/data/devset)", labels, load_transcripts(DEVSET, labels))
+    elif name == "heldout":
+        labels = load_labels(HELDOUT)
+        s = LabelledSet(name, HELD, "scripted held-out set (tests/data/heldout, frozen)", labels,
+                        load_transcripts(HELDOUT, labels))
+    elif name in ("luna-tune", "luna-heldout"):
+        split = "tune" if name == "luna-tune" else "heldout"
+        labels, transcripts = _luna(split)
+        s = LabelledSet(name, TUNED if split == "tune" else HELD,
+                        f"LUNA real help-desk calls, {split} split (tests/data/luna_dev)", labels, transcripts)
+    else:
+        raise ValueError(f"unknown set {name!r}: one of {', '.join(SET_NAMES)}")
+    missing = sorted(set(s.labels) - {t.call_id for t in s.transcripts})
+    if missing:
+        raise FileNotFoundError(f"{name}: labelled calls without a transcript: {', '.join(missing[:5])}")
+    return s
+
+
+def load_sets(names=SET_NAMES) -> list[LabelledSet]:
+    return [load_set(n) for n in names]
+
+
+# ---- agreement ------------------------------------------------------------------------------
+
 def agreement(evaluations, labels: dict[str, dict[str, str]], criteria=CORE) -> dict:
-    """Per criterion: accuracy, Cohen's kappa (``qa.calibration.kappa``), n; macro kappa (mean over the
-    criteria with data); the disagreements. A criterion the engine left out is predicted ``missing``."""
+    """Per criterion: accuracy, Cohen's kappa (``qa.calibration.kappa``), n, the gold labels' classes;
+    macro accuracy (mean over the criteria with labels), macro kappa (mean over the criteria whose gold
+    labels have two or more classes); the disagreements (call, criterion, label, engine). A criterion
+    the engine left out is predicted ``missing``."""
+    from collections import Counter
+
     from qa.calibration import kappa
 
     per: dict[str, dict] = {}
@@ -66,7 +154,7 @@ def agreement(evaluations, labels: dict[str, dict[str, str]], criteria=CORE) -> 
     by_id = {e.call_id: e for e in evaluations}
     for c in criteria:
         y_true, y_pred = [], []
-        for cid, row in labels.items():
+        for cid, row in sorted(labels.items()):
             ev = by_id.get(cid)
             if ev is None or c not in row or not row[c]:
                 continue
@@ -77,23 +165,153 @@ def agreement(evaluations, labels: dict[str, dict[str, str]], criteria=CORE) -> 
             if pred != row[c]:
                 disagreements.append((cid, c, row[c], pred))
         n = len(y_true)
-        acc = sum(a == b for a, b in zip(y_true, y_pred)) / n if n else float("nan")
-        per[c] = {"accuracy": round(acc, 4), "kappa": kappa(y_true, y_pred), "n": n}
-    ks = [v["kappa"] for v in per.values() if v["kappa"] is not None]
-    macro = sum(ks) / len(ks) if ks else float("nan")
-    return {"criteria": per, "macro_kappa": round(macro, 4), "disagreements": disagreements}
-
-
-def _k(value) -> str:
-    """A kappa for the tables: 3 decimals, ``-`` for a criterion without labelled calls."""
-    return "-" if value is None else f"{value:.3f}"
+        classes = Counter(y_true)
+        minority = sorted(classes.values())[-2] if len(classes) > 1 else 0
+        per[c] = {"accuracy": round(sum(a == b for a, b in zip(y_true, y_pred)) / n, 4) if n else None,
+                  "kappa": kappa(y_true, y_pred), "n": n, "classes": len(classes), "minority": minority,
+                  "gold": dict(sorted(classes.items()))}
+    ks = [v["kappa"] for v in per.values() if v["classes"] >= 2 and v["kappa"] is not None]
+    accs = [v["accuracy"] for v in per.values() if v["n"]]
+    return {"criteria": per, "n_calls": len(set(labels) & set(by_id)),
+            "macro_kappa": round(sum(ks) / len(ks), 4) if ks else None,
+            "macro_accuracy": round(sum(accs) / len(accs), 4) if accs else None,
+            "kappa_criteria": len(ks), "disagreements": disagreements}
 
 
 def score_all(transcripts):
-    """Evaluations of ``transcripts`` by the batch API ``qa score`` uses."""
+    """Evaluations of ``transcripts`` by the batch API ``qa score`` uses (the production path)."""
     from qa.rubric import score_transcripts
 
     return list(score_transcripts(transcripts))
+
+
+def measure(sets: list[LabelledSet]) -> dict:
+    """Every set scored once; per set and pooled: ``{key: {"status", "title", "result", "evaluations"}}``.
+    Pooled: ``tuned-on all``, ``held-out all``, ``luna all`` (mixed)."""
+    out: dict[str, dict] = {}
+    evals: dict[str, list] = {}
+    for s in sets:
+        ev = score_all(s.transcripts)
+        evals[s.name] = ev
+        out[s.name] = {"status": s.status, "title": s.title, "result": agreement(ev, s.labels), "evaluations": ev}
+
+    def pool(key, names, status, title):
+        names = [n for n in names if n in evals]
+        if len(names) < 2:
+            return
+        labels = {cid: row for s in sets if s.name in names for cid, row in s.labels.items()}
+        ev = [e for n in names for e in evals[n]]
+        out[key] = {"status": status, "title": title, "result": agreement(ev, labels), "evaluations": ev}
+
+    pool("tuned-on all", [s.name for s in sets if s.status == TUNED], TUNED, "every tuned-on call (scripted + LUNA)")
+    pool("held-out all", [s.name for s in sets if s.status == HELD], HELD, "every held-out call (scripted + LUNA)")
+    pool("luna all", ["luna-tune", "luna-heldout"], "mixed",
+         "LUNA, all 30 calls (20 tuned-on + 10 held-out: mixed, not a held-out figure)")
+    return out
+
+
+def _k(value) -> str:
+    """A kappa or accuracy for the tables: 3 decimals, ``-`` without data."""
+    return "-" if value is None else f"{value:.3f}"
+
+
+def criterion_kappa(v: dict) -> str:
+    """A criterion's kappa for the tables; ``1 class`` where the gold labels have only one class."""
+    return _k(v["kappa"]) if v["classes"] >= 2 else "1 class"
+
+
+def summary_line(key: str, m: dict) -> str:
+    r = m["result"]
+    return (f"{key:14s} [{m['status']}] {r['n_calls']:3d} calls: macro accuracy {_k(r['macro_accuracy'])}, "
+            f"macro kappa {_k(r['macro_kappa'])} ({r['kappa_criteria']} criteria)")
+
+
+def print_measures(measures: dict) -> None:
+    for key, m in measures.items():
+        print(summary_line(key, m))
+        for c, v in m["result"]["criteria"].items():
+            if v["n"]:
+                print(f"    {c:22s} n {v['n']:3d}  acc {_k(v['accuracy'])}  kappa {criterion_kappa(v)}")
+
+
+# ---- floors (CI) ----------------------------------------------------------------------------
+
+def floors_from(measures: dict, tolerance: float = TOLERANCE) -> dict:
+    """The CI floor: per set, macro kappa minus ``tolerance``; for held-out sets also each criterion's
+    kappa minus ``tolerance`` where it means something (n >= FLOOR_MIN_N, the gold labels' second
+    class >= FLOOR_MIN_MINORITY calls)."""
+    sets = {}
+    for key in SET_NAMES:
+        if key not in measures:
+            continue
+        m, r = measures[key], measures[key]["result"]
+        entry = {"status": m["status"], "n_calls": r["n_calls"], "measured_macro_kappa": r["macro_kappa"],
+                 "macro_kappa": None if r["macro_kappa"] is None else round(r["macro_kappa"] - tolerance, 4),
+                 "criteria": {}}
+        if m["status"] == HELD:
+            for c, v in r["criteria"].items():
+                if v["kappa"] is not None and v["n"] >= FLOOR_MIN_N and v["minority"] >= FLOOR_MIN_MINORITY:
+                    entry["criteria"][c] = {"measured_kappa": v["kappa"], "kappa": round(v["kappa"] - tolerance, 4),
+                                            "n": v["n"]}
+        sets[key] = entry
+    return {"written_by": "bench/agreement.py --write-floors", "tolerance": tolerance,
+            "measured": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "sets": sets}
+
+
+def read_floors(path: Path = FLOOR_FILE) -> dict:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def below_floors(measures: dict, floors: dict) -> list[str]:
+    """One line per figure under its floor (empty: every floor holds)."""
+    out = []
+    for key, f in floors["sets"].items():
+        if key not in measures:
+            out.append(f"{key}: not measured")
+            continue
+        r = measures[key]["result"]
+        if f["macro_kappa"] is not None and (r["macro_kappa"] is None or r["macro_kappa"] < f["macro_kappa"] - 1e-9):
+            out.append(f"{key} [{f['status']}]: macro kappa {r['macro_kappa']} < floor {f['macro_kappa']} "
+                       f"(measured {f['measured_macro_kappa']} when the floor was written)")
+        for c, cf in f["criteria"].items():
+            k = r["criteria"][c]["kappa"]
+            if k is None or k < cf["kappa"] - 1e-9:
+                out.append(f"{key} [{f['status']}]: {c} kappa {k} < floor {cf['kappa']} (measured {cf['measured_kappa']})")
+    return out
+
+
+# ---- through speech (held-out) ---------------------------------------------------------------
+
+def speech_sets(cache: Path = SPEECH_CACHE) -> tuple[dict, list, list] | None:
+    """(labels, reference transcripts, Whisper transcripts) of the held-out calls with a cached
+    Whisper transcript (bench/heldout_speech.py); None when there is none."""
+    from qa.model import Transcript
+
+    whisper = [Transcript.load(p) for p in sorted(cache.glob("heldout-*.json"))] if cache.is_dir() else []
+    if not whisper:
+        return None
+    labels = load_labels(HELDOUT)
+    whisper = [t for t in whisper if t.call_id in labels]
+    ids = {t.call_id: t for t in whisper}
+    labels = {cid: labels[cid] for cid in ids}
+    return labels, load_transcripts(HELDOUT, labels), [ids[cid] for cid in sorted(ids)]
+
+
+def measure_speech(cache: Path = SPEECH_CACHE) -> dict | None:
+    """Agreement on the held-out calls through speech vs on their reference transcripts (aggregates only)."""
+    got = speech_sets(cache)
+    if got is None:
+        return None
+    labels, ref, asr = got
+    from collections import Counter
+
+    res_ref = agreement(score_all(ref), labels)
+    res_asr = agreement(score_all(asr), labels)
+    for r in (res_ref, res_asr):
+        r["disagreements"] = []  # held-out: aggregates only
+    return {"ref": res_ref, "asr": res_asr, "wer": asr_wer(ref, asr), "n": len(asr),
+            "cells": dict(sorted(Counter((t.language, t.metadata.get("call_type")) for t in ref).items())),
+            "detected_language_wrong": sum(a.language != r.language for a, r in zip(asr, ref))}
 
 
 # ---- speech + ASR ---------------------------------------------------------------------------
@@ -240,23 +458,114 @@ def write_throughput_only(tp: dict, path: Path = RESULTS / "agreement.md") -> No
     path.write_text("\n".join(lines).rstrip("\n") + "\n", encoding="utf-8")
 
 
+
 # ---- report --------------------------------------------------------------------------------
 
 def _table(res_clean: dict, res_asr: dict | None) -> list[str]:
+    """Clean (and ASR) per-criterion table of the dev-set speech runs (``--speech-only``)."""
     head = "| criterion | n | accuracy (clean) | kappa (clean) |" + (" accuracy (ASR) | kappa (ASR) |" if res_asr else "")
     sep = "|---|---|---|---|" + ("---|---|" if res_asr else "")
     lines = [head, sep]
     for c, v in res_clean["criteria"].items():
-        row = f"| {c} | {v['n']} | {v['accuracy']:.3f} | {_k(v['kappa'])} |"
+        row = f"| {c} | {v['n']} | {_k(v['accuracy'])} | {criterion_kappa(v)} |"
         if res_asr:
             a = res_asr["criteria"][c]
-            row += f" {a['accuracy']:.3f} | {_k(a['kappa'])} |"
+            row += f" {_k(a['accuracy'])} | {criterion_kappa(a)} |"
         lines.append(row)
-    row = f"| **macro kappa** | | | **{res_clean['macro_kappa']:.3f}** |"
+    row = f"| **macro** | | {_k(res_clean['macro_accuracy'])} | **{_k(res_clean['macro_kappa'])}** |"
     if res_asr:
-        row += f" | **{res_asr['macro_kappa']:.3f}** |"
+        row += f" {_k(res_asr['macro_accuracy'])} | **{_k(res_asr['macro_kappa'])}** |"
     lines.append(row)
     return lines
+
+
+def _label(status: str) -> str:
+    return {TUNED: "**tuned-on**", HELD: "**held-out**"}.get(status, f"*{status}*")
+
+
+def report_md(measures: dict, speech: dict | None = None, tp: dict | None = None) -> str:
+    """bench/results/agreement.md."""
+    from collections import Counter
+
+    from qa.rubric import list_rubrics, load_rubric
+
+    versions = ", ".join(f"{r} {load_rubric(r).version}" for r in sorted(list_rubrics()))
+    md = ["# Rubric engine: agreement with human labels, tuned-on and held-out apart", "",
+          f"Measured by `bench/agreement.py` on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; rubrics "
+          f"{versions}. Every call scored by the production path (`qa.pipeline`: speaker roles, language and "
+          "call type inferred where the transcript does not give them; the LUNA calls are mono, lower-case, "
+          "without a call type, so all three are inferred as for a real recording).", "",
+          "- **tuned-on**: data the rubrics, rules or thresholds were written or adjusted while looking at "
+          "(the scripted dev set; the 20 `tune` LUNA calls). These figures are optimistic.",
+          "- **held-out**: data never used for tuning (the frozen scripted held-out set by independent authors; "
+          "the 10 `heldout` LUNA calls, frozen before any tuning). Only aggregates are shown for them.",
+          "- Kappa: Cohen's kappa (`qa.calibration.kappa`, scikit-learn) over pass/fail/na. Macro kappa: mean over "
+          "the criteria whose gold labels have two or more classes (`1 class` in the tables: excluded, kappa "
+          "says nothing there). Macro accuracy: mean over every labelled criterion.", "",
+          "## Summary", "",
+          "| set | data | calls | macro accuracy | macro kappa | criteria in macro kappa |", "|---|---|---|---|---|---|"]
+    for key, m in measures.items():
+        r = m["result"]
+        md.append(f"| {key}: {m['title']} | {_label(m['status'])} | {r['n_calls']} | {_k(r['macro_accuracy'])} | "
+                  f"**{_k(r['macro_kappa'])}** | {r['kappa_criteria']} |")
+    if speech:
+        md.append(f"| heldout through Kokoro speech + Whisper base ({speech['n']} calls) | **held-out** | {speech['n']} | "
+                  f"{_k(speech['asr']['macro_accuracy'])} | **{_k(speech['asr']['macro_kappa'])}** | "
+                  f"{speech['asr']['kappa_criteria']} |")
+    md += ["", "Human-vs-human on the LUNA dev set (annotator 1 vs annotator 2, tests/data/luna_dev/README.md): "
+           "macro kappa 0.786, riepilogo 0.467.", ""]
+    for key, m in measures.items():
+        r = m["result"]
+        md += [f"## {key} ({m['status']}): {m['title']}", "",
+               "| criterion | n | gold classes | accuracy | kappa |", "|---|---|---|---|---|"]
+        for c, v in r["criteria"].items():
+            if not v["n"]:
+                continue
+            gold = " ".join(f"{k} {n}" for k, n in v["gold"].items())
+            md.append(f"| {c} | {v['n']} | {gold} | {_k(v['accuracy'])} | {criterion_kappa(v)} |")
+        md.append(f"| **macro** | {r['n_calls']} calls | | {_k(r['macro_accuracy'])} | **{_k(r['macro_kappa'])}** |")
+        if key.startswith("luna") and key != "luna all":
+            cts = Counter(e.rubric for e in m["evaluations"])
+            md += ["", "Rubric applied (call type inferred): " + ", ".join(f"{k} {n}" for k, n in sorted(cts.items()))]
+        md.append("")
+    if speech:
+        md += speech_md(speech)
+    if tp is not None:
+        md += throughput_md(tp)
+    md += ["## Disagreements on tuned-on sets", "",
+           "Per call, only for tuned-on sets (`--show-disagreements` prints them; it refuses held-out sets).", ""]
+    for key, m in measures.items():
+        if m["status"] != TUNED or key.endswith(" all"):
+            continue
+        dis = m["result"]["disagreements"]
+        md += [f"### {key} ({len(dis)})", ""]
+        md += [f"- {cid} {c}: label {lab}, engine {pred}" for cid, c, lab, pred in dis] or ["(none)"]
+        md.append("")
+    return "\n".join(md).rstrip("\n") + "\n"
+
+
+def speech_md(speech: dict) -> list[str]:
+    """The through-speech section of bench/results/agreement.md."""
+    ref, asr = speech["ref"], speech["asr"]
+    cells = ", ".join(f"{lang}/{ct} {n}" for (lang, ct), n in speech["cells"].items())
+    md = [f"## Through speech: held-out scripted calls, Kokoro + Whisper base ({speech['n']} of 64 calls, held-out)", "",
+          "Each call rendered by `bench/heldout_speech.py`: Kokoro-82M voices (`samples.kokoro_tts`), agent on the "
+          "left channel and customer on the right, 8 kHz telephone band; transcribed by the default engine "
+          "(`qa.transcribe.transcribe_file`, faster-whisper base, language auto-detected), the call's metadata "
+          "re-attached; the transcripts are cached in `bench/results/heldout_speech/` and re-scored here with "
+          "the current engine. The reference column scores the same calls' written transcripts.",
+          f"Calls (language/call type): {cells}. Word error rate per language (each party's words against "
+          f"their turns): {speech['wer']}. Language detected wrong: {speech['detected_language_wrong']}.", ""]
+    md += ["| criterion | n | accuracy (reference) | kappa (reference) | accuracy (speech) | kappa (speech) |",
+           "|---|---|---|---|---|---|"]
+    for c, v in ref["criteria"].items():
+        a = asr["criteria"][c]
+        if v["n"]:
+            md.append(f"| {c} | {v['n']} | {_k(v['accuracy'])} | {criterion_kappa(v)} | {_k(a['accuracy'])} | "
+                      f"{criterion_kappa(a)} |")
+    md += [f"| **macro** | {speech['n']} calls | {_k(ref['macro_accuracy'])} | **{_k(ref['macro_kappa'])}** | "
+           f"{_k(asr['macro_accuracy'])} | **{_k(asr['macro_kappa'])}** |", ""]
+    return md
 
 
 def speech_only(voices: str, write: bool = True, per_language: int | None = None,
@@ -286,6 +595,8 @@ def speech_only(voices: str, write: bool = True, per_language: int | None = None
         return 0
     langs = sorted({t.language for t in clean})
     md = [f"# Rubric agreement through speech: {voices} voices + faster-whisper base", "",
+          "**Tuned-on data.** These figures are on the scripted dev set (tests/data/devset), which the rubrics "
+          "were tuned on; the held-out figures through speech are in agreement.md (`bench/agreement.py --speech`).", "",
           f"Measured by `bench/agreement.py --speech-only {voices}` on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}: "
           f"the {len(clean)} labelled dev calls in {', '.join(langs)}, each spoken with two voices "
           "(agent left, customer right, 8 kHz telephone band), transcribed by the default engine (language "
@@ -304,26 +615,48 @@ def speech_only(voices: str, write: bool = True, per_language: int | None = None
     return 0
 
 
+def show_disagreements(measures: dict, names: list[str]) -> None:
+    for key in names:
+        dis = measures[key]["result"]["disagreements"]
+        print(f"{key} [{measures[key]['status']}]: {len(dis)} disagreements")
+        for cid, c, lab, pred in dis:
+            print(f"  {cid} {c}: label {lab}, engine {pred}")
+
+
 def main(argv=None) -> int:
     """Command line: see the module docstring."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--no-asr", action="store_true", help="skip the speech + ASR run")
-    ap.add_argument("--no-throughput", action="store_true")
+    ap.add_argument("--sets", nargs="+", choices=SET_NAMES, default=list(SET_NAMES), help="sets to measure")
+    ap.add_argument("--show-disagreements", nargs="*", metavar="SET",
+                    help="print the per-call disagreements of these tuned-on sets (default: every tuned-on set "
+                         "measured); held-out sets are refused")
+    ap.add_argument("--write-floors", action="store_true",
+                    help=f"write the CI floor file {FLOOR_FILE.relative_to(ROOT)} (measured minus --tolerance)")
+    ap.add_argument("--tolerance", type=float, default=TOLERANCE, help="floor = measured minus this (default 0.03)")
+    ap.add_argument("--check-floors", action="store_true", help="exit 1 when a figure is under the floor file's")
+    ap.add_argument("--speech", action="store_true",
+                    help="also the held-out calls through Kokoro speech + Whisper (transcripts cached by "
+                         "bench/heldout_speech.py in bench/results/heldout_speech/)")
+    ap.add_argument("--throughput", action="store_true", help="also measure throughput (calls per CPU-second)")
+    ap.add_argument("--throughput-only", action="store_true",
+                    help="measure throughput only and rewrite only the throughput section of agreement.md")
     ap.add_argument("--calls", type=int, default=10000, help="calls for the throughput run")
     ap.add_argument("--no-write", action="store_true", help="print only")
-    ap.add_argument("--asr-cached-only", action="store_true",
-                    help="use only the ASR transcripts already in bench/out/asr (a subset when the run was cut short)")
-    ap.add_argument("--throughput-only", action="store_true",
-                    help="measure throughput only and rewrite only the throughput section of bench/results/agreement.md")
     ap.add_argument("--speech-only", choices=["espeak", "festival", "kokoro"],
-                    help="only the speech + ASR run with these voices (festival: the it and en calls), written to "
+                    help="only the dev set (tuned-on) through speech + ASR with these voices, written to "
                          "bench/results/agreement_speech_<voices>.md")
     ap.add_argument("--per-language", type=int, metavar="N", help="with --speech-only: the first N calls of each language")
-    ap.add_argument("--vad-gap", type=float, metavar="S",
-                    help="with --speech-only: the engine's vad_gap_s (default: the engine's own, 1 s; 0 = speech "
-                         "stretches glued end to end); its own cache and report file")
+    ap.add_argument("--vad-gap", type=float, metavar="S", help="with --speech-only: the engine's vad_gap_s")
     args = ap.parse_args(argv)
     os.environ.setdefault("OMP_NUM_THREADS", "1")
+    if args.show_disagreements is not None:
+        wanted = args.show_disagreements or [n for n in args.sets if n in ("devset", "luna-tune")]
+        bad = [n for n in wanted if n not in ("devset", "luna-tune")]
+        if bad:
+            print(f"error: --show-disagreements is only for tuned-on sets (devset, luna-tune); "
+                  f"{', '.join(bad)} is held-out or unknown: only its aggregate figures are shown", file=sys.stderr)
+            return 2
+        args.sets = list(dict.fromkeys([*args.sets, *wanted]))
     if args.speech_only:
         return speech_only(args.speech_only, write=not args.no_write, per_language=args.per_language,
                            vad_gap_s=args.vad_gap)
@@ -334,70 +667,49 @@ def main(argv=None) -> int:
             write_throughput_only(tp)
             print(f"wrote the throughput section of {RESULTS / 'agreement.md'}")
         return 0
+    if args.write_floors and set(args.sets) != set(SET_NAMES):
+        print("error: --write-floors needs every set measured (leave --sets out)", file=sys.stderr)
+        return 2
 
-    labels = load_labels()
-    clean = load_transcripts(labels=labels)
     t0 = time.time()
-    res_clean = agreement(score_all(clean), labels)
-    print(f"clean: {len(clean)} calls scored in {time.time() - t0:.1f}s, macro kappa {res_clean['macro_kappa']}")
-    for c, v in res_clean["criteria"].items():
-        print(f"  {c:22s} acc {v['accuracy']:.3f} kappa {_k(v['kappa'])}")
-
-    res_asr = None
-    n_asr = 0
-    if not args.no_asr:
-        subset = [t for t in clean if (OUT / "asr" / f"{t.call_id}.json").exists()] if args.asr_cached_only else clean
-        asr = asr_transcripts(subset)
-        n_asr = len(asr)
-        res_asr = agreement(score_all(asr), {t.call_id: labels[t.call_id] for t in subset})
-        res_asr["wer"] = asr_wer(subset, asr)
-        print(f"ASR word error rate per language: {res_asr['wer']}")
-        print(f"ASR: macro kappa {res_asr['macro_kappa']}")
-        for c, v in res_asr["criteria"].items():
-            print(f"  {c:22s} acc {v['accuracy']:.3f} kappa {_k(v['kappa'])}")
-
-    tp = None
-    if not args.no_throughput:
-        tp = throughput(clean, args.calls)
-        print(f"throughput: {tp}")
-
+    try:
+        sets = load_sets(args.sets)
+    except (FileNotFoundError, ValueError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    measures = measure(sets)
+    print(f"scored {sum(len(s.transcripts) for s in sets)} calls in {time.time() - t0:.1f}s")
+    print_measures(measures)
+    speech = measure_speech() if args.speech else None
+    if args.speech:
+        if speech is None:
+            print("speech: no cached Whisper transcripts in bench/results/heldout_speech (run bench/heldout_speech.py)")
+        else:
+            print(f"speech [held-out] {speech['n']} calls: reference macro kappa {_k(speech['ref']['macro_kappa'])}, "
+                  f"through speech {_k(speech['asr']['macro_kappa'])}; WER {speech['wer']}")
+            for c, v in speech["asr"]["criteria"].items():
+                print(f"    {c:22s} acc reference {_k(speech['ref']['criteria'][c]['accuracy'])}  "
+                      f"speech {_k(v['accuracy'])}")
+    if args.show_disagreements is not None:
+        show_disagreements(measures, wanted)
+    tp = throughput(sets[0].transcripts if sets[0].name == "devset" else load_transcripts(), args.calls) \
+        if args.throughput else None
+    rc = 0
+    if args.check_floors and FLOOR_FILE.exists():
+        under = below_floors(measures, read_floors())
+        for line in under:
+            print(f"under the floor: {line}")
+        rc = 1 if under else 0
     if args.no_write:
-        return 0
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    from qa.rubric import load_rubric
-
-    versions = sorted({f"{r}: {load_rubric(r).version}" for r in ("acquisizione", "assistenza", "fidelizzazione",
-                                                                    "riacquisizione")})
-    md = ["# Rubric engine: agreement with the labelled dev set, and throughput", "",
-          f"Measured by `bench/agreement.py` on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; "
-          f"{len(clean)} labelled calls (tests/data/devset, it/de/fr/en, four call types); rubrics "
-          + ", ".join(versions) + ".",
-          "Kappa: Cohen's kappa (scikit-learn) over pass/fail/na; macro kappa = mean over the 11 criteria. "
-          "Caveat: the rubric phrase lists were written while looking at aggregate results on this same set "
-          "(no held-out set), so the clean-text figures are optimistic.", ""]
-    md += _table(res_clean, res_asr)
-    md.append("")
-    if res_asr is not None:
-        md += [f"Speech + ASR ({n_asr} of the {len(clean)} calls"
-               + (", the ones transcribed before the run was cut short: CPU only, shared machine" if n_asr < len(clean)
-                  else "") + "): each call spoken by espeak-ng (two voices, stereo, 8 kHz telephone band), "
-               "transcribed by faster-whisper base (language auto-detected), metadata re-attached, then scored. "
-               f"Word error rate of those transcripts against the dev text, per language: {res_asr.get('wer')}. "
-               "The ASR figures measure mostly the transcripts: espeak-ng voices through Whisper base come back "
-               "garbled (names, verbs, whole French turns), so phrases the rubric looks for are simply not there.", ""]
-    if tp is not None:
-        md += throughput_md(tp)
-    md += ["## Disagreements (clean text)", ""]
-    md += [f"- {cid} {c}: label {lab}, engine {pred}" for cid, c, lab, pred in res_clean["disagreements"]] or ["(none)"]
-    if res_asr is not None:
-        md += ["", "## Disagreements (speech + ASR)", ""]
-        md += [f"- {cid} {c}: label {lab}, engine {pred}" for cid, c, lab, pred in res_asr["disagreements"]] or ["(none)"]
-    (RESULTS / "agreement.md").write_text("\n".join(md) + "\n", encoding="utf-8")
-    floor = {c: v["accuracy"] for c, v in res_clean["criteria"].items()}
-    floor["macro_kappa"] = res_clean["macro_kappa"]
-    (RESULTS / "agreement_floor.json").write_text(json.dumps(floor, indent=1) + "\n", encoding="utf-8")
-    print(f"wrote {RESULTS / 'agreement.md'} and agreement_floor.json")
-    return 0
+        return rc
+    if set(args.sets) == set(SET_NAMES):
+        RESULTS.mkdir(parents=True, exist_ok=True)
+        (RESULTS / "agreement.md").write_text(report_md(measures, speech, tp), encoding="utf-8")
+        print(f"wrote {RESULTS / 'agreement.md'}")
+    if args.write_floors:
+        FLOOR_FILE.write_text(json.dumps(floors_from(measures, args.tolerance), indent=1) + "\n", encoding="utf-8")
+        print(f"wrote {FLOOR_FILE}")
+    return rc
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 """Publishing a rubric version: validate, refuse an unchanged or reused version, apply the
-agreement gate on the gold set, write it where the engine reads rubrics, record it in the store.
+agreement gate (the candidate against the current rubric on held-out labelled calls), write it
+where the engine reads rubrics, record it in the store.
 
 The bundled ``rubriche/`` are never modified: the first publication copies them to
 ``$QA_DATA_DIR/rubriche`` (which ``qa.config.rubrics_dir`` then prefers) and writes the new
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import config
@@ -20,21 +21,43 @@ from .errors import GateRefused, RubricError
 
 
 class PublishRefused(GateRefused):
-    """The rubric version may not go live (invalid, reused version, or below the agreement gate)."""
+    """The rubric version may not go live (invalid, reused version, or worse than the current one on held-out calls)."""
+
+
+# The publish gate's tolerances: the candidate may lose at most this much macro kappa, and at most
+# CRITERION_DROP kappa on any one criterion, against the current rubric on the held-out calls.
+MACRO_TOLERANCE = 0.02
+CRITERION_DROP = 0.10
+# the project's own held-out sets, in a source checkout: frozen, never tuned on (tests/data/*/README.md)
+BUNDLED_HELDOUT = (Path(__file__).resolve().parents[1] / "tests" / "data" / "heldout",
+                   Path(__file__).resolve().parents[1] / "tests" / "data" / "luna_dev")
+
+
+@dataclass
+class HeldOutSet:
+    """Labelled calls never used for tuning: labels (call id -> criterion -> pass/fail/na) and transcripts."""
+    name: str
+    labels: dict
+    transcripts: dict
 
 
 @dataclass
 class GateResult:
-    """The agreement gate's verdict: passed, macro kappa, threshold, gold calls measured, one-line message."""
+    """The agreement gate's verdict: candidate against the current rubric on held-out calls.
+
+    ``macro_kappa`` / ``current_macro_kappa``: the candidate's and the current rubric's macro kappa
+    (None where nothing could be measured); ``drops``: criteria whose kappa fell by more than the
+    tolerance, (criterion, current, candidate); ``message``: one line."""
     passed: bool
     macro_kappa: float | None
-    min_kappa: float
+    current_macro_kappa: float | None
     n_calls: int
     message: str
+    drops: list = field(default_factory=list)
 
 
 def gold_set() -> tuple[Path, Path] | None:
-    """(labels CSV, transcripts dir) of the gold set: QA_GOLD_LABELS + QA_GOLD_TRANSCRIPTS."""
+    """(labels CSV, transcripts dir) of a site's own gold set: QA_GOLD_LABELS + QA_GOLD_TRANSCRIPTS."""
     labels, transcripts = os.environ.get("QA_GOLD_LABELS"), os.environ.get("QA_GOLD_TRANSCRIPTS")
     if labels and transcripts:
         return Path(labels), Path(transcripts)
@@ -42,28 +65,147 @@ def gold_set() -> tuple[Path, Path] | None:
 
 
 def min_kappa() -> float:
-    """The publish gate's threshold: ``QA_MIN_KAPPA`` (default 0.7)."""
+    """The training gate's fixed threshold: ``QA_MIN_KAPPA`` (default 0.7). The publish gate compares
+    with the current rubric instead."""
     return float(os.environ.get("QA_MIN_KAPPA", "0.7"))
 
 
-def agreement_gate(rubric, labels_path: Path, transcripts_dir: Path, threshold: float | None = None) -> GateResult:
-    """Macro Cohen's kappa of ``rubric`` on the gold calls whose call type it covers."""
-    from .calibration import calibrate, load_transcripts, read_labels
+def _tolerance(env: str, default: float) -> float:
+    value = os.environ.get(env)
+    if value is None or not value.strip():
+        return default
+    try:
+        return float(value)
+    except ValueError:
+        raise PublishRefused(f"{env}={value!r} is not a number") from None
 
-    threshold = min_kappa() if threshold is None else threshold
-    labels = read_labels(labels_path)
-    transcripts = load_transcripts(transcripts_dir, labels)
-    name = getattr(rubric, "name", None)
-    if name:
-        same_type = {cid: t for cid, t in transcripts.items() if t.metadata.get("call_type") == name}
-        transcripts = same_type or transcripts
-    report = calibrate({cid: labels[cid] for cid in transcripts}, transcripts, rubric)
-    k = report.macro_kappa
-    ok = k is not None and k >= threshold
-    msg = (f"macro kappa {k:.3f} on {report.n_calls} gold calls "
-           f"{'meets' if ok else 'is below'} the required {threshold:.2f}") if k is not None else \
-        "no gold calls to measure agreement on"
-    return GateResult(ok, k, threshold, report.n_calls, msg)
+
+def _read_set(folder: Path) -> HeldOutSet:
+    """A held-out set folder: ``labels.csv``; transcripts in ``transcripts/`` or beside it; with a
+    ``split.csv`` (call_id, split) only its ``heldout`` calls."""
+    import csv
+
+    from .calibration import load_transcripts, read_labels
+
+    labels = read_labels(folder / "labels.csv")
+    split = folder / "split.csv"
+    if split.is_file():
+        with split.open(encoding="utf-8", newline="") as fh:
+            keep = {row["call_id"].strip() for row in csv.DictReader(fh) if row.get("split", "").strip() == "heldout"}
+        labels = {cid: row for cid, row in labels.items() if cid in keep}
+    tdir = folder / "transcripts" if (folder / "transcripts").is_dir() else folder
+    return HeldOutSet(folder.name, labels, load_transcripts(tdir, labels))
+
+
+def heldout_sets() -> list[HeldOutSet]:
+    """The held-out data the publish gate measures on.
+
+    ``QA_HELDOUT_SETS``: folders (separated by ``os.pathsep``) each holding ``labels.csv`` and the
+    transcripts (see ``_read_set``); unset: the project's own frozen held-out sets where they are
+    (``tests/data/heldout``; the ``heldout`` split of ``tests/data/luna_dev``); set but empty: none.
+    A site's own gold set (QA_GOLD_LABELS + QA_GOLD_TRANSCRIPTS) is added when given."""
+    env = os.environ.get("QA_HELDOUT_SETS")
+    if env is None:
+        folders = [f for f in BUNDLED_HELDOUT if (f / "labels.csv").is_file()]
+    else:
+        folders = [Path(p) for p in env.split(os.pathsep) if p.strip()]
+    out = []
+    for f in folders:
+        if not (f / "labels.csv").is_file():
+            raise PublishRefused(f"held-out set {f}: no labels.csv")
+        out.append(_read_set(f))
+    gs = gold_set()
+    if gs is not None:
+        from .calibration import load_transcripts, read_labels
+
+        labels = read_labels(gs[0])
+        out.append(HeldOutSet("gold", labels, load_transcripts(gs[1], labels)))
+    return out
+
+
+def _agreement(labels: dict, evaluations: dict) -> tuple[dict, float | None]:
+    """Per criterion (kappa where the gold labels have two or more classes, else None; accuracy) and macro kappa."""
+    from .calibration import compare
+
+    crits = sorted({c for row in labels.values() for c in row})
+    per = {}
+    for ca in compare(labels, evaluations, crits):
+        classes = {labels[cid][ca.criterion] for cid in labels if ca.criterion in labels[cid] and cid in evaluations}
+        per[ca.criterion] = (ca.kappa if len(classes) >= 2 else None, ca.accuracy, ca.n)
+    ks = [k for k, _, n in per.values() if k is not None and n]
+    return per, (round(sum(ks) / len(ks), 4) if ks else None)
+
+
+def _declared_type(t) -> str | None:
+    """The call type a transcript's metadata declares (None: none, or not one of config.CALL_TYPES)."""
+    ct = t.metadata.get("call_type")
+    ct = ct.strip().lower() if isinstance(ct, str) else None
+    return ct if ct in config.CALL_TYPES else None
+
+
+def agreement_gate(rubric, sets: list[HeldOutSet] | None = None, macro_tolerance: float | None = None,
+                   criterion_drop: float | None = None) -> GateResult:
+    """Compare the candidate ``rubric`` with the current published rubric of the same name on the
+    held-out calls it would score (those whose call type, declared or inferred, is the rubric's).
+
+    Refused when the candidate's macro kappa (mean over the criteria whose gold labels have two or
+    more classes) is more than ``macro_tolerance`` (``QA_GATE_MACRO_TOLERANCE``, default 0.02)
+    below the current one's, or when any criterion's kappa (its accuracy where the gold labels have
+    one class) falls by more than ``criterion_drop`` (``QA_GATE_CRITERION_DROP``, default 0.10).
+    A new rubric (no current one) or no held-out call of its type: passed, and the message says so."""
+    from .rubric import load_rubric, score_transcripts
+
+    macro_tolerance = _tolerance("QA_GATE_MACRO_TOLERANCE", MACRO_TOLERANCE) if macro_tolerance is None \
+        else macro_tolerance
+    criterion_drop = _tolerance("QA_GATE_CRITERION_DROP", CRITERION_DROP) if criterion_drop is None else criterion_drop
+    sets = heldout_sets() if sets is None else sets
+    name = rubric.name
+    try:
+        current = load_rubric(name)
+    except RubricError:
+        return GateResult(True, None, None, 0, f"no current rubric {name!r} to compare with: gate not applied")
+    labels: dict = {}
+    source: dict = {}
+    transcripts = []
+    for s in sets:
+        for cid, t in s.transcripts.items():
+            if cid in s.labels and cid not in labels:
+                labels[cid] = s.labels[cid]
+                source[cid] = s.name
+                transcripts.append(t)
+    if not transcripts:
+        return GateResult(True, None, None, 0, "no held-out labelled calls: gate not applied")
+    # calls declaring another call type are not this rubric's; the others are scored as in production
+    # (each by its call type's rubric, inferred where not declared): the current rubric's evaluations
+    transcripts = [t for t in transcripts if _declared_type(t) in (None, name)]
+    cur = {e.call_id: e for e in score_transcripts(transcripts) if e.rubric == name}
+    if not cur:
+        return GateResult(True, None, None, 0, f"no held-out call of call type {name!r}: gate not applied")
+    mine = [t for t in transcripts if t.call_id in cur]
+    cand = {e.call_id: e for e in score_transcripts(mine, rubric)}
+    labels = {cid: labels[cid] for cid in cur}
+    per_cur, k_cur = _agreement(labels, cur)
+    per_new, k_new = _agreement(labels, cand)
+    drops = []
+    for c, (kc, ac, n) in per_cur.items():
+        kn, an, _ = per_new.get(c, (None, 0.0, 0))
+        before, after = (kc, kn) if kc is not None and kn is not None else (ac, an)
+        if n and before - after > criterion_drop + 1e-9:
+            drops.append((c, before, after))
+    used = [s.name for s in sets if any(source[cid] == s.name for cid in cur)]
+    where = f"on {len(mine)} held-out calls ({', '.join(used)})"
+    if k_cur is not None and (k_new is None or k_cur - k_new > macro_tolerance + 1e-9):
+        msg = f"macro kappa {k_new} vs {k_cur} for the current version {where}: it drops more than {macro_tolerance}"
+        if drops:
+            msg += "; " + ", ".join(f"{c} {a:.3f} -> {b:.3f}" for c, a, b in drops)
+        return GateResult(False, k_new, k_cur, len(mine), msg, drops)
+    if drops:
+        msg = (f"{', '.join(f'{c} {a:.3f} -> {b:.3f}' for c, a, b in drops)} {where}: a criterion drops more than "
+               f"{criterion_drop} against the current version (macro kappa {k_new} vs {k_cur})")
+        return GateResult(False, k_new, k_cur, len(mine), msg, drops)
+    return GateResult(True, k_new, k_cur, len(mine),
+                      f"macro kappa {k_new} vs {k_cur} for the current version {where}: no criterion drops more "
+                      f"than {criterion_drop}")
 
 
 def _ensure_published_dir() -> Path:
@@ -94,11 +236,12 @@ def publish_rubric(store, name: str, yaml_text: str, username: str | None, gate:
     if any(str(v.version) == str(rub.version) and v.status != "draft" for v in store.rubric_versions(name)):
         raise PublishRefused(f"version {rub.version} of {name} was already published")
     result = None
-    gs = gold_set()
-    if gate and gs is not None:
-        result = agreement_gate(rub, *gs)
-        if not result.passed:
-            raise PublishRefused(f"not published: {result.message}")
+    if gate:
+        sets = heldout_sets()
+        if sets:
+            result = agreement_gate(rub, sets)
+            if not result.passed:
+                raise PublishRefused(f"not published: {result.message}")
     if current is not None and not any(str(v.version) == str(current.version) for v in store.rubric_versions(name)):
         # keep the version being replaced in the history too
         store.save_rubric_version(name, str(current.version), Path(current.path).read_text(encoding="utf-8"),
