@@ -45,6 +45,7 @@ DATA = ROOT / "modelli" / "dati"
 HELDOUT = ROOT / "tests" / "data" / "heldout"
 LUNA = ROOT / "tests" / "data" / "luna_dev"
 CACHE = ROOT / "bench" / "out" / "e5_cache.npz"
+TRAIN_CACHE = ROOT / "bench" / "out" / "e5_train.npz"  # QA_E5_CACHE of the `qa train` runs, when there
 RESULTS = ROOT / "bench" / "results" / "models.md"
 PRECISION = 0.95  # model thresholds chosen from the cross-validation: the least with this precision
 GATE = 0.2  # cascade: the e5 model answers for the turns the TF-IDF screen gives at least this
@@ -276,6 +277,57 @@ def speed(models_dir: Path, fast: bool = True) -> dict:
 
 # ---- report ------------------------------------------------------------------------------------
 
+def heldout_thresholds(models_dir: Path, tasks) -> dict[str, float]:
+    """Per model, the least threshold with precision PRECISION on the turns of its training data's
+    held-out split (``qa.learn.split_holdout``: never fitted by that model), not on held-out calls."""
+    import numpy as np
+
+    from qa import learn
+    from qa.train import data_files, read_data
+
+    out = {}
+    with learn.models_from(models_dir):
+        for t in tasks:
+            _, held = learn.split_holdout(read_data(t, data_files(t, DATA)))
+            m = learn.load_model(t)
+            p = learn.fast_predict_proba(m, [e.text for e in held])[:, [str(c) for c in m.classes_].index("yes")]
+            out[t] = threshold_at_precision(p, np.array([e.label == "yes" for e in held]))
+    return out
+
+
+def cards(models_dir: Path, tasks) -> dict:
+    return {t: json.loads((models_dir / f"{t}.card.json").read_text(encoding="utf-8")) for t in tasks}
+
+
+def measure_dirs(dirs: dict[str, Path], tasks, res: dict, no_calls=False, no_speed=False, tmp: Path | None = None):
+    """Call-level kappa (rubrics as shipped, and with thresholds from the held-out split) and speed of
+    already-trained model folders."""
+    sets = gold_sets() if not no_calls else None
+    res.setdefault("calls", {})
+    res.setdefault("speed", {})
+    res.setdefault("cards", {})
+    for name, d in dirs.items():
+        res["cards"][name] = {t: {k: c.get(k) for k in ("features", "cascade_gate", "data_size", "cross_validation",
+                                                         "holdout", "replaced_model_holdout_accuracy")}
+                              for t, c in cards(d, tasks).items()}
+        if sets is not None:
+            res["calls"][name] = call_kappas(d, sets)
+            print("calls", name, res["calls"][name], flush=True)
+            if name != "shipped":
+                th = heldout_thresholds(d, tasks)
+                rd = rubrics_with_thresholds(Path(tmp) / f"rubriche_{name.replace('/', '_')}", th)
+                key = f"{name}, thresholds at precision {PRECISION} on its held-out turns ({', '.join(f'{t} {x}' for t, x in th.items())})"
+                res["calls"][key] = call_kappas(d, sets, rd)
+                print("calls", key, res["calls"][key], flush=True)
+        if not no_speed:
+            res["speed"][name] = speed(d)
+            print("speed", name, res["speed"][name], flush=True)
+            if (d / f"{tasks[0]}.card.json").exists() and cards(d, tasks[:1])[tasks[0]].get("features") == "tfidf":
+                key = f"{name}, plain scikit-learn (QA_FAST_MODELS=0)"
+                res["speed"][key] = speed(d, fast=False)
+                print("speed", key, res["speed"][key], flush=True)
+
+
 def write_md(res: dict, path: Path = RESULTS) -> None:
     L = ["# Rubric turn models: data, features, accuracy and cost", "",
          f"Measured by `python bench/models.py` on {res['date']} (2 shared CPU cores). Cascade gate {GATE}.", ""]
@@ -293,7 +345,7 @@ def write_md(res: dict, path: Path = RESULTS) -> None:
                 L.append(f"| {t} | {name} | {r['accuracy']:.3f} | {f(pl, 'it')} | {f(pl, 'de')} | {f(pl, 'fr')} | "
                          f"{f(pl, 'en')} | {f(ps, 'old')} | {f(ps, 'spont')} | {f(ps, 'luna')} | "
                          f"{f(r, 'recall_at_0.95')} | {f(r, 'false_pass_at_0.95')} | "
-                         f"{r['threshold_at_precision']} | {f(r, 'recall_at_threshold')} | "
+                         f"{r.get('threshold_at_precision', '-')} | {f(r, 'recall_at_threshold')} | "
                          f"{r.get('embedded_share', '-')} |")
         L += ["", "Mean over the tasks:", "", "| variant | accuracy | spont rows | luna rows |", "|---|---|---|---|"]
         names = list(next(iter(res["cv"].values()))["variants"])
@@ -304,6 +356,19 @@ def write_md(res: dict, path: Path = RESULTS) -> None:
             acc = sum(r["accuracy"] for r in rs) / len(rs)
             L.append(f"| {name} | {acc:.3f} | {m('spont') if m('spont') is None else format(m('spont'), '.3f')} | "
                      f"{m('luna') if m('luna') is None else format(m('luna'), '.3f')} |")
+        L.append("")
+    if res.get("cards"):
+        L += ["## 1b. Grouped cross-validation of the trained models (model cards; the data of `qa train`: "
+              "scripted + spontaneous turns, 20 % of the dialogues held out by hash)", "",
+              "| models | task | features | rows | CV accuracy | it | de | fr | en | held-out acc. | current model on "
+              "the same held-out |", "|---|---|---|---|---|---|---|---|---|---|---|"]
+        for name, cs in res["cards"].items():
+            for t, c in cs.items():
+                cv = c.get("cross_validation") or {}
+                pl = cv.get("per_language", {})
+                L.append(f"| {name} | {t} | {c.get('features') or 'tfidf'} | {c.get('data_size')} | "
+                         f"{cv.get('accuracy')} | {pl.get('it')} | {pl.get('de')} | {pl.get('fr')} | {pl.get('en')} | "
+                         f"{(c.get('holdout') or {}).get('accuracy')} | {c.get('replaced_model_holdout_accuracy')} |")
         L.append("")
     if res.get("calls"):
         sets = list(next(iter(res["calls"].values())))
@@ -335,23 +400,42 @@ def main(argv=None) -> int:
     ap.add_argument("--no-speed", action="store_true")
     ap.add_argument("--json", help="also write the raw results here")
     ap.add_argument("--cv-from", help="take the cross-validation results from this --json file instead of running it")
+    ap.add_argument("--models", nargs="+", metavar="NAME=DIR",
+                    help="measure these already-trained model folders (call level, speed, cards) instead of "
+                         "training the variants (name 'shipped': the models as they were, rubric thresholds only)")
+    ap.add_argument("--report", nargs="+", metavar="JSON", help="only write the report from these --json results")
     ap.add_argument("--speed-worker", help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
     if a.speed_worker:
         speed_worker(a.speed_worker)
+        return 0
+    if a.report:
+        res = {}
+        for f in a.report:
+            got = json.loads(Path(f).read_text(encoding="utf-8"))
+            for k, v in got.items():
+                if isinstance(v, dict):
+                    res.setdefault(k, {}).update(v)
+                elif k == "notes":
+                    res.setdefault("notes", []).extend(v)
+                else:
+                    res[k] = v
+        write_md(res)
+        print(f"wrote {RESULTS}")
         return 0
     from qa import learn
 
     tasks = [t for t in a.tasks.split(",") if t]
     luna = not a.no_luna
     res = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
-    with learn.embedding_cache(CACHE):
+    with learn.embedding_cache(CACHE), learn.embedding_cache(TRAIN_CACHE):
         data = {t: old_data(t) + spont_data(t) + (luna_tune_data(t) if luna else []) for t in tasks}
-        texts = sorted({e.text for rows in data.values() for e, _ in rows})
-        t0 = time.time()
-        for i in range(0, len(texts), 1000):
-            learn.embed(texts[i:i + 1000])
-        print(f"embedded {len(texts)} training texts in {time.time() - t0:.0f}s", flush=True)
+        if not (a.cv_from or a.no_cv):
+            texts = sorted({e.text for rows in data.values() for e, _ in rows})
+            t0 = time.time()
+            for i in range(0, len(texts), 1000):
+                learn.embed(texts[i:i + 1000])
+            print(f"embedded {len(texts)} training texts in {time.time() - t0:.0f}s", flush=True)
         if a.cv_from:
             res["cv"] = json.loads(Path(a.cv_from).read_text(encoding="utf-8"))["cv"]
         elif not a.no_cv:
@@ -361,7 +445,11 @@ def main(argv=None) -> int:
                 print(t, json.dumps({k: v["accuracy"] for k, v in res["cv"][t]["variants"].items()}), flush=True)
                 if a.json:
                     Path(a.json).write_text(json.dumps(res, indent=1, default=str), encoding="utf-8")
-        if not a.no_calls or not a.no_speed:
+        if a.models:
+            dirs = {m.split("=", 1)[0]: Path(m.split("=", 1)[1]) for m in a.models}
+            with tempfile.TemporaryDirectory(prefix="bench-models-") as tmp:
+                measure_dirs(dirs, tasks, res, a.no_calls, a.no_speed, Path(tmp))
+        elif not a.no_calls or not a.no_speed:
             sets = gold_sets() if not a.no_calls else None
             res["calls"], res["speed"] = {}, {}
             with tempfile.TemporaryDirectory(prefix="bench-models-") as tmp:
