@@ -20,6 +20,10 @@ and which features generalise, and what they cost.
    call (mean, max), calls per CPU-second, turns embedded per call; and the TF-IDF models with the
    plain scikit-learn path (QA_FAST_MODELS=0) against the hand-written fast path.
 
+In steps (how bench/results/models.md was made on 2 busy cores): ``--tasks a,b --no-calls --no-speed
+--json cv.json`` (section 1); ``qa train`` into model folders, then ``--no-cv --models NAME=DIR --json m.json``
+per folder (sections 1b-3); ``--report cv.json m1.json ...`` (merge into the report).
+
 Writes bench/results/models.md. The embeddings of the training turns are cached in
 bench/out/e5_cache.npz (delete to redo). Set QA_EVAL_DIR as for the other benches.
 """
@@ -299,7 +303,8 @@ def cards(models_dir: Path, tasks) -> dict:
     return {t: json.loads((models_dir / f"{t}.card.json").read_text(encoding="utf-8")) for t in tasks}
 
 
-def measure_dirs(dirs: dict[str, Path], tasks, res: dict, no_calls=False, no_speed=False, tmp: Path | None = None):
+def measure_dirs(dirs: dict[str, Path], tasks, res: dict, no_calls=False, no_speed=False, tmp: Path | None = None,
+                 thresholds: bool = True):
     """Call-level kappa (rubrics as shipped, and with thresholds from the held-out split) and speed of
     already-trained model folders."""
     sets = gold_sets() if not no_calls else None
@@ -313,7 +318,7 @@ def measure_dirs(dirs: dict[str, Path], tasks, res: dict, no_calls=False, no_spe
         if sets is not None:
             res["calls"][name] = call_kappas(d, sets)
             print("calls", name, res["calls"][name], flush=True)
-            if name != "shipped":
+            if name != "shipped" and thresholds:
                 th = heldout_thresholds(d, tasks)
                 rd = rubrics_with_thresholds(Path(tmp) / f"rubriche_{name.replace('/', '_')}", th)
                 key = f"{name}, thresholds at precision {PRECISION} on its held-out turns ({', '.join(f'{t} {x}' for t, x in th.items())})"
@@ -403,6 +408,8 @@ def main(argv=None) -> int:
     ap.add_argument("--models", nargs="+", metavar="NAME=DIR",
                     help="measure these already-trained model folders (call level, speed, cards) instead of "
                          "training the variants (name 'shipped': the models as they were, rubric thresholds only)")
+    ap.add_argument("--no-thresholds", action="store_true",
+                    help="with --models: no second call-level run with thresholds from the held-out turns")
     ap.add_argument("--report", nargs="+", metavar="JSON", help="only write the report from these --json results")
     ap.add_argument("--speed-worker", help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
@@ -448,7 +455,7 @@ def main(argv=None) -> int:
         if a.models:
             dirs = {m.split("=", 1)[0]: Path(m.split("=", 1)[1]) for m in a.models}
             with tempfile.TemporaryDirectory(prefix="bench-models-") as tmp:
-                measure_dirs(dirs, tasks, res, a.no_calls, a.no_speed, Path(tmp))
+                measure_dirs(dirs, tasks, res, a.no_calls, a.no_speed, Path(tmp), not a.no_thresholds)
         elif not a.no_calls or not a.no_speed:
             sets = gold_sets() if not a.no_calls else None
             res["calls"], res["speed"] = {}, {}
