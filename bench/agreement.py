@@ -17,7 +17,7 @@ a real recording):
 - ``luna-tune``: the 20 ``tune`` calls of tests/data/luna_dev (real Italian help-desk calls), **tuned-on**;
 - ``luna-heldout``: its 10 ``heldout`` calls, **held-out**.
 
-Per set: per criterion accuracy, Cohen's kappa (``qa.calibration.kappa``, scikit-learn) and n;
+Per set: per criterion accuracy, Cohen's kappa (``qa.learning.calibration.kappa``, scikit-learn) and n;
 macro accuracy (mean over the criteria with labels) and macro kappa (mean kappa over the
 criteria whose gold labels have at least two classes: a one-class criterion's kappa says
 nothing). Pooled figures: all tuned-on calls, all held-out calls, and LUNA all (mixed, said so).
@@ -141,13 +141,13 @@ def load_sets(names=SET_NAMES) -> list[LabelledSet]:
 # ---- agreement ------------------------------------------------------------------------------
 
 def agreement(evaluations, labels: dict[str, dict[str, str]], criteria=CORE) -> dict:
-    """Per criterion: accuracy, Cohen's kappa (``qa.calibration.kappa``), n, the gold labels' classes;
+    """Per criterion: accuracy, Cohen's kappa (``qa.learning.calibration.kappa``), n, the gold labels' classes;
     macro accuracy (mean over the criteria with labels), macro kappa (mean over the criteria whose gold
     labels have two or more classes); the disagreements (call, criterion, label, engine). A criterion
     the engine left out is predicted ``missing``."""
     from collections import Counter
 
-    from qa.calibration import kappa
+    from qa.learning.calibration import kappa
 
     per: dict[str, dict] = {}
     disagreements = []
@@ -401,7 +401,7 @@ def throughput(transcripts, n_calls: int = 10000) -> dict:
     import copy
 
     from qa.config import LANGUAGES
-    from qa.learn import load_model
+    from qa.learning.learn import load_model
     from qa.model import Transcript
     from qa.rubric import list_rubrics, load_rubric, score_transcripts
     from qa.rubric.nlp import get_nlp
@@ -499,7 +499,7 @@ def report_md(measures: dict, speech: dict | None = None, tp: dict | None = None
           "(the scripted dev set; the 20 `tune` LUNA calls). These figures are optimistic.",
           "- **held-out**: data never used for tuning (the frozen scripted held-out set by independent authors; "
           "the 10 `heldout` LUNA calls, frozen before any tuning). Only aggregates are shown for them.",
-          "- Kappa: Cohen's kappa (`qa.calibration.kappa`, scikit-learn) over pass/fail/na. Macro kappa: mean over "
+          "- Kappa: Cohen's kappa (`qa.learning.calibration.kappa`, scikit-learn) over pass/fail/na. Macro kappa: mean over "
           "the criteria whose gold labels have two or more classes (`1 class` in the tables: excluded, kappa "
           "says nothing there). Macro accuracy: mean over every labelled criterion.", "",
           "## Summary", "",

@@ -38,10 +38,10 @@ ENTRY_POINTS = {"process_call", "score_each", "score_transcripts", "score_transc
 STEPS = {"read_step", "score_step", "metrics_step", "redact_step", "to_record", "CALL_STEPS"}
 STAGES = {"decode", "transcribe", "assign_roles", "read_transcript", "prepare", "score", "compute_metrics", "redact"}
 # the layers under the stages: a caller outside qa/pipeline.py that chains these rebuilds a stage
-LOWER_STAGES = {("qa.roles", "assign_roles"), ("qa.rubric.engine", "score_prepared"),
+LOWER_STAGES = {("qa.analysis.roles", "assign_roles"), ("qa.rubric.engine", "score_prepared"),
                 ("qa.rubric.infer", "infer_language"), ("qa.rubric.infer", "infer_call_types"),
                 ("qa.redact", "redact_transcript"), ("qa.transcribe.core", "transcribe_audio"),
-                ("qa.audio", "load_audio"), ("qa.metrics", "compute_metrics")}
+                ("qa.audio", "load_audio"), ("qa.analysis.metrics", "compute_metrics")}
 SQL_RE = re.compile(r"^\s*(SELECT\s.+\sFROM\s|INSERT\s+INTO\s|UPDATE\s+\w+\s+SET\s|DELETE\s+FROM\s|CREATE\s+(TABLE|INDEX)\s|"
                     r"ALTER\s+TABLE\s|DROP\s+(TABLE|INDEX)\s|PRAGMA\s)", re.I | re.S)
 

@@ -4,26 +4,26 @@
 
 1. Before: the shipped rubrics + models (modelli/) score the 64 dev calls
    (tests/data/devset/dev-*.json); per criterion accuracy and Cohen's kappa against labels.csv
-   (qa.calibration.calibrate). Human-vs-human kappa (labels.csv vs labels_annotator2.csv,
-   qa.calibration.human_agreement) is printed beside it.
+   (qa.learning.calibration.calibrate). Human-vs-human kappa (labels.csv vs labels_annotator2.csv,
+   qa.learning.calibration.human_agreement) is printed beside it.
 2. After training on the labelled set, cross-validated by call: k folds (default 4), stratified
    by language (sklearn StratifiedKFold, shuffle, random_state=0: deterministic). For each fold,
    turn examples come from the TRAINING calls only. Rule, per model criterion (comprensione,
    riepilogo, prossimi_passi, empatia, conferma_risoluzione) and training call:
      - human ``pass`` and the shipped tool ``pass``: the tool's agent evidence turns -> ``yes``;
      - human ``fail`` and the shipped tool ``pass``: the tool's agent evidence turns -> ``no``
-       (the same rule as qa.train.store_examples for human reviews);
+       (the same rule as qa.learning.train.store_examples for human reviews);
      - human ``fail``: every agent turn of the call -> ``no`` (nothing the agent said satisfied
        the criterion); for a tool-pass this includes the evidence turns above (deduplicated);
      - human ``pass`` but tool ``fail``/``na``: no example (the tool points at no turn, and we do
        not know which turn a human would point at); ``na`` labels: no example.
    These examples are added to the shipped corpora (modelli/dati/<name>_*.tsv, the fitting part
-   of qa.learn.split_holdout, exactly as qa.train.train_models does), the five models are trained
-   with qa.learn.train(force=True) into a temporary copy of modelli/, QA_MODELS_DIR points at it,
+   of qa.learning.learn.split_holdout, exactly as qa.learning.train.train_models does), the five models are trained
+   with qa.learning.learn.train(force=True) into a temporary copy of modelli/, QA_MODELS_DIR points at it,
    model caches are cleared, and the HELD-OUT fold's calls are scored. Held-out evaluations are
    pooled over the folds; per criterion accuracy and kappa are computed on the pool (every call is
    scored exactly once, by models that never saw it).
-3. Fairness: qa.fairness.fairness_check on the 64 dev calls with the shipped models: comparisons,
+3. Fairness: qa.learning.fairness.fairness_check on the 64 dev calls with the shipped models: comparisons,
    flips by perturbation and criterion, and the list of flips.
 
 Writes bench/results/calibration.md. All figures are measured in one run.
@@ -62,7 +62,7 @@ def fold_of(call_ids: list[str], langs: dict[str, str], k: int) -> dict[str, int
 
 def turn_examples(call_ids, transcripts, labels, evals):
     """Examples per model criterion from the given (training) calls; see the module docstring."""
-    from qa.learn import Example
+    from qa.learning.learn import Example
 
     out: dict[str, list[Example]] = {m: [] for m in MODEL_CRITERIA}
     for cid in call_ids:
@@ -90,8 +90,8 @@ def turn_examples(call_ids, transcripts, labels, evals):
 def train_fold(extra, tmp: Path) -> Path:
     """Train the five model criteria on the shipped corpora plus ``extra`` examples into a copy of
     modelli/ under ``tmp``; returns that folder."""
-    from qa import learn
-    from qa.train import DESCRIPTIONS, data_files
+    from qa.learning import learn
+    from qa.learning.train import DESCRIPTIONS, data_files
 
     models = tmp / "modelli"
     shutil.copytree(ROOT / "modelli", models, ignore=shutil.ignore_patterns("dati"))
@@ -104,7 +104,7 @@ def train_fold(extra, tmp: Path) -> Path:
 
 def score_with(models: Path | None, transcripts, call_ids):
     """Call id -> evaluation of ``call_ids`` with the models in ``models`` (None: the shipped ones)."""
-    from qa import learn
+    from qa.learning import learn
     from qa.rubric import score_transcript
 
     with learn.models_from(models):
@@ -125,7 +125,7 @@ def main(argv=None) -> int:
     ap.add_argument("--no-fairness", action="store_true")
     args = ap.parse_args(argv)
 
-    from qa.calibration import CalibrationReport, calibrate, compare, human_agreement, load_transcripts, read_labels
+    from qa.learning.calibration import CalibrationReport, calibrate, compare, human_agreement, load_transcripts, read_labels
 
     t0 = time.perf_counter()
     labels = read_labels(DEVSET / "labels.csv")
@@ -203,7 +203,7 @@ def main(argv=None) -> int:
     # 3. fairness
     flips, compared, t_fair = [], 0, 0.0
     if not args.no_fairness:
-        from qa.fairness import fairness_check
+        from qa.learning.fairness import fairness_check
 
         t2 = time.perf_counter()
         flips, compared = fairness_check([transcripts[c] for c in ids])
@@ -241,7 +241,7 @@ def main(argv=None) -> int:
         by_p = Counter(fl.perturbation for fl in flips)
         by_c = Counter(fl.criterion for fl in flips)
         md += ["", "## Fairness (shipped models)", "",
-               f"qa.fairness.fairness_check on the {len(ids)} dev calls: **{compared}** criterion comparisons "
+               f"qa.learning.fairness.fairness_check on the {len(ids)} dev calls: **{compared}** criterion comparisons "
                f"(original vs perturbed: swapped names, titles, regional greetings, ASR-style text), "
                f"**{len(flips)} flips** ({len(flips) / compared:.2%} of comparisons)." if compared else
                "no comparisons", ""]
@@ -252,11 +252,11 @@ def main(argv=None) -> int:
     md += ["", "## How the training examples are built (per fold, training calls only)", "",
            "For each model criterion and training call: human *pass* + tool *pass* → the tool's agent evidence "
            "turns are `yes`; human *fail* + tool *pass* → the tool's agent evidence turns are `no` (the "
-           "`qa.train.store_examples` rule for reviews); human *fail* → every agent turn of the call is `no` "
+           "`qa.learning.train.store_examples` rule for reviews); human *fail* → every agent turn of the call is `no` "
            "(nothing the agent said satisfied the criterion; duplicates removed); human *pass* + tool *fail*/*na* "
            "→ no example (no turn to point at); *na* → no example. The tool evidence comes from the shipped "
            "models. Examples are added to the fitting part of the shipped corpora (the corpora's held-out split "
-           "is kept as in `qa train`), the five models are trained with `qa.learn.train(force=True)` into a "
+           "is kept as in `qa train`), the five models are trained with `qa.learning.learn.train(force=True)` into a "
            "temporary copy of modelli/, and `QA_MODELS_DIR` points the rubric engine at it.", "",
            "## Caveats", "",
            "- The dev set was also looked at while the phrase lists and rules were tuned, so the *before* "

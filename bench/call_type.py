@@ -27,7 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from qa import learn  # noqa: E402
+from qa.learning import learn  # noqa: E402
 from qa.model import Transcript  # noqa: E402
 from qa.rubric import infer  # noqa: E402
 

@@ -44,7 +44,7 @@ def luna_turns(ids) -> dict:
 
 def roles_accuracy(ids) -> tuple[float, int]:
     from qa.model import Transcript
-    from qa.roles import assign_roles
+    from qa.analysis.roles import assign_roles
 
     ref = luna_turns(ids)
     ok = n = 0

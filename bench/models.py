@@ -14,7 +14,7 @@ and which features generalise, and what they cost.
    Accuracy overall, per language and per source (old, spont, luna) of the test turns.
 2. Call level: each variant trained on all its data into a copy of modelli/, the rubrics scored on the
    held-out sets (tests/data/heldout, 64 scripted calls; the 10 LUNA dev calls of split=heldout):
-   aggregate macro kappa only (``qa.calibration``), beside the shipped models.
+   aggregate macro kappa only (``qa.learning.calibration``), beside the shipped models.
 3. Speed, one core (``taskset -c 0``, OMP_NUM_THREADS=1), each variant in a fresh process: the heldout +
    LUNA dev calls scored once after a warm-up on other calls, embeddings not cached: CPU seconds per
    call (mean, max), calls per CPU-second, turns embedded per call; and the TF-IDF models with the
@@ -58,7 +58,7 @@ GATE = 0.2  # cascade: the e5 model answers for the turns the TF-IDF screen give
 # ---- data ------------------------------------------------------------------------------------
 
 def _norm(examples, source):
-    from qa.learn import Example
+    from qa.learning.learn import Example
     from qa.rubric.context import model_text
 
     out = []
@@ -70,13 +70,13 @@ def _norm(examples, source):
 
 
 def old_data(task):
-    from qa.learn import read_examples
+    from qa.learning.learn import read_examples
 
     return _norm([e for f in sorted(DATA.glob(f"{task}_*.tsv")) for e in read_examples(f)], "old")
 
 
 def spont_data(task):
-    from qa.learn import read_examples
+    from qa.learning.learn import read_examples
 
     return _norm([e for f in sorted((DATA / "spont").glob(f"{task}_*.tsv")) for e in read_examples(f)], "spont")
 
@@ -89,7 +89,7 @@ def luna_split() -> dict[str, str]:
 def luna_tune_data(task):
     """Agent turns of the LUNA ``tune`` calls: the adjudicated evidence turns of a ``pass`` are ``yes``,
     every other agent turn ``no``; one group per call. Never the held-out calls."""
-    from qa.learn import Example
+    from qa.learning.learn import Example
     from qa.model import Transcript
 
     tune = {c for c, s in luna_split().items() if s == "tune"}
@@ -138,7 +138,7 @@ def grouped_cv(task, rows, luna: bool, folds: int = 5, log=print) -> dict:
     import numpy as np
     from sklearn.model_selection import GroupKFold
 
-    from qa.learn import make_pipeline
+    from qa.learning.learn import make_pipeline
 
     texts = [e.text for e, _ in rows]
     y = np.array([e.label for e, _ in rows])
@@ -186,7 +186,7 @@ def grouped_cv(task, rows, luna: bool, folds: int = 5, log=print) -> dict:
 
 def train_variant(dest: Path, data: dict, sources, feats, gate=None):
     """The five models of one variant, trained on all its data, in ``dest`` (a copy of modelli/)."""
-    from qa import learn
+    from qa.learning import learn
 
     for task, rows in data.items():
         ex = [e for e, s in rows if s in sources]
@@ -199,7 +199,7 @@ def train_variant(dest: Path, data: dict, sources, feats, gate=None):
 
 
 def gold_sets():
-    from qa.calibration import load_transcripts, read_labels
+    from qa.learning.calibration import load_transcripts, read_labels
 
     held = read_labels(HELDOUT / "labels.csv")
     luna_held = {c for c, s in luna_split().items() if s == "heldout"}
@@ -209,8 +209,8 @@ def gold_sets():
 
 
 def call_kappas(models_dir: Path, sets, rubrics_dir: Path | None = None) -> dict:
-    from qa import learn
-    from qa.calibration import calibrate
+    from qa.learning import learn
+    from qa.learning.calibration import calibrate
 
     old = os.environ.get("QA_RUBRICS_DIR")
     if rubrics_dir is not None:
@@ -243,8 +243,8 @@ def rubrics_with_thresholds(dest: Path, thresholds: dict[str, float]) -> Path:
 
 def speed_worker(models_dir: str) -> None:
     """Child process (taskset -c 0): score every held-out and LUNA dev call once, report JSON."""
-    from qa import learn
-    from qa.calibration import load_transcripts
+    from qa.learning import learn
+    from qa.learning.calibration import load_transcripts
     from qa.model import Transcript
     from qa.rubric import list_rubrics, load_rubric, score_transcripts
 
@@ -283,11 +283,11 @@ def speed(models_dir: Path, fast: bool = True) -> dict:
 
 def heldout_thresholds(models_dir: Path, tasks) -> dict[str, float]:
     """Per model, the least threshold with precision PRECISION on the turns of its training data's
-    held-out split (``qa.learn.split_holdout``: never fitted by that model), not on held-out calls."""
+    held-out split (``qa.learning.learn.split_holdout``: never fitted by that model), not on held-out calls."""
     import numpy as np
 
-    from qa import learn
-    from qa.train import data_files, read_data
+    from qa.learning import learn
+    from qa.learning.train import data_files, read_data
 
     out = {}
     with learn.models_from(models_dir):
@@ -430,7 +430,7 @@ def main(argv=None) -> int:
         write_md(res)
         print(f"wrote {RESULTS}")
         return 0
-    from qa import learn
+    from qa.learning import learn
 
     tasks = [t for t in a.tasks.split(",") if t]
     luna = not a.no_luna

@@ -501,7 +501,7 @@ def evaluate(items):
 
 
 def throughput_metrics(repeat: int = 3):
-    from qa.metrics import compute_metrics
+    from qa.analysis.metrics import compute_metrics
     from qa.model import Transcript
     from qa.redact import redact_transcript
 

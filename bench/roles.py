@@ -1,4 +1,4 @@
-"""Mono role assignment (qa.roles.assign_roles): how often each turn gets the right role.
+"""Mono role assignment (qa.analysis.roles.assign_roles): how often each turn gets the right role.
 
 Reference transcripts with known speakers (the sample calls, the labelled development set)
 have their speakers hidden, as a mono recording would give them, and the roles are assigned
@@ -25,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from qa import roles  # noqa: E402
+from qa.analysis import roles  # noqa: E402
 from qa.model import Segment, Transcript  # noqa: E402
 
 LUNA = ROOT.parent / "shared" / "eval" / "luna"
@@ -104,7 +104,7 @@ def luna_reference_turns(path: Path = LUNA_DEV / "turns.csv") -> dict[str, dict[
 
 def luna_turn_pairs(transcript: Transcript, reference: dict[int, str], **options) -> list[tuple[str, str]]:
     """(reference, predicted) role of every labelled turn of a LUNA call: the call's roles assigned as
-    the production path assigns them to a mono transcript (``qa.roles.assign_roles``, text and
+    the production path assigns them to a mono transcript (``qa.analysis.roles.assign_roles``, text and
     turn-taking, defaults unless ``options``); each turn takes the role of the predicted segment that
     overlaps it most (``unknown`` when none was decided)."""
     pred = roles.assign_roles(transcript, **options)
@@ -123,10 +123,10 @@ def luna_turn_pairs(transcript: Transcript, reference: dict[int, str], **options
 
 def luna_dev_figures(**options) -> dict[str, dict]:
     """Per split (tune, heldout, all): turns, calls, accuracy (``unknown`` counts as wrong), coverage,
-    Cohen's kappa (``qa.calibration.kappa``) of the predicted roles against the adjudicated turns."""
+    Cohen's kappa (``qa.learning.calibration.kappa``) of the predicted roles against the adjudicated turns."""
     import csv
 
-    from qa.calibration import kappa
+    from qa.learning.calibration import kappa
 
     with (LUNA_DEV / "split.csv").open(encoding="utf-8", newline="") as fh:
         split = {row["call_id"]: row["split"].strip() for row in csv.DictReader(fh)}
@@ -159,9 +159,9 @@ def luna_dev_md() -> list[str]:
              "tests/data/luna_dev: 30 real Italian help-desk calls (mono, lower case, names masked, timings "
              "estimated), the speaker of each of 1,859 turns labelled by two annotators and adjudicated "
              "(turns.csv). Roles assigned as the production path assigns them to a mono transcript "
-             "(`qa.roles.assign_roles` on the transcript as it is); each labelled turn takes the role of the "
+             "(`qa.analysis.roles.assign_roles` on the transcript as it is); each labelled turn takes the role of the "
              "predicted segment overlapping it most. accuracy: right role / all turns (`unknown` counts as "
-             "wrong); kappa: Cohen's kappa (`qa.calibration.kappa`) over agent/customer/unknown.", "",
+             "wrong); kappa: Cohen's kappa (`qa.learning.calibration.kappa`) over agent/customer/unknown.", "",
              "| variant | split | data | calls | turns | accuracy | coverage | precision (turns given a role) | kappa |",
              "|---|---|---|---|---|---|---|---|---|"]
     for vname, options in variants:
@@ -215,7 +215,7 @@ def asr_figures():
 def main() -> int:
     samples = [Transcript.load(p) for p in sorted((ROOT / "samples" / "transcripts").glob("*.json"))]
     dev = [Transcript.load(p) for p in sorted((ROOT / "tests" / "data" / "devset").glob("*.json"))]
-    lines = ["# Mono role assignment (qa.roles)", "",
+    lines = ["# Mono role assignment (qa.analysis.roles)", "",
              "Speakers of reference transcripts hidden, then assigned back by `assign_roles` "
              f"(threshold {roles.DEFAULT_THRESHOLD}). accuracy = right role / all turns "
              "(`unknown` counts as wrong); coverage = turns given a role.", "",

@@ -4,8 +4,8 @@ One YAML file per language in ``rubriche/lingue/<lang>.yaml`` (``it``, ``de``, `
 ``qa.constants.LANGS``), validated with pydantic on first use and cached for the process::
 
     language: it
-    greetings: [buongiorno, ...]          # qa.metrics: time_to_greeting
-    fairness:                             # qa.fairness: perturbations that must not matter
+    greetings: [buongiorno, ...]          # qa.analysis.metrics: time_to_greeting
+    fairness:                             # qa.learning.fairness: perturbations that must not matter
       honorifics: [signor, ...]           #   a name after one of these is matched more loosely
       title_swaps: [[signor, signora]]    #   the customer's title, swapped both ways
       greeting_swaps: [[buongiorno, salve]]
@@ -37,7 +37,7 @@ class _Strict(BaseModel):
 
 
 class FairnessData(_Strict):
-    """What ``qa.fairness`` rewrites in one language."""
+    """What ``qa.learning.fairness`` rewrites in one language."""
 
     honorifics: tuple[Phrase, ...] = ()
     title_swaps: tuple[tuple[Phrase, Phrase], ...] = ()

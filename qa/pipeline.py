@@ -37,7 +37,7 @@ from .config import CALL_TYPES, LANGUAGES
 from .errors import AudioError, ModelError, QAError
 from .model import Evaluation, Transcript
 from .parallel import batches
-from .roles import assign_roles as _roles_of
+from .analysis.roles import assign_roles as _roles_of
 from .rubric.engine import CallFacts, PreparedCall, score_prepared, scoring_session
 from .rubric.infer import infer_call_types, infer_language
 from .rubric.loader import load_rubric
@@ -74,7 +74,7 @@ class ProcessSettings:
 @dataclass
 class RolesResult:
     """The roles stage's outcome: the transcript (a new one when roles were assigned), whether
-    ``unknown`` speakers were given roles, and why not when ``qa.roles`` could not (``error``)."""
+    ``unknown`` speakers were given roles, and why not when ``qa.analysis.roles`` could not (``error``)."""
 
     transcript: Transcript
     inferred: bool = False
@@ -155,7 +155,7 @@ def transcribe(audio: DecodedAudio, options: TranscribeOptions | None = None, so
 
 
 def assign_roles(transcript: Transcript, audio: DecodedAudio | None = None) -> RolesResult:
-    """Roles stage: ``unknown`` speakers (a mono call) labelled agent/customer by ``qa.roles`` (text
+    """Roles stage: ``unknown`` speakers (a mono call) labelled agent/customer by ``qa.analysis.roles`` (text
     and turn-taking, and the two voices when ``audio`` is given); a transcript without ``unknown``
     speakers is returned as it is. Where no role model can be loaded (``ModelError``, the one
     failure caught here) the speakers stay ``unknown`` (the rules then accept them for either role)
@@ -166,7 +166,7 @@ def assign_roles(transcript: Transcript, audio: DecodedAudio | None = None) -> R
     try:
         if audio is None:
             return RolesResult(_roles_of(transcript), inferred=True)
-        # the audio lets qa.roles cluster the two voices too (much stronger than text alone)
+        # the audio lets qa.analysis.roles cluster the two voices too (much stronger than text alone)
         return RolesResult(_roles_of(transcript, audio=audio.mono(), sample_rate=audio.sample_rate), inferred=True)
     except ModelError as e:
         failed = replace(transcript, extra={**transcript.extra, "roles": {"assigned": False, "reason": str(e)}})
@@ -241,8 +241,8 @@ def score(prepared: list[PreparedCall]) -> list[Evaluation]:
 
 
 def compute_metrics(transcript: Transcript) -> dict[str, Any]:
-    """Metrics stage: talk/silence/overtalk/speech rate/greeting/monologue/sentiment (``qa.metrics``)."""
-    from .metrics import compute_metrics as metrics_of
+    """Metrics stage: talk/silence/overtalk/speech rate/greeting/monologue/sentiment (``qa.analysis.metrics``)."""
+    from .analysis.metrics import compute_metrics as metrics_of
 
     return metrics_of(transcript)
 

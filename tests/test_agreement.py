@@ -4,7 +4,7 @@ The floors are bench/results/agreement_floor.json, written by ``bench/agreement.
 (measured minus 0.03): macro kappa of each labelled set (scripted dev set and LUNA ``tune`` calls:
 tuned-on; scripted held-out set and LUNA ``heldout`` calls: held-out), and on held-out sets each
 criterion's kappa where it means something. Every set is scored by the real engine through the
-production path. Kappa is the project's one implementation, ``qa.calibration.kappa``.
+production path. Kappa is the project's one implementation, ``qa.learning.calibration.kappa``.
 """
 
 from __future__ import annotations
@@ -102,8 +102,8 @@ def test_pooled_figures_keep_tuned_on_and_held_out_apart(sets, measures):
 
 
 def test_library_comparison_gives_the_same_kappas(sets, measures):
-    # qa calibrate and the publish gate use qa.calibration.compare: same kappas on the same evaluations
-    from qa.calibration import compare
+    # qa calibrate and the publish gate use qa.learning.calibration.compare: same kappas on the same evaluations
+    from qa.learning.calibration import compare
 
     s = sets["heldout"]
     human = {cid: {c: v for c, v in row.items() if v} for cid, row in s.labels.items()}

@@ -4,7 +4,7 @@ test_calibration_cli.py once the rubric engine scores real transcripts)."""
 import pytest
 from sklearn.metrics import cohen_kappa_score
 
-from qa.calibration import LabelsError, compare, human_agreement, kappa, majority, read_labels
+from qa.learning.calibration import LabelsError, compare, human_agreement, kappa, majority, read_labels
 from qa.model import CriterionResult, Evaluation, Evidence
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from qa.calibration import human_agreement, read_labels
+from qa.learning.calibration import human_agreement, read_labels
 from qa.errors import EXIT_GATE, EXIT_USAGE
 
 ROOT = Path(__file__).resolve().parents[1]

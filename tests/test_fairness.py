@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from qa.fairness import PERTURBATIONS, asr_style, fairness_check
+from qa.learning.fairness import PERTURBATIONS, asr_style, fairness_check
 from qa.model import Transcript
 from qa.rubric import find_customer_name, load_rubric, score_transcript
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from qa import fairness, metrics
+from qa.learning import fairness
+from qa.analysis import metrics
 from qa.constants import LANGS
 from qa.errors import QAError
 from qa.langdata import all_languages, data_dir, language_data, parse

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-import qa.metrics as metrics_module
-from qa.metrics import compute_metrics
+import qa.analysis.metrics as metrics_module
+from qa.analysis.metrics import compute_metrics
 from qa.model import Segment, Transcript, Word
 
 DEVSET = Path(__file__).parent / "data" / "devset"

@@ -14,7 +14,7 @@ from qa import pipeline as P
 from qa.audio import audio_checksum
 from qa.errors import AudioError, TranscriptFormatError
 from qa.model import Transcript
-from qa.roles import hide_speakers, role_accuracy
+from qa.analysis.roles import hide_speakers, role_accuracy
 
 ROOT = Path(__file__).resolve().parents[1]
 DEVSET = ROOT / "tests" / "data" / "devset"
@@ -32,7 +32,7 @@ def _sample(call_id: str) -> Transcript:
 @pytest.fixture()
 def models_without_roles(tmp_path):
     """The shipped models, minus the role model (as on an install that has not trained it)."""
-    from qa.learn import models_from
+    from qa.learning.learn import models_from
 
     d = tmp_path / "modelli"
     d.mkdir()
@@ -189,7 +189,7 @@ def test_process_call_of_a_transcript_file(tmp_path):
 
 
 def test_process_call_with_the_roles_model_missing_reports_why(tmp_path, models_without_roles):
-    """A mono call (speakers unknown) where qa.roles cannot load its model: the call is still
+    """A mono call (speakers unknown) where qa.analysis.roles cannot load its model: the call is still
     scored (the rules accept unknown speakers for either role) and the reason is recorded, in the
     roles stage's result, the transcript's extra.roles and the evaluation's extra."""
     mono = hide_speakers(_sample("DEMO-IT-02"))
@@ -210,7 +210,7 @@ def test_process_call_with_the_roles_model_missing_reports_why(tmp_path, models_
 def test_a_roles_bug_is_raised_not_swallowed():
     bad = _sample("DEMO-IT-02")
     bad.segments[2].speaker = "unknown"
-    bad.segments[2].text = None  # not a transcript FORMATS.md allows: qa.roles fails on it
+    bad.segments[2].text = None  # not a transcript FORMATS.md allows: qa.analysis.roles fails on it
     with pytest.raises(TypeError):
         P.assign_roles(bad)
     with pytest.raises(TypeError):

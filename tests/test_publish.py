@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from qa import config
-from qa.publish import PublishRefused, preview, publish_rubric
+from qa.learning.publish import PublishRefused, preview, publish_rubric
 from qa.rubric import load_rubric
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -108,7 +108,7 @@ def test_gate_refuses_a_rubric_that_breaks_a_criterion_on_held_out_calls(store):
 
 
 def test_gate_result_names_the_criterion_and_the_drop(store):
-    from qa.publish import agreement_gate
+    from qa.learning.publish import agreement_gate
     from qa.rubric import load_rubric_text
 
     gate = agreement_gate(load_rubric_text(_edited("2099-03-02.1"), "assistenza.yaml"))
@@ -138,7 +138,7 @@ def test_gate_passes_an_unchanged_rubric_and_compares_with_the_published_one(sto
 
 
 def test_gate_tolerances_come_from_the_environment(store, monkeypatch):
-    from qa.publish import agreement_gate
+    from qa.learning.publish import agreement_gate
     from qa.rubric import load_rubric_text
 
     candidate = load_rubric_text(_edited("2099-05-01.1"), "assistenza.yaml")

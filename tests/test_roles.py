@@ -1,4 +1,4 @@
-"""Mono role assignment (qa.roles) on real transcripts: the sample calls and the labelled
+"""Mono role assignment (qa.analysis.roles) on real transcripts: the sample calls and the labelled
 development set with their speakers hidden, and the 60 real LUNA help-desk calls."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from qa import roles
+from qa.analysis import roles
 from qa.model import Segment, Transcript, Word
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -242,7 +242,7 @@ def test_roles_on_whisper_output_of_a_mono_call():
 def test_roles_per_turn_on_the_luna_tune_calls():
     """Per-turn roles against the adjudicated speakers of the LUNA dev set's tuning split (real
     mono help-desk calls; a turn left ``unknown`` counts as wrong). 0.463 before the cue words of
-    ``qa.roles`` (CRITERIA.md, "Who spoke"), 0.527 with them; annotators agree on 0.907."""
+    ``qa.analysis.roles`` (CRITERIA.md, "Who spoke"), 0.527 with them; annotators agree on 0.907."""
     luna = Path(__file__).resolve().parent / "data" / "luna_dev"
     with (luna / "split.csv").open(encoding="utf-8") as fh:
         tune = {r["call_id"] for r in csv.DictReader(fh) if r["split"] == "tune"}

@@ -276,8 +276,8 @@ def test_call_type_of_problem_reports_and_of_a_cancellation_over_outages(lang, t
 def test_fast_model_path_gives_sklearns_numbers(name):
     import numpy as np
 
-    from qa.learn import load_model
-    from qa.learn import fast_predict_proba
+    from qa.learning.learn import load_model
+    from qa.learning.learn import fast_predict_proba
 
     texts = ["Riassumendo: domani arriva il tecnico.", "Je suis désolé pour ce désagrément.",
              "Sie erhalten morgen eine E-Mail.", "Is there anything else I can help with?", ""]
@@ -321,7 +321,7 @@ def test_lower_case_transcripts_still_learn_the_customers_name():
 
 
 def test_fairness_name_swap_leaves_ordinary_words_alone():
-    from qa.fairness import _replace_tokens
+    from qa.learning.fairness import _replace_tokens
 
     out = _replace_tokens("Parlo con il signor Gianella? mr worker, Rosi", {"Paolo": "Aylin", "Gianella": "Yilmaz",
                                                                           "Walker": "Mensah", "Rossi": "Haddad"})

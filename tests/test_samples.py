@@ -170,7 +170,7 @@ def test_turn_timings_match_the_audio():
 def test_agent_and_customer_speak_with_audibly_different_voices():
     """A different voice pair in every call; in each call one voice is pitched far below the other
     (a male and a female voice, or mixtures leaning each way: the two parties of a mono call must be told apart by ear and by
-    qa.roles' voice clusters)."""
+    qa.analysis.roles' voice clusters)."""
     calls = load_scripts()
     pairs = [(c["voices"]["agent"]["kokoro"], c["voices"]["customer"]["kokoro"]) for c in calls]
     assert len(set(pairs)) == len(pairs)

@@ -1,6 +1,6 @@
 """The batched scoring path (``score_transcripts``, ``qa score`` with many files) gives exactly the
 results of the one-call-at-a-time path: model conditions asked once per batch over all calls
-(``qa.learn.TextBatch`` / ``fast_predict_proba``) give the numbers each call would have asked for
+(``qa.learning.learn.TextBatch`` / ``fast_predict_proba``) give the numbers each call would have asked for
 itself, and call types inferred for a batch are those inferred one call at a time."""
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ def _texts() -> list[str]:
 
 @pytest.mark.parametrize("name", MODELS)
 def test_shared_batch_gives_sklearns_numbers(name):
-    from qa.learn import TextBatch, fast_predict_proba, load_model
+    from qa.learning.learn import TextBatch, fast_predict_proba, load_model
 
     texts = _texts()
     model = load_model(name)
@@ -59,7 +59,7 @@ def test_tfidf_bit_for_bit_as_the_sparse_matrix_chain(name):
     x @ diag(idf), row norms, diag(1 / norms) @ x, exactly."""
     import scipy.sparse as sp
 
-    from qa.learn import TextBatch, _tfidf_counts, load_model
+    from qa.learning.learn import TextBatch, _tfidf_counts, load_model
 
     texts = _texts()
     for vec in [t for _, t in load_model(name).named_steps["features"].transformer_list]:
@@ -84,7 +84,7 @@ def test_word_ngrams_per_piece_as_sklearns_analyser():
     apostrophes, underscores, digits, odd whitespace, Greek sigma, Turkish I)."""
     import random
 
-    from qa.learn import _shared, fast_predict_proba, load_model
+    from qa.learning.learn import _shared, fast_predict_proba, load_model
 
     model = load_model("tipo_chiamata")
     vec = model.named_steps["features"].transformer_list[0][1]
@@ -110,7 +110,7 @@ def test_word_ngrams_per_piece_as_sklearns_analyser():
 def test_batch_of_many_models_same_as_each_alone():
     """Several models over one TextBatch (each text analysed once for all of them) give what each
     model gives on its own, whichever model comes first."""
-    from qa.learn import TextBatch, fast_predict_proba, load_model
+    from qa.learning.learn import TextBatch, fast_predict_proba, load_model
 
     texts = _texts()
     alone = {n: fast_predict_proba(load_model(n), texts) for n in MODELS}
@@ -199,7 +199,7 @@ def test_broken_model_same_error_in_a_batch_as_alone(tmp_path):
     import shutil
 
     from qa.errors import ModelError
-    from qa.learn import models_from
+    from qa.learning.learn import models_from
     from qa.rubric import score_transcript, score_transcripts
 
     for f in (ROOT / "modelli").iterdir():

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from qa.sentiment import LABELS, label_of, lexicon_score, sentiment, sentiment_labels, train_model
+from qa.analysis.sentiment import LABELS, label_of, lexicon_score, sentiment, sentiment_labels, train_model
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "modelli" / "dati" / "sentimento.tsv"

@@ -89,7 +89,7 @@ def test_add_call_stores_everything_once(store_url):
     store = open_store(store_url)
     t = luna(1, customer_name="Marco Rossi", crm_ticket="T-991")
     ev = evaluation(t, RESULTS)
-    from qa.metrics import compute_metrics
+    from qa.analysis.metrics import compute_metrics
 
     metrics = compute_metrics(t)
     rec = record(t, ev, metrics=metrics)

@@ -138,7 +138,7 @@ def test_review_sample_is_n_per_agent_of_the_week_and_stable(store):
 
 
 def test_dispute_queue_and_call_metrics(store):
-    from qa.metrics import compute_metrics
+    from qa.analysis.metrics import compute_metrics
 
     c1, c2 = _ids(1, 2)
     t1, t2 = luna(1), luna(2)

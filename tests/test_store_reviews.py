@@ -106,7 +106,7 @@ def test_override_and_accepted_dispute_survive_publishing_a_rubric_change(store)
     """Issue 14, done-when: publish a rubric change after an override and an accepted dispute:
     both still hold on the new evaluation (and say they were carried over)."""
     from qa.ingest import rescore
-    from qa.publish import publish_rubric
+    from qa.learning.publish import publish_rubric
 
     call_id = _assistenza_files(1)[0].stem
     before = store.load_evaluation(call_id)

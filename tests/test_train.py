@@ -13,9 +13,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from qa import learn
+from qa.learning import learn
 from qa.errors import EXIT_GATE
-from qa.train import data_files, read_data
+from qa.learning.train import data_files, read_data
 
 ROOT = Path(__file__).resolve().parents[1]
 HELDOUT = ROOT / "tests" / "data" / "heldout"

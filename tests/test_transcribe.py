@@ -147,7 +147,7 @@ def test_mono_recording_single_pass(eval_audio_dir):
     t = transcribe_file(eval_audio_dir / "leopard_test_it.wav", TranscribeOptions(language="it"))
     assert t.language == "it" and t.segments
     assert all("channel" not in s.extra for s in t.segments)
-    if importlib.util.find_spec("qa.roles") is None:
+    if importlib.util.find_spec("qa.analysis.roles") is None:
         assert {s.speaker for s in t.segments} == {"unknown"}
     else:
         assert {s.speaker for s in t.segments} <= {"agent", "customer", "unknown"}

@@ -26,7 +26,7 @@ def register(sub):
 
 def run(args) -> int:
     """Calibrate against label files (or the store's reviews) and print the report."""
-    from ..calibration import calibrate, from_store, load_transcripts, read_labels
+    from ..learning.calibration import calibrate, from_store, load_transcripts, read_labels
 
     if args.store:
         if args.labels or args.transcripts:

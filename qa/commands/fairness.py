@@ -23,7 +23,7 @@ def register(sub):
 
 def run(args) -> int:
     """Run the fairness check; every flip on one line (or JSON). EXIT_GATE when anything flips."""
-    from ..fairness import PERTURBATIONS, fairness_check
+    from ..learning.fairness import PERTURBATIONS, fairness_check
     from ..model import Transcript
 
     for name in args.perturbation or []:

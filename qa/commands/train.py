@@ -38,8 +38,8 @@ def run(args) -> int:
     """Train the models; each one's outcome on one line. Exit EXIT_GATE when a gate refused one."""
     from pathlib import Path
 
-    from ..publish import gold_set
-    from ..train import train_models
+    from ..learning.publish import gold_set
+    from ..learning.train import train_models
 
     if args.gold:
         gold = [(Path(a), Path(b)) for a, b in args.gold]

@@ -44,7 +44,7 @@ def _from_store():
 
 def run(args) -> int:
     """Rank the calls by uncertainty and print the first N."""
-    from ..active import rank
+    from ..learning.active import rank
 
     if bool(args.paths) == bool(args.store):
         raise UsageError("give transcript files/directories or --store (one of the two)")

@@ -302,7 +302,7 @@ TEXTS.update({
     "lang_de": {"it": "tedesco", "de": "Deutsch", "fr": "allemand", "en": "German"},
     "lang_fr": {"it": "francese", "de": "Französisch", "fr": "français", "en": "French"},
     "lang_en": {"it": "inglese", "de": "Englisch", "fr": "anglais", "en": "English"},
-    # call metrics (qa.metrics.compute_metrics, the numbers shown on the call page)
+    # call metrics (qa.analysis.metrics.compute_metrics, the numbers shown on the call page)
     "m_duration": {"it": "Durata (s)", "de": "Dauer (s)", "fr": "Durée (s)", "en": "Duration (s)"},
     "m_non_talk_time": {"it": "Silenzio (s)", "de": "Stille (s)", "fr": "Silence (s)", "en": "Silence (s)"},
     "m_non_talk_share": {"it": "Quota di silenzio", "de": "Anteil Stille", "fr": "Part de silence",

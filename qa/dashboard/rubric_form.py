@@ -4,7 +4,7 @@ stored calls change result under the draft, with the evidence that changed.
 
 The draft is YAML text (the same text the YAML editor shows): every form edit reads it into a
 ``RubricDocument``, changes exactly the lines of that field (comments kept) and writes the text
-back. Publishing goes through ``qa.publish.publish_rubric`` like the YAML editor's.
+back. Publishing goes through ``qa.learning.publish.publish_rubric`` like the YAML editor's.
 """
 
 from __future__ import annotations

@@ -395,7 +395,7 @@ class CallContext:
         if need:
             if self.defer_models:
                 raise ModelsPending(name, need)
-            from ..learn import fast_predict_proba, load_model
+            from ..learning.learn import fast_predict_proba, load_model
 
             model = load_model(name)
             classes = [str(c) for c in model.classes_]

@@ -14,7 +14,7 @@ byte when nothing was edited (ruamel.yaml round trip).
     doc.set_weight("saluto", 2)
     doc.validate()                     # [] or [RubricError(file:line: reason), ...]
     doc.diff_summary()                 # ["saluto (Saluto e presentazione): peso 1 → 2 (in assistenza.yaml, ...)", ...]
-    doc.to_text()                      # the YAML to publish (qa.publish.publish_rubric / preview)
+    doc.to_text()                      # the YAML to publish (qa.learning.publish.publish_rubric / preview)
 
 Where an edit goes when the file ``extends:`` another
 ------------------------------------------------------

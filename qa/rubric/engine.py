@@ -31,7 +31,7 @@ class CallFacts:
     ``language``: it/de/fr/en (``language_inferred``: from the words, the transcript did not say);
     ``call_type``: the area whose rubric applies (``call_type_inferred``: by the ``tipo_chiamata``
     classifier, with ``call_type_confidence``); ``roles_inferred``: speakers ``unknown`` in the
-    transcript were given roles by ``qa.roles``; ``roles_error``: why that could not be done
+    transcript were given roles by ``qa.analysis.roles``; ``roles_error``: why that could not be done
     (the speakers then stay ``unknown``, which the rules accept for either role). These facts go
     into ``Evaluation.extra`` as they are.
     """
@@ -113,7 +113,7 @@ def _answer_models(ctxs: list[CallContext], wanted: dict[str, list[tuple[int, in
     analysed once for all models and rounds (``row_of``: (call, segment) -> row of ``batch``). A model
     that cannot be loaded is left to the calls that ask for it (the same error as one call alone)."""
     from ..errors import ModelError
-    from ..learn import TextBatch, fast_predict_proba, load_model
+    from ..learning.learn import TextBatch, fast_predict_proba, load_model
 
     if batch is None:
         batch = TextBatch()

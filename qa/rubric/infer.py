@@ -2,7 +2,7 @@
 
 Language: count each language's function words (spaCy's stop-word lists) in the call; the
 language with most wins. Call type: the ``tipo_chiamata`` classifier of modelli/ (trained with
-qa/learn.py on modelli/dati/tipo_chiamata*.tsv, which holds call openings) over sliding windows
+qa/learning/learn.py on modelli/dati/tipo_chiamata*.tsv, which holds call openings) over sliding windows
 of the first turns, the first window weighing most; when its best guess is below MIN_CONFIDENCE
 the call counts as ``assistenza`` (the broadest area).
 
@@ -103,7 +103,7 @@ def infer_call_types(transcripts) -> list[tuple[str, float]]:
     transcripts = list(transcripts)
     if not _model_available():
         return [("assistenza", 0.25)] * len(transcripts)
-    from ..learn import fast_predict_proba, load_model
+    from ..learning.learn import fast_predict_proba, load_model
 
     model = load_model(CALL_TYPE_MODEL)
     windows = [_opening_windows(t) for t in transcripts]

@@ -248,7 +248,7 @@ class CallsMixin(StoreBase):
                                   .where(EvaluationRow.call_pk == call.id).order_by(EvaluationRow.id)))
 
     def load_metrics(self, call_id: str) -> dict[str, Any] | None:
-        """The call's ``qa.metrics.compute_metrics`` JSON, or None when none was stored."""
+        """The call's ``qa.analysis.metrics.compute_metrics`` JSON, or None when none was stored."""
         with self.session() as s:
             call = self._call(s, call_id)
             row = s.get(CallMetrics, call.id)

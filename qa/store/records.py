@@ -14,7 +14,7 @@ from ..model import CriterionResult, Evaluation, Evidence, Transcript
 from .schema import CallMetrics, CriterionResultRow, EvaluationRow, utc
 
 CALL_COLUMNS = ("agent_id", "agent_name", "team", "customer_name", "call_type", "direction")
-# call_metrics columns <- dotted paths into qa.metrics.compute_metrics() output (first present wins)
+# call_metrics columns <- dotted paths into qa.analysis.metrics.compute_metrics() output (first present wins)
 METRIC_COLUMNS: dict[str, tuple[str, ...]] = {
     "talk_ratio_agent": ("talk_share.agent", "talk_ratio_agent"),
     "silence_ratio": ("non_talk_share", "silence_ratio"),

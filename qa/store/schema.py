@@ -218,7 +218,7 @@ class CriterionResultRow(Base):
 
 
 class CallMetrics(Base):
-    """``qa.metrics.compute_metrics`` JSON of a call, with its main figures as columns."""
+    """``qa.analysis.metrics.compute_metrics`` JSON of a call, with its main figures as columns."""
 
     __tablename__ = "call_metrics"
 

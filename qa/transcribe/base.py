@@ -2,7 +2,7 @@
 
 An engine transcribes ONE channel of 16 kHz mono float32 audio. The pipeline in
 ``qa.transcribe`` decodes the recording (``qa.audio``), splits channels, calls the engine per
-channel, labels speakers (channel -> agent/customer, or ``qa.roles`` for mono) and merges the
+channel, labels speakers (channel -> agent/customer, or ``qa.analysis.roles`` for mono) and merges the
 segments in time order into a ``qa.model.Transcript``.
 """
 

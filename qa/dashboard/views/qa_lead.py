@@ -31,8 +31,8 @@ def _rescore_job(store, name: str, version: str):
 def render_editor() -> None:
     """The rubric editor: a form view (criterion fields, phrase lists per language) and the YAML
     beside it, both editing one draft; validation inline, live preview of the calls whose result
-    changes, publish (the agreement gate of ``qa.publish``) and background re-scoring."""
-    from ...publish import PublishRefused, preview, publish_rubric
+    changes, publish (the agreement gate of ``qa.learning.publish``) and background re-scoring."""
+    from ...learning.publish import PublishRefused, preview, publish_rubric
     from ...rubric import list_rubrics, load_rubric, validate_rubric_text
 
     store, principal, lang = context()
@@ -241,7 +241,7 @@ def _same_rule(a, b) -> bool:
 def render_calibration() -> None:
     """The calibration page: tool vs human reviews per criterion (accuracy, kappa, confusion,
     disagreements)."""
-    from ...calibration import from_store
+    from ...learning.calibration import from_store
 
     store, principal, lang = context()
     guard(principal, "calibration")

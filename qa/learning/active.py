@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Iterable
 
-from .errors import ModelError
-from .model import Evaluation, Transcript
+from ..errors import ModelError
+from ..model import Evaluation, Transcript
 
 # criteria that have a turn-level model of the same name in modelli/
 MODEL_CRITERIA = ("comprensione", "riepilogo", "prossimi_passi", "empatia", "conferma_risoluzione")
@@ -71,7 +71,7 @@ def call_uncertainty(transcript: Transcript, evaluation: Evaluation, models_avai
 
 def available_models() -> list[str]:
     """The criteria of ``MODEL_CRITERIA`` whose turn-level model is in the model folder."""
-    from .config import models_dir
+    from ..config import models_dir
 
     return [m for m in MODEL_CRITERIA if (models_dir() / f"{m}.joblib").exists()]
 

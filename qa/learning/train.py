@@ -9,7 +9,7 @@ refused).
 
 Two gates, both against the CURRENT model, never against a fixed figure:
 1. turn level: the held-out split of the project's own data (grouped by call/dialogue, see
-   ``qa.learn.split_holdout``); a candidate less accurate there than the current model is refused;
+   ``qa.learning.learn.split_holdout``); a candidate less accurate there than the current model is refused;
 2. call level, with gold sets (``gold``: labelled calls never used for tuning): a candidate that
    lowers the rubrics' macro kappa on any of them below the current model's is refused.
 The feature set (``tfidf`` or ``tfidf+e5``) and the cascade gate are kept from the current model's
@@ -24,8 +24,8 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from . import learn
-from .config import models_dir
-from .errors import ModelError
+from ..config import models_dir
+from ..errors import ModelError
 
 DESCRIPTIONS = {
     "ruoli": "agent vs customer: who said this turn (mono recordings)",
@@ -54,7 +54,7 @@ def read_data(name: str, files: Iterable[Path]) -> list[learn.Example]:
     """The examples of ``files``; for a turn model, each text as a model condition sees it."""
     examples = [e for f in files for e in learn.read_examples(f)]
     if name in TURN_MODELS:
-        from .rubric.context import model_text
+        from ..rubric.context import model_text
 
         examples = [learn.Example(model_text(e.text), e.label, e.lang, e.group) for e in examples]
         examples = [e for e in examples if e.text]
@@ -94,7 +94,7 @@ def store_examples(store, names: Iterable[str]) -> dict[str, list[learn.Example]
     """Turn-level examples from human reviews in the store: the evidence turns of a result the
     tool passed become ``yes`` when a human confirmed the pass and ``no`` when a human overrode
     it to fail (a fail has no turn to learn from). One group per call."""
-    from .store.labels import latest_reviews
+    from ..store.labels import latest_reviews
 
     out: dict[str, list[learn.Example]] = {}
     for row in latest_reviews(store, criteria=names):  # the newest review of each call x criterion

@@ -42,9 +42,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .langdata import all_languages
-from .model import SPEAKERS, Transcript
-from .text import WORD_RE, fold, fold_words
+from ..langdata import all_languages
+from ..model import SPEAKERS, Transcript
+from ..text import WORD_RE, fold, fold_words
 
 WORD_BRIDGE = 0.25
 INTERRUPTION_MIN_OVERLAP = 0.5

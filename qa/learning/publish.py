@@ -16,8 +16,8 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import config
-from .errors import GateRefused, RubricError
+from .. import config
+from ..errors import GateRefused, RubricError
 
 
 class PublishRefused(GateRefused):
@@ -29,8 +29,8 @@ class PublishRefused(GateRefused):
 MACRO_TOLERANCE = 0.02
 CRITERION_DROP = 0.10
 # the project's own held-out sets, in a source checkout: frozen, never tuned on (tests/data/*/README.md)
-BUNDLED_HELDOUT = (Path(__file__).resolve().parents[1] / "tests" / "data" / "heldout",
-                   Path(__file__).resolve().parents[1] / "tests" / "data" / "luna_dev")
+BUNDLED_HELDOUT = (Path(__file__).resolve().parents[2] / "tests" / "data" / "heldout",
+                   Path(__file__).resolve().parents[2] / "tests" / "data" / "luna_dev")
 
 
 @dataclass
@@ -153,7 +153,7 @@ def agreement_gate(rubric, sets: list[HeldOutSet] | None = None, macro_tolerance
     below the current one's, or when any criterion's kappa (its accuracy where the gold labels have
     one class) falls by more than ``criterion_drop`` (``QA_GATE_CRITERION_DROP``, default 0.10).
     A new rubric (no current one) or no held-out call of its type: passed, and the message says so."""
-    from .rubric import load_rubric, score_transcripts
+    from ..rubric import load_rubric, score_transcripts
 
     macro_tolerance = _tolerance("QA_GATE_MACRO_TOLERANCE", MACRO_TOLERANCE) if macro_tolerance is None \
         else macro_tolerance
@@ -219,7 +219,7 @@ def _ensure_published_dir() -> Path:
 
 def publish_rubric(store, name: str, yaml_text: str, username: str | None, gate: bool = True):
     """Validate and publish ``yaml_text`` as rubric ``name``; returns (Rubric, GateResult|None)."""
-    from .rubric import load_rubric, load_rubric_text
+    from ..rubric import load_rubric, load_rubric_text
 
     try:
         rub = load_rubric_text(yaml_text, f"{name}.yaml")
@@ -274,8 +274,8 @@ class PreviewRow:
 def preview(store, yaml_text: str, call_ids: list[str], name: str | None = None) -> list[PreviewRow]:
     """Score the chosen stored calls with the current and with the edited rubric; report what changes.
     Nothing is written."""
-    from .pipeline import score_transcript
-    from .rubric import load_rubric, load_rubric_text
+    from ..pipeline import score_transcript
+    from ..rubric import load_rubric, load_rubric_text
 
     candidate = load_rubric_text(yaml_text, f"{name or 'rubric'}.yaml")
     try:

@@ -16,9 +16,9 @@ from typing import Any, Callable, Iterable
 
 from rapidfuzz import fuzz
 
-from .langdata import all_languages
-from .model import Transcript
-from .text import fold
+from ..langdata import all_languages
+from ..model import Transcript
+from ..text import fold
 
 # Replacement names of several origins; the first whose tokens differ from the original is used.
 NAME_POOL = [
@@ -94,7 +94,7 @@ def _name_map(original: str | None, pool_index: int) -> dict[str, str]:
 
 def swap_names(t: Transcript) -> Transcript:
     """Other customer and agent names (metadata and what is said)."""
-    from .rubric import find_customer_name
+    from ..rubric import find_customer_name
 
     customer = t.metadata.get("customer_name") or find_customer_name(t)
     agent = t.metadata.get("agent_name")
@@ -166,7 +166,7 @@ class Flip:
 def fairness_check(transcripts: Iterable[Transcript], rubric: Any = None,
                    perturbations: Iterable[str] | None = None) -> tuple[list[Flip], int]:
     """Score each transcript and each perturbed copy; return (flips, number of comparisons)."""
-    from .rubric import load_rubric, score_transcript
+    from ..rubric import load_rubric, score_transcript
 
     rub = load_rubric(rubric) if isinstance(rubric, str) else rubric
     names = list(perturbations or PERTURBATIONS)

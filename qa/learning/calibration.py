@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
-from .errors import QAError
-from .model import Evaluation, Transcript
+from ..errors import QAError
+from ..model import Evaluation, Transcript
 
 LABELS = ("pass", "fail", "na")
 
@@ -166,7 +166,7 @@ def compare(human: Labels, tool: Mapping[str, Evaluation], criteria: Iterable[st
 def from_store(store, since=None) -> CalibrationReport:
     """Tool vs human from the store: every human review (override, or a decided dispute that
     became one) of a current criterion result is a label; the tool's side is the automatic result."""
-    from .store.labels import latest_reviews
+    from ..store.labels import latest_reviews
 
     latest = latest_reviews(store, current_only=True, since=since)  # the newest review of each call x criterion
     by_crit: dict[str, list] = {}
@@ -278,7 +278,7 @@ class CalibrationReport:
 def calibrate(labels: Labels, transcripts: Mapping[str, Transcript], rubric: Any = None,
               extra_label_sets: list[Labels] | None = None) -> CalibrationReport:
     """Score the labelled transcripts and compare with the labels (or the humans' majority)."""
-    from .rubric import load_rubric, score_transcript
+    from ..rubric import load_rubric, score_transcript
 
     rub = load_rubric(rubric) if isinstance(rubric, (str, Path)) else rubric
     label_sets = [labels] + list(extra_label_sets or [])

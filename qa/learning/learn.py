@@ -20,7 +20,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
-from .errors import ModelError
+from ..errors import ModelError
 
 
 @dataclass
@@ -360,7 +360,7 @@ def train(name: str, examples: Sequence[Example], description: str = "", out_dir
 
 
 def _models_dir() -> Path:
-    from .config import models_dir
+    from ..config import models_dir
 
     return models_dir()
 
@@ -412,7 +412,7 @@ def predict_proba(name_or_path: str, texts: Iterable[str]) -> list[dict[str, flo
 
 # ---- fast prediction for many texts and many models --------------------------------------------
 #
-# The models of qa/learn.py all share one analyser configuration (word 1-2-grams, char_wb 2-5-grams,
+# The models of qa/learning/learn.py all share one analyser configuration (word 1-2-grams, char_wb 2-5-grams,
 # lower case). Scoring a call asks several of them about the same turns, so each text is analysed
 # once per configuration (not once per model), the char_wb n-grams of a whitespace-separated word
 # are remembered per word (they never cross whitespace), and the per-model work is a handful of

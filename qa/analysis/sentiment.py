@@ -6,7 +6,7 @@
 The score combines two things the project ships:
 
 * the ``sentimento`` model (``modelli/sentimento.joblib`` + card), trained by :func:`train_model`
-  with the recipe of ``qa/learn.py`` on ``modelli/dati/sentimento.tsv`` (contact-centre
+  with the recipe of ``qa/learning/learn.py`` on ``modelli/dati/sentimento.tsv`` (contact-centre
   utterances in four languages, written for the project): score = P(positive) - P(negative);
 * a small polarity lexicon (``modelli/sentimento.lessico.json``) with negation ("non sono
   contento", "nicht zufrieden", "pas content", "not happy" flip the word's polarity) and
@@ -14,7 +14,7 @@ The score combines two things the project ships:
   ``(1 - w) * model + w * lexicon`` with ``w = LEXICON_WEIGHT`` (``NEGATED_LEXICON_WEIGHT`` when a
   lexicon word is negated: the n-gram model sees negation badly); otherwise it is the model's.
 
-Retrain: ``python -m qa.sentiment train [--force]`` (writes the model and its card, with the
+Retrain: ``python -m qa.analysis.sentiment train [--force]`` (writes the model and its card, with the
 cross-validated accuracy of the model alone and of the combination).
 """
 
@@ -27,7 +27,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Sequence
 
-from .errors import ModelError
+from ..errors import ModelError
 
 MODEL_NAME = "sentimento"
 LABELS = ("negative", "neutral", "positive")
@@ -50,7 +50,7 @@ def label_of(score: float) -> str:
 
 
 def _models_dir() -> Path:
-    from .config import models_dir
+    from ..config import models_dir
 
     return models_dir()
 
@@ -173,7 +173,7 @@ def _model_scores(model, texts: Sequence[str]) -> list[float]:
 
 def sentiment(texts: Sequence[str] | str, lang: str | None = None) -> list[float]:
     """One score in [-1, 1] per text (negative < 0 < positive); see :func:`label_of`."""
-    from .learn import load_model
+    from ..learning.learn import load_model
 
     if isinstance(texts, str):
         texts = [texts]
@@ -200,7 +200,7 @@ def _cv_combined(examples, folds: int = 5) -> dict[str, Any]:
     import numpy as np
     from sklearn.model_selection import GroupKFold
 
-    from .learn import make_pipeline
+    from ..learning.learn import make_pipeline
 
     texts = [e.text for e in examples]
     labels = np.array([e.label for e in examples])
@@ -224,10 +224,10 @@ def _cv_combined(examples, folds: int = 5) -> dict[str, Any]:
 def train_model(data: str | Path | None = None, out_dir: str | Path | None = None, force: bool = False) -> dict[str, Any]:
     """Train ``sentimento`` on the shipped corpus; write the model and its card; return the card.
 
-    As every model of ``qa/learn.py``, the candidate replaces the current one only if it does
+    As every model of ``qa/learning/learn.py``, the candidate replaces the current one only if it does
     at least as well on the held-out split (``force`` overrides that).
     """
-    from .learn import read_examples, train
+    from ..learning.learn import read_examples, train
 
     data = Path(data) if data else _data_path()
     examples = read_examples(data)
@@ -238,7 +238,7 @@ def train_model(data: str | Path | None = None, out_dir: str | Path | None = Non
     combined = _cv_combined(examples)
     return train(MODEL_NAME, examples,
                  description="Turn sentiment (negative/neutral/positive) of contact-centre utterances in "
-                             "it/de/fr/en; qa/sentiment.py turns P(positive) - P(negative) into a score in "
+                             "it/de/fr/en; qa/analysis/sentiment.py turns P(positive) - P(negative) into a score in "
                              "[-1, 1] and blends it with modelli/sentimento.lessico.json.",
                  out_dir=out_dir, force=force,
                  extra_card={"training_data": "modelli/dati/sentimento.tsv",
@@ -249,8 +249,8 @@ def train_model(data: str | Path | None = None, out_dir: str | Path | None = Non
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m qa.sentiment train [DATA] [--force]``: train the model and print its card;
-    ``python -m qa.sentiment [score] TEXT...``: score and label each text."""
+    """``python -m qa.analysis.sentiment train [DATA] [--force]``: train the model and print its card;
+    ``python -m qa.analysis.sentiment [score] TEXT...``: score and label each text."""
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["train"]:
         rest = [a for a in argv[1:] if a != "--force"]

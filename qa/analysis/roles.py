@@ -4,7 +4,7 @@ A dual-channel recording tells the parties apart by channel; a mono one (or a tr
 elsewhere, like the LUNA help-desk calls) does not. ``assign_roles`` decides per turn from
 two kinds of evidence combined in a two-state hidden Markov model over the segments:
 
-- what is said: a scikit-learn classifier of agent vs customer utterances (``qa.learn``
+- what is said: a scikit-learn classifier of agent vs customer utterances (``qa.learning.learn``
   recipe, model ``modelli/ruoli.joblib``, trained on ``modelli/dati/ruoli.tsv`` in it/de/fr/en
   by ``train_role_model``). "servizio clienti, sono Laura, come posso aiutarla?" is an agent,
   "ho un problema con la fattura" a customer; "sì" or "okay" could be either and counts little;
@@ -33,8 +33,8 @@ import re
 from pathlib import Path
 from typing import Any, Sequence
 
-from .errors import ModelError
-from .model import Segment, Transcript, Word
+from ..errors import ModelError
+from ..model import Segment, Transcript, Word
 
 MODEL_NAME = "ruoli"
 DEFAULT_THRESHOLD = 0.6
@@ -67,7 +67,7 @@ _WORD = re.compile(r"\w+", re.U)
 
 
 def training_data_path() -> Path:
-    from .config import models_dir
+    from ..config import models_dir
 
     return models_dir() / "dati" / f"{MODEL_NAME}.tsv"
 
@@ -76,9 +76,9 @@ def train_role_model(data: str | Path | None = None, out_dir: str | Path | None 
                      force: bool = False) -> dict[str, Any]:
     """Train the agent/customer turn classifier from ``modelli/dati/ruoli.tsv``; return its card.
 
-    As every ``qa.learn`` model, the new one replaces the current one only if it does at least as
+    As every ``qa.learning.learn`` model, the new one replaces the current one only if it does at least as
     well on the held-out split (or ``force``)."""
-    from .learn import read_examples, train
+    from ..learning.learn import read_examples, train
 
     path = Path(data) if data else training_data_path()
     if not path.exists():
@@ -90,7 +90,7 @@ def train_role_model(data: str | Path | None = None, out_dir: str | Path | None 
     return train(
         MODEL_NAME, examples, out_dir=out_dir, force=force,
         description="Agent vs customer, one transcript turn (it/de/fr/en), for mono recordings. "
-                    "Used by qa.roles.assign_roles together with turn-taking cues.",
+                    "Used by qa.analysis.roles.assign_roles together with turn-taking cues.",
         extra_card={"training_data": f"modelli/dati/{path.name}",
                     "intended_use": "speaker role of ASR turns in contact-centre calls; weak on 1-2 word turns"},
     )
@@ -222,7 +222,7 @@ def voice_clusters(audio, segments: Sequence[Segment], sample_rate: int = 16000)
 
 
 def _text_probabilities(texts: Sequence[str], model: str) -> list[float]:
-    from .learn import predict_proba
+    from ..learning.learn import predict_proba
 
     probs = predict_proba(model, [normalise_text(t) or "." for t in texts])
     out = []
