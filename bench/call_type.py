@@ -2,7 +2,7 @@
 
 Two ``tipo_chiamata`` models in one run: the one in modelli/ ("after") and an earlier one
 ("before", by default the version of modelli/tipo_chiamata.joblib before its last change, taken
-from git). For each: the 60 LUNA help-desk calls (real Italian IT help-desk calls, every one a
+from git). For each: the 30 LUNA dev-set help-desk calls (real Italian IT help-desk calls, every one a
 support call, so all should come out ``assistenza``), the development-set calls whose metadata
 carries call_type (accuracy), and the accuracy on the held-out split of the original training
 files (tipo_chiamata_it_de.tsv, tipo_chiamata_fr_en.tsv: the split ``qa train`` never fits on,
@@ -31,7 +31,8 @@ from qa.learning import learn  # noqa: E402
 from qa.model import Transcript  # noqa: E402
 from qa.rubric import infer  # noqa: E402
 
-LUNA = ROOT.parent / "shared" / "eval" / "luna"
+# only the 30 calls of the LUNA dev set: the other 30 LUNA calls stay unread for an independent check
+LUNA = ROOT / "tests" / "data" / "luna_dev" / "transcripts"
 MODEL = "modelli/tipo_chiamata.joblib"
 ORIGINAL_DATA = ["modelli/dati/tipo_chiamata_it_de.tsv", "modelli/dati/tipo_chiamata_fr_en.tsv"]
 

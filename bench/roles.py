@@ -6,8 +6,8 @@ back. Also on a harder variant where every turn is cut into sentences (as an ASR
 segments speech), and with the turn-taking model switched off (text classifier alone).
 On the LUNA dev set (tests/data/luna_dev: 30 real Italian help-desk calls, mono, speaker of every
 turn labelled by two annotators and adjudicated, turns.csv) it measures per turn, per split: the
-20 ``tune`` calls are tuned-on, the 10 ``heldout`` calls held-out (aggregates only). On all 60 LUNA
-calls it also reports plausibility figures.
+20 ``tune`` calls are tuned-on, the 10 ``heldout`` calls held-out (aggregates only). On the 30 LUNA dev
+calls of the dev set it also reports plausibility figures (no reference roles used).
 
     python bench/roles.py         # prints the figures and writes bench/results/roles.md
     python bench/roles.py --asr   # also transcribes the mono sample calls with faster-whisper (minutes)
@@ -28,7 +28,8 @@ sys.path.insert(0, str(ROOT))
 from qa.analysis import roles  # noqa: E402
 from qa.model import Segment, Transcript  # noqa: E402
 
-LUNA = ROOT.parent / "shared" / "eval" / "luna"
+# only the 30 calls of the LUNA dev set: the other 30 LUNA calls stay unread for an independent check
+LUNA = ROOT / "tests" / "data" / "luna_dev" / "transcripts"
 LUNA_DEV = ROOT / "tests" / "data" / "luna_dev"
 AGENT_CUES = re.compile(r"come posso (aiutarla|esserle utile)|mi dica|help ?desk|in cosa posso")
 
@@ -237,7 +238,7 @@ def main() -> int:
             lines.append(f"| {lang} | {r['turns']} | {r['accuracy']:.1%} | {r['coverage']:.1%} |")
     lines += [""] + luna_dev_md()
     lf = luna_figures()
-    lines += ["", f"LUNA plausibility ({lf['calls']} real Italian help-desk calls, all of them, no reference roles "
+    lines += ["", f"LUNA plausibility ({lf['calls']} real Italian help-desk calls of the dev set, no reference roles "
               "used; timings estimated):", "",
               f"- segments: {lf['segments']}, left `unknown`: {lf['unknown']:.1%}; mean role confidence "
               f"{lf['mean_confidence']:.2f}",
