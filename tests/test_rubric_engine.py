@@ -238,10 +238,11 @@ def test_call_type_of_real_help_desk_calls_and_of_the_dev_set():
     from qa.rubric.infer import infer_call_types
 
     root = Path(__file__).resolve().parents[1]
-    luna = [Transcript.load(p) for p in sorted((root.parent / "shared" / "eval" / "luna").glob("LUNA-*.json"))]
-    assert len(luna) == 60
+    # the 30 LUNA dev calls (the other 30 stay unread for an independent check): all help-desk calls
+    luna = [Transcript.load(p) for p in sorted((root / "tests" / "data" / "luna_dev" / "transcripts").glob("LUNA-*.json"))]
+    assert len(luna) == 30
     got = Counter(ct for ct, _ in infer_call_types(luna))
-    assert got["assistenza"] >= 55, got
+    assert got["assistenza"] >= 27, got
     dev = [t for t in (Transcript.load(p) for p in sorted(glob.glob(str(root / "tests/data/devset/dev-*.json"))))
            if t.metadata.get("call_type")]
     assert len(dev) == 51
