@@ -198,7 +198,7 @@ def test_upload_page_end_to_end(env):
     [msg] = job.messages
     assert msg.startswith("guasto.wav: ") and "\n" not in msg and len(msg) > len("guasto.wav: ")
     assert any("guasto.wav" in e.value for e in at.error)
-    assert any(s.value == "1/2 ✓" for s in at.success), [s.value for s in at.success]
+    assert any(s.value == "1/2 chiamate elaborate e salvate" for s in at.success), [s.value for s in at.success]
     # the saved files stayed in one batch dir under QA_DATA_DIR/uploads
     [entry] = [a for a in store.audit_log(limit=20) if a.action == "upload" and a.username == "sup"]
     assert entry.details["files"] == ["leopard_test_it.wav", "guasto.wav"]

@@ -276,6 +276,8 @@ TEXTS.update({
     "version": {"it": "versione", "de": "Version", "fr": "version", "en": "version"},
     "line": {"it": "riga", "de": "Zeile", "fr": "ligne", "en": "line"},
     "refresh": {"it": "Aggiorna", "de": "Aktualisieren", "fr": "Actualiser", "en": "Refresh"},
+    "upload_stored": {"it": "{done}/{total} chiamate elaborate e salvate", "de": "{done}/{total} Anrufe verarbeitet und gespeichert",
+                      "fr": "{done}/{total} appels traités et enregistrés", "en": "{done}/{total} calls processed and stored"},
     "confusion": {"it": "Matrice di confusione (righe: umano, colonne: strumento)",
                   "de": "Konfusionsmatrix (Zeilen: Mensch, Spalten: Werkzeug)",
                   "fr": "Matrice de confusion (lignes : humain, colonnes : outil)",

@@ -88,6 +88,6 @@ def render() -> None:
         for m in job.messages:
             st.error(f"{t('refused_file', lang)}: {m}")
         if job.status == "running":
-            st.button("↻", key="refresh_upload")
+            st.button(t("refresh", lang), icon=":material/refresh:", key="refresh_upload")
         elif job.status == "done":
-            st.success(f"{job.done - job.failed}/{job.total} ✓")
+            st.success(t("upload_stored", lang, done=job.done - job.failed, total=job.total), icon=":material/check_circle:")
