@@ -9,6 +9,9 @@ One YAML file per language in ``rubriche/lingue/<lang>.yaml`` (``it``, ``de``, `
       honorifics: [signor, ...]           #   a name after one of these is matched more loosely
       title_swaps: [[signor, signora]]    #   the customer's title, swapped both ways
       greeting_swaps: [[buongiorno, salve]]
+    names:                                # qa.rubric.context / names (every language's words on every call)
+      honorifics: [signor, ...]           #   titles; vocatives, articles, fillers, name_answer_words,
+      ...                                 #   confirmations: see NamesData
 
 To add a language: add its code to ``qa.constants.LANGS`` and write ``rubriche/lingue/<code>.yaml``.
 To add a kind of data: add a field to ``LanguageData`` (or a section model) and fill it in every file;
@@ -44,12 +47,25 @@ class FairnessData(_Strict):
     greeting_swaps: tuple[tuple[Phrase, Phrase], ...] = ()
 
 
+class NamesData(_Strict):
+    """What the rubric engine (``qa.rubric.context``, ``qa.rubric.names``) needs to find and judge
+    names in one language: folded, lower-case words."""
+
+    honorifics: tuple[Phrase, ...] = ()
+    vocatives: tuple[Phrase, ...] = ()
+    articles: tuple[Phrase, ...] = ()
+    fillers: tuple[Phrase, ...] = ()
+    name_answer_words: tuple[Phrase, ...] = ()
+    confirmations: tuple[Phrase, ...] = ()
+
+
 class LanguageData(_Strict):
     """One ``rubriche/lingue/<lang>.yaml`` file, validated."""
 
     language: StrictStr
     greetings: Annotated[tuple[Phrase, ...], Field(min_length=1)]
     fairness: FairnessData = FairnessData()
+    names: NamesData = NamesData()
 
     @model_validator(mode="after")
     def _known_language(self) -> "LanguageData":
@@ -126,3 +142,9 @@ def language_data(lang: str) -> LanguageData:
 def all_languages() -> dict[str, LanguageData]:
     """Every language's data, in the order of ``LANGS`` (Italian first)."""
     return {lang: language_data(lang) for lang in LANGS}
+
+
+def names_words(kind: str) -> frozenset[str]:
+    """The words of ``names.<kind>`` (a field of ``NamesData``) of every language together: a call
+    mixes languages and ASR mishears them, so the engine uses them all on every call."""
+    return frozenset(w for lang in LANGS for w in getattr(language_data(lang).names, kind))

@@ -89,3 +89,31 @@ def test_fold_is_the_rubric_matchers_fold():
 
     for s in ["Grüß Gott", "l’ufficio", "BUONDÌ", "ﬁne", "Ça", "x`y", "Straße", "Éloïse"]:
         assert rubric_fold(s) == fold(s)
+
+
+def test_every_language_has_the_name_words_the_engine_reads():
+    """The rubric engine's name words (titles, vocatives, articles, fillers, answers, confirmations)
+    are data in every language's file, and the engine's sets are exactly their union."""
+    from qa.constants import LANGS
+    from qa.langdata import NamesData, language_data, names_words
+    from qa.rubric import context, names
+
+    for lang in LANGS:
+        data = language_data(lang).names
+        for kind in NamesData.model_fields:
+            assert getattr(data, kind), (lang, kind)
+        assert names.NOT_NAMES[lang] == frozenset(data.fillers)
+    assert context.HONORIFICS == names_words("honorifics") and "signora" in context.HONORIFICS
+    assert "mrs" in context.HONORIFICS and "herr" in context.HONORIFICS and "madame" in context.HONORIFICS
+    assert context.ARTICLES == names_words("articles") and {"il", "der", "le", "the"} <= context.ARTICLES
+    assert names._CONFIRMS == names_words("confirmations")
+
+
+def test_a_name_section_with_a_mistake_is_one_line_with_its_line(tmp_path):
+    from qa.errors import QAError
+    from qa.langdata import parse
+
+    text = "language: it\ngreetings: [buongiorno]\nnames:\n  honorifics: [signora]\n  titoli: [dott]\n"
+    with pytest.raises(QAError) as e:
+        parse(text, "it.yaml")
+    assert "it.yaml:5" in str(e.value) and "titoli" in str(e.value) and "\n" not in str(e.value)

@@ -9,6 +9,7 @@ from functools import lru_cache
 import numpy as np
 from spacy.attrs import NORM, ORTH
 
+from ..langdata import names_words
 from . import rules as R
 from .nlp import CLAUSE_PUNCT, fold
 
@@ -17,16 +18,11 @@ ADDRESS_CUTOFF = 60.0  # after an honorific ("Mr Worker" for Walker)
 # Words said to someone, beside a masked name: "eccomi <PER>", "grazie <PER>", "<PER> buongiorno".
 # A masked name alone ("allora <PER> …" while typing it, "<PER> spazio <PER>") is not addressing
 # the caller (CRITERIA.md, "Masked names"); after an honorific or beside one of these it is.
-VOCATIVES = {"buongiorno", "buonasera", "salve", "ciao", "grazie", "arrivederci", "eccomi", "senta", "scusi",
-             "guardi", "prego", "eccoci", "hallo", "gruezi", "danke", "merci", "bonjour", "bonsoir", "ecoutez", "hello",
-             "hi", "thanks", "thank", "sorry", "goodbye", "bye"}
-# Before an honorific, a word that makes it a third person ("il signor Rossi ha chiamato").
-ARTICLES = {"il", "la", "lo", "l'", "al", "alla", "allo", "del", "della", "dal", "dalla", "nel", "nella", "col",
-            "colla", "sul", "sulla", "der", "die", "dem", "den", "des", "le", "du", "de", "au", "the", "to", "for",
-            "of"}
-HONORIFICS = {"signor", "signore", "signora", "signorina", "sig", "sigra", "dott", "dottor", "dottore",
-              "dottoressa", "herr", "frau", "monsieur", "madame", "mademoiselle", "mr", "mrs", "ms", "miss",
-              "m", "mme", "mlle"}
+# Before an honorific, an article makes it a third person ("il signor Rossi ha chiamato").
+# Language data: rubriche/lingue/<lang>.yaml, section `names` (qa.langdata).
+VOCATIVES = names_words("vocatives")
+ARTICLES = names_words("articles")
+HONORIFICS = names_words("honorifics")
 
 
 class ModelsPending(Exception):

@@ -6,22 +6,16 @@ name-like word counts; ``address``: the agent uses an honorific, "signora <NAME>
 from __future__ import annotations
 
 from ..config import LANGUAGES
+from ..constants import LANGS
+from ..langdata import language_data, names_words
 from .context import HONORIFICS, name_tokens
 from .nlp import CLAUSE_PUNCT, fold, get_nlp
 
 _DEFAULT_RUBRIC = "comune"
 # Hesitations and interjections that ASR writes as words and the lemma tables lack ("oui bonjour
 # euh j'ai plus internet", "buongiorno sì volevo…"): never a name, though no dictionary knows them.
-NOT_NAMES = {
-    "it": {"eh", "ehm", "ehmm", "ehh", "uhm", "mh", "mhm", "mmh", "mm", "mmm", "hmm", "boh", "mah", "beh", "sì",
-           "si", "ok", "okay", "vabbè", "vabbe"},
-    "de": {"äh", "ähm", "ähh", "öh", "öhm", "eh", "ehm", "hm", "hmm", "mhm", "mm", "mmh", "tja", "ok", "okay",
-           "jo", "jep", "gell"},
-    "fr": {"euh", "euhm", "heu", "hum", "hmm", "mh", "mhm", "mm", "bah", "ben", "hein", "bof", "oui", "ouais",
-           "non", "ok", "okay", "allô", "allo"},
-    "en": {"uh", "uhm", "um", "umm", "er", "erm", "hmm", "hm", "mm", "mhm", "mmm", "ok", "okay", "yep", "yup",
-           "nope"},
-}
+# hesitations and short answers that are never a name, per language (rubriche/lingue, names.fillers)
+NOT_NAMES = {lang: frozenset(language_data(lang).names.fillers) for lang in LANGS}
 # (names key, whose turns, how strict the captured word must be)
 _TIERS = (("introduction", "customer", "any"), ("address", "agent", "address"), ("mention", "customer", "strict"))
 
@@ -121,11 +115,10 @@ def find_name_in_call(transcript, lang: str, rubric=None) -> str | None:
 
 # Words that may stand beside a masked name in a turn that only gives the name ("sì <PER> <PER>",
 # "allora è <PER>", "<PER> tutto attaccato" is not one).
-_NAME_ANSWER_FILLERS = {"sì", "si", "allora", "è", "e", "sono", "mi", "chiamo", "ok", "okay", "eh", "ehm", "io",
-                        "ja", "ich", "bin", "heisse", "oui", "je", "suis", "c'est", "yes", "i'm", "it's", "im"}
+_NAME_ANSWER_FILLERS = names_words("name_answer_words")
 
 
-_CONFIRMS = {"giusto", "vero", "corretto", "esatto", "richtig", "korrekt", "correct", "exact", "right"}
+_CONFIRMS = names_words("confirmations")
 
 
 def _masked_fallback(transcript) -> str | None:

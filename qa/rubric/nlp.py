@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 import threading
-import unicodedata
 from functools import lru_cache
 
 import numpy as np
@@ -19,6 +18,7 @@ import spacy
 from spacy.attrs import IDX, ORTH
 
 from ..constants import LANGS  # noqa: E402,F401
+from ..text import fold as _text_fold
 # Punctuation is blanked out (same length, so offsets stay valid) before tokenising: ASR
 # punctuation is unreliable, and phrases must match across it. Decimal points stay.
 # (?<!\d)[.,](?!\d) | [;:!?¡¿…"«»“”„()[]{}/\|–—] | (?<!\w)- | -(?!\w), written with the character first:
@@ -30,14 +30,8 @@ FUZZY_MIN_LEN = 5
 FUZZY_CUTOFF = 86.0
 
 _lock = threading.RLock()
-
-
-def fold(s: str) -> str:
-    """Lower case, accents removed, ß -> ss, typographic apostrophe -> '."""
-    s = s.lower().replace("ß", "ss").replace("’", "'").replace("`", "'")
-    if s.isascii():
-        return s
-    return "".join(c for c in unicodedata.normalize("NFKD", s) if not unicodedata.combining(c))
+# the one text fold of the project (lower case, accents removed, ß -> ss, apostrophes unified)
+fold = _text_fold
 
 
 def clean_text(text: str) -> str:
