@@ -121,7 +121,10 @@ def server(tmp_path_factory):
         mp.setenv("QA_DATABASE_URL", url)
         store = _build_store(data_dir, url)
     port = _free_port()
-    env = {**os.environ, "QA_DATA_DIR": str(data_dir), "QA_DATABASE_URL": url, "PYTHONUNBUFFERED": "1"}
+    # QA_HELDOUT_SETS empty: the publish gate (tests/test_publish.py) is off here, so that the form
+    # test's deliberately harmful edit (removing "buongiorno") can be published and its YAML checked
+    env = {**os.environ, "QA_DATA_DIR": str(data_dir), "QA_DATABASE_URL": url, "PYTHONUNBUFFERED": "1",
+           "QA_HELDOUT_SETS": ""}
     for var in ("QA_RUBRICS_DIR", "QA_GOLD_LABELS", "QA_GOLD_TRANSCRIPTS"):  # the bundled rubrics, no gold set
         env.pop(var, None)
     log = open(data_dir / "server.log", "wb")

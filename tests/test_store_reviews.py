@@ -118,7 +118,9 @@ def test_override_and_accepted_dispute_survive_publishing_a_rubric_change(store)
     store.decide_dispute(d.id, True, "sup", "giusto")
     human = {overridden.id: _opposite(overridden.result), disputed.id: _opposite(disputed.result)}
 
-    rub, _ = publish_rubric(store, "assistenza", _edited_rubric(NEW_VERSION), "lead")
+    # gate off: this edit breaks riepilogo on purpose, and the held-out gate (tests/test_publish.py)
+    # would refuse it; what is checked here is that reviews survive a published change
+    rub, _ = publish_rubric(store, "assistenza", _edited_rubric(NEW_VERSION), "lead", gate=False)
     assert rub.version == NEW_VERSION
     report = rescore(store, progress=False, username="lead")
     assert report.rescored == 2 and report.failed == 0
