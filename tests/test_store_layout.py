@@ -14,59 +14,29 @@ PENDING: dict[str, str] = {}
 MAX_STORE_LINES = 400
 
 
-def _modules() -> dict[str, tuple[Path, bool]]:
-    out = {}
-    for p in QA.rglob("*.py"):
-        parts = list(p.relative_to(ROOT).with_suffix("").parts)
-        is_pkg = parts[-1] == "__init__"
-        out[".".join(parts[:-1] if is_pkg else parts)] = (p, is_pkg)
-    return out
-
-
-def _imports(path: Path, name: str, is_pkg: bool, modules) -> set[str]:
-    """Every module ``path`` imports (module level and inside functions), relative ones resolved:
-    ``from x import y`` is the module x.y when y is a submodule, else x."""
-    here = name if is_pkg else name.rpartition(".")[0]
-    found = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.Import):
-            found.update(a.name for a in node.names)
-        elif isinstance(node, ast.ImportFrom):
-            base = node.module or ""
-            if node.level:
-                anchor = here.split(".")[:len(here.split(".")) - (node.level - 1)]
-                base = ".".join(anchor + ([base] if base else []))
-            found.update(f"{base}.{a.name}" if f"{base}.{a.name}" in modules else base for a in node.names)
-    return found
-
-
-def _graph() -> dict[str, set[str]]:
-    modules = _modules()
-    graph = {}
-    for name, (path, is_pkg) in modules.items():
-        edges = set()
-        for target in _imports(path, name, is_pkg, modules):
-            while target and target not in modules:
-                target = target.rpartition(".")[0]
-            if target and target != name:
-                edges.add(target)
-        graph[name] = edges
-    return graph
-
-
-def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
-    """Strongly connected components of more than one module: bench/architecture.py's ``cycles``
-    (one implementation of Tarjan's algorithm for the bench and the tests)."""
+def _bench():
+    """bench/architecture.py, the one reader of the package's import graph (bench and tests)."""
     import importlib.util
     import sys
 
     name = "bench_architecture"
     if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).resolve().parents[1] / "bench" / "architecture.py")
+        spec = importlib.util.spec_from_file_location(name, ROOT / "bench" / "architecture.py")
         mod = importlib.util.module_from_spec(spec)
         sys.modules[name] = mod
         spec.loader.exec_module(mod)
-    return sys.modules[name].cycles(graph)
+    return sys.modules[name]
+
+
+def _graph() -> dict[str, set[str]]:
+    """Module -> the modules of qa/ it imports (module level and inside functions)."""
+    bench = _bench()
+    return bench.import_graph(bench.modules(QA, ROOT))
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected components of more than one module (Tarjan, in bench/architecture.py)."""
+    return _bench().cycles(graph)
 
 
 def test_cycle_finder_finds_a_cycle():
