@@ -8,11 +8,11 @@ the tables the detectors use from them: per language (``DIGIT_WORDS``, ``MONTHS`
 or, for everything else, every language's words together (a call mixes languages and ASR mishears
 them). Ordered tables (``EMAIL_AT_WORDS``, ``EMAIL_DOT_WORDS``, ``DAY_WORDS``, the alternations of
 ``IBAN_CONTEXT`` and ``_DOB_RE``) follow the languages in the order of ``qa.constants.LANGS`` and
-each file's words in the order written (``qa.langdata.redaction_words``). Their order changes no
-match: the detectors' alternations of these words are followed by a space, a day suffix or a
-non-word character, and every word is one word (``qa.langdata`` refuses spaces), so where one word
-begins another (``at`` / ``at-zeichen``, ``erste`` / ``erster``) only one of them can match at a
-place.
+each file's words in the order written (``qa.langdata.redaction_words``). That order changes no
+match: ``IBAN_CONTEXT`` and ``_DOB_RE`` are only searched (found or not); in the e-mail pattern each
+word is followed by a space and is one word (``qa.langdata`` refuses spaces), so where one word
+begins another (``at`` / ``at-zeichen``) only one of them can match at a place; the same holds for
+the shipped ordinal days (``erste`` / ``erster``: no day suffix turns one into the other).
 """
 
 from __future__ import annotations
