@@ -19,8 +19,8 @@ One YAML file per language in ``rubriche/lingue/<lang>.yaml`` (``it``, ``de``, `
 To add a language: add its code to ``qa.constants.LANGS`` and write ``rubriche/lingue/<code>.yaml``
 (with its ``redaction`` words: without them the redactor would leave its spoken numbers in clear).
 To add a kind of data: add a field to ``LanguageData`` (or a section model) and fill it in every file;
-an unknown key is an error, so a typo never goes unnoticed, and so is a key written twice. A broken file is one ``QAError`` line
-with the file and line (``rubriche/lingue/it.yaml:7: greetings.2: ...``).
+an unknown key is an error, so a typo never goes unnoticed, and so is a key written twice. A broken
+file is one ``QAError`` line with the file and line (``rubriche/lingue/it.yaml:7: greetings.2: ...``).
 """
 
 from __future__ import annotations
@@ -254,7 +254,7 @@ def redaction_words(field: str) -> tuple[str, ...]:
 
 def redaction_union(field: str) -> dict[str, Any]:
     """The mapping ``redaction.<field>`` (``separators``, ``repeats``, ``day_ordinals``) of every
-    language in one, in the order of ``redaction_words``; ``QAError`` (file:line) when two files
+    language in one (Italian first, each file's words in the order written); ``QAError`` (file:line) when two files
     give one word different values."""
     out: dict[str, Any] = {}
     first: dict[str, str] = {}
@@ -264,7 +264,8 @@ def redaction_union(field: str) -> dict[str, Any]:
                 path = data_dir() / f"{lang}.yaml"
                 node = yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
                 line = _line_at(node, ("redaction", field, w))
-                raise QAError(f"redaction.{field}.{w}: {v!r} here but {out[w]!r} in {first[w]}.yaml", f"{path}:{line}")
+                raise QAError(f"redaction.{field}.{w}: {v!r} here but {out[w]!r} in {first[w]}.yaml",
+                              f"{path}:{line}")
             out.setdefault(w, v)
             first.setdefault(w, lang)
     return out
