@@ -107,12 +107,16 @@ def train_role_model(data: str | Path | None = None, out_dir: str | Path | None 
 
 def text_probabilities(texts: Sequence[str], model: str = MODEL_NAME) -> list[float]:
     """P(agent) of each text by the classifier, pulled towards 0.5 for texts of few words."""
-    from ..learning.learn import predict_proba
+    from ..learning.learn import fast_predict_proba, load_model
 
-    probs = predict_proba(model, [normalise_text(t) or "." for t in texts])
+    if not texts:
+        return []
+    clf = load_model(str(model))
+    probs = fast_predict_proba(clf, [normalise_text(t) or "." for t in texts])
+    col = [str(c) for c in clf.classes_].index("agent")
     out = []
-    for text, p in zip(texts, probs):
-        pa = p.get("agent", 0.5)
+    for text, row in zip(texts, probs):
+        pa = float(row[col])
         n = len(_WORD.findall(text))
         w = min(1.0, n / TEXT_WEIGHT_WORDS)
         out.append(min(1 - P_CLIP, max(P_CLIP, 0.5 + (pa - 0.5) * w)))
