@@ -35,8 +35,8 @@ VOICE_WEIGHT = 2.0  # clean voice clusters outweigh a garbled turn's text and th
 # from the other party. Each shifts the log-odds of a change at that boundary; the sizes are the
 # log-odds ratios measured on the project's own spontaneous dialogues (modelli/dati/ruoli_spont,
 # ``change_statistics``), rounded.
-SHIFT_CUT = -1.2
-SHIFT_ANSWER = 1.0
+SHIFTS = {"cut": -1.2, "answer": 1.0, "backchannel_in": 2.0, "backchannel_out": 0.5}
+BACKCHANNEL_MAX_WORDS = 3
 OPEN_ENDED = {
     "it": "di a da in con su per tra fra il lo la i gli le un uno una del dello della dei degli delle al allo alla ai "
           "agli alle dal dallo dalla dai nel nello nella nei sul sullo sulla sui col e o ma che se non mi ti si ci "
@@ -126,33 +126,39 @@ def _words(text: str) -> list[str]:
     return text.lower().replace("'", "' ").replace(",", " ").split()
 
 
-def boundary_features(prev_text: str, next_text: str, lang: str | None = None) -> tuple[bool, bool]:
-    """(the previous segment was cut mid-sentence, the next one opens with an answer word)."""
+def _backchannel(words: list[str], answer: frozenset) -> bool:
+    return 0 < len(words) <= BACKCHANNEL_MAX_WORDS and all(w.strip(",.!?") in answer for w in words)
+
+
+def boundary_features(prev_text: str, next_text: str, lang: str | None = None) -> dict[str, bool]:
+    """The context of the boundary between two consecutive segments (names as in ``SHIFTS``)."""
     ended = _OPEN_ENDED.get(lang or "", _ALL_OPEN_ENDED)
     answer = _ANSWER.get(lang or "", _ALL_ANSWER)
     p, n = _words(prev_text), _words(next_text)
-    cut = bool(p) and p[-1] in ended and not prev_text.rstrip().endswith((".", "?", "!"))
-    return cut, bool(n) and n[0].strip(",.!?") in answer
+    next_bc = _backchannel(n, answer)
+    return {"cut": bool(p) and p[-1] in ended and not prev_text.rstrip().endswith((".", "?", "!")),
+            "answer": bool(n) and n[0].strip(",.!?") in answer and not next_bc,
+            "backchannel_in": next_bc,
+            "backchannel_out": _backchannel(p, answer)}
 
 
 def change_shifts(segments: Sequence[Segment], lang: str | None = None) -> list[float]:
     """Per boundary between consecutive segments, the shift of the log-odds of a change of speaker
-    that its context gives (``SHIFT_CUT``, ``SHIFT_ANSWER``)."""
+    that its context gives (the sum of ``SHIFTS`` over the features it has)."""
     out = []
     for a, b in zip(segments, segments[1:]):
-        cut, answer = boundary_features(a.text, b.text, lang)
-        out.append(SHIFT_CUT * cut + SHIFT_ANSWER * answer)
+        f = boundary_features(a.text, b.text, lang)
+        out.append(sum(SHIFTS[k] for k, v in f.items() if v))
     return out
 
 
 def change_statistics(dialogues: Sequence[Sequence[tuple[str, str]]], lang: str | None = None) -> dict[str, dict]:
     """From dialogues of (role, text) segments: per boundary feature, how many boundaries have it and
-    the share where the speaker changes, and the log-odds ratio of a change with vs without it
-    (where ``SHIFT_CUT`` and ``SHIFT_ANSWER`` come from)."""
-    counts = {name: [[0, 0], [0, 0]] for name in ("cut", "answer")}  # [without, with] x [same, change]
+    the share where the speaker changes, and the log-odds ratio of a change with vs without it."""
+    counts = {name: [[0, 0], [0, 0]] for name in SHIFTS}  # [without, with] x [same, change]
     for d in dialogues:
         for (ra, ta), (rb, tb) in zip(d, d[1:]):
-            for name, has in zip(("cut", "answer"), boundary_features(ta, tb, lang)):
+            for name, has in boundary_features(ta, tb, lang).items():
                 counts[name][has][ra != rb] += 1
     out = {}
     for name, ((s0, c0), (s1, c1)) in counts.items():
