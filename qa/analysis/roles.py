@@ -1,24 +1,21 @@
 """Who is speaking: agent or customer, for segments a mono recording leaves as ``unknown``.
 
 A dual-channel recording tells the parties apart by channel; a mono one (or a transcript from
-elsewhere, like the LUNA help-desk calls) does not. ``assign_roles`` decides per turn from
-two kinds of evidence combined in a two-state hidden Markov model over the segments:
+elsewhere, like the LUNA help-desk calls) does not. ``assign_roles`` decides per segment from
+evidence combined in a two-state hidden Markov model over the segments:
 
-- what is said: a scikit-learn classifier of agent vs customer utterances (``qa.learning.learn``
-  recipe, model ``modelli/ruoli.joblib``, trained on ``modelli/dati/ruoli.tsv`` in it/de/fr/en
-  by ``train_role_model``). "servizio clienti, sono Laura, come posso aiutarla?" is an agent,
-  "ho un problema con la fattura" a customer; "sì" or "okay" could be either and counts little;
-- turn-taking: consecutive segments usually alternate between the parties; a segment that
-  follows the previous one after a very short gap is likely the same speaker continuing, an
-  overlap likely the other party; the first speaker of an inbound call is usually the agent
-  (of an outbound call, the customer answering). Forward-backward over the whole call makes
-  the decision call-level: the alternation ties each turn to the "voice" of its neighbours, so a
-  clear agent turn also fixes the roles of the ambiguous turns around it. The change
-  probabilities are refitted to each call (EM), so a call that strictly alternates is decided
-  as a whole and one whose ASR segments cut turns into pieces is not forced to alternate;
-- the voices, when the audio is passed (``audio=``): segments are clustered into two voices
-  (MFCCs in the telephone band + pitch, k-means); which voice is the agent is a call-level
-  choice between two hypotheses, weighed by the text and turn-taking evidence.
+- what is said (``qa.analysis.roles_text``): a scikit-learn classifier of agent vs customer
+  segments (model ``modelli/ruoli.joblib``, trained by ``train_role_model`` on scripted turns and on
+  spontaneous ASR-style dialogues, it/de/fr/en) and a few cue words per language;
+- turn-taking (``qa.analysis.turns``): consecutive segments usually alternate between the parties;
+  the gap between them (a very short one: the same speaker going on; an overlap: the other party)
+  and the context of the boundary (a segment cut mid-sentence is continued by its speaker; a bare
+  "sì" / "okay" comes from the other party, who then usually goes on) set the chance of a change;
+  the first speaker of an inbound call is usually the agent. Forward-backward over the whole call
+  makes the decision call-level, with the change probabilities refitted to each call (EM);
+- the voices, when the audio is passed (``audio=``, ``qa.analysis.roles_voice``): segments are
+  clustered into two voices; which voice is the agent is a call-level choice between two
+  hypotheses, weighed by the text and turn-taking evidence.
 
 Each segment gets ``extra["role_confidence"]`` (posterior probability of the chosen role,
 0.5..1); below ``threshold`` the speaker stays ``unknown`` rather than a guess. Segments with
@@ -75,7 +72,9 @@ def assign_roles(transcript: Transcript, threshold: float = DEFAULT_THRESHOLD, m
     ``split_pause``: split segments with word timestamps at internal pauses this long (None: never);
     ``turn_taking``: False decides every segment from its text alone (for comparison);
     ``audio``: the recording (mono float32 at ``sample_rate``), if at hand: segments are then also
-    clustered into two voices, and which voice is the agent is decided for the whole call.
+    clustered into two voices, and which voice is the agent is decided for the whole call;
+    ``cues``: False leaves out the cue words; ``context``: False leaves out the boundary context
+    (cut mid-sentence, backchannel, answer word) of the turn-taking model (for comparison).
     Every segment that was unknown gets ``extra["role_confidence"]`` in [0, 1].
     """
     if not 0.0 <= threshold <= 1.0:

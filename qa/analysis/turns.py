@@ -60,6 +60,7 @@ _ALL_ANSWER = frozenset().union(*_ANSWER.values())
 
 
 def timing_informative(segments: Sequence[Segment]) -> bool:
+    """Whether the gaps between segments say anything (estimated timings put one fixed pause everywhere)."""
     gaps = [b.start - a.end for a, b in zip(segments, segments[1:])]
     if len(gaps) < 3:
         return True
@@ -69,6 +70,7 @@ def timing_informative(segments: Sequence[Segment]) -> bool:
 
 
 def gap_kind(prev: Segment, nxt: Segment, informative: bool) -> str:
+    """The kind of boundary between two segments by their gap: overlap, tight, pause or untimed."""
     if not informative:
         return "untimed"
     gap = nxt.start - prev.end
