@@ -75,7 +75,7 @@ def test_spontaneous_dialogues_are_whole_varied_and_asr_like():
     assert len(read) == len(dialogues)
     for did, _, turns_ in dialogues:
         segs = read[f"spont-{did}"]
-        assert " ".join(t for _, t in segs) == " ".join(t for _, t in turns_)
+        assert " ".join(t for _, t in segs) == " ".join(roles_text.normalise_text(t) for _, t in turns_)
         assert [r for r, _ in segs][0] == turns_[0][0]
     assert any(len(read[f"spont-{did}"]) > len(t) for did, _, t in dialogues)  # long turns were cut
 

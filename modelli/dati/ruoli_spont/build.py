@@ -2,7 +2,10 @@
 
 Each dialogue starts with ``## <id> <domain>``; each line is ``a| text`` (agent) or ``c| text``
 (customer), in the order spoken. The TSV keeps that order (one group per dialogue), so the
-dialogues can be read back whole (``qa.analysis.roles_text.read_dialogues``). Like a speech
+dialogues can be read back whole (``qa.analysis.roles_text.read_dialogues``), and holds each text as
+the classifier sees it (``qa.analysis.roles_text.normalise_text``: masks such as <PER> read as plain
+words), so that every training path (``qa train``, ``train_role_model``) trains on what scoring
+predicts on. Like a speech
 segmenter, a turn of ten words or more is cut into two or three segments at word boundaries
 (deterministic: seeded by the dialogue id and the turn's position), each a training row of its own.
 
@@ -14,9 +17,13 @@ from __future__ import annotations
 import csv
 import random
 import re
+import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parents[2]))
+
+from qa.analysis.roles_text import normalise_text  # noqa: E402
 LABELS = {"a": "agent", "c": "customer"}
 CUT_MIN_WORDS = 10
 
@@ -58,7 +65,7 @@ def main() -> int:
             rng = random.Random(did)
             for label, text in turns:
                 for piece in cut(text, rng):
-                    rows.setdefault(lang, []).append((piece, label, lang, f"spont-{did}"))
+                    rows.setdefault(lang, []).append((normalise_text(piece), label, lang, f"spont-{did}"))
     for lang, rs in sorted(rows.items()):
         with (HERE / f"ruoli_{lang}.tsv").open("w", encoding="utf-8", newline="") as fh:
             w = csv.writer(fh, delimiter="\t", lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
