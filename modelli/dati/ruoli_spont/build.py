@@ -58,6 +58,7 @@ def cut(text: str, rng: random.Random) -> list[str]:
 
 
 def main() -> int:
+    """Write ruoli_<lang>.tsv from every dialoghi_*.txt beside this script."""
     rows: dict[str, list[tuple[str, str, str, str]]] = {}
     for src in sorted(HERE.glob("dialoghi_*.txt")):
         for did, _domain, turns in read_source(src):
