@@ -22,6 +22,7 @@ LUNA = sorted((ROOT.parent / "shared" / "eval" / "luna").glob("*.json"))  # only
 # the behaviour checks read the 30 LUNA dev calls only: the other 30 stay unread for an independent check
 LUNA_DEV = sorted((ROOT / "tests" / "data" / "luna_dev" / "transcripts").glob("*.json"))
 TSV = ROOT / "modelli" / "dati" / "ruoli.tsv"
+SPONT = sorted((ROOT / "modelli" / "dati" / "ruoli_spont").glob("ruoli_*.tsv"))
 
 
 def _accuracy(paths, threshold=roles.DEFAULT_THRESHOLD):
@@ -146,9 +147,13 @@ def test_segment_with_a_long_pause_is_split_into_turns():
     assert len(roles.assign_roles(tr, split_pause=None).segments) == len(tr.segments)
 
 
+def _rows(path):
+    with path.open(encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE))
+
+
 def test_training_data_and_model_card():
-    with TSV.open(encoding="utf-8", newline="") as fh:
-        rows = list(csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE))
+    rows = _rows(TSV)
     assert set(rows[0]) == {"text", "label", "lang", "group"}
     per = Counter((r["lang"], r["label"]) for r in rows)
     for lang in ("it", "de", "fr", "en"):
@@ -159,18 +164,22 @@ def test_training_data_and_model_card():
     assert sum(1 for r in rows if r["text"] == r["text"].lower() and not re.search(r"[.,?!]", r["text"])) > 400
     # none of it is taken from the evaluation material: no LUNA turn, and of the development
     # set only stock formulae that any operator says ("Is there anything else I can do for you?")
-    texts = {r["text"].lower().strip(" .?!") for r in rows}
+    spont = [r for p in SPONT for r in _rows(p)]
+    texts = {r["text"].lower().strip(" .?!") for r in rows + spont}
     for p in LUNA:
         for s in Transcript.load(p).segments:
             if len(s.text.split()) >= 4:
                 assert s.text.lower() not in texts, (p.name, s.text)
+                assert roles.normalise_text(s.text).lower() not in texts, (p.name, s.text)  # masks as trained
     dev_long = [s.text.lower().strip(" .?!") for p in DEVSET for s in Transcript.load(p).segments
                 if len(s.text.split()) >= 5]
     shared = [t for t in dev_long if t in texts]
     assert len(shared) <= 0.01 * len(dev_long), shared
     card = json.loads((ROOT / "modelli" / "ruoli.card.json").read_text(encoding="utf-8"))
     assert card["name"] == "ruoli" and card["labels"] == ["agent", "customer"]
-    assert card["data_size"] + card.get("holdout_size", 0) == len(rows)
+    # the model is trained on the scripted turns and the spontaneous dialogues together
+    assert card["data_size"] + card.get("holdout_size", 0) == len(rows) + len(spont)
+    assert sorted(card["training_data"]) == sorted(f"modelli/dati/{p.relative_to(TSV.parent)}" for p in [TSV, *SPONT])
     assert card["cross_validation"]["accuracy"] >= 0.75
 
 
@@ -244,7 +253,9 @@ def test_roles_on_whisper_output_of_a_mono_call():
 def test_roles_per_turn_on_the_luna_tune_calls():
     """Per-turn roles against the adjudicated speakers of the LUNA dev set's tuning split (real
     mono help-desk calls; a turn left ``unknown`` counts as wrong). 0.463 before the cue words of
-    ``qa.analysis.roles`` (CRITERIA.md, "Who spoke"), 0.527 with them; annotators agree on 0.907."""
+    ``qa.analysis.roles`` (CRITERIA.md, "Who spoke"), 0.527 with them, 0.614 with the spontaneous
+    dialogues in the training data and the boundary context of ``qa.analysis.turns`` (tuned-on);
+    annotators agree on 0.907."""
     luna = Path(__file__).resolve().parent / "data" / "luna_dev"
     with (luna / "split.csv").open(encoding="utf-8") as fh:
         tune = {r["call_id"] for r in csv.DictReader(fh) if r["split"] == "tune"}
@@ -260,4 +271,4 @@ def test_roles_per_turn_on_the_luna_tune_calls():
             total += 1
             right += pred.segments[i].speaker == speaker
     assert total > 1000
-    assert right / total >= 0.50
+    assert right / total >= 0.58

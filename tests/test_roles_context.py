@@ -1,0 +1,120 @@
+"""Mono role assignment, the context of a segment (qa.analysis.turns) and the spontaneous training
+dialogues (modelli/dati/ruoli_spont): on the authored dialogues and on the real LUNA calls of the
+dev set's tuning split (tuned-on; the held-out split is not read here)."""
+
+from __future__ import annotations
+
+import csv
+import importlib.util
+import re
+import time
+from collections import Counter, defaultdict
+from pathlib import Path
+
+import pytest
+
+from qa.analysis import roles, roles_text, turns
+from qa.model import Transcript
+
+ROOT = Path(__file__).resolve().parents[1]
+SPONT = ROOT / "modelli" / "dati" / "ruoli_spont"
+LUNA = ROOT / "tests" / "data" / "luna_dev"
+
+
+def _build_module():
+    spec = importlib.util.spec_from_file_location("ruoli_spont_build", SPONT / "build.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+@pytest.fixture(scope="module")
+def tune():
+    with (LUNA / "split.csv").open(encoding="utf-8") as fh:
+        ids = sorted(r["call_id"] for r in csv.DictReader(fh) if r["split"] == "tune")
+    ref: dict = defaultdict(dict)
+    with (LUNA / "turns.csv").open(encoding="utf-8") as fh:
+        for r in csv.DictReader(fh):
+            if r["call_id"] in ids:
+                ref[r["call_id"]][int(r["turn"])] = r["speaker"]
+    assert len(ids) == 20
+    return [(Transcript.load(LUNA / "transcripts" / f"{cid}.json"), ref[cid]) for cid in ids]
+
+
+def test_boundary_features_read_how_a_segment_was_cut():
+    f = turns.boundary_features("mi hai detto che non arriva il segnale al", "monitor vero", "it")
+    assert f["cut"] and not f["answer"] and not f["backchannel_in"]
+    f = turns.boundary_features("ho riavviato il computer ma non parte", "sì sì", "it")
+    assert f["backchannel_in"] and not f["cut"] and not f["answer"]
+    f = turns.boundary_features("sì sì", "okay allora proviamo a reinstallare il driver", "it")
+    assert f["backchannel_out"] and f["answer"]
+    # a finished sentence is no cut, whatever its last word
+    assert not turns.boundary_features("Das ist die.", "Ja.", "de")["cut"]
+    assert turns.boundary_features("c'est pour la", "facture de mars", "fr")["cut"]
+    assert turns.boundary_features("it keeps dropping", "yeah", "en")["backchannel_in"]
+    # the shifts follow: a cut keeps the speaker, a backchannel changes it
+    segs = Transcript("t", [], language="it")
+    assert turns.change_shifts(segs.segments) == []
+
+
+def test_spontaneous_dialogues_are_whole_varied_and_asr_like():
+    build = _build_module()
+    dialogues = [d for src in sorted(SPONT.glob("dialoghi_*.txt")) for d in build.read_source(src)]
+    langs = Counter(did.split("-")[0] for did, _, _ in dialogues)
+    domains = {dom for _, dom, _ in dialogues}
+    assert set(langs) == {"it", "de", "fr", "en"} and langs["it"] >= 40 and min(langs.values()) >= 4
+    assert len(domains) >= 6, domains
+    assert len({did for did, _, _ in dialogues}) == len(dialogues)
+    for did, _, turns_ in dialogues:
+        assert {r for r, _ in turns_} == {"agent", "customer"}, did  # whole dialogues, both parties
+        for _, text in turns_:
+            assert text == text.lower() or "<" in text, (did, text)  # lower case (masks aside)
+            assert not re.search(r"[.,;:?!]", text), (did, text)  # no punctuation
+    # the TSVs are what build.py makes of the sources (one group per dialogue, in the order spoken)
+    read = roles_text.read_dialogues()
+    assert len(read) == len(dialogues)
+    for did, _, turns_ in dialogues:
+        segs = read[f"spont-{did}"]
+        assert " ".join(t for _, t in segs) == " ".join(roles_text.normalise_text(t) for _, t in turns_)
+        assert [r for r, _ in segs][0] == turns_[0][0]
+    assert any(len(read[f"spont-{did}"]) > len(t) for did, _, t in dialogues)  # long turns were cut
+
+
+def test_shift_directions_come_from_the_dialogues():
+    """The boundary features move the change probability the way the authored dialogues show."""
+    stats = turns.change_statistics(list(roles_text.read_dialogues().values()))
+    for name, shift in turns.SHIFTS.items():
+        assert stats[name]["with"] >= 30, name
+        assert (stats[name]["log_odds_ratio"] > 0) == (shift > 0), (name, stats[name])
+        assert abs(shift) <= abs(stats[name]["log_odds_ratio"]), name  # shrunk, never stronger
+
+
+def test_context_helps_backchannels_on_real_calls(tune):
+    """LUNA tune split (tuned-on): a short "sì" / "okay" between two segments of the other party.
+    Measured: 72.2 % of 133 such segments right with the context, 66.9 % without; all segments
+    68.4 % vs 66.0 % (no ``unknown``)."""
+    bc = {True: [0, 0], False: [0, 0]}
+    every = {True: [0, 0], False: [0, 0]}
+    for tr, ref in tune:
+        for context in (True, False):
+            pred = roles.assign_roles(tr, threshold=0.5, context=context)
+            for i, seg in enumerate(tr.segments):
+                ok = pred.segments[i].speaker == ref[i]
+                every[context][0] += ok
+                every[context][1] += 1
+                if i and turns.boundary_features(tr.segments[i - 1].text, seg.text, "it")["backchannel_in"]:
+                    bc[context][0] += ok
+                    bc[context][1] += 1
+    assert bc[True][1] >= 100
+    assert bc[True][0] / bc[True][1] >= bc[False][0] / bc[False][1] + 0.03
+    assert every[True][0] / every[True][1] >= every[False][0] / every[False][1] + 0.01
+
+
+def test_role_assignment_costs_a_few_ms_per_call(tune):
+    roles.assign_roles(tune[0][0])  # model loaded
+    start = time.process_time()
+    for tr, _ in tune:
+        roles.assign_roles(tr)
+    per_call = (time.process_time() - start) / len(tune)
+    # measured: about 10 ms of CPU for these calls of 60 segments on average (2-core dev machine)
+    assert per_call < 0.04, per_call
