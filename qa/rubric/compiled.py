@@ -19,6 +19,8 @@ _lock = threading.RLock()
 
 
 def check_phrase_sets(c, phrase_sets: dict) -> None:
+    """Check every phrase of every set and language against the phrase syntax, reporting each bad one
+    through the validation context ``c`` (no language model loaded)."""
     for key, per_lang in phrase_sets.items():
         for lang in LANGUAGES:
             for p in per_lang[lang]:
@@ -70,5 +72,6 @@ def _compile_lang(lang: str, phrase_sets: dict, name_keys: set, path: str) -> La
 
 
 def compile_phrase_sets(c, phrase_sets: dict, names: dict, path: str = "") -> dict:
+    """Check the phrase sets, then the rubric's compiled part: its matchers per language, built on first use."""
     check_phrase_sets(c, phrase_sets)
     return {"matchers": LazyMatchers(path, phrase_sets, names)}

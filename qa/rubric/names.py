@@ -78,6 +78,8 @@ def _capture(doc, start: int, nlp, mode: str, original: str) -> str | None:
 
 
 def find_name_in_call(transcript, lang: str, rubric=None) -> str | None:
+    """The customer's name as said in the call (introduction, then the agent's address, then weaker
+    mentions; a masked or lower-case name as a last resort), or None; never the agent's own name."""
     rub = _rubric_with_names(rubric)
     if lang not in LANGUAGES:
         lang = "it"
