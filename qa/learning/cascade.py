@@ -63,5 +63,6 @@ def make_model(features: str = DEFAULT_FEATURES, gate: float | None = None, posi
     """An unfitted model of the recipe: a pipeline (``make_pipeline``), or with ``features`` ``tfidf+e5``
     and a ``gate``, a :class:`Cascade` whose TF-IDF screen spares the embedding of most turns."""
     if features == "tfidf+e5" and gate is not None:
-        return Cascade(make_pipeline(features="tfidf"), make_pipeline(features="tfidf+e5"), gate=gate, positive=positive)
+        return Cascade(make_pipeline(features="tfidf"), make_pipeline(features="tfidf+e5"), gate=gate,
+                       positive=positive)
     return make_pipeline(features=features)

@@ -11,8 +11,8 @@ from .cascade import Cascade
 
 # ---- fast prediction for many texts and many models --------------------------------------------
 #
-# The models of qa/learning (features.make_pipeline) all share one analyser configuration (word 1-2-grams, char_wb 2-5-grams,
-# lower case). Scoring a call asks several of them about the same turns, so each text is analysed
+# The models of ``features.make_pipeline`` all share one analyser configuration (word 1-2-grams,
+# char_wb 2-5-grams, lower case). Scoring a call asks several of them about the same turns, so each text is analysed
 # once per configuration (not once per model), the char_wb n-grams of a whitespace-separated word
 # are remembered per word (they never cross whitespace), and the per-model work is a handful of
 # array operations over the whole batch. The arithmetic after counting is the same sequence of
