@@ -28,11 +28,13 @@ def _bundled_dir(package: str) -> Path:
 
 
 def data_dir() -> Path:
+    """``QA_DATA_DIR``, else ``~/.local/share/ascolto``, as an absolute path (not created here)."""
     d = Path(os.environ.get("QA_DATA_DIR") or Path.home() / ".local" / "share" / "ascolto")
     return d.expanduser().resolve()
 
 
 def database_url() -> str:
+    """``QA_DATABASE_URL``, else the SQLite file ``ascolto.db`` in ``data_dir()``."""
     url = os.environ.get("QA_DATABASE_URL")
     if url:
         return url
@@ -40,19 +42,24 @@ def database_url() -> str:
 
 
 def model_cache_dir() -> Path:
+    """``QA_MODEL_CACHE`` (where assembled Whisper models are kept), else ``models/`` in ``data_dir()``."""
     d = os.environ.get("QA_MODEL_CACHE")
     return Path(d).expanduser().resolve() if d else data_dir() / "models"
 
 
 def bundled_rubrics_dir() -> Path:
+    """The ``rubriche`` folder installed with the package; RuntimeError when it cannot be found."""
     return _bundled_dir("rubriche")
 
 
 def published_rubrics_dir() -> Path:
+    """``rubriche/`` in ``data_dir()``: where the dashboard publishes rubric versions (may not exist)."""
     return data_dir() / "rubriche"
 
 
 def rubrics_dir() -> Path:
+    """The rubric directory in use: ``QA_RUBRICS_DIR``, else the published folder once it holds a
+    ``*.yaml``, else the bundled ``rubriche/``."""
     d = os.environ.get("QA_RUBRICS_DIR")
     if d:
         return Path(d).expanduser().resolve()
@@ -63,6 +70,8 @@ def rubrics_dir() -> Path:
 
 
 def models_dir() -> Path:
+    """The trained-model directory: ``QA_MODELS_DIR``, else the bundled ``modelli/`` (RuntimeError when
+    that cannot be found)."""
     d = os.environ.get("QA_MODELS_DIR")
     return Path(d).expanduser().resolve() if d else _bundled_dir("modelli")
 

@@ -12,11 +12,15 @@ One YAML file per language in ``rubriche/lingue/<lang>.yaml`` (``it``, ``de``, `
     names:                                # qa.rubric.context / names (every language's words on every call)
       honorifics: [signor, ...]           #   titles; vocatives, articles, fillers, name_answer_words,
       ...                                 #   confirmations: see NamesData
+    redaction:                            # qa.redact.words: the redactor's words (required)
+      digits: {zero: 0, uno: 1, ...}      #   spoken digits, months, separators, e-mail words, date of
+      ...                                 #   birth context ...: see RedactionData
 
-To add a language: add its code to ``qa.constants.LANGS`` and write ``rubriche/lingue/<code>.yaml``.
+To add a language: add its code to ``qa.constants.LANGS`` and write ``rubriche/lingue/<code>.yaml``
+(with its ``redaction`` words: without them the redactor would leave its spoken numbers in clear).
 To add a kind of data: add a field to ``LanguageData`` (or a section model) and fill it in every file;
-an unknown key is an error, so a typo never goes unnoticed. A broken file is one ``QAError`` line
-with the file and line (``rubriche/lingue/it.yaml:7: greetings.2: ...``).
+an unknown key is an error, so a typo never goes unnoticed, and so is a key written twice. A broken
+file is one ``QAError`` line with the file and line (``rubriche/lingue/it.yaml:7: greetings.2: ...``).
 """
 
 from __future__ import annotations
@@ -24,15 +28,41 @@ from __future__ import annotations
 import functools
 import os
 from pathlib import Path
-from typing import Annotated, Any
+import re
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, StrictStr, StringConstraints, ValidationError, model_validator
+from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, StrictInt, StrictStr, StringConstraints,
+                      ValidationError, ValidationInfo, field_validator, model_validator)
 
 from .constants import LANGS
 from .errors import QAError
 
 Phrase = Annotated[StrictStr, StringConstraints(strip_whitespace=True, min_length=1)]
+
+_ONE_WORD = re.compile(r"[^\W_]+(?:[-'][^\W_]+)*")
+
+
+def _one_word(w: str) -> str:
+    # the redactor compares one lower-cased token at a time, and joins some lists into regular
+    # expressions as they are: a phrase, a capital or a regex character would never match
+    if not _ONE_WORD.fullmatch(w) or w != w.lower():
+        raise ValueError(f"{w!r} is not one lower-case word (letters and digits, - or ' inside)")
+    return w
+
+
+def _a_regex(p: str) -> str:
+    try:
+        re.compile(p)
+    except re.error as e:
+        raise ValueError(f"{p!r} is not a regular expression ({e})") from None
+    if p != p.lower():
+        raise ValueError(f"{p!r} is not lower case")
+    return p
+
+
+Word = Annotated[Phrase, AfterValidator(_one_word)]
+Words = tuple[Word, ...]
 
 
 class _Strict(BaseModel):
@@ -59,6 +89,49 @@ class NamesData(_Strict):
     confirmations: tuple[Phrase, ...] = ()
 
 
+def _no_repeats(words: tuple[str, ...]) -> tuple[str, ...]:
+    seen = set()
+    for w in words:
+        if w in seen:
+            raise ValueError(f"{w!r} is written twice")
+        seen.add(w)
+    return words
+
+
+UniqueWords = Annotated[Words, AfterValidator(_no_repeats)]
+
+
+class RedactionData(_Strict):
+    """What the redactor (``qa.redact.words``, used by ``qa.redact.detectors``) needs in one
+    language: lower-case single words. ``digits`` and ``months`` count in calls of this language;
+    every other field counts on every call, the languages' words together (Italian first, then
+    de, fr, en; each file's words in the order written), and a word in two files must mean the same
+    in both (``redaction_union``)."""
+
+    digits: Annotated[dict[Word, Annotated[StrictInt, Field(ge=0, le=9)]], Field(min_length=1)]
+    weak_digits: UniqueWords = ()
+    separators: Annotated[dict[Word, Literal[".", " ", "-", "/"]], Field(min_length=1)]
+    joiners: UniqueWords = ()
+    plus: UniqueWords = ()
+    repeats: dict[Word, Annotated[StrictInt, Field(ge=2, le=3)]] = {}
+    email_at: Annotated[UniqueWords, Field(min_length=1)]
+    email_dot: Annotated[UniqueWords, Field(min_length=1)]
+    not_a_mailbox: UniqueWords = ()
+    months: Annotated[dict[Word, Annotated[StrictInt, Field(ge=1, le=12)]], Field(min_length=1)]
+    day_ordinals: dict[Word, Annotated[StrictInt, Field(ge=1, le=31)]] = {}
+    iban_context: UniqueWords = ()
+    dob_context: Annotated[tuple[Annotated[Phrase, AfterValidator(_a_regex)], ...], Field(min_length=1)]
+
+    @field_validator("weak_digits")
+    @classmethod
+    def _weak_are_digits(cls, v: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
+        digits = info.data.get("digits") or {}
+        missing = [w for w in v if w not in digits]
+        if missing:
+            raise ValueError(f"{', '.join(map(repr, missing))} not in digits")
+        return v
+
+
 class LanguageData(_Strict):
     """One ``rubriche/lingue/<lang>.yaml`` file, validated."""
 
@@ -66,6 +139,7 @@ class LanguageData(_Strict):
     greetings: Annotated[tuple[Phrase, ...], Field(min_length=1)]
     fairness: FairnessData = FairnessData()
     names: NamesData = NamesData()
+    redaction: RedactionData
 
     @model_validator(mode="after")
     def _known_language(self) -> "LanguageData":
@@ -101,6 +175,25 @@ def _line_at(node: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
     return line
 
 
+def _repeated_key(node: yaml.Node | None) -> tuple[str, int] | None:
+    """The first key written twice in one mapping (YAML keeps the last one silently), with its line."""
+    if isinstance(node, yaml.MappingNode):
+        seen = set()
+        for k, v in node.value:
+            if k.value in seen:
+                return k.value, k.start_mark.line + 1
+            seen.add(k.value)
+            hit = _repeated_key(v)
+            if hit:
+                return hit
+    elif isinstance(node, yaml.SequenceNode):
+        for v in node.value:
+            hit = _repeated_key(v)
+            if hit:
+                return hit
+    return None
+
+
 def parse(text: str, source: str) -> LanguageData:
     """Validate the text of one language file; ``QAError`` (file:line: reason) when it is not valid."""
     try:
@@ -112,6 +205,9 @@ def parse(text: str, source: str) -> LanguageData:
         raise QAError(f"YAML syntax error: {getattr(e, 'problem', None) or e}", where) from None
     if not isinstance(raw, dict):
         raise QAError("a language file is a mapping with 'language' and 'greetings'", f"{source}:1")
+    repeated = _repeated_key(node)
+    if repeated:
+        raise QAError(f"{repeated[0]!r} is written twice", f"{source}:{repeated[1]}")
     try:
         return LanguageData.model_validate(raw)
     except ValidationError as e:
@@ -148,3 +244,28 @@ def names_words(kind: str) -> frozenset[str]:
     """The words of ``names.<kind>`` (a field of ``NamesData``) of every language together: a call
     mixes languages and ASR mishears them, so the engine uses them all on every call."""
     return frozenset(w for lang in LANGS for w in getattr(language_data(lang).names, kind))
+
+
+def redaction_words(field: str) -> tuple[str, ...]:
+    """The words of ``redaction.<field>`` (a list field of ``RedactionData``) of every language,
+    Italian first, each file's words in the order written, each word once."""
+    return tuple(dict.fromkeys(w for lang in LANGS for w in getattr(language_data(lang).redaction, field)))
+
+
+def redaction_union(field: str) -> dict[str, Any]:
+    """The mapping ``redaction.<field>`` (``separators``, ``repeats``, ``day_ordinals``) of every
+    language in one (Italian first, each file's words in the order written); ``QAError`` (file:line) when two files
+    give one word different values."""
+    out: dict[str, Any] = {}
+    first: dict[str, str] = {}
+    for lang in LANGS:
+        for w, v in getattr(language_data(lang).redaction, field).items():
+            if w in out and out[w] != v:
+                path = data_dir() / f"{lang}.yaml"
+                node = yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
+                line = _line_at(node, ("redaction", field, w))
+                raise QAError(f"redaction.{field}.{w}: {v!r} here but {out[w]!r} in {first[w]}.yaml",
+                              f"{path}:{line}")
+            out.setdefault(w, v)
+            first.setdefault(w, lang)
+    return out

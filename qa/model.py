@@ -26,12 +26,17 @@ def _num(value: Any, what: str, source: str | None) -> float:
 
 @dataclass
 class Word:
+    """One recognised word of a segment: ``word``, ``start``/``end`` in seconds and, from the recogniser,
+    its ``probability``."""
+
     word: str
     start: float
     end: float
     probability: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
+        """The JSON form: times rounded to milliseconds, the probability to 4 decimals and left out when
+        unknown."""
         d: dict[str, Any] = {"word": self.word, "start": round(self.start, 3), "end": round(self.end, 3)}
         if self.probability is not None:
             d["probability"] = round(float(self.probability), 4)
@@ -40,6 +45,10 @@ class Word:
 
 @dataclass
 class Segment:
+    """One turn: ``speaker`` (agent, customer or unknown), ``start``/``end`` in seconds, ``text``, optional
+    ``words`` and recogniser ``confidence``; keys of the input that the format does not name
+    (role_confidence, channel …) are kept in ``extra`` and written back."""
+
     speaker: str
     start: float
     end: float
@@ -50,6 +59,8 @@ class Segment:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        """The JSON form (times rounded to milliseconds; ``words`` and ``confidence`` only when present),
+        with ``extra``'s keys merged in."""
         d: dict[str, Any] = {
             "speaker": self.speaker,
             "start": round(self.start, 3),
@@ -66,6 +77,9 @@ class Segment:
 
 @dataclass
 class Transcript:
+    """A call's transcript: ``call_id``, its ``segments`` in order, ``language`` and ``duration`` (seconds)
+    when known, free ``metadata`` and, in ``extra``, top-level keys the format does not name."""
+
     call_id: str
     segments: list[Segment]
     language: str | None = None
@@ -75,6 +89,7 @@ class Transcript:
 
     # ----- JSON -----
     def to_dict(self) -> dict[str, Any]:
+        """The public JSON object of docs/FORMATS.md, with ``extra``'s keys merged in at the top level."""
         d: dict[str, Any] = {"call_id": self.call_id}
         if self.language is not None:
             d["language"] = self.language
@@ -86,9 +101,12 @@ class Transcript:
         return d
 
     def to_json(self) -> str:
+        """``to_dict`` as indented JSON text, non-ASCII characters kept as they are."""
         return json.dumps(self.to_dict(), ensure_ascii=False, indent=1)
 
     def save(self, path: str | Path) -> Path:
+        """Write the JSON to ``path`` through a temporary file renamed over it, so that a crash never
+        leaves half a file; returns the path."""
         path = Path(path)
         tmp = path.with_name(path.name + ".tmp")
         tmp.write_text(self.to_json() + "\n", encoding="utf-8")
@@ -97,6 +115,10 @@ class Transcript:
 
     @classmethod
     def from_dict(cls, data: Any, source: str | None = None) -> "Transcript":
+        """Validate a transcript's JSON object and build it. Raises ``TranscriptFormatError`` (naming
+        ``source`` and the segment) for a missing call_id, segments that are not a list, an unknown
+        speaker, times that are not finite numbers or not 0 <= start <= end, text that is not a string,
+        malformed words. Unknown keys go to ``extra``."""
         if not isinstance(data, dict):
             raise TranscriptFormatError("a transcript must be a JSON object", source)
         if "call_id" not in data or not isinstance(data["call_id"], (str, int)) or str(data["call_id"]).strip() == "":
@@ -168,6 +190,9 @@ class Transcript:
 
     @classmethod
     def load(cls, path: str | Path) -> "Transcript":
+        """Read and validate a transcript JSON file. ``TranscriptFormatError`` for a missing file, a
+        folder, text that is not UTF-8, an empty file, invalid JSON (with line and column) and whatever
+        ``from_dict`` refuses."""
         path = Path(path)
         if not path.exists():
             raise TranscriptFormatError("file not found", str(path))
@@ -188,6 +213,8 @@ class Transcript:
     # ----- helpers -----
     @property
     def end_time(self) -> float:
+        """The call's end in seconds: ``duration`` when known, else the latest end of a segment (0.0
+        without segments)."""
         if self.duration is not None:
             return self.duration
         return max((s.end for s in self.segments), default=0.0)
@@ -195,17 +222,25 @@ class Transcript:
 
 @dataclass
 class Evidence:
+    """A turn quoted as evidence for a criterion's result: ``speaker``, ``start``/``end`` in seconds and
+    ``text``."""
+
     speaker: str
     start: float
     end: float
     text: str
 
     def to_dict(self) -> dict[str, Any]:
+        """The JSON form, times rounded to milliseconds."""
         return {"speaker": self.speaker, "start": round(self.start, 3), "end": round(self.end, 3), "text": self.text}
 
 
 @dataclass
 class CriterionResult:
+    """One criterion's result on a call: ``id``, ``competence``, ``result`` (pass, fail or na), ``weight``,
+    the ``evidence`` turns, ``feedback`` text, ``critical``, the ``title`` and a model's ``confidence``
+    when there are; other keys (``reason`` …) are kept in ``extra``."""
+
     id: str
     competence: str
     result: str  # pass | fail | na
@@ -218,6 +253,8 @@ class CriterionResult:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        """The JSON form: ``title``, ``critical`` and ``confidence`` only when set, ``extra``'s keys merged
+        in."""
         d: dict[str, Any] = {
             "id": self.id,
             "competence": self.competence,
@@ -247,6 +284,7 @@ class CriterionResult:
 
     @reason.setter
     def reason(self, value: str | None) -> None:
+        """Set the ``na`` reason in ``extra['reason']``; an empty value removes it."""
         if value:
             self.extra["reason"] = str(value)
         else:
@@ -254,6 +292,8 @@ class CriterionResult:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "CriterionResult":
+        """Build a result from its JSON form: ``id`` and ``result`` required (KeyError without them), the
+        other fields defaulted (weight 1.0); unknown keys go to ``extra``."""
         known = {"id", "competence", "result", "weight", "evidence", "feedback", "critical", "title", "confidence"}
         return cls(
             id=d["id"],
@@ -280,6 +320,11 @@ def compute_score(results: list[CriterionResult]) -> float | None:
 
 @dataclass
 class Evaluation:
+    """One call scored with one rubric: ``call_id``, ``rubric`` (its name) and ``rubric_version``, one
+    ``CriterionResult`` per criterion, the ``score`` (``compute_score``: 0-100, None when nothing
+    applied), ``flags`` (``compliance`` when a critical criterion failed) and, in ``extra``, other
+    top-level keys such as the call's facts and customer name."""
+
     call_id: str
     rubric: str
     rubric_version: str
@@ -289,6 +334,7 @@ class Evaluation:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        """The public JSON object of docs/FORMATS.md, with ``extra``'s keys merged in at the top level."""
         d: dict[str, Any] = {
             "call_id": self.call_id,
             "rubric": self.rubric,
@@ -301,9 +347,12 @@ class Evaluation:
         return d
 
     def to_json(self, indent: int | None = 1) -> str:
+        """``to_dict`` as JSON text (``indent`` None: one line), non-ASCII characters kept as they are."""
         return json.dumps(self.to_dict(), ensure_ascii=False, indent=indent)
 
     def save(self, path: str | Path) -> Path:
+        """Write the JSON to ``path`` through a temporary file renamed over it, so that a crash never
+        leaves half a file; returns the path."""
         path = Path(path)
         tmp = path.with_name(path.name + ".tmp")
         tmp.write_text(self.to_json() + "\n", encoding="utf-8")
@@ -312,6 +361,9 @@ class Evaluation:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "Evaluation":
+        """Build an evaluation from its JSON object: ``call_id``, ``rubric`` and ``rubric_version``
+        required (KeyError without them), criteria read with ``CriterionResult.from_dict``; unknown keys
+        go to ``extra``. No further validation."""
         known = {"call_id", "rubric", "rubric_version", "score", "flags", "criteria"}
         return cls(
             call_id=str(d["call_id"]),
@@ -325,7 +377,10 @@ class Evaluation:
 
     @classmethod
     def load(cls, path: str | Path) -> "Evaluation":
+        """Read an evaluation JSON file written by ``save`` (``from_dict``; JSON and file errors are not
+        converted)."""
         return cls.from_dict(json.loads(Path(path).read_text(encoding="utf-8")))
 
     def result(self, criterion_id: str) -> CriterionResult | None:
+        """The result of criterion ``criterion_id``, or None when the evaluation has none."""
         return next((c for c in self.criteria if c.id == criterion_id), None)

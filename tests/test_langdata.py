@@ -14,6 +14,10 @@ from qa.langdata import all_languages, data_dir, language_data, parse
 from qa.model import Segment, Transcript
 from qa.text import fold, fold_words, words
 
+# the smallest valid `redaction` section (required in every file)
+MIN_REDACTION = ("redaction:\n  digits: {uno: 1}\n  separators: {punto: \".\"}\n  email_at: [chiocciola]\n"
+                 "  email_dot: [punto]\n  months: {gennaio: 1}\n  dob_context: [nato]\n")
+
 
 def test_every_language_has_a_valid_file():
     data = all_languages()
@@ -47,7 +51,8 @@ def test_a_greeting_of_the_file_is_found_in_a_call():
     ("language: it\ngreetings: [ciao, 3]\n", "x.yaml:2", "greetings.1"),
     ("language: it\ngreetings: [ciao]\nfairness:\n  honorifics: [sig]\n  title_swap: []\n", "x.yaml:5",
      "fairness.title_swap"),
-    ("language: xx\ngreetings: [ciao]\n", "x.yaml:1", "'xx' is not one of it, de, fr, en"),
+    ("language: xx\ngreetings: [ciao]\n" + MIN_REDACTION, "x.yaml:1", "'xx' is not one of it, de, fr, en"),
+    ("language: it\ngreetings: [ciao]\n", "x.yaml:1", "redaction: Field required"),
     ("language: it\ngreetings: []\n", "x.yaml:2", "greetings"),
     ("language: it\ngreetings: [ciao]\nfairness:\n  title_swaps: [[a, b, c]]\n", "x.yaml:4", "title_swaps.0"),
     ("- a\n", "x.yaml:1", "a mapping"),
@@ -61,7 +66,7 @@ def test_a_broken_file_is_one_line_with_file_and_line(text, where, needle):
 
 
 def test_a_file_for_another_language_is_refused(tmp_path, monkeypatch):
-    (tmp_path / "de.yaml").write_text("language: it\ngreetings: [ciao]\n", encoding="utf-8")
+    (tmp_path / "de.yaml").write_text("language: it\ngreetings: [ciao]\n" + MIN_REDACTION, encoding="utf-8")
     monkeypatch.setenv("QA_LANGDATA_DIR", str(tmp_path))
     language_data.cache_clear()
     try:

@@ -29,6 +29,7 @@ class CallChange:
 
     @property
     def delta(self) -> float | None:
+        """``new_score - old_score`` rounded to one decimal, or None when either score is None."""
         if self.old_score is None or self.new_score is None:
             return None
         return round(self.new_score - self.old_score, 1)

@@ -164,6 +164,8 @@ def logout_token(cookie_value: str) -> str:
 
 
 def logout_token_ok(cookie_value: str | None, token: str | None) -> bool:
+    """Whether ``token`` is the sign-out token of the signed session in ``cookie_value`` (False when either
+    is missing or the cookie is not ours; compared in constant time)."""
     return bool(cookie_value and token and unsign_session(cookie_value)) and hmac.compare_digest(
         logout_token(cookie_value), token)
 
@@ -215,6 +217,7 @@ class LoginResult:
 
     @property
     def ok(self) -> bool:
+        """True when the sign-in succeeded (a session cookie was made)."""
         return self.cookie is not None
 
 

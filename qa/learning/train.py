@@ -62,6 +62,8 @@ def read_data(name: str, files: Iterable[Path]) -> list[learn.Example]:
 
 
 def current_card(name: str, directory: Path) -> dict[str, Any]:
+    """The model card ``<name>.card.json`` in ``directory`` as a dict; an empty dict when it is missing or
+    unreadable."""
     import json
 
     p = directory / f"{name}.card.json"
@@ -72,6 +74,8 @@ def current_card(name: str, directory: Path) -> dict[str, Any]:
 
 
 def available_models(data_dir: Path | None = None) -> list[str]:
+    """The known models (``DESCRIPTIONS``) with at least one ``<name>.tsv`` or ``<name>_*.tsv`` directly in
+    the data folder (default ``modelli/dati``), sorted."""
     d = data_dir or models_dir() / "dati"
     names = set()
     for p in d.glob("*.tsv"):
@@ -84,6 +88,9 @@ def available_models(data_dir: Path | None = None) -> list[str]:
 
 @dataclass
 class TrainOutcome:
+    """What training one model came to: ``name``, ``ok`` (False when the candidate was refused and nothing
+    was published), a one-line ``message`` and, when published, the new model's ``card``."""
+
     name: str
     ok: bool
     message: str

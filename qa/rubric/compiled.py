@@ -19,8 +19,9 @@ _lock = threading.RLock()
 
 
 def check_phrase_sets(c, phrase_sets: dict) -> None:
-    """Check every phrase of every set and language against the phrase syntax, reporting each bad one
-    through the validation context ``c`` (no language model loaded)."""
+    """Parse every phrase of every language in ``phrase_sets`` (key -> language -> phrases) without loading
+    a language; each invalid pattern is reported through ``c.err`` (the rubric builder's error
+    collector), nothing is raised."""
     for key, per_lang in phrase_sets.items():
         for lang in LANGUAGES:
             for p in per_lang[lang]:
@@ -72,6 +73,7 @@ def _compile_lang(lang: str, phrase_sets: dict, name_keys: set, path: str) -> La
 
 
 def compile_phrase_sets(c, phrase_sets: dict, names: dict, path: str = "") -> dict:
-    """Check the phrase sets, then the rubric's compiled part: its matchers per language, built on first use."""
+    """Check the phrase sets, then return the rubric's compiled part: ``{'matchers': LazyMatchers}``, whose
+    per-language matchers are built on first use (the keys of ``names`` kept apart for name capture)."""
     check_phrase_sets(c, phrase_sets)
     return {"matchers": LazyMatchers(path, phrase_sets, names)}

@@ -37,6 +37,9 @@ def list_rubrics() -> list[str]:
 
 
 def resolve_path(name_or_path: str | os.PathLike, base: Path | None = None) -> Path:
+    """The file of a rubric given by name or path. A ``.yaml``/``.yml`` name or one with a slash is a path
+    (relative ones tried under ``base`` when not found as given); a bare name is ``<name>.yaml`` in
+    ``base``, else in the rubric directory. The path may not exist."""
     s = str(name_or_path)
     p = Path(s)
     if p.suffix in (".yaml", ".yml") or os.sep in s or "/" in s:
@@ -222,6 +225,9 @@ def validate_rubric_text(text: str, source_name: str = "<rubric>", base_dir: Pat
 
 
 def load_rubric_text(text: str, source_name: str = "<rubric>", base_dir: Path | None = None) -> Rubric:
+    """Build a rubric from YAML text, as ``load_rubric`` does from a file but without the cache
+    (``extends`` looked up in ``base_dir``, default the rubric directory). Raises ``RubricError`` on the
+    first problem, the others in its ``errors``."""
     top = _parse_text(text, source_name)
     rub, errors = _build(top, source_name, Path(base_dir) if base_dir else _rubrics_dir())
     if errors:

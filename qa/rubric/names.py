@@ -78,8 +78,11 @@ def _capture(doc, start: int, nlp, mode: str, original: str) -> str | None:
 
 
 def find_name_in_call(transcript, lang: str, rubric=None) -> str | None:
-    """The customer's name as said in the call (introduction, then the agent's address, then weaker
-    mentions; a masked or lower-case name as a last resort), or None; never the agent's own name."""
+    """The customer's name as said in the call, or None. Tries the ``names:`` patterns of ``rubric``
+    (default the ``comune`` rubric) tier by tier: the customer introducing themselves, the agent
+    addressing them, the customer's weaker mentions; a name equal to the agent's own (metadata
+    ``agent_name``) is skipped. Then masked names (``<PER>``) and, in lower-case transcripts, two cues
+    agreeing."""
     rub = _rubric_with_names(rubric)
     if lang not in LANGUAGES:
         lang = "it"

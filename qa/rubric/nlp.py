@@ -35,6 +35,8 @@ fold = _text_fold
 
 
 def clean_text(text: str) -> str:
+    """``text`` with punctuation dropped (a space where it separated two words), as phrases are matched;
+    ``clean_with_offsets`` without the offsets."""
     return clean_with_offsets(text)[0]
 
 
@@ -188,6 +190,9 @@ class LangNLP:
                 seen.update(new)
 
     def make_doc(self, text: str):
+        """Tokenise one text after ``clean_with_offsets``: a spaCy Doc with the offsets into the original
+        text in ``user_data['offsets']`` and the norms of its words set in the shared vocabulary (under
+        the module lock)."""
         clean, offs = clean_with_offsets(text)
         with _lock:  # spaCy's vocabulary (string store) and tokenizer cache are not thread-safe
             self._warm_cache([clean])
@@ -197,6 +202,7 @@ class LangNLP:
         return doc
 
     def pipe(self, texts, batch_size: int = 256):
+        """``make_doc`` for many texts, tokenised in batches of ``batch_size``; yields the Docs in order."""
         cleaned = [clean_with_offsets(t) for t in texts]
         with _lock:  # as make_doc: calls scored in several threads (a dask worker) share the vocabulary
             self._warm_cache([c for c, _ in cleaned])
@@ -243,6 +249,8 @@ def _is_number_word(word: str, lang: str) -> bool:
 
 @lru_cache(maxsize=None)
 def get_nlp(lang: str) -> LangNLP:
+    """The shared ``LangNLP`` of ``lang`` (one per language and process, made on first use); ValueError for
+    a language the project does not support."""
     if lang not in LANGS:
         raise ValueError(f"unsupported language {lang!r}")
     with _lock:

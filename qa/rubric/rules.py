@@ -11,6 +11,10 @@ from dataclasses import dataclass, field
 
 @dataclass
 class Outcome:
+    """What a rule found in one call: ``ok`` whether it holds, ``segs`` the indices of the segments that
+    show it (the evidence, sorted), ``conf`` a model's probability when a ``model`` rule took part, else
+    None."""
+
     ok: bool
     segs: list[int] = field(default_factory=list)
     conf: float | None = None
@@ -32,22 +36,33 @@ class Window:
     last_turns: int | None = None
 
     def empty(self) -> bool:
+        """True when no key is set: the window is the whole call."""
         return all(v is None for v in self.__dict__.values())
 
 
 class Node:
+    """Base of the rule nodes: ``evaluate`` against one call's ``qa.rubric.context.CallContext``,
+    ``children`` for walking the tree."""
+
     def evaluate(self, ctx) -> Outcome:  # pragma: no cover - interface
+        """The ``Outcome`` of this rule on the call that ``ctx`` (a ``CallContext``) describes."""
         raise NotImplementedError
 
     def children(self) -> list["Node"]:
+        """The nodes directly under this one (none for a leaf)."""
         return []
 
 
 @dataclass
 class All(Node):
+    """``all:``: holds when every item holds; evidence is the union of the items' segments, confidence the
+    lowest of their model probabilities."""
+
     items: list[Node]
 
     def evaluate(self, ctx) -> Outcome:
+        """Evaluate the items in order and stop at the first that fails (failing with its confidence, if it
+        had one); otherwise pass with every item's segments and the lowest confidence."""
         segs: list[int] = []
         conf = None
         for it in self.items:
@@ -60,14 +75,19 @@ class All(Node):
         return Outcome(True, _uniq(segs), conf)
 
     def children(self):
+        """The items."""
         return list(self.items)
 
 
 @dataclass
 class Any_(Node):
+    """``any:``: holds when at least one item holds."""
+
     items: list[Node]
 
     def evaluate(self, ctx) -> Outcome:
+        """The outcome of the first item that holds (its evidence and confidence); when none holds, a
+        failure carrying the highest model probability seen."""
         conf = None
         for it in self.items:
             o = it.evaluate(ctx)
@@ -78,23 +98,33 @@ class Any_(Node):
         return Outcome(False, [], conf)
 
     def children(self):
+        """The items."""
         return list(self.items)
 
 
 @dataclass
 class Not(Node):
+    """``not:``: holds when its item does not; gives no evidence, and a model probability p becomes 1 - p."""
+
     item: Node
 
     def evaluate(self, ctx) -> Outcome:
+        """The item's outcome inverted, without segments; confidence ``1 - conf`` when the item had one."""
         o = self.item.evaluate(ctx)
         return Outcome(not o.ok, [], None if o.conf is None else 1.0 - o.conf)
 
     def children(self):
+        """The negated item."""
         return [self.item]
 
 
 @dataclass
 class Near:
+    """The ``near:`` part of a ``said`` rule (not a node): another expression, phrase set ``key``, said by
+    ``by`` within ``within_words`` words in the same segment or, without that, within ``within_turns``
+    turns, ``position`` before, after or on either side of the hit. Checked by
+    ``CallContext.said_hits``."""
+
     key: str  # phrase-set key of the other expression
     by: str = "any"
     within_words: int | None = None
@@ -104,6 +134,12 @@ class Near:
 
 @dataclass
 class Said(Node):
+    """``said:``: an expression of the phrase set ``key`` (the rubric's phrases, compiled per language)
+    spoken by ``by`` (agent, customer or any; a segment of unknown speaker counts for either) inside
+    ``window``, from ``min_count`` to ``max_count`` times. ``negation``: ``exclude`` skips negated hits,
+    ``include`` counts them, ``only`` counts only them; ``near`` also asks for a second expression close
+    by."""
+
     key: str
     by: str = "agent"
     window: Window = field(default_factory=Window)
@@ -113,6 +149,8 @@ class Said(Node):
     near: Near | None = None
 
     def evaluate(self, ctx) -> Outcome:
+        """Holds when the number of hits ``ctx.said_hits`` finds is within [min_count, max_count]; evidence
+        is the hits' segments and, with ``near``, the segments of the expressions found near them."""
         hits = ctx.said_hits(self)
         n = len(hits)
         ok = n >= self.min_count and (self.max_count is None or n <= self.max_count)
@@ -128,17 +166,24 @@ class Said(Node):
 
 @dataclass
 class NotSaid(Node):
+    """``not_said:``: holds when the wrapped ``said`` rule does not; gives no evidence."""
+
     said: Said
 
     def evaluate(self, ctx) -> Outcome:
+        """True when ``said`` fails, with no segments and no confidence."""
         return Outcome(not self.said.evaluate(ctx).ok)
 
     def children(self):
+        """The wrapped ``said`` node."""
         return [self.said]
 
 
 @dataclass
 class Model(Node):
+    """``model:``: the trained turn model ``name`` gives ``label`` a probability of at least ``threshold``
+    on at least ``min_count`` non-empty segments of ``by`` inside ``window``."""
+
     name: str
     label: str = "1"
     threshold: float = 0.5
@@ -147,6 +192,10 @@ class Model(Node):
     min_count: int = 1
 
     def evaluate(self, ctx) -> Outcome:
+        """Ask ``ctx.model_probs`` for the candidate segments (it loads the model on first use, or raises
+        ``ModelsPending`` when the context defers models). Passes with the most probable segments over
+        the threshold, three at most; the confidence is the highest probability, pass or fail. No
+        candidate segment: fails without confidence."""
         segs = ctx.candidate_segments(self.by, self.window)
         if not segs:
             return FALSE
@@ -161,9 +210,14 @@ class Model(Node):
 
 @dataclass
 class Meta(Node):
+    """``meta:``: ``conditions`` maps a key (``call_type``, ``language``, ``direction`` or another metadata
+    key) to its allowed values, in lower case."""
+
     conditions: dict[str, list[str]]
 
     def evaluate(self, ctx) -> Outcome:
+        """Holds when every key's value (``ctx.meta_value``: the call's language and call type as scored,
+        then its metadata) is one of the allowed values; a missing value fails. No evidence."""
         for key, allowed in self.conditions.items():
             value = ctx.meta_value(key)
             if value is None or str(value).strip().lower() not in allowed:
@@ -173,19 +227,27 @@ class Meta(Node):
 
 @dataclass
 class NameKnown(Node):
+    """``name_known:``: whether the customer's name is known for the call (from the metadata, or found in
+    the call), compared with ``value``."""
+
     value: bool = True
 
     def evaluate(self, ctx) -> Outcome:
+        """True when ``ctx.customer_name`` being set matches ``value``; no evidence."""
         return Outcome((ctx.customer_name is not None) == self.value)
 
 
 @dataclass
 class NameSaid(Node):
+    """``name_said:``: the customer's name spoken by ``by`` inside ``window`` at least ``min_count`` times."""
+
     by: str = "agent"
     window: Window = field(default_factory=Window)
     min_count: int = 1
 
     def evaluate(self, ctx) -> Outcome:
+        """Holds when ``ctx.name_mentions`` finds at least ``min_count`` mentions; evidence is their
+        segments."""
         mentions = ctx.name_mentions(self.by, self.window)
         if len(mentions) >= self.min_count:
             return Outcome(True, _uniq([m[0] for m in mentions]))
@@ -194,19 +256,30 @@ class NameSaid(Node):
 
 @dataclass
 class ConditionRef(Node):
+    """``condition:``: a reference to a named condition of the rubric; ``node``, its rule tree, is filled
+    in after parsing."""
+
     name: str
     node: Node | None = None  # resolved after parsing
 
     def evaluate(self, ctx) -> Outcome:
+        """The condition's outcome, evaluated once per call and cached by ``ctx.eval_condition`` (False
+        when ``node`` was never resolved)."""
         return ctx.eval_condition(self.name, self.node)
 
 
 @dataclass
 class CriterionRef(Node):
+    """``criterion:``: holds when another criterion of the rubric (id ``criterion``) has the result
+    ``result`` (pass, fail or na) on this call."""
+
     criterion: str
     result: str = "pass"
 
     def evaluate(self, ctx) -> Outcome:
+        """Evaluate the referenced criterion through ``ctx.eval_criterion`` (once per call, cached); holds
+        when its result equals ``result``, with that criterion's segments as evidence. An unknown id or
+        a reference cycle reads as ``na``."""
         res, segs = ctx.eval_criterion(self.criterion)
         return Outcome(res == self.result, segs if res == self.result else [])
 
@@ -220,6 +293,9 @@ class Overtalk(Node):
     min_count: int = 1
 
     def evaluate(self, ctx) -> Outcome:
+        """Holds when ``ctx.overtalk`` finds at least ``min_count`` segments of ``by`` that start while an
+        earlier segment of the other party still has ``min_seconds`` or more to run; evidence is the
+        first three."""
         segs = ctx.overtalk(self.by, self.min_seconds)
         return Outcome(len(segs) >= self.min_count, segs[:3]) if len(segs) >= self.min_count else FALSE
 
@@ -232,13 +308,18 @@ class Silence(Node):
     min_count: int = 1
 
     def evaluate(self, ctx) -> Outcome:
+        """Holds when at least ``min_count`` segments start ``min_seconds`` or more after everything before
+        them ended (the call's start included); evidence is the first three."""
         segs = ctx.silences(self.min_seconds)
         return Outcome(True, segs[:3]) if len(segs) >= self.min_count else FALSE
 
 
 @dataclass
 class Always(Node):
+    """The ``when`` of a criterion without one (or ``when: always``): always holds, without evidence."""
+
     def evaluate(self, ctx) -> Outcome:
+        """``TRUE``, whatever the call."""
         return TRUE
 
 
@@ -247,6 +328,8 @@ def _uniq(xs: list[int]) -> list[int]:
 
 
 def walk(node: Node):
+    """Yield ``node`` and every node under it, depth first through ``children``; a ``ConditionRef``'s
+    resolved rule and a ``said``'s ``near`` are not entered."""
     yield node
     for c in node.children():
         yield from walk(c)

@@ -39,7 +39,10 @@ __all__ = ["Criterion", "Rubric", "build_rubric", "parse_rule", "check", "RULES"
 
 @dataclass
 class Criterion:
-    """One criterion of a rubric, validated: its rule tree, weight, competences and feedback."""
+    """One criterion of a rubric, validated: ``id`` and ``title``, its ``competences`` codes, ``weight``,
+    ``critical`` (a fail flags the call for compliance), ``when`` (the rule that makes it applicable,
+    ``Always`` without one) and ``rule`` (what makes it pass), ``feedback`` texts per result and
+    language, and an optional ``description``."""
 
     id: str
     title: str
@@ -60,7 +63,9 @@ class Criterion:
 @dataclass
 class Rubric:
     """A validated, compiled rubric: its criteria in order, phrase sets per language, conditions,
-    negation words and name phrases (``_compiled`` holds the matchers built once)."""
+    negation words (and the window in tokens they reach), name phrases, the models its rules use, and
+    the files it was merged from through ``extends`` (``sources``, bases first); ``_compiled`` holds the
+    matchers built once."""
 
     name: str
     version: str

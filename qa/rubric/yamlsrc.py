@@ -29,6 +29,7 @@ class LDict(dict):
     lines: dict
 
     def line_of(self, key: Any) -> int:
+        """The 1-based line where ``key`` was written, else the mapping's own line."""
         return self.lines.get(key, self.line)
 
 
@@ -40,6 +41,7 @@ class LList(list):
     lines: list
 
     def line_of(self, index: int) -> int:
+        """The 1-based line of item ``index``, else the list's own line."""
         return self.lines[index] if 0 <= index < len(self.lines) else self.line
 
 
@@ -170,4 +172,6 @@ def load_located(text: str, source: str) -> Any:
 
 
 def line_of(value: Any, default: int | None = None) -> int | None:
+    """The line a value loaded by ``load_located`` remembers, else ``default`` (plain values and line 0
+    have none)."""
     return getattr(value, "line", None) or default
