@@ -138,7 +138,7 @@ def grouped_cv(task, rows, luna: bool, folds: int = 5, log=print) -> dict:
     import numpy as np
     from sklearn.model_selection import GroupKFold
 
-    from qa.learning.learn import make_pipeline
+    from qa.learning.features import make_pipeline
 
     texts = [e.text for e, _ in rows]
     y = np.array([e.label for e, _ in rows])

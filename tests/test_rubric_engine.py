@@ -278,7 +278,7 @@ def test_fast_model_path_gives_sklearns_numbers(name):
     import numpy as np
 
     from qa.learning.learn import load_model
-    from qa.learning.learn import fast_predict_proba
+    from qa.learning.fastpredict import fast_predict_proba
 
     texts = ["Riassumendo: domani arriva il tecnico.", "Je suis désolé pour ce désagrément.",
              "Sie erhalten morgen eine E-Mail.", "Is there anything else I can help with?", ""]

@@ -15,7 +15,8 @@ from qa.config import LANGUAGES
 from qa.model import Transcript
 from qa.rubric import list_rubrics, load_rubric
 from qa.rubric.nlp import get_nlp
-from qa.rubric.patterns import LangMatcher, compile_phrase
+from qa.rubric.patterns import LangMatcher
+from qa.rubric.phrase import compile_phrase
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -117,7 +118,7 @@ def test_name_word_types_same_as_testing_every_word():
 
     from qa.pipeline import prepare
     from qa.rubric import engine as E
-    from qa.rubric.context import _name_match, name_tokens
+    from qa.rubric.callnames import _name_match, name_tokens
 
     calls = [Transcript.load(f) for f in sorted((ROOT / "tests" / "data" / "devset").glob("dev-*.json"))]
     prepared = prepare(calls)

@@ -31,7 +31,8 @@ def _texts() -> list[str]:
 
 @pytest.mark.parametrize("name", MODELS)
 def test_shared_batch_gives_sklearns_numbers(name):
-    from qa.learning.learn import TextBatch, fast_predict_proba, load_model
+    from qa.learning.fastpredict import TextBatch, fast_predict_proba
+    from qa.learning.learn import load_model
 
     texts = _texts()
     model = load_model(name)
@@ -59,7 +60,8 @@ def test_tfidf_bit_for_bit_as_the_sparse_matrix_chain(name):
     x @ diag(idf), row norms, diag(1 / norms) @ x, exactly."""
     import scipy.sparse as sp
 
-    from qa.learning.learn import TextBatch, _tfidf_counts, load_model
+    from qa.learning.fastpredict import TextBatch, _tfidf_counts
+    from qa.learning.learn import load_model
 
     texts = _texts()
     for vec in [t for _, t in load_model(name).named_steps["features"].transformer_list]:
@@ -84,7 +86,8 @@ def test_word_ngrams_per_piece_as_sklearns_analyser():
     apostrophes, underscores, digits, odd whitespace, Greek sigma, Turkish I)."""
     import random
 
-    from qa.learning.learn import _shared, fast_predict_proba, load_model
+    from qa.learning.fastpredict import _shared, fast_predict_proba
+    from qa.learning.learn import load_model
 
     model = load_model("tipo_chiamata")
     vec = model.named_steps["features"].transformer_list[0][1]
@@ -110,7 +113,8 @@ def test_word_ngrams_per_piece_as_sklearns_analyser():
 def test_batch_of_many_models_same_as_each_alone():
     """Several models over one TextBatch (each text analysed once for all of them) give what each
     model gives on its own, whichever model comes first."""
-    from qa.learning.learn import TextBatch, fast_predict_proba, load_model
+    from qa.learning.fastpredict import TextBatch, fast_predict_proba
+    from qa.learning.learn import load_model
 
     texts = _texts()
     alone = {n: fast_predict_proba(load_model(n), texts) for n in MODELS}

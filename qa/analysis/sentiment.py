@@ -200,7 +200,7 @@ def _cv_combined(examples, folds: int = 5) -> dict[str, Any]:
     import numpy as np
     from sklearn.model_selection import GroupKFold
 
-    from ..learning.learn import make_pipeline
+    from ..learning.features import make_pipeline
 
     texts = [e.text for e in examples]
     labels = np.array([e.label for e in examples])

@@ -30,9 +30,10 @@ Ordinary numbers (prices "29.90", quantities, times "alle 10", years, order numb
 check digit does not hold) are left alone: every identifier except dates must pass its check
 digit or the numbering plan, and a date is only masked near a birth context.
 
-The package: ``words`` (language tables), ``detectors`` (normalisation, validators, ``find_pii``,
-``redact_text``), ``transcript`` (``redact_transcript``, ``redact_quote``, ``redact_evidence``),
-``audio`` (``redact_audio``, streamed). Everything is importable from ``qa.redact``.
+The package: ``words`` (language tables), ``normalise`` (spoken numbers to digits), ``validators``,
+``finders`` (candidates per kind), ``detectors`` (``find_pii``, ``redact_text``), ``transcript``
+(``redact_transcript``, ``redact_quote``, ``redact_evidence``), ``audio`` (``redact_audio``, streamed).
+Everything is importable from ``qa.redact``.
 """
 
 from __future__ import annotations

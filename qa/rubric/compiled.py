@@ -12,7 +12,8 @@ import threading
 from ..config import LANGUAGES
 from ..errors import RubricError
 from .nlp import get_nlp
-from .patterns import LangMatcher, PatternError, compile_phrase, parse_phrase
+from .patterns import LangMatcher
+from .phrase import PatternError, compile_phrase, parse_phrase
 
 _lock = threading.RLock()
 

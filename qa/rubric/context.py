@@ -1,28 +1,19 @@
-"""Everything the rules need to know about one call, computed once and cached."""
+"""Everything the rules need to know about one call, computed once and cached: who speaks when,
+the windows of a rule, the phrase hits (with negation), the model answers, metadata, conditions and
+criteria, overtalk and silences. The names in the call are ``qa.rubric.callnames``'s part."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
-from spacy.attrs import NORM, ORTH
+from spacy.attrs import NORM
 
-from ..langdata import names_words
 from . import rules as R
+from .callnames import CallNames, isin
+from .callnames import ARTICLES, HONORIFICS, VOCATIVES  # noqa: F401  (re-exported: the engine's name words)
 from .nlp import CLAUSE_PUNCT, fold
-
-NAME_CUTOFF = 80.0
-ADDRESS_CUTOFF = 60.0  # after an honorific ("Mr Worker" for Walker)
-# Words said to someone, beside a masked name: "eccomi <PER>", "grazie <PER>", "<PER> buongiorno".
-# A masked name alone ("allora <PER> …" while typing it, "<PER> spazio <PER>") is not addressing
-# the caller (CRITERIA.md, "Masked names"); after an honorific or beside one of these it is.
-# Before an honorific, an article makes it a third person ("il signor Rossi ha chiamato").
-# Language data: rubriche/lingue/<lang>.yaml, section `names` (qa.langdata).
-VOCATIVES = names_words("vocatives")
-ARTICLES = names_words("articles")
-HONORIFICS = names_words("honorifics")
 
 
 class ModelsPending(Exception):
@@ -38,13 +29,18 @@ class ModelsPending(Exception):
 
 @dataclass
 class Hit:
+    """One match of a phrase set: its segment, its token span, and whether a negation precedes it."""
+
     seg: int
     start: int  # token
     end: int
     negated: bool
 
 
-class CallContext:
+class CallContext(CallNames):
+    """One call as the rules see it (``R.Node.evaluate(ctx)``): the transcript, its spaCy doc, the
+    rubric's matches on it, and caches of every answer already computed."""
+
     def __init__(self, transcript, rubric, lang: str, call_type: str | None, nlp, doc, text: str,
                  seg_char_starts: list[int], customer_name: str | None, meta_extra: dict | None = None,
                  model_cache: dict | None = None):
@@ -97,6 +93,7 @@ class CallContext:
 
     # ---- roles and windows -----------------------------------------------------------------
     def role_ok(self, seg: int, by: str) -> bool:
+        """Whether segment ``seg`` may have been said by ``by`` (``any``, or that speaker, or unknown)."""
         if by == "any":
             return True
         sp = self.speakers[seg]
@@ -137,6 +134,7 @@ class CallContext:
         return res
 
     def candidate_segments(self, by: str, w: R.Window) -> list[int]:
+        """The non-empty segments of ``by`` in window ``w``, in order."""
         return sorted(i for i in self.allowed(by, w) if self.segs[i].text.strip())
 
     # ---- phrase hits -------------------------------------------------------------------------
@@ -152,7 +150,7 @@ class CallContext:
                 for w in self.rubric.negation.get(self.lang, []):
                     forms.update({self.nlp.lemma(w), fold(w), w.lower()})
                 negs[self.lang] = np.array([strings.add(f) for f in sorted(forms)], dtype=np.uint64)
-            self._neg_mask = _isin(self.doc.to_array(NORM), negs[self.lang]) if len(negs[self.lang]) else \
+            self._neg_mask = isin(self.doc.to_array(NORM), negs[self.lang]) if len(negs[self.lang]) else \
                 np.zeros(len(self.doc), dtype=bool)
         lo = max(int(self.seg_tok_start[seg]), start - win)
         for j in range(start - 1, lo - 1, -1):
@@ -162,6 +160,8 @@ class CallContext:
         return False
 
     def hits(self, key: str) -> list[Hit]:
+        """The matches of phrase set ``key`` (slots checked), in order, within one segment each and
+        never overlapping; cached."""
         got = self._hits.get(key)
         if got is not None:
             return got
@@ -184,6 +184,8 @@ class CallContext:
         return out
 
     def said_hits(self, node: R.Said) -> list[tuple[int, int | None]]:
+        """(segment, partner segment or None) of each hit of a ``said`` rule in its window, with its
+        negation setting, and near a partner phrase when the rule asks for one."""
         allowed = self.allowed(node.by, node.window)
         hs = [h for h in self.hits(node.key) if h.seg in allowed and
               (node.negation == "include" or (h.negated == (node.negation == "only")))]
@@ -211,187 +213,17 @@ class CallContext:
                 break
         return out
 
-    # ---- names -------------------------------------------------------------------------------
-    def _name_set(self) -> set[int]:
-        if self._name_orths is not None:
-            return self._name_orths
-        found: set[int] = set()
-        if self.customer_name and len(self.doc):
-            targets = name_tokens(self.customer_name)
-            agent_own = set(name_tokens(str(self.t.metadata.get("agent_name") or "")))
-            found = self._orths_matching(targets, agent_own, self.nlp)
-        self._name_orths = found
-        return found
-
-    def _sentence_initial(self, j: int) -> bool:
-        return self.nlp.sentence_initial(self.doc, j, self.text)
-
-    def _addressed(self) -> set[int]:
-        """Token positions right after an honorific ("Mr Worker", "Frau Graff") whose word is close
-        enough to the customer's name for an ASR slip (looser than elsewhere)."""
-        out: set[int] = set()
-        key = self.rubric.names.get("address")
-        if not key or not self.customer_name:
-            return out
-        from rapidfuzz import fuzz
-
-        targets = [t for t in name_tokens(self.customer_name) if t != "<PER>"]
-        lm = self.rubric._compiled["matchers"][self.lang]
-        prefix = key + "#name#"
-        for k, spans in self._matches.items():
-            if not k.startswith(prefix):
-                continue
-            slot = lm.slots.get(k)
-            for s, e in spans:
-                j = s + slot if slot is not None else e - 1
-                if j >= e:
-                    continue
-                w = fold(self.doc[j].text)
-                if len(w) >= 3 and targets and max(fuzz.ratio(w, t) for t in targets) >= ADDRESS_CUTOFF:
-                    out.add(j)
-        return out
-
-    def _spans_with_slots(self, spans, slots) -> list:
-        """The spans for which ``_span_has_slot`` holds for every slot, tested with arrays (a slot
-        pattern such as <AGENT> alone matches nearly every word of the call; ``spans`` may be
-        an (n, 2) array)."""
-        if len(spans) == 0:
-            return []
-        se = np.asarray(spans, dtype=np.int64).reshape(-1, 2)
-        keep = np.ones(len(se), dtype=bool)
-        for slot in slots:
-            if slot in ("NAME", "AGENT"):
-                orths = self._name_set() if slot == "NAME" else self._agent_orths()
-                if not orths:
-                    return []
-                if self._orths is None:
-                    self._orths = self.doc.to_array(ORTH)
-                mask = _isin(self._orths, orths)
-            elif slot == "PROPN":
-                mask = np.zeros(len(self.doc), dtype=bool)
-                for j in sorted({j for s, e in se[keep].tolist() for j in range(s, e)}):
-                    mask[j] = self._propn(j)
-            else:
-                return []
-            cs = np.concatenate(([0], np.cumsum(mask)))
-            keep &= cs[se[:, 1]] > cs[se[:, 0]]
-            if not keep.any():
-                return []
-        return [(s, e) for s, e in se[keep].tolist()]
-
-    def _span_has_slot(self, slot: str, s: int, e: int) -> bool:
-        if slot == "NAME":
-            names = self._name_set()
-            return any(self.doc[j].orth in names for j in range(s, e))
-        if slot == "AGENT":
-            agent = self._agent_orths()
-            return bool(agent) and any(self.doc[j].orth in agent for j in range(s, e))
-        if slot == "PROPN":
-            return any(self._propn(j) for j in range(s, e))
-        return False
-
-    def _agent_orths(self) -> set[int]:
-        """Word types of the call that are (close to) the agent's own name, from metadata."""
-        if self._agent_set is None:
-            self._agent_set = set()
-            own = name_tokens(str(self.t.metadata.get("agent_name") or ""))
-            if own and len(self.doc):
-                self._agent_set = self._orths_matching(own, set(), None)
-        return self._agent_set
-
-    def _orths_matching(self, targets: tuple[str, ...], agent_own: set[str], nlp) -> set[int]:
-        """Word types of the call for which ``_name_match(word, targets, agent_own, nlp)`` holds.
-        A plain word can only match if, folded, it scores at least NAME_CUTOFF against a target
-        (rapidfuzz ``cdist``, all the call's words at once): only those are tested one by one."""
-        if self._types is None:
-            if self._orths is None:
-                self._orths = self.doc.to_array(ORTH)
-            orths = np.unique(self._orths).tolist()
-            kinds = _word_kinds(orths, self.nlp.vocab.strings)
-            plain = [i for i, k in enumerate(kinds) if k]
-            self._types = (orths, [i for i, k in enumerate(kinds) if k == ""], plain, [kinds[i] for i in plain])
-        orths, other, plain, folded = self._types
-        cand = list(other)
-        fuzzy = [t for t in targets if t != "<PER>"]
-        if plain and fuzzy:
-            from rapidfuzz import fuzz, process
-
-            best = process.cdist(folded, fuzzy, scorer=fuzz.ratio, score_cutoff=_PREFILTER_CUTOFF,
-                                 dtype=np.float64).max(axis=1)
-            cand += [plain[i] for i in np.flatnonzero(best >= _PREFILTER_CUTOFF).tolist()]
-        strings = self.nlp.vocab.strings
-        return {orths[i] for i in cand if _name_match(strings[orths[i]], targets, agent_own, nlp)}
-
-    def _propn(self, j: int) -> bool:
-        """A proper noun, roughly: a word the language's lemma table does not know (a company or a
-        person's name), not a function word; or a capitalised word inside a sentence."""
-        tok = self.doc[j]
-        text = tok.text
-        alpha = tok.is_alpha or _HYPHENATED.match(text) is not None  # "Jean-Luc"
-        if not alpha or len(text) < 3 or text.lower() in self.nlp.stops:
-            return False
-        if tok.orth in self._name_set():
-            return False  # the customer's name is not the agent presenting themself
-        if self.nlp.known(text):
-            return False
-        if self._sentence_initial(j):
-            return False  # first word of a sentence: "Okay", "Aha", fillers
-        return text[:1].isupper()
-
-    def name_mentions(self, by: str, w: R.Window) -> list[tuple[int, int]]:
-        names = self._name_set()
-        if not names and not self.customer_name:
-            return []
-        allowed = self.allowed(by, w)
-        if self._orths is None:
-            self._orths = self.doc.to_array(ORTH)
-        pos = set(int(x) for x in np.nonzero(_isin(self._orths, names))[0]) if names else set()
-        pos = sorted(pos | self._addressed())
-        out = []
-        prev = -10
-        targets = name_tokens(self.customer_name) if self.customer_name else ()
-        for j in pos:
-            j = int(j)
-            seg = int(self.tok_seg[j])
-            tok = self.doc[j]
-            if fold(tok.text) not in targets and self.nlp.known(tok.text) and self._sentence_initial(j):
-                continue  # "Parlo con…" is not "Paolo"
-            if tok.text == "<PER>" and not self._masked_address(j, seg):
-                prev = j
-                continue
-            if seg in allowed and j != prev + 1:  # "Marco Rossi" is one mention
-                out.append((seg, j))
-            prev = j
-        return out
-
-    def _masked_address(self, j: int, seg: int) -> bool:
-        """Is the masked name at token ``j`` said to the caller: after an honorific ("signora <PER>")
-        or beside a word said to someone ("eccomi <PER>", "<PER> buongiorno"), in its own turn?"""
-        doc = self.doc
-        k = j
-        while k - 1 >= 0 and doc[k - 1].text == "<PER>":
-            k -= 1  # "<PER> <PER>": first and last name
-        e = j
-        while e + 1 < len(doc) and doc[e + 1].text == "<PER>":
-            e += 1
-        before = fold(doc[k - 1].text) if k > 0 and int(self.tok_seg[k - 1]) == seg else ""
-        if before in ("qua", "qui") and k > 1 and int(self.tok_seg[k - 2]) == seg:
-            before = fold(doc[k - 2].text)  # "eccomi qua <PER>"
-        after = fold(doc[e + 1].text) if e + 1 < len(doc) and int(self.tok_seg[e + 1]) == seg else ""
-        if before in HONORIFICS:
-            # "per il signor <PER>", "della signora <PER>": someone spoken about, not to
-            art = fold(doc[k - 2].text) if k > 1 and int(self.tok_seg[k - 2]) == seg else ""
-            return art not in ARTICLES
-        return before in VOCATIVES or after in VOCATIVES
-
     # ---- models ------------------------------------------------------------------------------
     def model_probs(self, name: str, label: str, segs: list[int]) -> list[float]:
+        """Model ``name``'s probability of ``label`` for each segment of ``segs`` (cached per call and
+        segment); raises ModelsPending when the answers are deferred to the batch."""
         cache = self._model_cache
         need = [i for i in segs if (name, self.t.call_id, i) not in cache]
         if need:
             if self.defer_models:
                 raise ModelsPending(name, need)
-            from ..learning.learn import fast_predict_proba, load_model
+            from ..learning.fastpredict import fast_predict_proba
+            from ..learning.learn import load_model
 
             model = load_model(name)
             classes = [str(c) for c in model.classes_]
@@ -402,6 +234,8 @@ class CallContext:
 
     # ---- metadata, conditions, criteria -------------------------------------------------------
     def meta_value(self, key: str):
+        """A metadata value of the call: the language and call type as scored, else extra or
+        transcript metadata (None when absent)."""
         if key == "language":
             return self.lang
         if key == "call_type":
@@ -411,11 +245,14 @@ class CallContext:
         return self.t.metadata.get(key)
 
     def eval_condition(self, name: str, node: R.Node | None) -> R.Outcome:
+        """The outcome of the rubric's condition ``name`` on this call, evaluated once."""
         if name not in self._conds:
             self._conds[name] = node.evaluate(self) if node is not None else R.FALSE
         return self._conds[name]
 
     def eval_criterion(self, cid: str) -> tuple[str, list[int]]:
+        """(result, segments) of criterion ``cid`` on this call, evaluated once; ``na`` for an unknown
+        criterion or one that refers back to itself."""
         if cid in self._crit:
             return self._crit[cid]
         crit = self.rubric.criterion(cid)
@@ -430,6 +267,8 @@ class CallContext:
 
     # ---- timing ------------------------------------------------------------------------------
     def overtalk(self, by: str, min_seconds: float) -> list[int]:
+        """Segments of ``by`` that start while another speaker's segment still runs for at least
+        ``min_seconds``."""
         out = []
         for i in range(1, len(self.segs)):
             s = self.segs[i]
@@ -444,6 +283,7 @@ class CallContext:
         return out
 
     def silences(self, min_seconds: float) -> list[int]:
+        """Segments that start after a silence of at least ``min_seconds`` since anything was said."""
         out = []
         end = self.t0
         for i, s in enumerate(self.segs):
@@ -474,18 +314,6 @@ def _na_witness(ctx: CallContext, when) -> list[int]:
     return list(inner.segs) if inner.ok else []
 
 
-def _isin(arr, values):
-    """``np.isin(arr, values)`` for a handful of word ids, by comparison (np.isin sorts)."""
-    vals = list(values)
-    if len(vals) > 32:
-        return np.isin(arr, np.asarray(vals, dtype=arr.dtype))
-    out = np.zeros(len(arr), dtype=bool)
-    for v in vals:
-        out |= arr == v
-    return out
-
-
-_HYPHENATED = re.compile(r"^[^\W\d_]+(?:-[^\W\d_]+)+$")
 # everything but letters, digits, spaces, and apostrophes/hyphens inside a word
 # [^\w\s'’-] | (?<!\w)[-'’] | [-'’](?!\w), written with the character first (the regex engine then
 # skips ahead to the next candidate)
@@ -496,71 +324,3 @@ def model_text(text: str) -> str:
     """What a model condition sees of a turn: lower case, no punctuation, single spaces. ASR output
     comes with or without case and punctuation; neither may change a model's verdict."""
     return " ".join(_MODEL_PUNCT.sub(" ", text.lower()).split())
-
-
-@lru_cache(maxsize=4096)
-def name_tokens(name: str) -> tuple[str, ...]:
-    out = []
-    for w in name.replace("-", " ").replace(".", " ").replace("'", " ").replace("’", " ").split():
-        f = fold(w)
-        if f in HONORIFICS or (len(f) < 2 and w != "<PER>"):
-            continue
-        out.append(w if w == "<PER>" else f)
-    return tuple(out)
-
-
-_PREFILTER_CUTOFF = NAME_CUTOFF - 0.5  # below NAME_CUTOFF: float32/float64 rounding cannot drop a name
-
-
-_WORD_KIND: dict[int, str | None] = {}  # word type (orth id) -> folded form; None: never a name;
-_WORD_KIND_MAX = 200_000                 # "": left to _name_match
-
-
-def _word_kind(w: str) -> str | None:
-    if w == "<PER>" or ("-" in w.strip("-") and all(part.isalpha() for part in w.split("-"))):
-        return ""
-    if len(w) < 3 or not w.isalpha():
-        return None
-    return fold(w)
-
-
-def _word_kinds(orths: list[int], strings) -> list[str | None]:
-    """Per word type: its folded form for a plain word of 3+ letters (a name only if that form is
-    close to a target); "" for <PER> and hyphenated words (always tested); None: never a name."""
-    kinds = _WORD_KIND
-    if len(kinds) > _WORD_KIND_MAX:
-        kinds.clear()
-    out = []
-    for o in orths:
-        k = kinds.get(o, 0)
-        if k == 0:
-            k = kinds[o] = _word_kind(strings[o])
-        out.append(k)
-    return out
-
-
-def _name_match(word: str, targets: tuple[str, ...], agent_own: set[str], nlp=None) -> bool:
-    if word == "<PER>":
-        return "<PER>" in targets
-    if "-" in word.strip("-") and all(part.isalpha() for part in word.split("-")):
-        # hyphenated names ("Jean-Luc", "Anne-Sophie") stay one token: any part may match
-        return any(_name_match(part, targets, agent_own, nlp) for part in word.split("-"))
-    if len(word) < 3 or not word.isalpha():
-        return False
-    from rapidfuzz import fuzz
-
-    f = fold(word)
-    if f in targets:
-        return True
-    best = max((fuzz.ratio(f, t) for t in targets if t != "<PER>"), default=0.0)
-    if best < NAME_CUTOFF:
-        return False
-    # a common word that merely looks like the name ("dossier" ~ "Rossier") only counts capitalised
-    if nlp is not None and not word[:1].isupper() and nlp.known(word):
-        return False
-    if f in agent_own and f not in targets:
-        return False
-    # short names must be (almost) exact: "Rosi" ~ "Rossi" yes, "Ada" ~ "Ida" no
-    if min(len(f), max(len(t) for t in targets)) <= 4 and best < 88:
-        return False
-    return True

@@ -113,7 +113,8 @@ def _answer_models(ctxs: list[CallContext], wanted: dict[str, list[tuple[int, in
     analysed once for all models and rounds (``row_of``: (call, segment) -> row of ``batch``). A model
     that cannot be loaded is left to the calls that ask for it (the same error as one call alone)."""
     from ..errors import ModelError
-    from ..learning.learn import TextBatch, fast_predict_proba, load_model
+    from ..learning.fastpredict import TextBatch, fast_predict_proba
+    from ..learning.learn import load_model
 
     if batch is None:
         batch = TextBatch()

@@ -103,7 +103,8 @@ def infer_call_types(transcripts) -> list[tuple[str, float]]:
     transcripts = list(transcripts)
     if not _model_available():
         return [("assistenza", 0.25)] * len(transcripts)
-    from ..learning.learn import fast_predict_proba, load_model
+    from ..learning.fastpredict import fast_predict_proba
+    from ..learning.learn import load_model
 
     model = load_model(CALL_TYPE_MODEL)
     windows = [_opening_windows(t) for t in transcripts]

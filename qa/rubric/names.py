@@ -8,7 +8,7 @@ from __future__ import annotations
 from ..config import LANGUAGES
 from ..constants import LANGS
 from ..langdata import language_data, names_words
-from .context import HONORIFICS, name_tokens
+from .callnames import HONORIFICS, name_tokens
 from .nlp import CLAUSE_PUNCT, fold, get_nlp
 
 _DEFAULT_RUBRIC = "comune"
@@ -131,7 +131,7 @@ def _masked_fallback(transcript) -> str | None:
     the caller gives it on its own (a turn that is only the name: the answer to "il suo nome?") or
     when the agent addresses the caller by it ("signora <PER>", "eccomi qua <PER>") (CRITERIA.md,
     "Masked names")."""
-    from .context import ARTICLES, HONORIFICS, VOCATIVES
+    from .callnames import ARTICLES, HONORIFICS, VOCATIVES
 
     for seg in transcript.segments:
         words = [fold(w) if w != "<PER>" else w for w in seg.text.replace(",", " ").replace(".", " ").split()]

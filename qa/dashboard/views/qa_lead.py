@@ -233,7 +233,7 @@ def _rubric_form(name, text_key, current, current_text, chosen, lang, store, pri
 
 
 def _same_rule(a, b) -> bool:
-    from ...rubric.editing import _same
+    from ...rubric.yamlrt import same as _same
 
     return _same(a, b)
 
