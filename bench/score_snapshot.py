@@ -3,8 +3,9 @@
     python bench/score_snapshot.py save DIR      # score every set, write DIR/<set>.json
     python bench/score_snapshot.py compare DIR   # score the calls saved in DIR again, compare exactly
 
-Sets: the dev calls (tests/data/devset), the sample transcripts (samples/transcripts), the LUNA calls
-(/work/shared/eval/luna, when present), and ``--synthetic N`` calls (default 1000) made deterministically
+Sets: the dev calls (tests/data/devset), the sample transcripts (samples/transcripts), the 30 LUNA calls
+of the dev set (tests/data/luna_dev/transcripts; the other 30 LUNA calls are reserved for an independent
+check and never read), and ``--synthetic N`` calls (default 1000) made deterministically
 from those by mixing turns of two calls of one language and changing the metadata and text in the ways
 real input differs (no call type, no language, no customer name, other names, speakers unknown or
 swapped, lower case without punctuation, cut calls, empty turns). Each set is scored through the batch
@@ -25,7 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-LUNA = Path("/work/shared/eval/luna")
+LUNA = ROOT / "tests" / "data" / "luna_dev" / "transcripts"
 NAMES = ["Marco Rossi", "Anne-Sophie Dubois", "Thomas Keller", "Giulia Bernasconi", "Sarah Walker", "Jean-Luc Rochat",
          "Paolo Ferrari", "Frau Müller", "Ada", "Luca", "Rossier"]
 

@@ -107,16 +107,7 @@ def test_shared_constants_are_defined_once():
 
 # Packages and modules whose every public function, class and method has a docstring (raise the
 # bar by adding to this list, never by removing from it).
-DOCUMENTED = ("qa/store/", "qa/transcribe/", "qa/commands/", "qa/analysis/metrics.py", "qa/analysis/sentiment.py", "qa/learning/fairness.py",
-              "qa/learning/calibration.py", "qa/cli.py", "qa/metadata.py", "qa/langdata.py", "qa/text.py",
-              "qa/rubric/spec.py", "qa/rubric/ruleparse.py", "qa/rubric/schema.py",
-              "qa/dashboard/", "qa/__init__.py", "qa/audio.py", "qa/config.py", "qa/constants.py", "qa/demo.py",
-              "qa/errors.py", "qa/ingest.py", "qa/model.py", "qa/parallel.py", "qa/pipeline.py",
-              "qa/analysis/__init__.py", "qa/learning/__init__.py", "qa/learning/active.py", "qa/learning/publish.py",
-              "qa/learning/train.py", "qa/redact/__init__.py", "qa/redact/audio.py", "qa/redact/transcript.py",
-              "qa/rubric/__init__.py", "qa/rubric/compiled.py", "qa/rubric/engine.py", "qa/rubric/infer.py",
-              "qa/rubric/loader.py", "qa/rubric/names.py", "qa/rubric/nlp.py", "qa/rubric/rules.py",
-              "qa/rubric/yamlsrc.py")
+DOCUMENTED = ("qa/",)  # the whole package (issue 15): every public item has a docstring
 
 
 def test_public_api_is_documented(report):
@@ -130,3 +121,8 @@ def test_public_api_is_documented(report):
     assert missing == {}
     documented, public = report.doc_total
     assert public > 500 and documented / public > 0.75
+
+
+def test_no_module_over_the_line_limit(report):
+    """Issue 15: no module of qa/ is over MAX_LINES lines once its literal data tables are left out."""
+    assert [(p, n) for p, n, _ in report.over] == []

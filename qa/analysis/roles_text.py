@@ -31,7 +31,7 @@ _SPACES = re.compile(r"\s+")
 
 def training_data_files(data_dir: Path | None = None) -> list[Path]:
     """The role model's training files: ``ruoli.tsv`` and ``*/ruoli_*.tsv`` (``ruoli_spont/``)."""
-    from ..learning.train import data_files
+    from ..learning.learn import data_files
 
     return data_files(MODEL_NAME, data_dir)
 

@@ -249,3 +249,10 @@ def predict_proba(name_or_path: str, texts: Iterable[str]) -> list[dict[str, flo
     probs = model.predict_proba(texts)
     classes = list(model.classes_)
     return [{str(c): float(p) for c, p in zip(classes, row)} for row in probs]
+
+
+def data_files(name: str, data_dir: Path | None = None) -> list[Path]:
+    """The model's training files: ``<name>.tsv``, ``<name>_*.tsv`` and ``*/<name>_*.tsv`` in ``data_dir``
+    (default ``modelli/dati``)."""
+    d = data_dir or _models_dir() / "dati"
+    return sorted({*d.glob(f"{name}.tsv"), *d.glob(f"{name}_*.tsv"), *d.glob(f"*/{name}_*.tsv")})

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from . import learn
+from .learn import data_files
 from ..config import models_dir
 from ..errors import ModelError
 
@@ -42,12 +43,6 @@ DESCRIPTIONS = {
 # the models a rubric asks about agent turns: their text is what a model condition sees of a turn
 # (``qa.rubric.context.model_text``: lower case, no punctuation), in training as in scoring
 TURN_MODELS = ("comprensione", "riepilogo", "prossimi_passi", "empatia", "conferma_risoluzione")
-
-
-def data_files(name: str, data_dir: Path | None = None) -> list[Path]:
-    """The model's training files: ``<name>.tsv``, ``<name>_*.tsv`` and ``*/<name>_*.tsv``."""
-    d = data_dir or models_dir() / "dati"
-    return sorted({*d.glob(f"{name}.tsv"), *d.glob(f"{name}_*.tsv"), *d.glob(f"*/{name}_*.tsv")})
 
 
 def read_data(name: str, files: Iterable[Path]) -> list[learn.Example]:
