@@ -102,6 +102,7 @@ class NamesData(_Strict):
     fillers: tuple[Phrase, ...] = ()
     name_answer_words: tuple[Phrase, ...] = ()
     confirmations: tuple[Phrase, ...] = ()
+    here_words: tuple[Phrase, ...] = ()  # between a vocative and a masked name ("eccomi qua <PER>")
 
 
 def _no_repeats(words: tuple[str, ...]) -> tuple[str, ...]:

@@ -169,3 +169,43 @@ def test_turn_words_added_to_the_data_change_the_boundary_features(shipped, tmp_
     it.write_text(it.read_text(encoding="utf-8").replace("answer_openers: [sì, ", "answer_openers: [volentieri, sì, "),
                   encoding="utf-8")
     assert _probe(folder)["turns"] == [True, True]
+
+
+def test_a_malformed_here_words_list_is_one_line_with_file_and_line():
+    text = _file() + "names:\n  here_words: [qua, 3]\n"  # names: is line 17
+    assert parse(_file() + "names:\n  here_words: [qua, qui]\n", "x.yaml").names.here_words == ("qua", "qui")
+    with pytest.raises(QAError) as e:
+        parse(text, "it.yaml")
+    assert str(e.value).startswith("it.yaml:18: names.here_words.1: Input should be a valid string")
+
+
+_NAMES_PROBE = """import json
+from qa.model import Segment, Transcript
+from qa.pipeline import prepare
+from qa.rubric import engine as E
+t = Transcript(call_id="probe", language="it", segments=[
+    Segment(speaker="agent", start=0.0, end=2.0, text="buongiorno sono Laura"),
+    Segment(speaker="customer", start=2.0, end=4.0, text="salve ho un problema"),
+    Segment(speaker="agent", start=4.0, end=6.0, text="eccomi qua <PER> allora vediamo"),
+    Segment(speaker="agent", start=6.0, end=8.0, text="grazie ancora <PER> per la pazienza")])
+prepared = prepare([t])
+ctx = E._context(prepared[0], *E._tokenise(prepared)[0])
+print(json.dumps([ctx._masked_address(j, int(ctx.tok_seg[j])) for j, tok in enumerate(ctx.doc) if tok.text == "<PER>"]))
+"""
+
+
+def test_a_here_word_added_to_the_data_makes_a_masked_name_an_address(tmp_path):
+    """'ancora' (again) added to names.here_words: "grazie ancora <PER>" addresses the caller, as
+    "eccomi qua <PER>" already does with the shipped 'qua'."""
+    def masked_addresses(folder: Path | None) -> list[bool]:
+        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        env.pop("QA_LANGDATA_DIR", None)
+        if folder is not None:
+            env["QA_LANGDATA_DIR"] = str(folder)
+        out = subprocess.run([sys.executable, "-c", _NAMES_PROBE], env=env, cwd=ROOT, capture_output=True,
+                             text=True, timeout=300, check=True)
+        return json.loads(out.stdout)
+
+    assert masked_addresses(None) == [True, False]
+    folder = _edited(tmp_path, "it", "here_words: [qua, qui]", "here_words: [qua, qui, ancora]")
+    assert masked_addresses(folder) == [True, True]
