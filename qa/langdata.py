@@ -14,10 +14,13 @@ One YAML file per language in ``rubriche/lingue/<lang>.yaml`` (``it``, ``de``, `
       ...                                 #   confirmations: see NamesData
     redaction:                            # qa.redact.words: the redactor's words (required)
       digits: {zero: 0, uno: 1, ...}      #   spoken digits, months, separators, e-mail words, date of
-      ...                                 #   birth context ...: see RedactionData
+      ...                                 #   birth context, number multipliers ...: see RedactionData
+    roles:                                # qa.analysis.roles_text / turns: agent and customer cues,
+      agent_cues: ['signora', ...]        #   turn words: see RolesData
 
 To add a language: add its code to ``qa.constants.LANGS`` and write ``rubriche/lingue/<code>.yaml``
-(with its ``redaction`` words: without them the redactor would leave its spoken numbers in clear).
+(with its ``redaction`` words: without them the redactor would leave its spoken numbers in clear;
+and its ``roles`` words: without them mono role assignment has no cue of that language).
 To add a kind of data: add a field to ``LanguageData`` (or a section model) and fill it in every file;
 an unknown key is an error, so a typo never goes unnoticed, and so is a key written twice. A broken
 file is one ``QAError`` line with the file and line (``rubriche/lingue/it.yaml:7: greetings.2: ...``).
@@ -51,14 +54,26 @@ def _one_word(w: str) -> str:
     return w
 
 
-def _a_regex(p: str) -> str:
+def _compiles(p: str) -> str:
     try:
         re.compile(p)
     except re.error as e:
         raise ValueError(f"{p!r} is not a regular expression ({e})") from None
+    return p
+
+
+def _a_regex(p: str) -> str:
+    _compiles(p)
     if p != p.lower():
         raise ValueError(f"{p!r} is not lower case")
     return p
+
+
+def _one_token(w: str) -> str:
+    # turn words are compared one lower-cased, space-split token at a time ("l'", "d'" included)
+    if not w or any(c.isspace() for c in w) or w != w.lower():
+        raise ValueError(f"{w!r} is not one lower-case token (no spaces)")
+    return w
 
 
 Word = Annotated[Phrase, AfterValidator(_one_word)]
@@ -87,6 +102,7 @@ class NamesData(_Strict):
     fillers: tuple[Phrase, ...] = ()
     name_answer_words: tuple[Phrase, ...] = ()
     confirmations: tuple[Phrase, ...] = ()
+    here_words: tuple[Phrase, ...] = ()  # between a vocative and a masked name ("eccomi qua <PER>")
 
 
 def _no_repeats(words: tuple[str, ...]) -> tuple[str, ...]:
@@ -99,6 +115,11 @@ def _no_repeats(words: tuple[str, ...]) -> tuple[str, ...]:
 
 
 UniqueWords = Annotated[Words, AfterValidator(_no_repeats)]
+Regexes = tuple[Annotated[Phrase, AfterValidator(_a_regex)], ...]
+# a cue keeps its spaces ("apro (?:una|un) ") and its capitals ("Frau"): it is matched ignoring case
+Cues = Annotated[tuple[Annotated[StrictStr, StringConstraints(min_length=1), AfterValidator(_compiles)], ...],
+                 AfterValidator(_no_repeats)]
+Tokens = Annotated[tuple[Annotated[StrictStr, AfterValidator(_one_token)], ...], AfterValidator(_no_repeats)]
 
 
 class RedactionData(_Strict):
@@ -120,7 +141,13 @@ class RedactionData(_Strict):
     months: Annotated[dict[Word, Annotated[StrictInt, Field(ge=1, le=12)]], Field(min_length=1)]
     day_ordinals: dict[Word, Annotated[StrictInt, Field(ge=1, le=31)]] = {}
     iban_context: UniqueWords = ()
-    dob_context: Annotated[tuple[Annotated[Phrase, AfterValidator(_a_regex)], ...], Field(min_length=1)]
+    dob_context: Annotated[Regexes, Field(min_length=1)]
+    # a date right after one of these is no birth date ("scade il", "gültig bis"): regexes, whole words
+    not_dob_before: Regexes = ()
+    # qa.redact.normalise: words that make spoken numbers one number ("due mila", "two hundred")
+    # when a word starts or ends with one, and tens said apart from their unit ("twenty one")
+    multipliers: UniqueWords = ()
+    compound_tens: UniqueWords = ()
 
     @field_validator("weak_digits")
     @classmethod
@@ -132,6 +159,18 @@ class RedactionData(_Strict):
         return v
 
 
+class RolesData(_Strict):
+    """What mono role assignment needs in one language: ``agent_cues`` and ``customer_cues``
+    (``qa.analysis.roles_text``: regular expressions, one alternation in the order written, matched
+    as whole words ignoring case) and the turn words of ``qa.analysis.turns``: ``open_ended`` (no
+    utterance ends on them) and ``answer_openers`` (an answer or backchannel opens with them)."""
+
+    agent_cues: Cues = ()
+    customer_cues: Cues = ()
+    open_ended: Tokens = ()
+    answer_openers: Tokens = ()
+
+
 class LanguageData(_Strict):
     """One ``rubriche/lingue/<lang>.yaml`` file, validated."""
 
@@ -140,6 +179,7 @@ class LanguageData(_Strict):
     fairness: FairnessData = FairnessData()
     names: NamesData = NamesData()
     redaction: RedactionData
+    roles: RolesData = RolesData()
 
     @model_validator(mode="after")
     def _known_language(self) -> "LanguageData":

@@ -14,7 +14,9 @@ import re
 from pathlib import Path
 from typing import Any, Sequence
 
+from ..constants import LANGS
 from ..errors import ModelError
+from ..langdata import language_data
 
 MODEL_NAME = "ruoli"
 # How much the text classifier is trusted on a turn of n words: 1-2 word turns ("sì", "okay")
@@ -129,31 +131,18 @@ def text_probabilities(texts: Sequence[str], model: str = MODEL_NAME) -> list[fl
 # cue found in a turn multiplies its likelihood ratio by CUE_FACTOR (agent) or 1 / CUE_FACTOR.
 CUE_FACTOR = 2.5
 CUE_MAX = 3  # cues counted per turn, each way
-AGENT_CUES = {
-    "it": r"\b(signora|signor|signorina|dottore|dottoressa|mi dica|mi dice|mi dà|mi da|mi dia|mi diceva|mi stava dicendo|"
-          r"dicevamo|provi|proviamo|riprovi|vediamo|verifico|controllo subito|le lascio|ti lascio|le mando|ti mando|"
-          r"le faccio|la richiamo|ti richiamo|la chiamo|ti chiamo|numero (?:della|di) (?:chiamata|richiesta|ticket|"
-          r"remedy|intervento|pratica)|apro (?:una|un) |mi collego|in remoto|eccomi|attenda|un attimo che|"
-          r"allora (?:mi|le|ti|vediamo)|okay allora|come posso|in cosa posso|(?:il|la) sua|(?:i|le) sue|suoi)\b",
-    "de": r"\b(Frau|Herr|sagen Sie mir|geben Sie mir|versuchen Sie|probieren Sie|ich schaue|ich sehe hier|"
-          r"ich verbinde mich|ich schicke Ihnen|ich rufe Sie|Ticketnummer|Referenznummer|einen Moment bitte|"
-          r"wie kann ich|Ihr|Ihre|Ihren|Ihrem|Ihrer)\b",
-    "fr": r"\b(madame|monsieur|dites-moi|donnez-moi|essayez|je regarde|je vérifie|je vous envoie|je vous rappelle|"
-          r"numéro de (?:ticket|dossier|demande)|je me connecte|ne quittez pas|un instant|comment puis-je|votre|vos)\b",
-    "en": r"\b(madam|sir|can you tell me|could you tell me|try (?:again|to)|let me check|I'll send you|I'll call you|"
-          r"ticket number|reference number|I'm connecting|bear with me|one moment|how can I help|your)\b",
-}
-CUSTOMER_CUES = {
-    "it": r"\b(non mi|non riesco|il mio|la mia|i miei|le mie|mio|mia|ho provato|mi sembra|sembra|volevo|vorrei|"
-          r"ho un problema|abbiamo un problema|non funziona|mi compare|mi dà|mi da errore|sono una collega|"
-          r"sono un collega|dunque|ad esempio|non so)\b",
-    "de": r"\b(mein|meine|meinen|meinem|ich habe ein Problem|ich kann nicht|funktioniert nicht|ich wollte|"
-          r"ich möchte|ich habe versucht|bei mir)\b",
-    "fr": r"\b(mon|ma|mes|j'ai un problème|je n'arrive pas|ça ne marche pas|ne fonctionne pas|je voulais|"
-          r"je voudrais|j'ai essayé|chez moi)\b",
-    "en": r"\b(my|I've got a problem|I have a problem|I can't|it doesn't work|isn't working|I wanted|"
-          r"I'd like|I tried|I've tried)\b",
-}
+
+
+def _cue_pattern(cues: Sequence[str]) -> str:
+    """One language's cues as one alternation of whole words (none: a pattern that never matches)."""
+    return r"\b(" + "|".join(cues) + r")\b" if cues else r"(?!)"
+
+
+# Language data: rubriche/lingue/<lang>.yaml, section roles (agent_cues, customer_cues), in the order
+# written (the first alternative that matches at a place wins); languages with no cue are left out.
+_ROLES = {lang: language_data(lang).roles for lang in LANGS}
+AGENT_CUES = {lang: _cue_pattern(r.agent_cues) for lang, r in _ROLES.items() if r.agent_cues or r.customer_cues}
+CUSTOMER_CUES = {lang: _cue_pattern(r.customer_cues) for lang, r in _ROLES.items() if lang in AGENT_CUES}
 _CUE_RE: dict = {}
 
 

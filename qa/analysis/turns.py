@@ -14,6 +14,8 @@ from __future__ import annotations
 import math
 from typing import Sequence
 
+from ..constants import LANGS
+from ..langdata import language_data
 from ..model import Segment
 
 # Turn-taking priors: P(speaker changes between consecutive segments) by the gap between them.
@@ -37,22 +39,10 @@ VOICE_WEIGHT = 2.0  # clean voice clusters outweigh a garbled turn's text and th
 # ``change_statistics``), rounded.
 SHIFTS = {"cut": -1.2, "answer": 1.0, "backchannel_in": 2.0, "backchannel_out": 0.5}
 BACKCHANNEL_MAX_WORDS = 3
-OPEN_ENDED = {
-    "it": "di a da in con su per tra fra il lo la i gli le un uno una del dello della dei degli delle al allo alla ai "
-          "agli alle dal dallo dalla dai nel nello nella nei sul sullo sulla sui col e o ma che se non mi ti si ci "
-          "vi l' un' dell' all' dall' nell' sull' c' quel quella questo questa mio mia suo sua tuo tua",
-    "de": "der die das den dem des ein eine einen einem einer und oder aber dass wenn mit von zu auf in an für bei "
-          "nach aus über mein meine ihr ihre",
-    "fr": "le la les l' un une des du de d' au aux à en et ou mais que qu' si avec pour sur dans par ne mon ma mes "
-          "votre vos",
-    "en": "the a an and or but that if with of to on in at for from by my your our is are",
-}
-ANSWER_OPENERS = {
-    "it": "sì si okay ok esatto certo perfetto benissimo giusto ecco no va d' ah eh mh mhm",
-    "de": "ja jawohl genau okay ok gut nein richtig stimmt ah mhm",
-    "fr": "oui ouais d' accord okay ok exactement voilà parfait non ah euh",
-    "en": "yes yeah yep okay ok right sure exactly great no lovely ah mhm",
-}
+# Language data: rubriche/lingue/<lang>.yaml, section roles (open_ended, answer_openers); a language
+# without them uses every language's words, as an unknown language does.
+OPEN_ENDED = {lang: " ".join(w) for lang in LANGS if (w := language_data(lang).roles.open_ended)}
+ANSWER_OPENERS = {lang: " ".join(w) for lang in LANGS if (w := language_data(lang).roles.answer_openers)}
 _OPEN_ENDED = {k: frozenset(v.split()) for k, v in OPEN_ENDED.items()}
 _ANSWER = {k: frozenset(v.split()) for k, v in ANSWER_OPENERS.items()}
 _ALL_OPEN_ENDED = frozenset().union(*_OPEN_ENDED.values())

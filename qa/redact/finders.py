@@ -11,7 +11,7 @@ from functools import lru_cache
 from .normalise import Normalised, langs_of
 from .validators import is_ahv, is_card, is_iban, is_phone, valid_date
 from .words import (DAY_WORDS, DOB_CONTEXT_CHARS, EMAIL_AT_WORDS, EMAIL_DOT_WORDS, EMAIL_TLDS, IBAN_CONTEXT, MONTHS,
-                    _DOB_RE, _NOT_A_MAILBOX)
+                    NOT_DOB_BEFORE, _DOB_RE, _NOT_A_MAILBOX)
 
 _CHAIN_RE = re.compile(r"(?<![\w+])(\+\s?)?\d+(?:(?:\s?[.\-/,]\s?|\s)\d+)*(?!\w)")
 _GROUP_RE = re.compile(r"\d+")
@@ -167,8 +167,7 @@ def _iter_dates(text: str, lang: str | None):
 
 def _DATE_WORDS_BEFORE(before: str) -> bool:
     """A date right after words that make it something else than a birth date ("scade il", "bis")."""
-    return re.search(r"(?<!\w)(?:scad\w*|fino al|entro|dal|valid\w*|gültig|bis|ab|jusqu|until|from|expires?|"
-                     r"appuntamento|termin|rendez-vous|appointment)\W+\w*\W*$", before, re.IGNORECASE) is not None
+    return NOT_DOB_BEFORE.search(before) is not None  # language data: redaction.not_dob_before
 
 
 def email_candidates(text: str) -> list[tuple[int, int, str]]:

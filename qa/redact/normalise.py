@@ -7,7 +7,8 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from .words import DIGIT_WORDS, DOUBLE_WORDS, JOINER_WORDS, PLUS_WORDS, SEPARATOR_WORDS, _MONTH_NAMES, _WEAK
+from .words import (COMPOUND_TENS, DIGIT_WORDS, DOUBLE_WORDS, JOINER_WORDS, MULTIPLIERS, PLUS_WORDS, SEPARATOR_WORDS,
+                    _MONTH_NAMES, _WEAK)
 
 _TOKEN_RE = re.compile(r"[^\W\d_]+(?:['’\-][^\W\d_]+)*|\d+|\S")
 
@@ -58,18 +59,14 @@ def _group_value(text: str, langs: tuple[str, ...]) -> str | None:
     return None
 
 
-_MULTIPLIERS = ("hundred", "thousand", "million", "cento", "mille", "mila", "milion", "hundert", "tausend",
-                "cent", "mille", "million")
-_EN_TENS = {"twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"}
-
-
 def _is_compound(parts: list[str]) -> bool:
-    """Whether spoken number words belong to one number: a joiner, a multiplier or English tens + unit."""
+    """Whether spoken number words belong to one number: a joiner, a multiplier or tens + unit
+    said apart ("twenty one")."""
     if any(p in JOINER_WORDS for p in parts):
         return True
-    if any(any(p.startswith(mu) or p.endswith(mu) or mu + "s" == p for mu in _MULTIPLIERS) for p in parts):
+    if any(any(p.startswith(mu) or p.endswith(mu) or mu + "s" == p for mu in MULTIPLIERS) for p in parts):
         return True
-    return len(parts) == 2 and parts[0] in _EN_TENS
+    return len(parts) == 2 and parts[0] in COMPOUND_TENS
 
 
 class Normalised:

@@ -4,7 +4,7 @@ of birth.
 
 The words are data: section ``redaction`` of ``rubriche/lingue/<lang>.yaml``, validated by
 ``qa.langdata`` (``RedactionData``) and read once, when this module is imported. This module builds
-the tables the detectors use from them: per language (``DIGIT_WORDS``, ``MONTHS``, ``DOB_CONTEXT``)
+the tables the detectors and ``qa.redact.normalise`` use from them: per language (``DIGIT_WORDS``, ``MONTHS``, ``DOB_CONTEXT``)
 or, for everything else, every language's words together (a call mixes languages and ASR mishears
 them). Ordered tables (``EMAIL_AT_WORDS``, ``EMAIL_DOT_WORDS``, ``DAY_WORDS``, the alternations of
 ``IBAN_CONTEXT`` and ``_DOB_RE``) follow the languages in the order of ``qa.constants.LANGS`` and
@@ -56,3 +56,13 @@ DOB_CONTEXT: dict[str, list[str]] = {lang: list(r.dob_context) for lang, r in _D
 DOB_CONTEXT_CHARS = 400  # how far back in the previous turns a birth question still counts
 _DOB_RE = re.compile(r"(?<!\w)(?:" + "|".join(p for ps in DOB_CONTEXT.values() for p in ps) + r")(?!\w)",
                      re.IGNORECASE)
+# Words that make a date something else than a birth date right before it ("scade il", "gültig bis"):
+# one of them, then one word at most, then the date. Only searched (found or not): order changes no match.
+_NOT_DOB = redaction_words("not_dob_before")
+NOT_DOB_BEFORE = re.compile(r"(?<!\w)(?:" + "|".join(_NOT_DOB) + r")\W+\w*\W*$" if _NOT_DOB else r"(?!)",
+                            re.IGNORECASE)
+# Spoken numbers (qa.redact.normalise): words that make neighbouring number words one number when a
+# word starts or ends with one ("duemila", "two hundred"; only tested with any(): order changes
+# nothing), and tens said apart from their unit ("twenty one").
+MULTIPLIERS: tuple[str, ...] = redaction_words("multipliers")
+COMPOUND_TENS = set(redaction_words("compound_tens"))

@@ -28,6 +28,7 @@ ADDRESS_CUTOFF = 60.0  # after an honorific ("Mr Worker" for Walker)
 VOCATIVES = names_words("vocatives")
 ARTICLES = names_words("articles")
 HONORIFICS = names_words("honorifics")
+HERE_WORDS = names_words("here_words")  # "eccomi qua <PER>": skipped between a vocative and the name
 
 
 def isin(arr, values):
@@ -283,7 +284,7 @@ class CallNames:
         while e + 1 < len(doc) and doc[e + 1].text == "<PER>":
             e += 1
         before = fold(doc[k - 1].text) if k > 0 and int(self.tok_seg[k - 1]) == seg else ""
-        if before in ("qua", "qui") and k > 1 and int(self.tok_seg[k - 2]) == seg:
+        if before in HERE_WORDS and k > 1 and int(self.tok_seg[k - 2]) == seg:
             before = fold(doc[k - 2].text)  # "eccomi qua <PER>"
         after = fold(doc[e + 1].text) if e + 1 < len(doc) and int(self.tok_seg[e + 1]) == seg else ""
         if before in HONORIFICS:
