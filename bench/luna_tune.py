@@ -1,10 +1,12 @@
 """Tuning figures of the rubric engine on real calls: the LUNA dev set's `tune` split (never the
 `heldout` split) and the scripted dev set, plus speaker roles per turn on the LUNA tune calls.
 
-    python bench/luna_tune.py [--devset] [--disagreements] [--roles]
+    python bench/luna_tune.py [--devset] [--fresh] [--fresh2] [--disagreements] [--roles]
 
 Only calls whose split is ``tune`` in tests/data/luna_dev/split.csv are read. The figures are
-tuned-on figures (the rules were adjusted while looking at them).
+tuned-on figures (the rules were adjusted while looking at them). ``--fresh``: the hand-written
+check set tests/data/rules_fresh (labelled before it was first scored; labels frozen); ``--fresh2``:
+its batch2/ (written after the first rubric change, scored once at the end).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 LUNA = ROOT / "tests" / "data" / "luna_dev"
+FRESH = ROOT / "tests" / "data" / "rules_fresh"
 
 
 def tune_ids() -> list[str]:
@@ -63,6 +66,8 @@ def main(argv=None) -> int:
     ap.add_argument("--devset", action="store_true")
     ap.add_argument("--disagreements", action="store_true")
     ap.add_argument("--roles", action="store_true")
+    ap.add_argument("--fresh", action="store_true")
+    ap.add_argument("--fresh2", action="store_true")
     args = ap.parse_args(argv)
     from bench.agreement import agreement, load_labels, load_transcripts, score_all
     from qa.model import Transcript
@@ -83,6 +88,20 @@ def main(argv=None) -> int:
         print(f"devset: macro kappa {dres['macro_kappa']}")
         if args.disagreements:
             for d in dres["disagreements"]:
+                print("   ", *d)
+    for flag, folder in ((args.fresh, FRESH), (args.fresh2, FRESH / "batch2")):
+        if not flag:
+            continue
+        fl = load_labels(folder)
+        fres = agreement(score_all(load_transcripts(folder, fl)), fl)
+        n = sum(len(r) for r in fl.values())
+        ok = n - len(fres["disagreements"])
+        print(f"{folder.relative_to(ROOT)} ({len(fl)} calls): macro kappa {fres['macro_kappa']}, "
+              f"agreement {ok}/{n} = {ok / n:.3f}")
+        for c, v in fres["criteria"].items():
+            print(f"  {c:22s} acc {v['accuracy']:.3f} kappa {v['kappa']}")
+        if args.disagreements:
+            for d in fres["disagreements"]:
                 print("   ", *d)
     if args.roles:
         acc, n = roles_accuracy(ids)
