@@ -209,7 +209,7 @@ def test_broken_model_same_error_in_a_batch_as_alone(tmp_path):
     for f in (ROOT / "modelli").iterdir():
         if f.is_file():
             shutil.copy(f, tmp_path)
-    (tmp_path / "riepilogo.joblib").write_bytes(b"not a model")
+    (tmp_path / "prossimi_passi.joblib").write_bytes(b"not a model")
     calls = _dev(16)
     with models_from(tmp_path):
         with pytest.raises(ModelError) as alone:
@@ -217,7 +217,7 @@ def test_broken_model_same_error_in_a_batch_as_alone(tmp_path):
                 score_transcript(t)
         with pytest.raises(ModelError) as batched:
             list(score_transcripts(calls, batch_size=16))
-    assert "riepilogo.joblib cannot be loaded" in str(alone.value)
+    assert "prossimi_passi.joblib cannot be loaded" in str(alone.value)
     assert str(batched.value) == str(alone.value)
 
 

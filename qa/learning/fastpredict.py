@@ -155,15 +155,22 @@ class SharedAnalyser:
 
 
 _SHARED: dict[tuple, SharedAnalyser] = {}
+_SHARED_BY_VEC: dict[int, tuple] = {}  # id(vec) -> (vec, its SharedAnalyser or None)
 
 
 def _shared(vec) -> SharedAnalyser | None:
+    # a fitted vectoriser's parameters do not change: its analyser is looked up once (get_params
+    # costs more than counting a call's turns); the vectoriser is kept so that its id stays unique
+    got = _SHARED_BY_VEC.get(id(vec))
+    if got is not None and got[0] is vec:
+        return got[1]
     k = SharedAnalyser.key(vec)
-    if k is None or not hasattr(vec, "vocabulary_"):
-        return None
-    sa = _SHARED.get(k)
-    if sa is None:
-        sa = _SHARED[k] = SharedAnalyser(vec)
+    sa = None
+    if k is not None and hasattr(vec, "vocabulary_"):
+        sa = _SHARED.get(k)
+        if sa is None:
+            sa = _SHARED[k] = SharedAnalyser(vec)
+    _SHARED_BY_VEC[id(vec)] = (vec, sa)
     return sa
 
 
