@@ -57,11 +57,11 @@ def isolated_data_dir(tmp_path_factory) -> Path:
 # longest first (measured with --durations on 2 shared cores), so that the two workers finish at
 # about the same time; the other files follow in collection order.
 SLOWEST_FIRST = (
-    "test_ingest", "test_demo", "test_demo_agreement", "test_transcribe_openai", "test_dashboard_browser",
-    "test_transcribe", "test_cli_transcribe", "test_samples", "test_kokoro_voices", "test_festival_voices",
-    "test_pipeline", "test_dashboard_extra", "test_roles", "test_redact", "test_login_http",
-    "test_security_inputs", "test_agreement", "test_real_call_rules", "test_dashboard_apptest",
-    "test_dashboard_ui", "test_dashboard_security", "test_calibration_cli", "test_train",
+    "test_ingest", "test_demo", "test_demo_agreement", "test_calibration_cli", "test_transcribe_openai",
+    "test_dashboard_browser", "test_transcribe", "test_cli_transcribe", "test_train", "test_samples",
+    "test_kokoro_voices", "test_festival_voices", "test_pipeline", "test_dashboard_extra", "test_roles",
+    "test_redact", "test_login_http", "test_security_inputs", "test_agreement", "test_real_call_rules",
+    "test_dashboard_apptest", "test_dashboard_ui", "test_dashboard_security",
 )
 
 
