@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
 
 # Real evaluation material from outside the project (/work/shared/eval, see its README).
 EVAL_DIR = Path(os.environ.get("QA_EVAL_DIR") or Path(__file__).resolve().parents[2] / "shared" / "eval")
@@ -40,3 +46,50 @@ def isolated_data_dir(tmp_path_factory) -> Path:
     os.environ.setdefault("QA_DATA_DIR", str(d))
     os.environ.pop("QA_DATABASE_URL", None)
     return d
+
+
+# ------------------------------------------------------------------ scheduling under pytest-xdist
+# `make test` runs `pytest -n 2 --dist loadfile --no-loadscope-reorder` (issue 15): a file runs
+# whole on one worker, so its module-scoped fixtures (a `qa serve` server, a Whisper model and the
+# clips it transcribes, a populated store) are built once per run, not once on each worker. (The
+# Makefile's --dist loadgroup did not group anything: pytest 9.2 ignores the group suffix xdist
+# 3.8 writes into item._nodeid, so it ran as --dist load.) The files start in the order below,
+# longest first (measured with --durations on 2 shared cores), so that the two workers finish at
+# about the same time; the other files follow in collection order.
+SLOWEST_FIRST = (
+    "test_ingest", "test_demo", "test_demo_agreement", "test_calibration_cli", "test_transcribe_openai",
+    "test_dashboard_browser", "test_transcribe", "test_cli_transcribe", "test_train", "test_samples",
+    "test_kokoro_voices", "test_festival_voices", "test_pipeline", "test_dashboard_extra", "test_roles",
+    "test_redact", "test_login_http", "test_security_inputs", "test_agreement", "test_real_call_rules",
+    "test_dashboard_apptest", "test_dashboard_ui", "test_dashboard_security",
+)
+
+
+def pytest_collection_modifyitems(config, items):
+    rank = {name: i for i, name in enumerate(SLOWEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.stem, len(rank)))  # stable: order inside a file kept
+
+
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
+    """(data folder, the finished process) of `qa demo --no-serve --synthetic 40` on a fresh data
+    folder: the eight sample recordings transcribed by Whisper and scored into a new store, minutes
+    of CPU, so done once per run and shared by the xdist workers (the first to ask runs it, under a
+    lock; the other waits for it). tests/test_demo.py checks what it prints, tests/test_demo_agreement.py
+    the evaluations it stored against samples/expected.csv. Read it, never write to it."""
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent  # this run's folder, above each worker's own
+    data, done = root / "demo-run", root / "demo-run.json"
+    args = [sys.executable, "-m", "qa.cli", "demo", "--no-serve", "--synthetic", "40"]
+    with open(root / "demo-run.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not done.is_file():
+            shutil.rmtree(data, ignore_errors=True)
+            data.mkdir()
+            env = {**os.environ, "QA_DATA_DIR": str(data)}
+            env.pop("QA_DATABASE_URL", None)
+            proc = subprocess.run(args, capture_output=True, text=True, env=env, cwd=ROOT, timeout=1800)
+            done.write_text(json.dumps([proc.returncode, proc.stdout, proc.stderr]), encoding="utf-8")
+        returncode, stdout, stderr = json.loads(done.read_text(encoding="utf-8"))
+    return data, subprocess.CompletedProcess(args, returncode, stdout, stderr)

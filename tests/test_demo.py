@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -22,10 +23,14 @@ def qa_demo(data: Path) -> subprocess.CompletedProcess:
 
 
 @pytest.mark.slow
-def test_demo_builds_the_store_and_prints_every_sample_call(tmp_path):
+def test_demo_builds_the_store_and_prints_every_sample_call(demo_run, tmp_path):
+    # demo_run (tests/conftest.py): the first `qa demo --no-serve --synthetic 40` on a fresh data
+    # folder, as qa_demo runs it, shared with tests/test_demo_agreement.py (minutes of Whisper);
+    # this test goes on in a copy of that folder
+    shutil.copytree(demo_run[0], tmp_path, dirs_exist_ok=True)
+    first = demo_run[1]
     with (ROOT / "samples" / "calls.csv").open(encoding="utf-8", newline="") as f:
         calls = {row["call_id"]: row for row in csv.DictReader(f)}
-    first = qa_demo(tmp_path)
     assert first.returncode == 0, first.stderr[-2000:]
     assert "Traceback" not in first.stderr
     assert f"{len(calls)} stored, 0 already stored/duplicate, 0 failed" in first.stdout

@@ -6,6 +6,7 @@ careful evaluator gives the scripts (samples/expected.csv) on at least 95 % of t
 from __future__ import annotations
 
 import csv
+import re
 from pathlib import Path
 
 import pytest
@@ -21,17 +22,19 @@ def _expected() -> dict[str, dict[str, str]]:
 
 
 @pytest.mark.slow
-def test_demo_scores_the_committed_samples_as_expected_csv_says(tmp_path, monkeypatch):
-    from qa.demo import build_demo
+def test_demo_scores_the_committed_samples_as_expected_csv_says(demo_run):
     from qa.store import open_store
 
-    monkeypatch.setenv("QA_DATA_DIR", str(tmp_path))  # redacted audio copies go here
+    # demo_run (tests/conftest.py): `qa demo --no-serve` (build_demo) once on a fresh data folder,
+    # shared with tests/test_demo.py; its ingest report is the line the command prints
+    data, proc = demo_run
+    assert proc.returncode == 0, proc.stderr[-2000:]
     expected = _expected()
     assert len(expected) == 8
-    with open_store(f"sqlite:///{tmp_path / 'demo.db'}") as store:
-        out = build_demo(store, synthetic=0, progress=False)
-        report = out["report"]
-        assert (report.stored, report.failed) == (len(expected), 0), report.failures
+    with open_store(f"sqlite:///{data / 'ascolto.db'}") as store:
+        report = re.search(r"(\d+) stored, \d+ already stored/duplicate, (\d+) failed", proc.stdout)
+        assert report, proc.stdout[-2000:]
+        assert (int(report[1]), int(report[2])) == (len(expected), 0), proc.stdout[-2000:]
         got = {}
         for call_id in expected:
             ev = store.load_evaluation(call_id)
