@@ -15,10 +15,9 @@ APT_PACKAGES := ffmpeg espeak-ng sox chromium asterisk-core-sounds-it-wav asteri
 demo: install
 	$(VENV)/bin/qa demo
 
-# Two workers, a file on one worker whole (tests/conftest.py): its module fixtures are built once,
-# the longest files start first (--no-loadscope-reorder keeps that order).
+# Two workers sharing the tests out one by one, the longest files collected first (tests/conftest.py).
 test: system-deps install-test
-	$(PY) -m pytest -n 2 --dist loadfile --no-loadscope-reorder -q tests
+	$(PY) -m pytest -n 2 --dist worksteal -q tests
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)

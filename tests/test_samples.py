@@ -201,9 +201,12 @@ def test_committed_csvs_and_transcripts_are_what_the_scripts_say():
 def test_one_call_rendered_again_matches_its_manifest_entry(tmp_path):
     """The generator, run again on the shortest call, gives the recording the manifest describes:
     the same script hash, container, codec, rate and channels, the same duration and turn timings,
-    and the same sound (decoded samples within 40 dB of the committed file's; Kokoro is deterministic
-    on one machine and the encoders run bit-exact, so there the file comes back byte for byte, but
-    another CPU may pick other int8 kernels in ONNX Runtime)."""
+    and the same sound. Kokoro is deterministic on one CPU (there the file comes back byte for byte
+    and the decoded samples match), but another CPU picks other int8 kernels in ONNX Runtime: on an
+    AMD EPYC the manifest's Intel-made call came back with turns up to 50 ms longer or shorter, so the
+    samples no longer line up (SNR -2.7 dB). Across CPUs the check is per turn, on each turn's own
+    timings: the level within 1.5 dB and the long-term average spectrum (log power, 512-point
+    frames) at cosine >= 0.998 (same turns re-rendered: >= 0.999; another voice's turns: 0.990-0.997)."""
     manifest = load_manifest()
     call = min(load_scripts(), key=lambda c: manifest[c["call_id"]]["duration"])
     cid = call["call_id"]
@@ -212,18 +215,33 @@ def test_one_call_rendered_again_matches_its_manifest_entry(tmp_path):
     assert list(load_manifest(tmp_path / "manifest.json")) == [cid]
     for key in ("file", "script_sha256", "voices", "format", "codec", "sample_rate", "channels"):
         assert again[key] == entry[key], key
-    assert again["duration"] == pytest.approx(entry["duration"], abs=0.05)
+    assert again["duration"] == pytest.approx(entry["duration"], abs=0.1)
     assert again["bytes"] == pytest.approx(entry["bytes"], rel=0.05)
     mine = Transcript.load(SAMPLES / "transcripts" / f"{cid}.json")
     new = Transcript.load(tmp_path / "transcripts" / f"{cid}.json")
     assert [(s.speaker, s.text) for s in new.segments] == [(s.speaker, s.text) for s in mine.segments]
     for a, b in zip(mine.segments, new.segments):
-        assert (b.start, b.end) == (pytest.approx(a.start, abs=0.05), pytest.approx(a.end, abs=0.05))
-    x = np.stack(load_audio(SAMPLES / call["file"]).channels)
-    y = np.stack(load_audio(tmp_path / call["file"]).channels)
-    n = min(x.shape[1], y.shape[1])
-    snr = 10 * np.log10(np.sum(x[:, :n] ** 2) / max(np.sum((x[:, :n] - y[:, :n]) ** 2), 1e-20))
-    assert snr > 40, snr
+        assert (b.start, b.end) == (pytest.approx(a.start, abs=0.1), pytest.approx(a.end, abs=0.1))
+    x, y = load_audio(SAMPLES / call["file"]), load_audio(tmp_path / call["file"])
+    if again.get("sha256") == entry.get("sha256"):  # the same CPU: the same samples
+        return
+    sr = x.sample_rate
+
+    def turn(audio, seg):
+        ch = audio.channels[0 if len(audio.channels) == 1 or seg.speaker == "agent" else 1]
+        return ch[int(seg.start * sr):int(seg.end * sr)]
+
+    def ltas(sig, n=512):
+        frames = sig[:len(sig) // n * n].reshape(-1, n) * np.hanning(n)
+        p = np.log10((np.abs(np.fft.rfft(frames, axis=1)) ** 2).mean(axis=0) + 1e-10)
+        return p - p.mean()
+
+    for a, b in zip(mine.segments, new.segments):
+        u, v = turn(x, a), turn(y, b)
+        level = 20 * np.log10(np.sqrt(np.mean(u ** 2)) / np.sqrt(np.mean(v ** 2)))
+        assert abs(level) < 1.5, (a.text, level)
+        pu, pv = ltas(u), ltas(v)
+        assert pu @ pv / np.linalg.norm(pu) / np.linalg.norm(pv) >= 0.998, a.text
     assert (tmp_path / "calls.csv").read_text(encoding="utf-8") == (SAMPLES / "calls.csv").read_text(encoding="utf-8")
     assert (tmp_path / "expected.csv").read_text(encoding="utf-8") == \
         (SAMPLES / "expected.csv").read_text(encoding="utf-8")
