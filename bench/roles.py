@@ -113,11 +113,7 @@ def luna_turn_pairs(transcript: Transcript, reference: dict[int, str], **options
     for i, seg in enumerate(transcript.segments):
         if i not in reference:
             continue
-        best, overlap = None, 0.0
-        for p in pred.segments:
-            ov = min(seg.end, p.end) - max(seg.start, p.start)
-            if ov > overlap:
-                best, overlap = p, ov
+        best = roles.most_overlapping(seg, pred.segments)
         pairs.append((reference[i], best.speaker if best is not None else "unknown"))
     return pairs
 

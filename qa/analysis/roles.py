@@ -143,6 +143,17 @@ def assign_roles(transcript: Transcript, threshold: float = DEFAULT_THRESHOLD, m
     return out
 
 
+def most_overlapping(segment: Segment, candidates: list[Segment]) -> Segment | None:
+    """The candidate that overlaps ``segment`` longest in time (the first of equals); None when none
+    overlaps it."""
+    best, overlap = None, 0.0
+    for c in candidates:
+        ov = min(segment.end, c.end) - max(segment.start, c.start)
+        if ov > overlap:
+            best, overlap = c, ov
+    return best
+
+
 def role_accuracy(reference: Transcript, predicted: Transcript) -> dict[str, float]:
     """Share of reference turns whose predicted role is right, matched by time overlap.
 
@@ -152,11 +163,7 @@ def role_accuracy(reference: Transcript, predicted: Transcript) -> dict[str, flo
     for ref in reference.segments:
         if ref.speaker not in ("agent", "customer"):
             continue
-        best, overlap = None, 0.0
-        for p in predicted.segments:
-            ov = min(ref.end, p.end) - max(ref.start, p.start)
-            if ov > overlap:
-                best, overlap = p, ov
+        best = most_overlapping(ref, predicted.segments)
         total += 1
         if best is not None and best.speaker in ("agent", "customer"):
             assigned += 1
