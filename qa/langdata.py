@@ -43,6 +43,9 @@ from .errors import QAError
 
 Phrase = Annotated[StrictStr, StringConstraints(strip_whitespace=True, min_length=1)]
 
+# libyaml's parser where PyYAML was built with it (the wheels are): the same nodes, marks and
+# errors as the pure-Python one, parsed about ten times faster (every process reads these files).
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _ONE_WORD = re.compile(r"[^\W_]+(?:[-'][^\W_]+)*")
 
 
@@ -237,8 +240,8 @@ def _repeated_key(node: yaml.Node | None) -> tuple[str, int] | None:
 def parse(text: str, source: str) -> LanguageData:
     """Validate the text of one language file; ``QAError`` (file:line: reason) when it is not valid."""
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        raw = yaml.safe_load(text)
+        node = yaml.compose(text, Loader=SAFE_LOADER)
+        raw = yaml.load(text, Loader=SAFE_LOADER)
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f"{source}:{mark.line + 1}" if mark else source
@@ -302,7 +305,7 @@ def redaction_union(field: str) -> dict[str, Any]:
         for w, v in getattr(language_data(lang).redaction, field).items():
             if w in out and out[w] != v:
                 path = data_dir() / f"{lang}.yaml"
-                node = yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
+                node = yaml.compose(path.read_text(encoding="utf-8"), Loader=SAFE_LOADER)
                 line = _line_at(node, ("redaction", field, w))
                 raise QAError(f"redaction.{field}.{w}: {v!r} here but {out[w]!r} in {first[w]}.yaml",
                               f"{path}:{line}")

@@ -19,12 +19,32 @@ call type, rubric, then the engine). The rule language is documented in docs/RUB
 
 from __future__ import annotations
 
+import sys
 from typing import TYPE_CHECKING, Iterable, Iterator
 
-from .infer import infer_call_type, infer_language
-from .loader import list_rubrics, load_rubric, load_rubric_text, validate_rubric, validate_rubric_text
-from .names import find_customer_name
-from .schema import Criterion, Rubric
+
+def _import_thinc_without_torch() -> None:
+    """Import spaCy's thinc with PyTorch hidden from it.
+
+    thinc imports PyTorch at start whenever it is installed (the test extra installs it for the
+    openai-whisper engine): about 4 s of CPU in every process that scores a call (each CLI command,
+    each worker of an ingest pool), for nothing, since the blank spaCy pipelines never use it.
+    Hidden only while thinc.compat is imported: a later ``import torch`` works as usual."""
+    if "thinc.compat" in sys.modules or "torch" in sys.modules:
+        return
+    sys.modules["torch"] = None  # type: ignore[assignment]  # `import torch` raises ImportError
+    try:
+        import thinc.compat  # noqa: F401
+    finally:
+        del sys.modules["torch"]
+
+
+_import_thinc_without_torch()
+
+from .infer import infer_call_type, infer_language  # noqa: E402
+from .loader import list_rubrics, load_rubric, load_rubric_text, validate_rubric, validate_rubric_text  # noqa: E402
+from .names import find_customer_name  # noqa: E402
+from .schema import Criterion, Rubric  # noqa: E402
 
 if TYPE_CHECKING:
     from ..model import Evaluation, Transcript

@@ -14,6 +14,7 @@ import yaml
 import yaml.constructor
 
 from ..errors import RubricError
+from ..langdata import SAFE_LOADER
 
 # Limits against hostile YAML (a rubric typed in the dashboard's editor or handed to
 # ``qa rubric validate``). The bundled comune.yaml is 68 KB and 3 730 values.
@@ -153,7 +154,7 @@ def load_located(text: str, source: str) -> Any:
     Texts over ``MAX_RUBRIC_BYTES`` and aliases expanding to over ``MAX_YAML_VALUES`` are refused."""
     check_size(len(text.encode("utf-8", "surrogatepass")), source)
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = yaml.compose(text, Loader=SAFE_LOADER)
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         line = mark.line + 1 if mark else None
