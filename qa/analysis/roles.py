@@ -132,7 +132,9 @@ def assign_roles(transcript: Transcript, threshold: float = DEFAULT_THRESHOLD, m
         seg = segments[i]
         pa = posterior[i]
         role, conf = ("agent", pa) if pa >= 0.5 else ("customer", 1.0 - pa)
-        conf = round(float(conf), 4)  # decided on the value that is stored, so the two always agree
+        # decided on the value that is stored, so the two always agree; a guess from a mono call is never
+        # certain, so the confidence stays below 1 (threshold 1.0 leaves every segment unknown)
+        conf = min(0.9999, round(float(conf), 4))
         seg.speaker = role if conf >= threshold else "unknown"
         seg.extra["role_confidence"] = conf
     out.segments = segments
