@@ -272,3 +272,17 @@ def test_roles_per_turn_on_the_luna_tune_calls():
             right += pred.segments[i].speaker == speaker
     assert total > 1000
     assert right / total >= 0.58
+
+
+def test_copy_for_roles_keeps_every_field_and_shares_nothing_mutable():
+    """assign_roles works on a copy built field by field: it must name all of Segment's fields."""
+    import dataclasses
+
+    assert {f.name for f in dataclasses.fields(Segment)} == {"speaker", "start", "end", "text", "words",
+                                                             "confidence", "extra"}
+    seg = Segment("unknown", 1.0, 2.5, "sì buongiorno", words=[Word("sì", 1.0, 1.4), Word("buongiorno", 1.5, 2.5)],
+                  confidence=0.8, extra={"channel": 0})
+    tr = Transcript(call_id="c", language="it", segments=[seg])
+    out = roles._copy_for_roles(tr)
+    assert out.segments[0] == seg and out.segments[0] is not seg
+    assert out.segments[0].extra is not seg.extra and out.segments[0].words is not seg.words

@@ -118,3 +118,34 @@ def test_role_assignment_costs_a_few_ms_per_call(tune):
     per_call = (time.process_time() - start) / len(tune)
     # measured: about 10 ms of CPU for these calls of 60 segments on average (2-core dev machine)
     assert per_call < 0.04, per_call
+
+
+def test_forward_backward_matches_enumeration_of_every_path():
+    """The scalar forward-backward against the sum over all 2^n speaker sequences of short chains:
+    posteriors, change probabilities and log-likelihood (including an anchored, near-certain segment)."""
+    import itertools
+    import math
+    import random
+
+    rnd = random.Random(12)
+    for n in range(1, 8):
+        for _ in range(5):
+            em = [(rnd.random() ** 2 + 1e-3, rnd.random() ** 2 + 1e-3) for _ in range(n)]
+            if n > 2:
+                em[rnd.randrange(n)] = (1.0, 1e-6)
+            pc = [rnd.uniform(0.05, 0.97) for _ in range(n - 1)]
+            pf = rnd.uniform(0.1, 0.9)
+            total, agent, change = 0.0, [0.0] * n, [0.0] * (n - 1)
+            for path in itertools.product((0, 1), repeat=n):
+                w = (pf if path[0] == 0 else 1 - pf) * em[0][path[0]]
+                for i in range(1, n):
+                    w *= (pc[i - 1] if path[i] != path[i - 1] else 1 - pc[i - 1]) * em[i][path[i]]
+                total += w
+                for i in range(n):
+                    agent[i] += w * (path[i] == 0)
+                for i in range(n - 1):
+                    change[i] += w * (path[i] != path[i + 1])
+            post, changes, loglik = turns.forward_backward(em, pc, pf)
+            assert post == pytest.approx([a / total for a in agent], abs=1e-9)
+            assert changes == pytest.approx([c / total for c in change], abs=1e-9)
+            assert loglik == pytest.approx(math.log(total), abs=1e-9)

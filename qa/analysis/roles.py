@@ -25,7 +25,6 @@ word timestamps and a long internal pause are first split into turns at the paus
 from __future__ import annotations
 
 import copy
-import dataclasses
 from pathlib import Path
 
 from ..model import Segment, Transcript, Word
@@ -67,7 +66,11 @@ def _copy_for_roles(transcript: Transcript) -> Transcript:
     word lists copied), new ``extra`` and ``metadata``; the immutable rest is shared (a deep copy of a
     60-turn call cost a tenth of its scoring time)."""
     out = copy.copy(transcript)
-    out.segments = [dataclasses.replace(s, extra=dict(s.extra), words=list(s.words) if s.words is not None else None)
+    # built field by field (dataclasses.replace cost five times as much; tests/test_roles.py checks that
+    # these are all of Segment's fields)
+    out.segments = [Segment(speaker=s.speaker, start=s.start, end=s.end, text=s.text,
+                            words=list(s.words) if s.words is not None else None, confidence=s.confidence,
+                            extra=dict(s.extra))
                     for s in transcript.segments]
     out.extra = copy.deepcopy(transcript.extra)
     out.metadata = copy.deepcopy(transcript.metadata)
@@ -132,7 +135,9 @@ def assign_roles(transcript: Transcript, threshold: float = DEFAULT_THRESHOLD, m
         seg = segments[i]
         pa = posterior[i]
         role, conf = ("agent", pa) if pa >= 0.5 else ("customer", 1.0 - pa)
-        conf = round(float(conf), 4)  # decided on the value that is stored, so the two always agree
+        # decided on the value that is stored, so the two always agree; a guess from a mono call is never
+        # certain, so the confidence stays below 1 (threshold 1.0 leaves every segment unknown)
+        conf = min(0.9999, round(float(conf), 4))
         seg.speaker = role if conf >= threshold else "unknown"
         seg.extra["role_confidence"] = conf
     out.segments = segments

@@ -129,7 +129,7 @@ def text_probabilities(texts: Sequence[str], model: str = MODEL_NAME) -> list[fl
 # for identifiers, opens or chases requests, connects remotely, addresses the caller as "signora";
 # the caller reports what happens on their own side: "non mi funziona", "il mio computer"). Each
 # cue found in a turn multiplies its likelihood ratio by CUE_FACTOR (agent) or 1 / CUE_FACTOR.
-CUE_FACTOR = 2.5
+CUE_FACTOR = 4.0  # 2.5 before: LUNA tune split 61.1 -> 62.5 % per turn, devset 93.9 -> 94.1 %, samples 95.1 % both
 CUE_MAX = 3  # cues counted per turn, each way
 
 

@@ -75,42 +75,49 @@ def forward_backward(emissions: list[tuple[float, float]], p_change: list[float]
                       p_first: float) -> tuple[list[float], list[float], float]:
     """2-state chain (0 = agent, 1 = customer): posterior P(agent) per position, per pair of
     neighbours the posterior probability that the speaker changes between them, and the
-    log-likelihood of the observations."""
+    log-likelihood of the observations (scaled forward and backward passes, scalars only)."""
     n = len(emissions)
-    alpha = [[0.0, 0.0] for _ in range(n)]
-    a0 = [p_first * emissions[0][0], (1 - p_first) * emissions[0][1]]
-    s = sum(a0) or 1.0
-    loglik = math.log(s) if s > 0 else -1e9
-    alpha[0] = [a0[0] / s, a0[1] / s]
+    log = math.log
+    fa = [0.0] * n  # scaled forward probability of agent; of customer is 1 - fa
+    e0, e1 = emissions[0]
+    x, y = p_first * e0, (1 - p_first) * e1
+    s = x + y
+    loglik = log(s) if s > 0 else -1e9
+    a = x / s if s > 0 else 0.5
+    fa[0] = a
     for i in range(1, n):
         c = p_change[i - 1]
-        prev = alpha[i - 1]
-        cur = [(prev[0] * (1 - c) + prev[1] * c) * emissions[i][0],
-               (prev[1] * (1 - c) + prev[0] * c) * emissions[i][1]]
-        s = sum(cur) or 1.0
-        loglik += math.log(s)
-        alpha[i] = [cur[0] / s, cur[1] / s]
-    beta = [[1.0, 1.0] for _ in range(n)]
+        e0, e1 = emissions[i]
+        x = (a * (1 - c) + (1 - a) * c) * e0
+        y = ((1 - a) * (1 - c) + a * c) * e1
+        s = x + y
+        if s > 0:
+            loglik += log(s)
+            a = x / s
+        else:
+            a = 0.5
+        fa[i] = a
+    ba = [0.5] * n  # scaled backward message of agent; of customer is 1 - ba
+    b = 0.5
+    post = [0.0] * n
+    changes = [0.0] * (n - 1)
+    pa, pc = fa[-1] * b, (1 - fa[-1]) * (1 - b)
+    post[-1] = pa / (pa + pc) if pa + pc > 0 else 0.5
     for i in range(n - 2, -1, -1):
         c = p_change[i]
-        e = emissions[i + 1]
-        nb = beta[i + 1]
-        cur = [(1 - c) * e[0] * nb[0] + c * e[1] * nb[1],
-               c * e[0] * nb[0] + (1 - c) * e[1] * nb[1]]
-        s = sum(cur) or 1.0
-        beta[i] = [cur[0] / s, cur[1] / s]
-    post = []
-    for a, b in zip(alpha, beta):
-        pa, pc = a[0] * b[0], a[1] * b[1]
-        post.append(pa / (pa + pc) if pa + pc > 0 else 0.5)
-    changes = []
-    for i in range(n - 1):
-        c = p_change[i]
-        e = emissions[i + 1]
-        b = beta[i + 1]
-        same = alpha[i][0] * (1 - c) * e[0] * b[0] + alpha[i][1] * (1 - c) * e[1] * b[1]
-        diff = alpha[i][0] * c * e[1] * b[1] + alpha[i][1] * c * e[0] * b[0]
-        changes.append(diff / (same + diff) if same + diff > 0 else c)
+        e0, e1 = emissions[i + 1]
+        u, v = e0 * b, e1 * (1 - b)  # next emission times next backward, per state
+        x = (1 - c) * u + c * v
+        y = c * u + (1 - c) * v
+        a = fa[i]
+        same = a * (1 - c) * u + (1 - a) * (1 - c) * v
+        diff = a * c * v + (1 - a) * c * u
+        changes[i] = diff / (same + diff) if same + diff > 0 else c
+        s = x + y
+        b = x / s if s > 0 else 0.5
+        ba[i] = b
+        pa, pc = a * b, (1 - a) * (1 - b)
+        post[i] = pa / (pa + pc) if pa + pc > 0 else 0.5
     return post, changes, loglik
 
 
@@ -179,14 +186,18 @@ def decode(emissions: list[tuple[float, float]], kinds: list[str], p_first: floa
     post: list[float] = [0.5] * len(emissions)
     loglik = 0.0
     shifts = list(shifts) if shifts is not None else [0.0] * len(kinds)
+    by_kind: dict[str, list[int]] = {}
+    for i, k in enumerate(kinds):
+        by_kind.setdefault(k, []).append(i)
     for _ in range(max(1, iterations)):
-        p_change = [_shifted(rates[k], d) for k, d in zip(kinds, shifts)]
+        memo: dict[tuple[str, float], float] = {}  # a call's boundaries take a handful of distinct values
+        p_change = [memo[kd] if kd in memo else memo.setdefault(kd, _shifted(rates[kd[0]], kd[1]))
+                    for kd in zip(kinds, shifts)]
         post, changes, loglik = forward_backward(emissions, p_change, p_first)
-        for kind, (prior, strength) in P_CHANGE_PRIOR_BETA.items():
-            observed = [c for c, k in zip(changes, kinds) if k == kind]
-            if observed:
-                rates[kind] = min(P_CHANGE_MAX, max(P_CHANGE_MIN, (sum(observed) + prior * strength)
-                                                    / (len(observed) + strength)))
+        for kind, where in by_kind.items():
+            prior, strength = P_CHANGE_PRIOR_BETA[kind]
+            rates[kind] = min(P_CHANGE_MAX, max(P_CHANGE_MIN, (sum(changes[i] for i in where) + prior * strength)
+                                                / (len(where) + strength)))
     return post, loglik
 
 
