@@ -1,12 +1,14 @@
 """Tuning figures of the rubric engine on real calls: the LUNA dev set's `tune` split (never the
 `heldout` split) and the scripted dev set, plus speaker roles per turn on the LUNA tune calls.
 
-    python bench/luna_tune.py [--devset] [--fresh] [--fresh2] [--disagreements] [--roles]
+    python bench/luna_tune.py [--devset] [--fresh] [--fresh2] [--fresh3] [--tune3] [--disagreements] [--roles]
 
 Only calls whose split is ``tune`` in tests/data/luna_dev/split.csv are read. The figures are
 tuned-on figures (the rules were adjusted while looking at them). ``--fresh``: the hand-written
 check set tests/data/rules_fresh (labelled before it was first scored; labels frozen); ``--fresh2``:
-its batch2/ (written after the first rubric change, scored once at the end).
+its batch2/ (written after the first rubric change, scored once at the end); ``--fresh3``: its batch3/
+(written and labelled before the third rubric round, scored once at its end); ``--tune3``: its tune3/
+(tuning dialogues written during the third round: tuned on).
 """
 
 from __future__ import annotations
@@ -68,6 +70,8 @@ def main(argv=None) -> int:
     ap.add_argument("--roles", action="store_true")
     ap.add_argument("--fresh", action="store_true")
     ap.add_argument("--fresh2", action="store_true")
+    ap.add_argument("--fresh3", action="store_true")
+    ap.add_argument("--tune3", action="store_true")
     args = ap.parse_args(argv)
     from bench.agreement import agreement, load_labels, load_transcripts, score_all
     from qa.model import Transcript
@@ -86,10 +90,13 @@ def main(argv=None) -> int:
         dl = load_labels()
         dres = agreement(score_all(load_transcripts(labels=dl)), dl)
         print(f"devset: macro kappa {dres['macro_kappa']}")
+        for c, v in dres["criteria"].items():
+            print(f"  {c:22s} acc {v['accuracy']:.3f} kappa {v['kappa']}")
         if args.disagreements:
             for d in dres["disagreements"]:
                 print("   ", *d)
-    for flag, folder in ((args.fresh, FRESH), (args.fresh2, FRESH / "batch2")):
+    for flag, folder in ((args.fresh, FRESH), (args.fresh2, FRESH / "batch2"), (args.fresh3, FRESH / "batch3"),
+                         (args.tune3, FRESH / "tune3")):
         if not flag:
             continue
         fl = load_labels(folder)

@@ -428,3 +428,171 @@ def test_a_call_back_number_or_a_password_problem_is_no_personal_data_request():
 def test_identification_by_work_and_service_identifiers(lang, turns):
     t = _call(lang, [("agent", _OPEN[lang][0]), *turns])
     assert score_transcript(t).result("identificazione").result == "pass"
+
+
+# ---------------------------------------------------------------------------------- round 3 (2026-12-07)
+@pytest.mark.parametrize("lang,closing,expected", [
+    # a mono closing turn that mixes both voices: the plain thanks beside "figurati / prego / no worries"
+    # is the caller's (or only answered); the agent's own reciprocal thanks still counts
+    ("it", "va bene figurati buona giornata ciao gentile grazie grazie mille ciao", "fail"),
+    ("de", "gern geschehen danke tschüss", "fail"),
+    ("fr", "je vous en prie merci au revoir", "fail"),
+    ("en", "no worries thanks bye", "fail"),
+    ("it", "figurati grazie a te ciao buona giornata", "pass"),
+    ("de", "gern geschehen danke Ihnen auf Wiederhören", "pass"),
+    ("fr", "de rien merci à vous au revoir", "pass"),
+    ("en", "you're welcome thank you too bye", "pass"),
+])
+def test_a_thanks_beside_a_reply_to_thanks_is_not_the_agents(lang, closing, expected):
+    first, problem = _OPEN[lang]
+    t = _call(lang, [("agent", first), ("customer", problem), ("agent", "ok"), ("customer", "ok grazie"),
+                     ("agent", closing)])
+    assert score_transcript(t).result("congedo").result == expected
+
+
+def test_mixed_closing_turns_of_real_calls():
+    # real mono calls: "figurati buona giornata ... gentile grazie grazie mille" (the thanks are the
+    # caller's) fails; "figurati grazie a te ciao buona giornata" passes
+    for cid in ("LUNA-0703000001", "LUNA-0703000005", "LUNA-0704000059"):
+        assert score_transcript(_tune(cid)).result("congedo").result == "fail", cid
+    assert score_transcript(_tune("LUNA-0704000032")).result("congedo").result == "pass"
+
+
+_NOT_NEAR = """
+rubric: prova_not_near
+version: 1
+extends: comune
+criteria:
+  grazie_proprio:
+    title: Grazie
+    competence: ["2.6"]
+    weight: 1
+    rule:
+      said:
+        by: agent
+        any_of: {it: ["grazie"], de: ["danke"], fr: ["merci"], en: ["thanks"]}
+        not_near: {any_of: {it: ["prego"], de: ["bitte"], fr: ["rien"], en: ["welcome"]}, within_words: 2}
+    feedback:
+      pass: {it: "ok", de: "ok", fr: "ok", en: "ok"}
+      fail: {it: "no", de: "no", fr: "no", en: "no"}
+"""
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("prego grazie", "fail"),                   # blocked: side by side
+    ("prego allora sì grazie", "fail"),         # 2 words between: within_words 2
+    ("prego allora sì va bene grazie", "pass"),  # 4 words between: too far to block
+    ("grazie allora sì va bene grazie prego", "pass"),  # the first thanks is free
+])
+def test_not_near_blocks_a_hit_with_the_other_phrase_close_by(text, expected):
+    from qa.rubric import load_rubric_text
+    rub = load_rubric_text(_NOT_NEAR, "prova.yaml")
+    t = _call("it", [("agent", "buongiorno"), ("customer", "ok"), ("agent", text)])
+    assert score_transcript(t, rub).result("grazie_proprio").result == expected
+
+
+def test_not_near_is_validated_like_near():
+    from qa.rubric import validate_rubric_text
+    bad = _NOT_NEAR.replace("within_words: 2}", "within_words: 2, within_turns: 1}")
+    errs = validate_rubric_text(bad, "prova.yaml")
+    line = 1 + bad.splitlines().index(next(x for x in bad.splitlines() if "not_near: {" in x))
+    assert errs and "within_words" in str(errs[0]) and errs[0].line == line, [str(e) for e in errs]
+    assert validate_rubric_text(_NOT_NEAR.replace("not_near: {", "not_near: [").replace("within_words: 2}",
+                                                                                      "within_words: 2]"),
+                                "prova.yaml")
+
+
+@pytest.mark.parametrize("lang,text", [
+    ("it", "ma siamo matti, è una rapina, nessuno mi ha richiamato"),
+    ("de", "ich warte seit Wochen, niemand ruft zurück, das nervt echt"),
+    ("fr", "c'est toujours la même chose avec vous, personne ne rappelle"),
+    ("en", "I've been on hold forever and nobody's called me back, it's not on"),
+])
+def test_dissatisfaction_in_everyday_words(lang, text):
+    t = _call(lang, [("agent", _OPEN[lang][0]), ("customer", text), ("agent", "ok")])
+    assert score_transcript(t).result("empatia").result == "fail"  # applicable, and not acknowledged
+
+
+@pytest.mark.parametrize("lang,text", [
+    # a plain fault report, a calm price mention or a courtesy is no dissatisfaction (CRITERIA.md)
+    ("it", "il router non funziona più da ieri sera"),
+    ("de", "der Drucker geht nicht, und der Preis wurde erhöht, oder?"),
+    ("fr", "désolé de vous déranger, ma box ne marche pas"),
+    ("en", "hi, my broadband's not working and it doesn't work on the laptop either"),
+])
+def test_a_fault_report_or_a_courtesy_is_no_dissatisfaction(lang, text):
+    t = _call(lang, [("agent", _OPEN[lang][0]), ("customer", text), ("agent", "ok")])
+    assert score_transcript(t).result("empatia").result == "na"
+
+
+_UPSET = {"it": "è la terza volta che chiamo, sono stufo", "de": "das ist schon das dritte Mal, ich bin sauer",
+          "fr": "c'est la troisième fois que j'appelle, j'en ai marre",
+          "en": "this is the third time I've called, I'm fed up"}
+
+
+@pytest.mark.parametrize("lang,reply,expected", [
+    ("it", "eh mi spiace davvero", "pass"),
+    ("de", "oh je, das ist wirklich schade", "pass"),
+    ("fr", "ah mince, ce n'est pas normal", "pass"),
+    ("en", "what a pain, sorry that happened", "pass"),
+    # a courtesy on the way to a look-up is no empathy
+    ("it", "mi scusi un attimo che controllo", "fail"),
+    ("en", "sorry, can you spell the postcode", "fail"),
+])
+def test_empathy_replies_in_everyday_words(lang, reply, expected):
+    t = _call(lang, [("agent", _OPEN[lang][0]), ("customer", _UPSET[lang]), ("agent", reply)])
+    assert score_transcript(t).result("empatia").result == expected
+
+
+@pytest.mark.parametrize("lang,ask", [
+    ("it", "certo, con chi parlo scusi?"),
+    ("de", "darf ich Ihre Personalnummer haben?"),
+    ("fr", "d'accord, avec qui je parle ?"),
+    ("en", "okay, who's calling please?"),
+])
+def test_who_am_i_speaking_with_is_an_identity_check(lang, ask):
+    t = _call(lang, [("agent", _OPEN[lang][0]), ("customer", {
+        "it": "ho un problema con il mio computer", "de": "mein Computer startet nicht",
+        "fr": "mon ordinateur ne démarre plus", "en": "my laptop won't start"}[lang]), ("agent", ask)])
+    assert score_transcript(t).result("identificazione").result == "pass"
+
+
+@pytest.mark.parametrize("lang,ask,expected", [
+    ("it", "mi dice la data di nascita così trovo la polizza", "pass"),
+    ("de", "sagen Sie mir bitte Ihr Geburtsdatum, damit ich Sie sicher identifizieren kann", "pass"),
+    ("fr", "votre date de naissance, c'est pour la sécurité de votre compte", "pass"),
+    ("en", "for security can you give me your date of birth", "pass"),
+    # "it's the procedure" says neither why nor how the data is protected
+    ("it", "mi serve la data di nascita, è la procedura", "fail"),
+    ("fr", "il me faut votre date de naissance, c'est la procédure", "fail"),
+    ("en", "I need your date of birth, it's standard procedure", "fail"),
+    ("de", "ich brauche Ihr Geburtsdatum, das ist Vorschrift", "fail"),
+])
+def test_why_the_data_is_needed_in_everyday_words(lang, ask, expected):
+    t = _call(lang, [("agent", _OPEN[lang][0]), ("customer", _OPEN[lang][1]), ("agent", ask)])
+    assert score_transcript(t).result("protezione_dati").result == expected
+
+
+@pytest.mark.parametrize("lang,text", [
+    ("it", "era il driver vecchio, se ricapita mi chiami"),
+    ("de", "falls es wieder passiert, rufen Sie mich an"),
+    ("fr", "si ça recommence, rappelez-moi"),
+    ("en", "if it comes back give us a shout"),
+])
+def test_a_conditional_call_back_is_a_next_step(lang, text):
+    t = _call(lang, [("agent", _OPEN[lang][0]), ("customer", _OPEN[lang][1]), ("agent", text)])
+    assert score_transcript(t).result("prossimi_passi").result == "pass"
+
+
+@pytest.mark.parametrize("lang,first,expected", [
+    ("it", "buongiorno telefonia ticino sono sara", "pass"),
+    ("de", "guten Tag Stadtwerke hier ist Jan", "pass"),
+    ("fr", "bonjour service gaz ici Marc", "pass"),
+    ("en", "hi city energy I'm tom", "pass"),
+    ("en", "hello? yeah hi it's about your old membership", "fail"),
+    ("it", "buongiorno mi dica pure", "fail"),
+    ("en", "hi how can I help", "fail"),
+])
+def test_a_greeting_with_the_service_and_the_agents_name(lang, first, expected):
+    t = _call(lang, [("agent", first), ("customer", _OPEN[lang][1])])
+    assert score_transcript(t).result("saluto").result == expected

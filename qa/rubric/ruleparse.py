@@ -125,6 +125,11 @@ def _said(c: _Ctx, v: Any, where: Any, key: str) -> R.Said | None:
     if not isinstance(v, LDict):
         c.err(f"'{key}' needs a mapping with at least 'any_of'", where, key)
         return None
+    blocker = v.get("not_near")
+    if "not_near" in v:  # checked here, not by SaidSpec: the rest of the mapping is a plain said
+        rest = LDict({k: x for k, x in v.items() if k != "not_near"})
+        rest.line, rest.source, rest.lines = v.line, v.source, getattr(v, "lines", {})
+        v = rest
     spec = check(c, SaidSpec, v, f"'{key}'")
     if spec is None:
         return None
@@ -136,20 +141,27 @@ def _said(c: _Ctx, v: Any, where: Any, key: str) -> R.Said | None:
     node.max_count = spec.max_count
     node.negation = spec.negation
     if spec.near is not None:
-        n = spec.near
-        if not isinstance(n, LDict):
-            c.err("'near' must be a mapping with 'any_of' and 'within_words' or 'within_turns'", v, "near")
-        else:
-            near = check(c, NearSpec, n, "'near'")
-            if near is not None:
-                nspec = _phrase_spec(c, near.any_of, "'near'")
-                if nspec is not None:
-                    node.near = R.Near(_phrase_key(c, nspec), near.by, near.within_words, near.within_turns,
-                                       near.position)
+        node.near = _near(c, spec.near, v, "near")
+    if blocker is not None:
+        node.not_near = _near(c, blocker, v, "not_near")
     if phrases is None:
         return None
     node.key = _phrase_key(c, phrases)
     return node
+
+
+def _near(c: _Ctx, n: Any, where: Any, key: str) -> R.Near | None:
+    """A ``near`` / ``not_near`` mapping as a ``rules.Near`` (None, with the error recorded, when invalid)."""
+    if not isinstance(n, LDict):
+        c.err(f"'{key}' must be a mapping with 'any_of' and 'within_words' or 'within_turns'", where, key)
+        return None
+    near = check(c, NearSpec, n, f"'{key}'")
+    if near is None:
+        return None
+    nspec = _phrase_spec(c, near.any_of, f"'{key}'")
+    if nspec is None:
+        return None
+    return R.Near(_phrase_key(c, nspec), near.by, near.within_words, near.within_turns, near.position)
 
 
 def _all_or_any(c: _Ctx, k: str, body: Any, v: LDict) -> R.Node | None:

@@ -147,11 +147,15 @@ class Said(Node):
     max_count: int | None = None
     negation: str = "exclude"  # exclude | include | only
     near: Near | None = None
+    not_near: Near | None = None
 
     def evaluate(self, ctx) -> Outcome:
         """Holds when the number of hits ``ctx.said_hits`` finds is within [min_count, max_count]; evidence
-        is the hits' segments and, with ``near``, the segments of the expressions found near them."""
+        is the hits' segments and, with ``near``, the segments of the expressions found near them. With
+        ``not_near``, a hit with the blocking expression close by does not count."""
         hits = ctx.said_hits(self)
+        if self.not_near is not None and hits:
+            hits = _unblocked(ctx, self, hits)
         n = len(hits)
         ok = n >= self.min_count and (self.max_count is None or n <= self.max_count)
         if not ok:
@@ -321,6 +325,37 @@ class Always(Node):
     def evaluate(self, ctx) -> Outcome:
         """``TRUE``, whatever the call."""
         return TRUE
+
+
+def _blocks(ctx, nn: Near, h, b) -> bool:
+    """Does the blocking hit ``b`` stand close enough to the hit ``h`` (``nn``'s distance and side)?"""
+    if nn.position == "before" and not (b.seg, b.start) < (h.seg, h.start):
+        return False
+    if nn.position == "after" and not (b.seg, b.start) > (h.seg, h.start):
+        return False
+    if nn.within_words is not None:
+        return b.seg == h.seg and max(b.start - h.end, h.start - b.end, 0) <= nn.within_words
+    return abs(ctx.turn_of[b.seg] - ctx.turn_of[h.seg]) <= nn.within_turns
+
+
+def _unblocked(ctx, node: Said, hits: list[tuple]) -> list[tuple]:
+    """The hits of ``node`` (``ctx.said_hits``' tuples) without those its ``not_near`` expression blocks:
+    per segment, as many as the segment has phrase matches with no blocking match close by."""
+    nn = node.not_near
+    blockers = [b for b in ctx.hits(nn.key) if not b.negated and ctx.role_ok(b.seg, nn.by)]
+    free: dict[int, int] = {}
+    for h in ctx.hits(node.key):
+        if node.negation != "include" and h.negated != (node.negation == "only"):
+            continue
+        if h.seg in free or any(x[0] == h.seg for x in hits):
+            ok = not any(_blocks(ctx, nn, h, b) for b in blockers)
+            free[h.seg] = free.get(h.seg, 0) + ok
+    out = []
+    for x in hits:
+        if free.get(x[0], 0) > 0:
+            free[x[0]] -= 1
+            out.append(x)
+    return out
 
 
 def _uniq(xs: list[int]) -> list[int]:
