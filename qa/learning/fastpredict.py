@@ -5,6 +5,7 @@ with each text analysed once per analyser configuration for all the models that 
 from __future__ import annotations
 
 import os
+import threading
 from typing import Any, Sequence
 
 from .cascade import Cascade
@@ -246,11 +247,12 @@ def register(model) -> None:
     also empty the n-grams remembered per word for every model."""
     if isinstance(model, Cascade):
         model = model.screen
-    parts = _fast_parts(model)
-    for vec in parts[0] if parts else ():
-        sa = _shared(vec)
-        if sa is not None:
-            sa.column_map(vec)
+    with _LOCK:
+        parts = _fast_parts(model)
+        for vec in parts[0] if parts else ():
+            sa = _shared(vec)
+            if sa is not None:
+                sa.column_map(vec)
 
 
 def fast_predict_proba(model, texts: Sequence[str] | TextBatch, rows: Sequence[int] | None = None):
@@ -258,7 +260,16 @@ def fast_predict_proba(model, texts: Sequence[str] | TextBatch, rows: Sequence[i
     module's pipeline (TF-IDF union + sigmoid-calibrated logistic regression), computed directly:
     sklearn's per-call validation and dispatch cost far more than the arithmetic for a few turns.
     Same numbers (checked in tests). ``texts`` may be a :class:`TextBatch` shared by several models,
-    and ``rows`` the indices of the texts wanted (default all)."""
+    and ``rows`` the indices of the texts wanted (default all). One question at a time per process
+    (the joint vocabularies and per-word caches are shared, and a model being loaded extends them)."""
+    with _LOCK:
+        return _predict(model, texts, rows)
+
+
+_LOCK = threading.RLock()
+
+
+def _predict(model, texts, rows):
     import numpy as np
     import scipy.sparse as sp
 
@@ -267,7 +278,7 @@ def fast_predict_proba(model, texts: Sequence[str] | TextBatch, rows: Sequence[i
     if not rows:
         return np.zeros((0, len(model.classes_)))
     if isinstance(model, Cascade):
-        screen = fast_predict_proba(model.screen, batch, rows)
+        screen = _predict(model.screen, batch, rows)
         return model.combine(screen, [batch.texts[i] for i in rows])
     parts = _fast_parts(model) if os.environ.get("QA_FAST_MODELS", "1") != "0" else None
     if parts is None:
@@ -276,7 +287,7 @@ def fast_predict_proba(model, texts: Sequence[str] | TextBatch, rows: Sequence[i
     if rows != sorted(set(rows)):
         uniq = sorted(set(rows))
         where = {r: i for i, r in enumerate(uniq)}
-        return fast_predict_proba(model, batch, uniq)[[where[r] for r in rows]]
+        return _predict(model, batch, uniq)[[where[r] for r in rows]]
     n = len(rows)
     got = [batch.entries(v, rows) for v in vecs]
     if joint[5] is None or any(e is None for e in got):
