@@ -5,9 +5,11 @@ with each text analysed once per analyser configuration for all the models that 
 from __future__ import annotations
 
 import os
+import threading
 from typing import Any, Sequence
 
 from .cascade import Cascade
+from .fastlinear import _decisions, _fast_parts, _indptr, _probabilities, _tfidf_counts  # noqa: F401
 
 # ---- fast prediction for many texts and many models --------------------------------------------
 #
@@ -15,8 +17,8 @@ from .cascade import Cascade
 # char_wb 2-5-grams, lower case). Scoring a call asks several of them about the same turns, so each text is analysed
 # once per configuration (not once per model), the char_wb n-grams of a whitespace-separated word
 # are remembered per word (they never cross whitespace), and the per-model work is a handful of
-# array operations over the whole batch. The arithmetic after counting is the same sequence of
-# scipy operations as before, row by row, so the probabilities are the same numbers.
+# array operations over the whole batch (``qa.learning.fastlinear``: the same numbers as sklearn's
+# sparse matrix chain, bit for bit).
 
 _ANALYSER_KEYS = ("analyzer", "ngram_range", "lowercase", "strip_accents", "preprocessor", "tokenizer",
                   "token_pattern", "stop_words", "input", "encoding", "decode_error")
@@ -60,14 +62,11 @@ class SharedAnalyser:
         return k
 
     def column_map(self, vec):
-        """joint id -> ``vec``'s column (-1: not in its vocabulary); whether the columns follow the
-        joint order (sklearn numbers a fitted vocabulary in sorted order, and so does the joint
-        vocabulary); and, then, the joint id of each of ``vec``'s columns."""
-        import numpy as np
-
+        """joint id -> ``vec``'s column (-1: not in its vocabulary), and whether the columns follow
+        the joint order (sklearn numbers a fitted vocabulary in sorted order, as the joint one)."""
         got = self._maps.get(id(vec))
         if got is not None:
-            return got[1], got[2], got[3]
+            return got[1], got[2]
         if any(term not in self.vocab for term in vec.vocabulary_):
             terms = set(self.vocab)
             terms.update(vec.vocabulary_)
@@ -83,11 +82,11 @@ class SharedAnalyser:
         import numpy as np
 
         m = np.full(len(self.vocab), -1, dtype=np.int64)
-        vocab = self.vocab
-        for term, j in vec.vocabulary_.items():
-            m[vocab[term]] = j
+        terms = vec.vocabulary_
+        m[np.fromiter(map(self.vocab.__getitem__, terms), np.int64, len(terms))] = \
+            np.fromiter(terms.values(), np.int64, len(terms))
         cols = m[m >= 0]
-        got = self._maps[id(vec)] = (vec, m, bool(np.all(cols[1:] > cols[:-1])), np.flatnonzero(m >= 0))
+        got = self._maps[id(vec)] = (vec, m, bool(np.all(cols[1:] > cols[:-1])))
         return got
 
     def _piece_cache(self) -> dict:
@@ -186,120 +185,74 @@ class TextBatch:
         """Add texts to the batch; they are analysed when a model next asks for counts."""
         self.texts.extend(texts)
 
-    def counts(self, vec, rows):
-        """Term counts of ``vec``'s vocabulary for the texts ``rows`` (sorted, unique indices):
-        the CSR matrix ``vec._count_vocab`` builds, without its per-call overhead."""
+    def _joint(self, sa):
+        """(vocab, (row, joint id, count) of every text, texts counted) for ``sa``,
+        brought up to date: texts added since the last question are analysed, and only they."""
         import numpy as np
-        import scipy.sparse as sp
 
-        sa = _shared(vec)
-        if sa is None:
-            return vec._count_vocab([self.texts[i] for i in rows], fixed_vocab=True)[1]
-        cmap, in_order, joint_cols = sa.column_map(vec)
         got = self._counts.get(id(sa))
         n = len(self.texts)
-        if got is None or got[0] is not sa.vocab or got[3] != n:
+        if got is None or got[0] is not sa.vocab or got[2] != n:
             if got is None or got[0] is not sa.vocab:
                 r, g, c = sa.count(self.texts)
             else:  # texts added since: only those are analysed (a text's counts are its own)
-                done = got[3]
+                done = got[2]
                 r, g, c = sa.count(self.texts[done:])
                 r0, g0, c0 = got[1]
                 r, g, c = np.concatenate((r0, r + done)), np.concatenate((g0, g)), np.concatenate((c0, c))
-            indptr = np.zeros(n + 1, dtype=np.int64)
-            np.cumsum(np.bincount(r, minlength=n), out=indptr[1:])
-            joint = sp.csr_matrix((c, g, indptr), shape=(n, max(len(sa.vocab), 1)))
-            got = self._counts[id(sa)] = (sa.vocab, (r, g, c), joint, n)
-        rows = np.asarray(rows, dtype=np.int64)
-        if in_order:
-            # the texts' joint counts, restricted to ``vec``'s columns (scipy, in C): already in
-            # column order, as sklearn's own count matrix
-            joint = got[2] if len(rows) == len(self.texts) else got[2][rows]
-            return joint[:, joint_cols]
-        r, g, c = got[1]
+            got = self._counts[id(sa)] = (sa.vocab, (r, g, c), n)
+        return got
+
+    def entries(self, vec, rows):
+        """(row, column, count) of ``vec``'s vocabulary in the texts ``rows`` (sorted, unique
+        indices; rows renumbered 0..len(rows)-1), sorted by row then column, as the CSR matrix of
+        ``counts`` holds them; None when ``vec``'s analyser cannot be shared."""
+        import numpy as np
+
+        sa = _shared(vec)
+        if sa is None:
+            return None
+        cmap, in_order = sa.column_map(vec)
+        r, g, c = self._joint(sa)[1]
         if len(rows) != len(self.texts):
             keep = np.zeros(len(self.texts), dtype=bool)
-            keep[rows] = True
+            keep[np.asarray(rows, dtype=np.int64)] = True
             newrow = np.cumsum(keep) - 1
             sel = keep[r]
             r, g, c = newrow[r[sel]], g[sel], c[sel]
         col = cmap[g]
         ok = col >= 0
         r, col, c = r[ok], col[ok], c[ok]
-        indptr = np.zeros(len(rows) + 1, dtype=np.int64)
-        np.cumsum(np.bincount(r, minlength=len(rows)), out=indptr[1:])
-        x = sp.csr_matrix((c, col, indptr), shape=(len(rows), len(vec.vocabulary_)))
-        x.has_sorted_indices = False
-        x.sort_indices()  # per row, in C (the entries are grouped by row already)
-        return x
+        if not in_order:
+            order = np.lexsort((col, r))
+            r, col, c = r[order], col[order], c[order]
+        return r, col, c
+
+    def counts(self, vec, rows):
+        """Term counts of ``vec``'s vocabulary for the texts ``rows`` (sorted, unique indices):
+        the CSR matrix ``vec._count_vocab`` builds, without its per-call overhead."""
+        import numpy as np
+        import scipy.sparse as sp
+
+        got = self.entries(vec, rows)
+        if got is None:
+            return vec._count_vocab([self.texts[i] for i in rows], fixed_vocab=True)[1]
+        r, col, c = got
+        return sp.csr_matrix((c, col, _indptr(r, len(rows))), shape=(len(rows), len(vec.vocabulary_)))
 
 
-def _tfidf_counts(vec, x):
-    """TfidfVectorizer's transform of a count matrix ``x`` (CSR, each row's columns in ascending
-    order, as ``TextBatch.counts`` gives them), without its input validation.
-
-    The numbers are those of the sparse-matrix chain this module used before, bit for bit
-    (tests/test_score_batch.py holds it to that chain): ``x @ diag(idf)`` (each value times its
-    column's idf), the row norms ``sqrt((x * x).sum(axis=1))`` (scipy sums each row with
-    ``np.add.reduceat`` over its values in column order) and ``diag(1 / norms) @ x``; each value is
-    the same product computed directly, and each row keeps its columns in ascending order (two
-    sparse products each reverse it)."""
-    import numpy as np
-    import scipy.sparse as sp
-
-    tf = getattr(vec, "_tfidf", None)
-    data = x.data.astype(np.float64)
-    if vec.sublinear_tf:
-        np.log(data, data)
-        data += 1.0
-    data *= tf.idf_[x.indices]
-    n = x.shape[0]
-    indptr = x.indptr
-    sums = np.zeros(n)
-    filled = np.flatnonzero(np.diff(indptr))
-    if len(filled):
-        sums[filled] = np.add.reduceat(data * data, indptr[filled])
-    norms = np.sqrt(sums)
-    norms[norms == 0.0] = 1.0
-    inv = 1.0 / norms
-    data = np.repeat(inv, np.diff(indptr)) * data
-    return sp.csr_matrix((data, x.indices.copy(), indptr.copy()), shape=x.shape)
-
-
-_FAST: dict[int, tuple] = {}
-
-
-def _fast_parts(model):
-    """(vectorisers, [(coef, intercept, [(a, b) per class])] per calibrated classifier, n classes) of
-    a sigmoid-calibrated linear pipeline from this module, or None when the model has another shape."""
-    key = id(model)
-    if key in _FAST:
-        return _FAST[key][1]
-    parts = None
-    try:
-        feats = model.named_steps["features"]
-        clf = model.steps[-1][1]
-        if len(model.steps) == 2 and not feats.transformer_weights and getattr(clf, "method", "") == "sigmoid":
-            k = len(clf.classes_)
-            ccs = []
-            for cc in clf.calibrated_classifiers_:
-                est = cc.estimator
-                if list(est.classes_) != list(clf.classes_) or not hasattr(est, "coef_"):
-                    raise ValueError("unexpected estimator")
-                cal = [(float(c.a_), float(c.b_)) for c in cc.calibrators]
-                if len(cal) != (1 if k == 2 else k):
-                    raise ValueError("unexpected calibrators")
-                ccs.append((est.coef_.T.copy(), est.intercept_.copy(), cal))
-            vecs = [t for _, t in feats.transformer_list]
-            for v in vecs:
-                tf = getattr(v, "_tfidf", None)
-                if tf is None or v.binary or getattr(v, "norm", None) != "l2" or not getattr(v, "use_idf", False):
-                    raise ValueError("unexpected vectorizer")
-            parts = (vecs, ccs, k)
-    except Exception:  # any other shape: the plain sklearn path
-        parts = None
-    _FAST[key] = (model, parts)  # keep the model alive so that its id stays unique
-    return parts
+def register(model) -> None:
+    """Make ready the fast path of a loaded model: its analysers' joint vocabulary is extended by
+    its n-grams now (a fixed cost of loading it) rather than at its first question, which would
+    also empty the n-grams remembered per word for every model."""
+    if isinstance(model, Cascade):
+        model = model.screen
+    with _LOCK:
+        parts = _fast_parts(model)
+        for vec in parts[0] if parts else ():
+            sa = _shared(vec)
+            if sa is not None:
+                sa.column_map(vec)
 
 
 def fast_predict_proba(model, texts: Sequence[str] | TextBatch, rows: Sequence[int] | None = None):
@@ -307,7 +260,16 @@ def fast_predict_proba(model, texts: Sequence[str] | TextBatch, rows: Sequence[i
     module's pipeline (TF-IDF union + sigmoid-calibrated logistic regression), computed directly:
     sklearn's per-call validation and dispatch cost far more than the arithmetic for a few turns.
     Same numbers (checked in tests). ``texts`` may be a :class:`TextBatch` shared by several models,
-    and ``rows`` the indices of the texts wanted (default all)."""
+    and ``rows`` the indices of the texts wanted (default all). One question at a time per process
+    (the joint vocabularies and per-word caches are shared, and a model being loaded extends them)."""
+    with _LOCK:
+        return _predict(model, texts, rows)
+
+
+_LOCK = threading.RLock()
+
+
+def _predict(model, texts, rows):
     import numpy as np
     import scipy.sparse as sp
 
@@ -316,27 +278,21 @@ def fast_predict_proba(model, texts: Sequence[str] | TextBatch, rows: Sequence[i
     if not rows:
         return np.zeros((0, len(model.classes_)))
     if isinstance(model, Cascade):
-        screen = fast_predict_proba(model.screen, batch, rows)
+        screen = _predict(model.screen, batch, rows)
         return model.combine(screen, [batch.texts[i] for i in rows])
     parts = _fast_parts(model) if os.environ.get("QA_FAST_MODELS", "1") != "0" else None
     if parts is None:
         return model.predict_proba([batch.texts[i] for i in rows])
-    vecs, ccs, k = parts
+    vecs, ccs, k, joint = parts
     if rows != sorted(set(rows)):
         uniq = sorted(set(rows))
         where = {r: i for i, r in enumerate(uniq)}
-        return fast_predict_proba(model, batch, uniq)[[where[r] for r in rows]]
-    x = sp.hstack([_tfidf_counts(v, batch.counts(v, rows)) for v in vecs]).tocsr()
-    total = np.zeros((x.shape[0], k))
-    for coef, intercept, cal in ccs:
-        d = np.asarray(x @ coef) + intercept
-        if k == 2:
-            a, b = cal[0]
-            p1 = 1.0 / (1.0 + np.exp(a * d[:, 0] + b))
-            total += np.column_stack([1.0 - p1, p1])
-        else:
-            pr = np.column_stack([1.0 / (1.0 + np.exp(a * d[:, j] + b)) for j, (a, b) in enumerate(cal)])
-            sums = pr.sum(axis=1, keepdims=True)
-            pr = np.where(sums == 0, 1.0 / k, pr / np.where(sums == 0, 1.0, sums))
-            total += pr
-    return total / len(ccs)
+        return _predict(model, batch, uniq)[[where[r] for r in rows]]
+    n = len(rows)
+    got = [batch.entries(v, rows) for v in vecs]
+    if joint[5] is None or any(e is None for e in got):
+        x = sp.hstack([_tfidf_counts(v, batch.counts(v, rows)) for v in vecs]).tocsr()
+        d = np.hstack([np.asarray(x @ coef) for coef, _, _ in ccs])
+    else:
+        d = _decisions(joint, got, n)
+    return _probabilities(d + joint[3], joint[4], len(ccs), k)

@@ -33,7 +33,7 @@ from .features import DEFAULT_FEATURES, recipe
 # ``learn.TextBatch``, ... and for models pickled with this module's classes.
 from .cascade import Cascade  # noqa: E402,F401
 from .features import E5_DIM, _E5_CACHE, E5Features, embed, embedding_cache, make_pipeline  # noqa: E402,F401
-from .fastpredict import TextBatch, fast_predict_proba  # noqa: E402,F401
+from .fastpredict import TextBatch, fast_predict_proba, register  # noqa: E402,F401
 
 
 @dataclass
@@ -235,9 +235,11 @@ def load_model(name_or_path: str):
     if not p.exists():
         raise ModelError(f"model {name_or_path!r} not found at {p} (train it with 'qa train')")
     try:
-        return joblib.load(p)
+        model = joblib.load(p)
     except Exception as e:  # corrupt or incompatible file
         raise ModelError(f"model {p.name} cannot be loaded: {type(e).__name__}: {e}") from None
+    register(model)  # its n-grams join the shared vocabulary now, not at its first question
+    return model
 
 
 def predict_proba(name_or_path: str, texts: Iterable[str]) -> list[dict[str, float]]:

@@ -71,6 +71,23 @@ def _model_available() -> bool:
         return False
 
 
+def _call_type_model():
+    """The call-type classifier, None when there is none. Asked of ``load_model`` first (cached per
+    process: no file-system lookup per call, which cost a tenth of inferring a call type); a model
+    file that exists but cannot be loaded still raises its ModelError."""
+    from ..errors import ModelError
+    from ..learning.learn import load_model
+
+    try:
+        return load_model(CALL_TYPE_MODEL)
+    except ModelError:
+        if _model_available():
+            raise
+    except RuntimeError:  # no models directory
+        pass
+    return None
+
+
 def _opening_windows(transcript) -> list[str]:
     texts = [s.text for s in transcript.segments if s.text.strip()]
     # the corpus holds call openings (the first exchanges say why the customer calls): classify
@@ -101,12 +118,11 @@ def infer_call_type(transcript) -> tuple[str, float]:
 def infer_call_types(transcripts) -> list[tuple[str, float]]:
     """``infer_call_type`` of many calls, with one pass of the classifier over all their windows."""
     transcripts = list(transcripts)
-    if not _model_available():
+    model = _call_type_model()
+    if model is None:
         return [("assistenza", 0.25)] * len(transcripts)
     from ..learning.fastpredict import fast_predict_proba
-    from ..learning.learn import load_model
 
-    model = load_model(CALL_TYPE_MODEL)
     windows = [_opening_windows(t) for t in transcripts]
     flat = [w for ws in windows for w in ws]
     probs = fast_predict_proba(model, flat) if flat else None
