@@ -71,13 +71,12 @@ class LangNLP:
     """Tokenizer + lemma normalisation for one language; shared by every rubric."""
 
     def __init__(self, lang: str):
-        from spacy.lookups import load_lookups
+        from .lemmas import lemma_table
 
         self.lang = lang
         self.nlp = spacy.blank(lang)
         self.vocab = self.nlp.vocab
-        tables = load_lookups(lang, ["lemma_lookup"])
-        self.lemmas = tables.get_table("lemma_lookup")
+        self.lemmas = lemma_table(lang)
         self.stops = frozenset(w.lower() for w in self.nlp.Defaults.stop_words)
         for special in ("<NUM>", "<PER>", "<PHONE>", "<EMAIL>"):
             self.nlp.tokenizer.add_special_case(special, [{ORTH: special}])

@@ -17,6 +17,7 @@ Phrase syntax (see docs/RUBRIC_LANGUAGE.md):
 from __future__ import annotations
 
 import re
+import weakref
 from dataclasses import dataclass, field
 
 from .nlp import LangNLP
@@ -123,9 +124,24 @@ def parse_phrase(phrase: str) -> list[tuple[str, str, bool]]:
     return items
 
 
+# Compiled phrases per language pipeline: the rubrics share most of their phrases (comune.yaml is in
+# every call type's rubric), so a process compiling five rubrics compiled each phrase five times.
+# A CompiledPhrase is only read after it is made (matchers copy its specs).
+_COMPILED: "weakref.WeakKeyDictionary[LangNLP, dict[str, CompiledPhrase]]" = weakref.WeakKeyDictionary()
+
+
 def compile_phrase(nlp: LangNLP, phrase: str) -> CompiledPhrase:
     """The phrase as spaCy Matcher token specs in ``nlp``'s language (words by lemma, exact forms,
-    alternatives, prefixes, slots, gaps, optional words); PatternError when it cannot be."""
+    alternatives, prefixes, slots, gaps, optional words); PatternError when it cannot be. Compiled
+    once per language pipeline and phrase text."""
+    cache = _COMPILED.setdefault(nlp, {})
+    cp = cache.get(phrase)
+    if cp is None:
+        cp = cache[phrase] = _compile_phrase(nlp, phrase)
+    return cp
+
+
+def _compile_phrase(nlp: LangNLP, phrase: str) -> CompiledPhrase:
     specs: list[dict] = []
     words: list[str] = []
     plain = True
