@@ -127,7 +127,28 @@ def models_copy(tmp_path):
     return d
 
 
-def test_train_refuses_a_deliberately_worse_training_set(models_copy, tmp_path):
+@pytest.fixture(scope="module")
+def trained_models(tmp_path_factory):
+    """A copy of modelli/ whose empatia model was just trained by ``qa train`` from its shipped data
+    (the recipe's own model, so that a candidate of the same recipe is no worse than it). A train
+    is minutes of CPU on two shared cores: done once, each test works on its own copy."""
+    d = tmp_path_factory.mktemp("trained") / "modelli"
+    shutil.copytree(ROOT / "modelli", d)
+    good = qa("train", "--criterion", "empatia", env={"QA_MODELS_DIR": str(d)})
+    assert good.returncode == 0, good.stdout + good.stderr
+    assert "empatia: ok" in good.stdout
+    return d
+
+
+@pytest.fixture()
+def trained_copy(trained_models, tmp_path):
+    d = tmp_path / "modelli"
+    shutil.copytree(trained_models, d)
+    return d
+
+
+def test_train_refuses_a_deliberately_worse_training_set(trained_copy, tmp_path):
+    models_copy = trained_copy
     src = models_copy / "dati"
     rows = [line.split("\t") for line in (src / "empatia_it_de.tsv").read_text(encoding="utf-8").splitlines()]
     rows += [line.split("\t") for line in (src / "empatia_fr_en.tsv").read_text(encoding="utf-8").splitlines()[1:]]
@@ -139,8 +160,6 @@ def test_train_refuses_a_deliberately_worse_training_set(models_copy, tmp_path):
     bad.write_text("\n".join(["\t".join(header)] + ["\t".join([r[0], lab, *r[2:]]) for r, lab in zip(body, labels)])
                    + "\n", encoding="utf-8")
     env = {"QA_MODELS_DIR": str(models_copy)}
-    good = qa("train", "--criterion", "empatia", env=env)
-    assert good.returncode == 0, good.stdout + good.stderr
     card = json.loads((models_copy / "empatia.card.json").read_text())
     assert card["holdout"]["accuracy"] > 0.7 and card["data_size"] > 300
     before = (models_copy / "empatia.joblib").read_bytes()
@@ -150,10 +169,9 @@ def test_train_refuses_a_deliberately_worse_training_set(models_copy, tmp_path):
     assert (models_copy / "empatia.joblib").read_bytes() == before
 
 
-def test_train_gold_gate_refuses_a_model_that_would_lower_kappa(models_copy):
+def test_train_gold_gate_refuses_a_model_that_would_lower_kappa(trained_copy):
+    models_copy = trained_copy  # the current model is this recipe's: the candidate is no worse on the gold set
     env = {"QA_MODELS_DIR": str(models_copy)}
-    # the current model is this recipe's, so that the candidate below is no worse than it on the gold set
-    assert qa("train", "--criterion", "empatia", env=env).returncode == 0
     before = (models_copy / "empatia.joblib").read_bytes()
     refused = qa("train", "--criterion", "empatia", "--gold", LABELS, DEVSET, "--min-kappa", "1.01", env=env)
     assert refused.returncode == EXIT_GATE and "not published: macro kappa on the gold set" in refused.stdout
