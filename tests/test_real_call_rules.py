@@ -649,3 +649,24 @@ def test_a_name_is_no_verification_of_an_account(lang, turns, expected):
 def test_data_protection_reason_is_given_near_the_request(lang, turns, expected):
     t = _call(lang, [("agent", _OPEN[lang][0]), *turns])
     assert score_transcript(t).result("protezione_dati").result == expected
+
+
+@pytest.mark.parametrize("lang,turns", [
+    ("en", [("customer", "I've moved, my new address is twelve park road"),
+            ("agent", "thanks I've updated your address, the confirmation goes to your email address")]),
+    ("it", [("customer", "mi sono trasferito, il nuovo indirizzo è via nassa tre"),
+            ("agent", "grazie ho aggiornato il suo indirizzo e le mando la conferma al suo indirizzo email")]),
+    ("fr", [("customer", "j'ai déménagé, ma nouvelle adresse est rue du lac dix"),
+            ("agent", "merci j'ai modifié votre adresse, la confirmation part à votre adresse e-mail")]),
+    ("de", [("customer", "ich bin umgezogen, meine neue Adresse ist Seestrasse zehn"),
+            ("agent", "danke, ich habe Ihre Adresse geändert, die Bestätigung geht an Ihre E-Mail-Adresse")]),
+])
+def test_data_the_customer_volunteers_is_no_data_request(lang, turns):
+    # protezione_dati applies when the agent asks for personal data; naming it ("your address") is no request
+    t = _call(lang, [("agent", _OPEN[lang][0]), *turns])
+    assert score_transcript(t).result("protezione_dati").result == "na"
+    asked = _call(lang, [("agent", _OPEN[lang][0]), turns[0],
+                         ("agent", {"en": "and your email address please", "it": "e il suo indirizzo email per favore",
+                                    "fr": "et votre adresse e-mail s'il vous plaît",
+                                    "de": "und Ihre E-Mail-Adresse bitte"}[lang])])
+    assert score_transcript(asked).result("protezione_dati").result == "fail"
