@@ -670,3 +670,13 @@ def test_data_the_customer_volunteers_is_no_data_request(lang, turns):
                                     "fr": "et votre adresse e-mail s'il vous plaît",
                                     "de": "und Ihre E-Mail-Adresse bitte"}[lang])])
     assert score_transcript(asked).result("protezione_dati").result == "fail"
+
+
+def test_a_customers_why_about_something_else_is_no_hesitation_over_data():
+    # "why" near data the customer offers, with no data asked for by the agent: no hesitation (na)
+    t = _call("en", [("agent", _OPEN["en"][0]), ("customer", "why is my bill so high, my email is tom at mail dot com"),
+                     ("agent", "let me look, there were roaming charges in october")])
+    assert score_transcript(t).result("protezione_dati").result == "na"
+    asked = _call("en", [("agent", _OPEN["en"][0]), ("customer", "my bill is too high"),
+                         ("agent", "can I have your date of birth"), ("customer", "why do you need that")])
+    assert score_transcript(asked).result("protezione_dati").result == "fail"
