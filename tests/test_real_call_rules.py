@@ -596,3 +596,87 @@ def test_a_conditional_call_back_is_a_next_step(lang, text):
 def test_a_greeting_with_the_service_and_the_agents_name(lang, first, expected):
     t = _call(lang, [("agent", first), ("customer", _OPEN[lang][1])])
     assert score_transcript(t).result("saluto").result == expected
+
+
+# ------------------------------------------------- identification and data protection (issue 12)
+@pytest.mark.parametrize("lang,turns,expected", [
+    # the caller's name alone does not verify a customer's account or contract ...
+    ("it", [("customer", "la mia bolletta di novembre è il doppio del solito"),
+            ("agent", "mi dice il suo nome per favore"), ("customer", "giulia ferrari"),
+            ("agent", "vedo che a novembre c'è il roaming della vacanza")], "fail"),
+    ("de", [("customer", "meine Rechnung ist viel zu hoch"), ("agent", "wie ist Ihr Name bitte"),
+            ("customer", "Keller"), ("agent", "ich sehe im Oktober Roaming-Gebühren")], "fail"),
+    ("fr", [("customer", "je trouve mon forfait trop cher"), ("agent", "c'est à quel nom"),
+            ("customer", "Martin Dubois"), ("agent", "je vous passe sur le forfait à vingt-neuf francs")], "fail"),
+    ("en", [("customer", "my bill is twice what it should be"), ("agent", "can I take your name"),
+            ("customer", "chris hall"), ("agent", "I can see roaming charges in october")], "fail"),
+    # ... a date of birth, a customer number or the address does
+    ("it", [("customer", "la mia bolletta di novembre è il doppio del solito"),
+            ("agent", "mi dà il numero cliente e la data di nascita")], "pass"),
+    ("en", [("customer", "my bill is twice what it should be"),
+            ("agent", "can I take the first line of your address and the postcode")], "pass"),
+    # a general question with nothing of the caller's own: asking who calls makes it no account matter
+    ("it", [("customer", "fino a che ora c'è il treno per locarno la domenica"), ("agent", "certo con chi parlo"),
+            ("customer", "sono anna"), ("agent", "l'ultimo treno parte alle ventitré e dieci")], "na"),
+])
+def test_a_name_is_no_verification_of_an_account(lang, turns, expected):
+    t = _call(lang, [("agent", _OPEN[lang][0]), *turns])
+    assert score_transcript(t).result("identificazione").result == expected
+
+
+@pytest.mark.parametrize("lang,turns,expected", [
+    # the reason given where the data is asked for, or after the customer asks why
+    ("fr", [("customer", "où en est mon remboursement"),
+            ("agent", "pouvez-vous me donner votre numéro d'assuré et votre date de naissance"),
+            ("customer", "pourquoi vous avez besoin de ma date de naissance"),
+            ("agent", "c'est pour vérifier que je parle bien à la personne assurée")], "pass"),
+    ("it", [("customer", "quando arriva il mio ordine"),
+            ("agent", "mi lascia un indirizzo email così le mando il numero di spedizione")], "pass"),
+    # a purpose word far from the request is no explanation of why the data is needed
+    ("de", [("customer", "ich möchte mein Abo kündigen"), ("agent", "wie ist Ihr Geburtsdatum und Ihre Kundennummer"),
+            ("customer", "zwölfter Juni siebzig, sieben acht neun"), ("agent", "ich kann Ihnen Rabatt geben"),
+            ("customer", "gut dann bleibe ich"), ("agent", "schön"), ("customer", "ja"),
+            ("agent", "nur damit Sie es wissen, der Rabatt gilt ab der nächsten Rechnung")], "fail"),
+    ("en", [("customer", "I need a higher limit on my credit card"),
+            ("agent", "can you give me your date of birth"), ("customer", "ninth of july seventy five"),
+            ("agent", "thanks I've raised the limit"), ("customer", "great"), ("agent", "anything else"),
+            ("customer", "no"), ("agent", "don't worry all your payments are protected")], "fail"),
+    # an explicit word on data protection counts wherever it is said
+    ("it", [("customer", "vorrei cambiare l'IBAN"), ("agent", "mi dà la data di nascita"),
+            ("customer", "tre marzo sessantotto"), ("agent", "grazie"), ("customer", "prego"),
+            ("agent", "i suoi dati sono trattati secondo la legge sulla protezione dei dati")], "pass"),
+])
+def test_data_protection_reason_is_given_near_the_request(lang, turns, expected):
+    t = _call(lang, [("agent", _OPEN[lang][0]), *turns])
+    assert score_transcript(t).result("protezione_dati").result == expected
+
+
+@pytest.mark.parametrize("lang,turns", [
+    ("en", [("customer", "I've moved, my new address is twelve park road"),
+            ("agent", "thanks I've updated your address, the confirmation goes to your email address")]),
+    ("it", [("customer", "mi sono trasferito, il nuovo indirizzo è via nassa tre"),
+            ("agent", "grazie ho aggiornato il suo indirizzo e le mando la conferma al suo indirizzo email")]),
+    ("fr", [("customer", "j'ai déménagé, ma nouvelle adresse est rue du lac dix"),
+            ("agent", "merci j'ai modifié votre adresse, la confirmation part à votre adresse e-mail")]),
+    ("de", [("customer", "ich bin umgezogen, meine neue Adresse ist Seestrasse zehn"),
+            ("agent", "danke, ich habe Ihre Adresse geändert, die Bestätigung geht an Ihre E-Mail-Adresse")]),
+])
+def test_data_the_customer_volunteers_is_no_data_request(lang, turns):
+    # protezione_dati applies when the agent asks for personal data; naming it ("your address") is no request
+    t = _call(lang, [("agent", _OPEN[lang][0]), *turns])
+    assert score_transcript(t).result("protezione_dati").result == "na"
+    asked = _call(lang, [("agent", _OPEN[lang][0]), turns[0],
+                         ("agent", {"en": "and your email address please", "it": "e il suo indirizzo email per favore",
+                                    "fr": "et votre adresse e-mail s'il vous plaît",
+                                    "de": "und Ihre E-Mail-Adresse bitte"}[lang])])
+    assert score_transcript(asked).result("protezione_dati").result == "fail"
+
+
+def test_a_customers_why_about_something_else_is_no_hesitation_over_data():
+    # "why" near data the customer offers, with no data asked for by the agent: no hesitation (na)
+    t = _call("en", [("agent", _OPEN["en"][0]), ("customer", "why is my bill so high, my email is tom at mail dot com"),
+                     ("agent", "let me look, there were roaming charges in october")])
+    assert score_transcript(t).result("protezione_dati").result == "na"
+    asked = _call("en", [("agent", _OPEN["en"][0]), ("customer", "my bill is too high"),
+                         ("agent", "can I have your date of birth"), ("customer", "why do you need that")])
+    assert score_transcript(asked).result("protezione_dati").result == "fail"
