@@ -600,17 +600,17 @@ def test_a_greeting_with_the_service_and_the_agents_name(lang, first, expected):
 
 # ------------------------------------------------- identification and data protection (issue 12)
 @pytest.mark.parametrize("lang,turns,expected", [
-    # the caller's name alone does not verify a customer's account or contract ...
+    # asking for or confirming the caller's name before acting counts (CRITERIA.md, real recordings) ...
     ("it", [("customer", "la mia bolletta di novembre è il doppio del solito"),
             ("agent", "mi dice il suo nome per favore"), ("customer", "giulia ferrari"),
-            ("agent", "vedo che a novembre c'è il roaming della vacanza")], "fail"),
+            ("agent", "vedo che a novembre c'è il roaming della vacanza")], "pass"),
     ("de", [("customer", "meine Rechnung ist viel zu hoch"), ("agent", "wie ist Ihr Name bitte"),
-            ("customer", "Keller"), ("agent", "ich sehe im Oktober Roaming-Gebühren")], "fail"),
+            ("customer", "Keller"), ("agent", "ich sehe im Oktober Roaming-Gebühren")], "pass"),
     ("fr", [("customer", "je trouve mon forfait trop cher"), ("agent", "c'est à quel nom"),
-            ("customer", "Martin Dubois"), ("agent", "je vous passe sur le forfait à vingt-neuf francs")], "fail"),
+            ("customer", "Martin Dubois"), ("agent", "je vous passe sur le forfait à vingt-neuf francs")], "pass"),
     ("en", [("customer", "my bill is twice what it should be"), ("agent", "can I take your name"),
-            ("customer", "chris hall"), ("agent", "I can see roaming charges in october")], "fail"),
-    # ... a date of birth, a customer number or the address does
+            ("customer", "chris hall"), ("agent", "I can see roaming charges in october")], "pass"),
+    # ... as a date of birth, a customer number or the address does
     ("it", [("customer", "la mia bolletta di novembre è il doppio del solito"),
             ("agent", "mi dà il numero cliente e la data di nascita")], "pass"),
     ("en", [("customer", "my bill is twice what it should be"),
@@ -619,7 +619,7 @@ def test_a_greeting_with_the_service_and_the_agents_name(lang, first, expected):
     ("it", [("customer", "fino a che ora c'è il treno per locarno la domenica"), ("agent", "certo con chi parlo"),
             ("customer", "sono anna"), ("agent", "l'ultimo treno parte alle ventitré e dieci")], "na"),
 ])
-def test_a_name_is_no_verification_of_an_account(lang, turns, expected):
+def test_a_name_asked_before_acting_is_a_verification(lang, turns, expected):
     t = _call(lang, [("agent", _OPEN[lang][0]), *turns])
     assert score_transcript(t).result("identificazione").result == expected
 
