@@ -1,0 +1,42 @@
+"""Build a folder's JSON transcripts from its dialogues.txt (timing from word counts: 0.33 s a word,
+0.5 s between segments). From this folder: python make_json.py batch3 (or tune3, tune4)."""
+import json
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+SOURCES = {
+    "batch3": "rules helper, written by hand 2026-12-07 (batch 3, labelled before any scoring)",
+    "tune3": "rules helper, written by hand 2026-12-07 (tune3: tuning dialogues of the third round)",
+    "tune4": "rules helper, written by hand 2026-12-07 (tune4: tuning dialogues for identificazione and protezione_dati, issue 12)",
+}
+
+
+def build(folder: str) -> int:
+    """Write one <call_id>.json per dialogue of ``folder``/dialogues.txt; the number of calls."""
+    d, source = HERE / folder, SOURCES[folder]
+    calls, cur = [], None
+    for line in (d / "dialogues.txt").read_text(encoding="utf-8").splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        if line.startswith("== "):
+            cid, lang, ctype, domain = line[3:].split()
+            cur = {"call_id": cid, "language": lang, "duration": 0.0,
+                   "metadata": {"call_type": ctype, "domain": domain, "source": source}, "segments": []}
+            calls.append(cur)
+            continue
+        who, text = line.split(":", 1)
+        segs = cur["segments"]
+        start = segs[-1]["end"] + 0.5 if segs else 0.0
+        end = round(start + 0.33 * len(text.split()), 2)
+        segs.append({"speaker": {"a": "agent", "c": "customer"}[who], "start": round(start, 2),
+                     "end": end, "text": text.strip()})
+        cur["duration"] = end
+    for c in calls:
+        (d / f"{c['call_id']}.json").write_text(json.dumps(c, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    return len(calls)
+
+
+if __name__ == "__main__":
+    for folder in sys.argv[1:] or sorted(SOURCES):
+        print(folder, build(folder))
