@@ -17,7 +17,7 @@ demo: install
 
 # Two workers sharing the tests out one by one, the longest files collected first (tests/conftest.py).
 test: system-deps install-test
-	$(PY) -m pytest -n 2 --dist worksteal -q tests
+	$(PY) -m pytest -n 2 --dist worksteal -q --durations=25 tests
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import pickle
 import shutil
 import subprocess
 import sys
@@ -69,6 +70,31 @@ def pytest_collection_modifyitems(config, items):
     items.sort(key=lambda item: rank.get(item.path.stem, len(rank)))  # stable: order inside a file kept
 
 
+def run_folder(tmp_path_factory) -> Path:
+    """This test run's folder, shared by the xdist workers (above each worker's own)."""
+    root = tmp_path_factory.getbasetemp()
+    return root.parent if os.environ.get("PYTEST_XDIST_WORKER") else root
+
+
+def once_per_run(tmp_path_factory, key: str, produce):
+    """``produce(folder)`` run once per test run and its (picklable) value shared by the xdist
+    workers: a module fixture is otherwise built again on each worker that runs one of its tests
+    (``--dist worksteal`` shares a file's tests out). The first worker to ask runs it under a lock
+    and saves the value; the others wait for it and load it. ``folder`` is a fresh folder shared by
+    the workers, for what ``produce`` writes (read it, never write to it). A failure is not saved:
+    the next worker to ask tries again."""
+    root = run_folder(tmp_path_factory)
+    folder, saved = root / f"once-{key}", root / f"once-{key}.pickle"
+    with open(root / f"once-{key}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not saved.is_file():
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir()
+            value = produce(folder)
+            saved.write_bytes(pickle.dumps(value))
+        return pickle.loads(saved.read_bytes())
+
+
 @pytest.fixture(scope="session")
 def demo_run(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
     """(data folder, the finished process) of `qa demo --no-serve --synthetic 40` on a fresh data
@@ -76,9 +102,7 @@ def demo_run(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
     of CPU, so done once per run and shared by the xdist workers (the first to ask runs it, under a
     lock; the other waits for it). tests/test_demo.py checks what it prints, tests/test_demo_agreement.py
     the evaluations it stored against samples/expected.csv. Read it, never write to it."""
-    root = tmp_path_factory.getbasetemp()
-    if os.environ.get("PYTEST_XDIST_WORKER"):
-        root = root.parent  # this run's folder, above each worker's own
+    root = run_folder(tmp_path_factory)
     data, done = root / "demo-run", root / "demo-run.json"
     args = [sys.executable, "-m", "qa.cli", "demo", "--no-serve", "--synthetic", "40"]
     with open(root / "demo-run.lock", "w") as lock:

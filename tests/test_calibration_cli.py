@@ -15,6 +15,8 @@ import pytest
 from qa.learning.calibration import human_agreement, read_labels
 from qa.errors import EXIT_GATE, EXIT_USAGE
 
+from .conftest import once_per_run
+
 ROOT = Path(__file__).resolve().parents[1]
 DEVSET = ROOT / "tests" / "data" / "devset"
 LABELS = DEVSET / "labels.csv"
@@ -30,10 +32,13 @@ def qa(*args, env=None, cwd=None):
 
 
 @pytest.fixture(scope="module")
-def calibration_json():
-    p = qa("calibrate", LABELS, "--transcripts", DEVSET, "--json")
-    assert p.returncode == 0, p.stderr
-    return json.loads(p.stdout)
+def calibration_json(tmp_path_factory):
+    def calibrate(_folder):
+        p = qa("calibrate", LABELS, "--transcripts", DEVSET, "--json")
+        assert p.returncode == 0, p.stderr
+        return json.loads(p.stdout)
+
+    return once_per_run(tmp_path_factory, "calibration-json", calibrate)
 
 
 def test_calibrate_reports_every_criterion_on_the_labelled_set(calibration_json):
@@ -131,13 +136,16 @@ def models_copy(tmp_path):
 def trained_models(tmp_path_factory):
     """A copy of modelli/ whose empatia model was just trained by ``qa train`` from its shipped data
     (the recipe's own model, so that a candidate of the same recipe is no worse than it). A train
-    is minutes of CPU on two shared cores: done once, each test works on its own copy."""
-    d = tmp_path_factory.mktemp("trained") / "modelli"
-    shutil.copytree(ROOT / "modelli", d)
-    good = qa("train", "--criterion", "empatia", env={"QA_MODELS_DIR": str(d)})
-    assert good.returncode == 0, good.stdout + good.stderr
-    assert "empatia: ok" in good.stdout
-    return d
+    is minutes of CPU on two shared cores: done once per test run, each test works on its own copy."""
+    def train(folder):
+        d = folder / "modelli"
+        shutil.copytree(ROOT / "modelli", d)
+        good = qa("train", "--criterion", "empatia", env={"QA_MODELS_DIR": str(d)})
+        assert good.returncode == 0, good.stdout + good.stderr
+        assert "empatia: ok" in good.stdout
+        return d
+
+    return once_per_run(tmp_path_factory, "trained-empatia", train)
 
 
 @pytest.fixture()

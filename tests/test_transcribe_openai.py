@@ -22,6 +22,8 @@ from qa.transcribe.convert import ct2_to_openai_checkpoint, openai_checkpoint, r
 from qa.transcribe.openai_engine import OpenAIWhisperEngine
 from qa.transcribe.models import resolve_model
 
+from .conftest import once_per_run
+
 pytestmark = pytest.mark.slow
 
 NORMALISE = jiwer.Compose(
@@ -80,14 +82,19 @@ def faster_engine():
 
 
 @pytest.fixture(scope="module")
-def results(engine, faster_engine, eval_audio_dir):
-    """Each clip transcribed once by each engine: {clip id: (openai result, faster result, seconds)}."""
-    out = {}
-    for (file, channel, _, _), cid in zip(CLIPS, CLIP_IDS):
-        decoded = load_audio(eval_audio_dir / file)
-        audio = decoded.channels[channel]
-        out[cid] = (engine.transcribe_channel(audio), faster_engine.transcribe_channel(audio), decoded.duration)
-    return out
+def results(request, tmp_path_factory, eval_audio_dir):
+    """Each clip transcribed once by each engine: {clip id: (openai result, faster result, seconds)};
+    once per test run, shared by the xdist workers (ten transcriptions, minutes of CPU)."""
+    def transcribe_all(_folder):
+        engine, faster_engine = request.getfixturevalue("engine"), request.getfixturevalue("faster_engine")
+        out = {}
+        for (file, channel, _, _), cid in zip(CLIPS, CLIP_IDS):
+            decoded = load_audio(eval_audio_dir / file)
+            audio = decoded.channels[channel]
+            out[cid] = (engine.transcribe_channel(audio), faster_engine.transcribe_channel(audio), decoded.duration)
+        return out
+
+    return once_per_run(tmp_path_factory, "openai-results", transcribe_all)
 
 
 def text_of(result) -> str:
