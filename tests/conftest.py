@@ -102,17 +102,11 @@ def demo_run(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
     of CPU, so done once per run and shared by the xdist workers (the first to ask runs it, under a
     lock; the other waits for it). tests/test_demo.py checks what it prints, tests/test_demo_agreement.py
     the evaluations it stored against samples/expected.csv. Read it, never write to it."""
-    root = run_folder(tmp_path_factory)
-    data, done = root / "demo-run", root / "demo-run.json"
     args = [sys.executable, "-m", "qa.cli", "demo", "--no-serve", "--synthetic", "40"]
-    with open(root / "demo-run.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not done.is_file():
-            shutil.rmtree(data, ignore_errors=True)
-            data.mkdir()
-            env = {**os.environ, "QA_DATA_DIR": str(data)}
-            env.pop("QA_DATABASE_URL", None)
-            proc = subprocess.run(args, capture_output=True, text=True, env=env, cwd=ROOT, timeout=1800)
-            done.write_text(json.dumps([proc.returncode, proc.stdout, proc.stderr]), encoding="utf-8")
-        returncode, stdout, stderr = json.loads(done.read_text(encoding="utf-8"))
-    return data, subprocess.CompletedProcess(args, returncode, stdout, stderr)
+
+    def run_demo(data: Path):
+        env = {**os.environ, "QA_DATA_DIR": str(data)}
+        env.pop("QA_DATABASE_URL", None)
+        return data, subprocess.run(args, capture_output=True, text=True, env=env, cwd=ROOT, timeout=1800)
+
+    return once_per_run(tmp_path_factory, "demo-run", run_demo)

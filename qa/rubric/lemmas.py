@@ -76,6 +76,7 @@ def _write_cache(path: Path, table: dict[int, str]) -> None:
         return  # cannot be written as one separated text (no such lemma in the four languages)
     keys = np.fromiter(table.keys(), dtype=np.uint64, count=len(table))
     values = np.frombuffer(_SEP.join(table.values()).encode("utf-8"), dtype=np.uint8)
+    tmp = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.stem, suffix=".tmp")
@@ -83,10 +84,8 @@ def _write_cache(path: Path, table: dict[int, str]) -> None:
             np.savez(f, keys=keys, values=values)
         os.replace(tmp, path)  # atomic: a reader never sees half a file
     except OSError:
-        try:
+        if tmp is not None and os.path.exists(tmp):
             os.unlink(tmp)
-        except (OSError, UnboundLocalError):
-            pass
 
 
 def lemma_table(lang: str) -> LemmaTable:

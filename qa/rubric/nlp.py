@@ -100,8 +100,6 @@ class LangNLP:
             res = self.lemmas.get(cap)
             if res is None and word not in (low, cap):
                 res = self.lemmas.get(word)
-        if isinstance(res, list):
-            res = res[0] if res else None
         return fold(res if res else low)
 
     def known(self, word: str) -> bool:
@@ -116,7 +114,7 @@ class LangNLP:
         if self._values is None:
             vals = set()
             for _, v in self.lemmas.items():
-                vals.add(v if isinstance(v, str) else (v[0] if v else ""))
+                vals.add(v)
             self._values = frozenset(vals)
         return self._values
 
