@@ -84,6 +84,9 @@ def test_a_former_customer_whose_old_contract_nobody_looks_at_is_na(lang, turns)
             (A, "Je vois que vous avez encore un prélèvement en attente.")]),
     ("en", [(A, "Northway Bank, hello."), (C, "I want to shut the account."),
             (A, "I can see that you still have a card payment pending.")]),
+    # contractions are matched through their full form ("I've" is "I have")
+    ("en", [(A, "Northwind, hello."), (C, "I want to close the account."),
+            (A, "Right, I've pulled up your account, there's a payment pending.")]),
 ])
 def test_the_agent_reading_the_callers_record_without_a_check_fails(lang, turns):
     assert _res(lang, turns, "identificazione", "fidelizzazione").result == "fail"
