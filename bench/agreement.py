@@ -169,7 +169,10 @@ def agreement(evaluations, labels: dict[str, dict[str, str]], criteria=CORE) -> 
         minority = sorted(classes.values())[-2] if len(classes) > 1 else 0
         per[c] = {"accuracy": round(sum(a == b for a, b in zip(y_true, y_pred)) / n, 4) if n else None,
                   "kappa": kappa(y_true, y_pred), "n": n, "classes": len(classes), "minority": minority,
-                  "gold": dict(sorted(classes.items()))}
+                  "gold": dict(sorted(classes.items())),
+                  # label -> engine counts where they differ: an aggregate that says which way a
+                  # criterion errs (applicability or the rule) without naming a call
+                  "confusion": dict(sorted(Counter(f"{a}->{b}" for a, b in zip(y_true, y_pred) if a != b).items()))}
     ks = [v["kappa"] for v in per.values() if v["classes"] >= 2 and v["kappa"] is not None]
     accs = [v["accuracy"] for v in per.values() if v["n"]]
     return {"criteria": per, "n_calls": len(set(labels) & set(by_id)),
@@ -231,7 +234,9 @@ def print_measures(measures: dict) -> None:
         print(summary_line(key, m))
         for c, v in m["result"]["criteria"].items():
             if v["n"]:
-                print(f"    {c:22s} n {v['n']:3d}  acc {_k(v['accuracy'])}  kappa {criterion_kappa(v)}")
+                errs = "  ".join(f"{k} {n}" for k, n in v.get("confusion", {}).items())
+                print(f"    {c:22s} n {v['n']:3d}  acc {_k(v['accuracy'])}  kappa {criterion_kappa(v)}"
+                      + (f"  [label->engine: {errs}]" if errs else ""))
 
 
 # ---- floors (CI) ----------------------------------------------------------------------------
