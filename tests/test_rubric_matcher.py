@@ -171,3 +171,22 @@ def test_model_text_regex_same_as_its_plain_form():
     for t in texts:
         assert _MODEL_PUNCT.sub(" ", t) == plain.sub(" ", t), t
     assert model_text("Ecco, l'offerta - ok?  'sì'") == "ecco l'offerta ok sì"
+
+
+@pytest.mark.parametrize("lang, phrases, texts", [
+    ("en", ["I'll email you", "I will email you", "we've sent", "don't worry", "I'm sorry", "you're right"],
+     ["ok I'll email you the form", "I will email you the form", "we have sent it", "we've sent it",
+      "do not worry", "don't worry", "I am sorry about that", "I'm sorry about that", "you are right", "you're right"]),
+    ("de", ["auf'm Konto"], ["das ist auf dem Konto", "das ist auf'm Konto"]),
+])
+def test_a_contraction_in_a_phrase_matches_both_forms_in_a_call(lang, phrases, texts):
+    """spaCy's tokenizer exceptions give a contraction piece its own norm in a call ("'ll" -> "will"),
+    which overrides the vocabulary's: a phrase written with the contraction must compile to that norm
+    (it used to be lemmatised to "'ll" and matched no call at all), and the full form must match too."""
+    nlp = get_nlp(lang)
+    for phrase in phrases:
+        lm = LangMatcher(nlp)
+        lm.add("p", [compile_phrase(nlp, phrase)])
+        docs = {t: nlp.make_doc(t) for t in texts}
+        hits = [t for t, doc in docs.items() if lm(doc).get("p")]
+        assert len(hits) == 2, (phrase, hits)  # its contracted and its full form, nothing else

@@ -49,8 +49,18 @@ class CompiledPhrase:
 
 
 def _word_tokens(nlp: LangNLP, word: str) -> list[str]:
+    return [text for text, _ in _word_norms(nlp, word)]
+
+
+def _word_norms(nlp: LangNLP, word: str) -> list[tuple[str, str]]:
+    """(text, matching norm) of each word of ``word`` as a call's text is tokenised. A contraction
+    piece keeps the norm spaCy's tokenizer exceptions give it in a call ("I'll" -> "i" + "will",
+    "don't" -> "do" + "not"), since a token's own norm overrides the vocabulary's: lemmatising
+    "'ll" instead, as before, gave a phrase that no call could match. Full forms are function
+    words that keep their form, so "I will" and "I'll" match each other both ways."""
     doc = nlp.make_doc(word)
-    return [t.text for t in doc if not (t.is_punct or t.is_space)]
+    return [(t.text, t.norm_ if t.norm_ != t.lex.norm_ else nlp.lemma(t.text))
+            for t in doc if not (t.is_punct or t.is_space)]
 
 
 def parse_phrase(phrase: str) -> list[tuple[str, str, bool]]:
@@ -177,11 +187,11 @@ def _compile_phrase(nlp: LangNLP, phrase: str) -> CompiledPhrase:
         elif kind == "alts":
             norms = []
             for alt in body.split("|"):
-                toks = _word_tokens(nlp, alt)
+                toks = _word_norms(nlp, alt)
                 if len(toks) != 1:
                     raise PatternError(f"alternative {alt!r} must be one word in {nlp.lang!r}")
-                words.append(toks[0])
-                norms.append(nlp.lemma(toks[0]))
+                words.append(toks[0][0])
+                norms.append(toks[0][1])
             spec_list = [{"NORM": {"IN": sorted(set(norms))}}]
             plain = False
         elif kind == "exact":
@@ -194,11 +204,11 @@ def _compile_phrase(nlp: LangNLP, phrase: str) -> CompiledPhrase:
             spec_list = [{"LOWER": {"REGEX": "^" + re.escape(body.lower())}}]
             plain = False
         else:
-            toks = _word_tokens(nlp, body)
+            toks = _word_norms(nlp, body)
             if not toks:
                 continue
-            words.extend(toks)
-            spec_list = [{"NORM": nlp.lemma(t)} for t in toks]
+            words.extend(t for t, _ in toks)
+            spec_list = [{"NORM": norm} for _, norm in toks]
         if optional:
             plain = False
             if len(spec_list) != 1:
