@@ -5,6 +5,8 @@ name-like word counts; ``address``: the agent uses an honorific, "signora <NAME>
 
 from __future__ import annotations
 
+import re
+
 from ..config import LANGUAGES
 from ..constants import LANGS
 from ..langdata import language_data, names_words
@@ -125,6 +127,8 @@ _NAME_ANSWER_FILLERS = names_words("name_answer_words")
 
 _CONFIRMS = names_words("confirmations")
 
+_MASK = re.compile(r"<[A-Z_]+>")
+
 
 def _masked_fallback(transcript) -> str | None:
     """A name masked in the transcript (``<PER>``, as real-call corpora anonymise them) is known when
@@ -133,7 +137,8 @@ def _masked_fallback(transcript) -> str | None:
     "Masked names")."""
     from .callnames import ARTICLES, HONORIFICS, VOCATIVES
 
-    for seg in transcript.segments:
+    first_agent = next((i for i, sg in enumerate(transcript.segments) if sg.speaker == "agent"), -1)
+    for si, seg in enumerate(transcript.segments):
         words = [fold(w) if w != "<PER>" else w for w in seg.text.replace(",", " ").replace(".", " ").split()]
         if "<PER>" not in words:
             continue
@@ -155,6 +160,8 @@ def _masked_fallback(transcript) -> str | None:
                 after = words[e + 1] if e + 1 < len(words) else ""
                 if before in HONORIFICS and (words[k - 2] if k > 1 else "") in ARTICLES:
                     continue  # "per il signor <PER>": someone spoken about
+                if si == first_agent and after in VOCATIVES and before not in HONORIFICS and before not in VOCATIVES:
+                    continue  # the opening "energia <PER> buongiorno": the company's name, not the caller's
                 if before in HONORIFICS or before in VOCATIVES or after in VOCATIVES or after in _CONFIRMS:
                     return "<PER>"  # addressed, or confirmed back ("<PER> <PER> giusto?"): known
     return None
@@ -164,7 +171,8 @@ def _lowercase_fallback(transcript, loose: dict, agent_own: set, nlp=None) -> st
     """In a transcript without capital letters (ASR output), a surname that is also a common word
     ("signor ferri", "sono davide ferri") is taken only when two cues agree: the customer says it
     ("sono …") and the agent addresses them by it ("signor …"). Case must not change the result."""
-    if any(ch.isupper() for seg in transcript.segments for ch in seg.text):
+    # (masks such as <PER>, <NUM> are no capital letters of the recogniser)
+    if any(ch.isupper() for seg in transcript.segments for ch in _MASK.sub(" ", seg.text)):
         return None
     said = {fold(w) for name in loose.get("mention", []) if name for w in name_tokens(name)}
     for name in loose.get("address", []):
@@ -172,6 +180,14 @@ def _lowercase_fallback(transcript, loose: dict, agent_own: set, nlp=None) -> st
             continue
         first = name_tokens(name)[:1]
         if first and first[0] in said and first[0] not in agent_own:
+            return name.split()[0]
+    # or the caller answers a name question with the name first ("colombo anna", "martin sophie le
+    # vingt-trois août") and the agent then addresses them by it ("signora colombo", "merci madame
+    # martin"): the answer and the address agree, even for a surname that is also a common word
+    answered = _answer_words(transcript, nlp)
+    for name in loose.get("address", []):
+        first = name_tokens(name)[:1] if name else []
+        if first and first[0] in answered and first[0] not in agent_own:
             return name.split()[0]
     # or the customer introduces themself with a name no dictionary knows ("sono carla marchetti";
     # not "sono contento"). Only a name that follows its cue: without capitals, the word before
@@ -189,6 +205,29 @@ def _lowercase_fallback(transcript, loose: dict, agent_own: set, nlp=None) -> st
         if lead and not set(name_tokens(" ".join(lead))) <= agent_own:
             return " ".join(lead)
     return None
+
+
+def _answer_words(transcript, nlp=None) -> set[str]:
+    """The first words of the caller's short turns that answer an agent turn in the first part of the
+    call (a name given on its own: "colombo anna", "sarah whitfield", "martin sophie le 23 août"),
+    folded; greetings, thanks, fillers and function words are never taken."""
+    from .callnames import HONORIFICS, VOCATIVES
+
+    segs = transcript.segments
+    out: set[str] = set()
+    for i, seg in enumerate(segs[: max(2, (len(segs) * 3) // 5)]):
+        if i == 0 or seg.speaker not in ("customer", "unknown") or segs[i - 1].speaker != "agent":
+            continue
+        words = [fold(w) for w in seg.text.replace(",", " ").replace(".", " ").split()]
+        if not words or len(words) > 8:
+            continue
+        for w in words[:2]:
+            if (len(w) < 3 or not w.isalpha() or w in VOCATIVES or w in HONORIFICS or w in _CONFIRMS
+                    or w in _NAME_ANSWER_FILLERS or any(w in f for f in NOT_NAMES.values())
+                    or (nlp is not None and w in nlp.stops)):
+                break
+            out.add(w)
+    return out
 
 
 def find_customer_name(transcript, rubric=None, lang: str | None = None) -> str | None:
