@@ -56,3 +56,35 @@ def test_capitalised_names_are_unchanged():
     t = call("fr", ("agent", "Bonjour, je vous écoute."),
              ("customer", "Bonjour, Bernard Keller. Écoutez, je suis très mécontent."))
     assert find_customer_name(t) == "Bernard Keller"
+
+
+# --- round 2026-12-07.5: a name given as a bare answer, then used after an honorific ---------------
+@pytest.mark.parametrize("lang,question,answer,address,name", [
+    ("it", "mi dice il suo nome", "colombo anna", "grazie signora colombo", "colombo"),
+    ("fr", "vous pouvez me rappeler votre nom", "martin sophie le douze mars", "merci madame martin", "martin"),
+    ("de", "wie ist ihr name", "vogel peter", "danke herr vogel", "vogel"),
+    ("en", "can i take your name", "baker john", "thanks mr baker", "baker"),
+])
+def test_a_name_given_as_an_answer_and_used_after_an_honorific_is_known(lang, question, answer, address, name):
+    t = call(lang, ("agent", "buongiorno"), ("customer", "buongiorno"), ("agent", question),
+             ("customer", answer), ("agent", address), ("customer", "ok"), ("agent", "ok"), ("customer", "ok"))
+    assert find_customer_name(t) == name
+
+
+def test_an_answer_the_agent_never_uses_after_an_honorific_gives_no_name():
+    t = call("it", ("agent", "buongiorno mi dica"), ("customer", "colombo anna"), ("agent", "bene vediamo"),
+             ("customer", "ok"), ("agent", "ok"), ("customer", "ok"))
+    assert find_customer_name(t) is None
+
+
+def test_masks_do_not_make_an_asr_transcript_look_capitalised():
+    t = call("it", ("agent", "energia <PER> buongiorno sono <PER>"), ("customer", "buongiorno"),
+             ("agent", "mi dice il suo nome"), ("customer", "colombo anna"), ("agent", "signora colombo mi dica"),
+             ("customer", "ok"), ("agent", "ok"), ("customer", "ok"))
+    assert find_customer_name(t) == "colombo"
+
+
+def test_a_masked_company_name_before_the_opening_greeting_is_not_the_callers():
+    t = call("it", ("agent", "energia <PER> buongiorno"), ("customer", "buongiorno ho un problema"),
+             ("agent", "mi dica"), ("customer", "la bolletta è sbagliata"))
+    assert find_customer_name(t) is None
