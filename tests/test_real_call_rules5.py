@@ -232,3 +232,34 @@ def test_the_same_answer_used_once_fails():
     turns = [(A, "bonjour service clients"), (C, "bonjour"), (A, "vous pouvez me rappeler votre nom"),
              (C, "martin sophie"), (A, "merci madame martin je regarde"), (C, "d'accord"), (A, "voilà c'est fait")]
     assert _res("fr", turns, "nome_cliente").result == "fail"
+
+
+# ------------------------------------------------------------------ protezione_dati: health data, everyday reasons, work ids
+@pytest.mark.parametrize("lang,question", [
+    ("it", "mi dica una cosa, ha delle malattie in corso?"),
+    ("de", "haben Sie Vorerkrankungen oder Medikamente?"),
+    ("fr", "avez-vous des maladies ou un traitement en cours?"),
+    ("en", "do you have any pre-existing conditions?"),
+])
+def test_a_health_question_without_a_reason_fails_protezione_dati(lang, question):
+    turns = [(A, "buongiorno / guten Tag / bonjour / hello"), (C, "vorrei un'offerta / ich möchte eine Offerte"),
+             (A, question), (C, "no / nein / non / no"), (A, "ok")]
+    assert _res(lang, turns, "protezione_dati", "acquisizione").result == "fail"
+
+
+def test_a_reason_given_when_the_caller_hesitates_passes():
+    turns = [(A, "mi dà nome, indirizzo e numero di telefono?"),
+             (C, "ma scusi, perché vi serve il mio numero di cellulare?"),
+             (A, "serve solo al corriere per avvisarla, non lo usiamo per altro"), (C, "va bene")]
+    res = _res("it", turns, "protezione_dati", "acquisizione")
+    assert res.result == "pass"
+    assert any("serve solo" in e.text for e in res.evidence)
+
+
+@pytest.mark.parametrize("lang,line", [
+    ("it", "mi legge l'indirizzo IP che vede sul pc"),
+    ("en", "can you read me the IP address on the screen"),
+])
+def test_an_ip_address_is_no_personal_data(lang, line):
+    turns = [(A, "helpdesk buongiorno"), (C, "non va la rete"), (A, line), (C, "dieci punto uno")]
+    assert _res(lang, turns, "protezione_dati").result == "na"
