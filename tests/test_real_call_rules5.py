@@ -263,3 +263,40 @@ def test_a_reason_given_when_the_caller_hesitates_passes():
 def test_an_ip_address_is_no_personal_data(lang, line):
     turns = [(A, "helpdesk buongiorno"), (C, "non va la rete"), (A, line), (C, "dieci punto uno")]
     assert _res(lang, turns, "protezione_dati").result == "na"
+
+
+# ------------------------------------------------------------------ congedo, proposta_disdetta, win-back identification
+@pytest.mark.parametrize("lang,closing", [
+    ("it", "grazie a lei signora, si goda la serata"),
+    ("de", "vielen Dank, geniessen Sie den Abend"),
+    ("fr", "merci beaucoup, profitez bien de votre soirée"),
+    ("en", "thanks for your time, enjoy your evening"),
+])
+def test_thanks_with_an_enjoy_your_evening_farewell_pass_congedo(lang, closing):
+    res = _res(lang, FILL + [(A, closing)], "congedo")
+    assert res.result == "pass"
+    assert any(e.text == closing for e in res.evidence)
+
+
+@pytest.mark.parametrize("lang,offer", [
+    ("it", "posso passarla alla fibra allo stesso prezzo di adesso"),
+    ("de", "ich kann Ihnen die ersten drei Monate zum halben Preis geben"),
+    ("fr", "je peux vous mettre la fibre au même prix qu'aujourd'hui"),
+    ("en", "I can give you three months at half price"),
+])
+def test_an_everyday_retention_offer_passes_proposta_disdetta(lang, offer):
+    turns = [(A, "buongiorno"), (C, "vorrei disdire / ich will kündigen / je veux résilier / I want to cancel"),
+             (A, offer), (C, "ok")]
+    res = _res(lang, turns, "proposta_disdetta", "fidelizzazione")
+    assert res.result == "pass"
+    assert any(e.text == offer for e in res.evidence)
+
+
+@pytest.mark.parametrize("lang,line", [
+    ("it", "prima di parlare della sua vecchia polizza, le faccio una proposta"),
+    ("it", "le mando l'offerta all'indirizzo che ci aveva lasciato"),
+    ("en", "I'll send the offer to the address we have on file"),
+])
+def test_a_win_back_call_using_the_callers_old_file_makes_identificazione_apply(lang, line):
+    turns = [(A, "buongiorno / good afternoon"), (C, "sì / yes"), (A, line), (C, "ok")]
+    assert _res(lang, turns, "identificazione", "riacquisizione").result == "fail"
