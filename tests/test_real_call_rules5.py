@@ -300,3 +300,40 @@ def test_an_everyday_retention_offer_passes_proposta_disdetta(lang, offer):
 def test_a_win_back_call_using_the_callers_old_file_makes_identificazione_apply(lang, line):
     turns = [(A, "buongiorno / good afternoon"), (C, "sì / yes"), (A, line), (C, "ok")]
     assert _res(lang, turns, "identificazione", "riacquisizione").result == "fail"
+
+
+# ------------------------------------------------------------------ more everyday recaps and next steps
+def test_the_outcome_said_again_with_quindi_before_a_next_step_is_a_recap():
+    turns = FILL + [(A, "quindi la vecchia carta è chiusa e la nuova arriva a casa tra una settimana"), (C, "ok"),
+                    (A, "le serve altro"), (C, "no grazie"), (A, "grazie a lei buona giornata")]
+    assert _res("it", turns, "riepilogo").result == "pass"
+
+
+def test_a_status_with_allora_and_a_next_action_is_no_recap():
+    turns = FILL + [(A, "allora la pratica è aperta il perito la chiama nei prossimi giorni"), (C, "ok"),
+                    (A, "altro"), (C, "no"), (A, "grazie arrivederci")]
+    assert _res("it", turns, "riepilogo").result == "fail"
+
+
+@pytest.mark.parametrize("lang,line", [
+    ("it", "ecco quindi il guaio è sulla centralina del palazzo"),
+    ("en", "so the fault was on the street cabinet"),
+])
+def test_the_cause_said_again_near_the_end_is_a_recap(lang, line):
+    turns = FILL + [(A, line), (C, "ok"), (A, "ok"), (C, "ok")]
+    assert _res(lang, turns, "riepilogo").result == "pass"
+
+
+@pytest.mark.parametrize("lang,line", [
+    ("it", "il corriere glielo porta domani tra le otto e le dieci"),
+    ("de", "Sie kriegen gleich ein SMS mit dem Code"),
+    ("fr", "vous l'aurez en début de semaine prochaine"),
+])
+def test_a_delivery_announced_in_everyday_words_is_a_next_step(lang, line):
+    assert _res(lang, FILL + [(A, line), (C, "ok")], "prossimi_passi").result == "pass"
+
+
+def test_a_password_handed_over_now_is_no_next_step():
+    turns = [(A, "informatik support grüezi"), (C, "ich bin ausgesperrt"),
+             (A, "ich setz es zurück, Sie kriegen das temporäre Passwort sommer zwei null"), (C, "ok danke")]
+    assert _res("de", turns, "prossimi_passi").result == "fail"
