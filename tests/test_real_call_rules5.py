@@ -337,3 +337,24 @@ def test_a_password_handed_over_now_is_no_next_step():
     turns = [(A, "informatik support grüezi"), (C, "ich bin ausgesperrt"),
              (A, "ich setz es zurück, Sie kriegen das temporäre Passwort sommer zwei null"), (C, "ok danke")]
     assert _res("de", turns, "prossimi_passi").result == "fail"
+
+
+@pytest.mark.parametrize("lang,line", [
+    ("it", "allora lei mi chiamava per la fattura del gas che le sembra troppo alta"),
+    ("de", "so Frau Huber, Sie wollten mir den Zählerstand durchgeben"),
+    ("fr", "alors vous appeliez pour la carte qui n'est jamais arrivée"),
+    ("en", "okay so you were calling about the leak in the bathroom"),
+])
+def test_the_callers_reason_said_back_after_a_hold_passes_comprensione(lang, line):
+    res = _res(lang, [(A, line), (C, "sì / ja / oui / yes")] + FILL, "comprensione")
+    assert res.result == "pass"
+    assert any(e.text == line for e in res.evidence)
+
+
+@pytest.mark.parametrize("lang,line", [
+    ("en", "ok so do you want to come back to us"),
+    ("fr", "alors euh vous voulez revenir chez nous"),
+])
+def test_an_offer_question_is_no_restatement(lang, line):
+    turns = [(A, "hello / bonjour"), (C, "hi / salut"), (A, line), (C, "no / non")] + FILL
+    assert _res(lang, turns, "comprensione").result == "fail"
