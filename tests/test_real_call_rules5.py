@@ -358,3 +358,16 @@ def test_the_callers_reason_said_back_after_a_hold_passes_comprensione(lang, lin
 def test_an_offer_question_is_no_restatement(lang, line):
     turns = [(A, "hello / bonjour"), (C, "hi / salut"), (A, line), (C, "no / non")] + FILL
     assert _res(lang, turns, "comprensione").result == "fail"
+
+
+@pytest.mark.parametrize("lang,terms,nxt", [
+    ("it", "allora: frigorifero Miele, 899 franchi, consegna sabato mattina, pagamento alla consegna", "il corriere la chiama un'ora prima"),
+    ("de", "also: Halbtax für ein Jahr, 190 Franken, gültig ab 1. Juni, Bezahlung per Rechnung", "Sie bekommen die Karte per Post"),
+    ("fr", "alors: forfait famille, deux lignes, 80 francs au total, paiement par facture", "vous recevrez les cartes SIM par courrier"),
+    ("en", "so: home cover plus contents, about 60 pounds a month in total", "I'll email the quote today"),
+])
+def test_the_terms_of_an_order_listed_again_before_the_next_step_are_a_recap(lang, terms, nxt):
+    turns = FILL + [(A, terms), (C, "ok"), (A, nxt), (C, "ok"), (A, "arrivederci / tschüss / au revoir / bye")]
+    res = _res(lang, turns, "riepilogo", "acquisizione")
+    assert res.result == "pass"
+    assert any(e.text == terms for e in res.evidence)
