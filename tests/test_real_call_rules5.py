@@ -371,3 +371,12 @@ def test_the_terms_of_an_order_listed_again_before_the_next_step_are_a_recap(lan
     res = _res(lang, turns, "riepilogo", "acquisizione")
     assert res.result == "pass"
     assert any(e.text == terms for e in res.evidence)
+
+
+@pytest.mark.parametrize("lang,line", [
+    ("fr", "ça marche, je note tout ça"),
+    ("de", "gut, dann geht's los mit der Bestellung"),
+])
+def test_an_ok_said_by_the_agent_is_no_resolution_question(lang, line):
+    turns = FILL + [(A, line), (C, "ok"), (A, "au revoir / auf Wiederhören")]
+    assert _res(lang, turns, "conferma_risoluzione").result == "fail"
