@@ -380,3 +380,15 @@ def test_the_terms_of_an_order_listed_again_before_the_next_step_are_a_recap(lan
 def test_an_ok_said_by_the_agent_is_no_resolution_question(lang, line):
     turns = FILL + [(A, line), (C, "ok"), (A, "au revoir / auf Wiederhören")]
     assert _res(lang, turns, "conferma_risoluzione").result == "fail"
+
+
+def test_looking_at_the_callers_user_account_is_no_check_asking_for_it_is():
+    seen = [(A, "helpdesk buonasera"), (C, "la vpn non mi prende"),
+            (A, "allora vedo il suo utente qui ha la password scaduta da ieri"), (C, "ah"),
+            (A, "gliela resetto adesso provi a collegarsi"), (C, "ok va")]
+    assert _res("it", seen, "identificazione").result == "fail"
+    asked = [(A, "helpdesk buonasera"), (C, "la vpn non mi prende"), (A, "mi dice il suo utente"), (C, "mrossi"),
+             (A, "ha la password scaduta, gliela resetto adesso"), (C, "ok va")]
+    res = _res("it", asked, "identificazione")
+    assert res.result == "pass"
+    assert any("mi dice il suo utente" in e.text for e in res.evidence)
