@@ -12,8 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from qa.model import Evaluation, Segment, Transcript
+from qa.model import Evaluation, Transcript
 from qa.pipeline import redact, score_transcript
+
+from .dialogue import dialogue
 
 ROOT = Path(__file__).resolve().parents[1]
 LUNA = ROOT / "tests" / "data" / "luna_dev"
@@ -28,13 +30,7 @@ def _tune(call_id: str) -> Transcript:
 
 
 def _call(lang: str, turns: list[tuple[str, str]], call_type: str = "assistenza", **meta) -> Transcript:
-    segs, t = [], 0.0
-    for speaker, text in turns:
-        d = max(1.5, 0.35 * len(text.split()))
-        segs.append(Segment(speaker, t, t + d, text))
-        t += d + 0.4
-    return Transcript(f"rr-{lang}-{abs(hash(tuple(turns))) % 10**6}", segs, language=lang,
-                      metadata={"call_type": call_type, **meta})
+    return dialogue(lang, turns, call_type, prefix="rr", **meta)
 
 
 # ---------------------------------------------------------------------------------- late start
