@@ -8,18 +8,14 @@ from __future__ import annotations
 
 import pytest
 
-from qa.model import Segment, Transcript
+from qa.model import Transcript
 from qa.pipeline import score_transcript
+
+from .dialogue import dialogue
 
 
 def _call(lang: str, turns: list[tuple[str, str]], call_type: str = "assistenza", **meta) -> Transcript:
-    segs, t = [], 0.0
-    for speaker, text in turns:
-        d = max(1.5, 0.35 * len(text.split()))
-        segs.append(Segment(speaker, t, t + d, text))
-        t += d + 0.4
-    return Transcript(f"r5-{lang}-{abs(hash(tuple(turns))) % 10**6}", segs, language=lang,
-                      metadata={"call_type": call_type, **meta})
+    return dialogue(lang, turns, call_type, prefix="r5", **meta)
 
 
 def _res(lang, turns, crit, call_type="assistenza", **meta):
