@@ -11,6 +11,7 @@ SOURCES = {
     "tune4": "rules helper, written by hand 2026-12-07 (tune4: tuning dialogues for identificazione and protezione_dati, issue 12)",
     "batch5": "independent author, written by hand 2026-12-07 (batch 5, labelled before any scoring)",
     "batch6": "independent author, written by hand 2026-12-07 (batch 6, labelled before any scoring)",
+    "batch8": "independent author, written by hand 2026-12-07 (batch 8, untouched check, labelled before any scoring)",
 }
 
 
