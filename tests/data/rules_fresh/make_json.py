@@ -12,6 +12,7 @@ SOURCES = {
     "batch5": "independent author, written by hand 2026-12-07 (batch 5, labelled before any scoring)",
     "batch6": "independent author, written by hand 2026-12-07 (batch 6, labelled before any scoring)",
     "batch7": "independent author, written by hand 2026-12-07 (batch 7, real-call style, labelled before any scoring)",
+    "batch8": "independent author, written by hand 2026-12-07 (batch 8, untouched check, labelled before any scoring)",
 }
 
 
