@@ -91,7 +91,7 @@ def test_form_shows_where_each_value_lives_through_extends():
                                  "applicability": "comune.yaml"}
     # not applicable on a recording that starts after the opening (CRITERIA.md, real recordings)
     assert saluto.applicability == {"not": {"condition": "inizio_tardivo"}}
-    assert saluto.collections == ("saluto_apertura", "presentazione", "ripresa_chiamata")
+    assert saluto.collections == ("saluto_apertura", "presentazione", "ripresa_chiamata", "saluto_ripreso")
     own = doc.criterion("informazioni_prodotto")
     assert not own.inherited and own.defined_in["weight"] == "acquisizione.yaml"
     # applicability and collections reached through named conditions
@@ -100,7 +100,7 @@ def test_form_shows_where_each_value_lives_through_extends():
                                           {"condition": "esitazione_dati"}]}
     assert prot.collections[0] == "spiegazione_privacy"
     assert {"dati_personali", "richiesta", "verifica_identita", "esitazione_dati"} <= set(prot.collections)
-    assert doc.criterion("empatia").collections == ("empatia", "insoddisfazione")
+    assert doc.criterion("empatia").collections == ("empatia", "non_empatia", "insoddisfazione")
     assert doc.collection("informazioni_prodotto").defined_in == "acquisizione.yaml"
     assert doc.collection("saluto_apertura").defined_in == "comune.yaml"
     assert doc.collection("verifica_identita").used_by == ("protezione_dati", "identificazione")
