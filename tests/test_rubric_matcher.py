@@ -190,3 +190,21 @@ def test_a_contraction_in_a_phrase_matches_both_forms_in_a_call(lang, phrases, t
         docs = {t: nlp.make_doc(t) for t in texts}
         hits = [t for t, doc in docs.items() if lm(doc).get("p")]
         assert len(hits) == 2, (phrase, hits)  # its contracted and its full form, nothing else
+
+
+@pytest.mark.parametrize("lang, phrase, hit, miss", [
+    ("en", "pre-existing conditions", ["any pre-existing conditions?", "any pre existing conditions"], ["existing conditions"]),
+    ("en", "rip-off", ["what a rip-off", "what a rip off"], ["rip it off", "a rip"]),
+    ("fr", "bon week-end", ["bon week-end", "bon week end"], ["bon weekend à vous", "bon week"]),
+])
+def test_a_hyphenated_word_in_a_phrase_matches_with_or_without_the_hyphen(lang, phrase, hit, miss):
+    """spaCy splits an English infix hyphen off as a token of its own in a call's text: a phrase with a
+    hyphenated word used to drop it and then never matched the hyphenated call text; the hyphen is now
+    an optional token (ASR often writes the two halves apart). Anchored and spaCy matches agree."""
+    nlp = get_nlp(lang)
+    lm = LangMatcher(nlp)
+    lm.add("p", [compile_phrase(nlp, phrase)])
+    for text, want in [(t, True) for t in hit] + [(t, False) for t in miss]:
+        doc = nlp.make_doc(text)
+        assert bool(lm(doc).get("p")) is want, (phrase, text)
+        assert _fast(lm, doc) == _spacy(lm, doc)

@@ -52,7 +52,7 @@ def _word_tokens(nlp: LangNLP, word: str) -> list[str]:
     return [text for text, _ in _word_norms(nlp, word)]
 
 
-def _word_norms(nlp: LangNLP, word: str) -> list[tuple[str, str]]:
+def _word_norms(nlp: LangNLP, word: str, keep_hyphens: bool = False) -> list[tuple[str, str]]:
     """(text, matching norm) of each word of ``word`` as a call's text is tokenised. A contraction
     piece keeps the norm spaCy's tokenizer exceptions give it in a call ("I'll" -> "i" + "will",
     "don't" -> "do" + "not"), since a token's own norm overrides the vocabulary's: lemmatising
@@ -60,7 +60,7 @@ def _word_norms(nlp: LangNLP, word: str) -> list[tuple[str, str]]:
     words that keep their form, so "I will" and "I'll" match each other both ways."""
     doc = nlp.make_doc(word)
     return [(t.text, t.norm_ if t.norm_ != t.lex.norm_ else nlp.lemma(t.text))
-            for t in doc if not (t.is_punct or t.is_space)]
+            for t in doc if not (t.is_punct or t.is_space) or (keep_hyphens and t.text == "-")]
 
 
 def parse_phrase(phrase: str) -> list[tuple[str, str, bool]]:
@@ -204,11 +204,14 @@ def _compile_phrase(nlp: LangNLP, phrase: str) -> CompiledPhrase:
             spec_list = [{"LOWER": {"REGEX": "^" + re.escape(body.lower())}}]
             plain = False
         else:
-            toks = _word_norms(nlp, body)
-            if not toks:
+            toks = _word_norms(nlp, body, keep_hyphens=True)
+            if not [t for t, _ in toks if t != "-"]:
                 continue
-            words.extend(t for t, _ in toks)
-            spec_list = [{"NORM": norm} for _, norm in toks]
+            words.extend(t for t, _ in toks if t != "-")
+            # a hyphen inside a word ("pre-existing", "rip-off") is a token of its own in a call's
+            # text (spaCy splits it off): optional, so that ASR's "pre existing" matches too
+            spec_list = [{"NORM": "-", "OP": "?"} if t == "-" else {"NORM": norm} for t, norm in toks]
+            plain = plain and "-" not in (t for t, _ in toks)
         if optional:
             plain = False
             if len(spec_list) != 1:
