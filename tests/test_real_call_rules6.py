@@ -1,0 +1,123 @@
+"""Rubric round 2026-12-07.6 (CRITERIA.md, "Identification is domain-wide"): a call without any check was
+judged only when the caller's account was named in words the lists knew, so it came out `na` instead of
+`fail`. Now the agent acting on or reading something of the caller's own (an appointment, order, parcel,
+booking, line, card...) or the caller asking the agent to act on theirs makes `identificazione` apply, in
+four languages; general information, an outage or a price list stays `na`. Real engine, real spaCy, short
+dialogues written for the test (no mocks)."""
+
+from __future__ import annotations
+
+import pytest
+
+from qa.model import Transcript
+from qa.pipeline import score_transcript
+
+from .dialogue import dialogue
+
+
+def _call(lang: str, turns: list[tuple[str, str]], call_type: str = "assistenza", **meta) -> Transcript:
+    return dialogue(lang, turns, call_type, prefix="r6", **meta)
+
+
+def _res(lang, turns, crit, call_type="assistenza", **meta):
+    return score_transcript(_call(lang, turns, call_type, **meta)).result(crit)
+
+
+A, C = "agent", "customer"
+
+# ------------------------------------------------------------------ the agent acts on or reads the caller's things
+AGENT_ACTS = [
+    ("it", "fatto, le ho spostato l'appuntamento a giovedì mattina"),
+    ("it", "aspetti che faccio un reset della linea, ecco fatto"),
+    ("it", "allora vedo che l'ultima fattura è stata pagata due volte"),
+    ("it", "ok le rispedisco il pacco domani"),
+    ("de", "so, ich habe Ihren Termin auf Donnerstag verschoben"),
+    ("de", "ich storniere Ihnen die Lieferung von gestern"),
+    ("fr", "voilà je vous ai renvoyé le colis ce matin"),
+    ("fr", "alors je vois que votre dernier paiement n'est pas passé"),
+    ("en", "right, I've moved your delivery to Thursday"),
+    ("en", "okay I can see your last payment bounced, I'll resend it"),
+]
+
+
+@pytest.mark.parametrize("lang,line", AGENT_ACTS)
+def test_the_agent_acting_on_the_callers_things_without_a_check_fails(lang, line):
+    turns = [(A, "buongiorno / guten Tag / bonjour / hello"), (C, "sì / ja / oui / yes"),
+             (A, line), (C, "ok"), (A, "ok, buona giornata")]
+    res = _res(lang, turns, "identificazione")
+    assert res.result == "fail"
+
+
+CALLER_ASKS = [
+    ("it", "senta mi può spostare la consegna a lunedì?"),
+    ("it", "vorrei annullare il mio appuntamento di domani"),
+    ("de", "können Sie meine Lieferung auf Montag verschieben?"),
+    ("fr", "est-ce que vous pouvez changer ma livraison pour lundi"),
+    ("en", "could you reschedule my appointment to Monday please"),
+]
+
+
+@pytest.mark.parametrize("lang,line", CALLER_ASKS)
+def test_the_caller_asking_the_agent_to_act_on_theirs_makes_it_apply(lang, line):
+    turns = [(A, "buongiorno / guten Tag / bonjour / hello"), (C, line), (A, "sì, fatto"), (C, "grazie")]
+    assert _res(lang, turns, "identificazione").result == "fail"
+
+
+CHECKS = [
+    ("it", "mi dice il suo nome e cognome?", "le ho spostato l'appuntamento a giovedì"),
+    ("de", "darf ich Ihre Kundennummer haben?", "ich habe Ihren Termin auf Donnerstag verschoben"),
+    ("fr", "vous me donnez votre numéro de commande?", "je vous ai renvoyé le colis ce matin"),
+    ("en", "can I take your name please?", "I've moved your delivery to Thursday"),
+]
+
+
+@pytest.mark.parametrize("lang,check,line", CHECKS)
+def test_the_same_action_after_a_check_passes(lang, check, line):
+    turns = [(A, "buongiorno / guten Tag / bonjour / hello"), (C, "sì / ja / oui / yes"),
+             (A, check), (C, "Rossi / 12345"), (A, line), (C, "ok")]
+    assert _res(lang, turns, "identificazione").result == "pass"
+
+
+# ------------------------------------------------------------------ no false applicability
+GENERAL = [
+    ("it", "c'è un guasto generale in tutta la zona, vedo che i tecnici sono già sul posto"),
+    ("it", "l'abbonamento mensile costa sessanta franchi, si compra allo sportello"),
+    ("de", "ich sehe hier, dass wir in der ganzen Region eine Störung haben"),
+    ("fr", "il y a une panne du chauffage à distance sur tout le quartier"),
+    ("fr", "vous pouvez faire une demande sur notre site avec votre billet"),
+    ("en", "there's a network outage in your area, engineers are on site"),
+]
+
+
+@pytest.mark.parametrize("lang,line", GENERAL)
+def test_general_information_or_an_outage_stays_na(lang, line):
+    turns = [(A, "buongiorno / guten Tag / bonjour / hello"), (C, "sì / ja / oui / yes"),
+             (A, line), (C, "ok grazie"), (A, "arrivederci")]
+    assert _res(lang, turns, "identificazione").result == "na"
+
+
+def test_a_sale_to_a_new_customer_stays_na():
+    turns = [(A, "buongiorno, energia ticino"), (C, "vorrei un contratto luce per il nuovo appartamento"),
+             (A, "certo, le propongo la tariffa fissa, le mando il contratto domani"), (C, "va bene")]
+    assert _res("it", turns, "identificazione", "acquisizione").result == "na"
+
+
+# ------------------------------------------------------------------ a win-back call: the former contract in everyday words
+FORMER = [
+    ("it", "la chiamo perché vedo qui che lei aveva da noi la polizza casa fino a marzo"),
+    ("fr", "je vous appelle parce que vous avez arrêté votre abonnement en juin"),
+    ("en", "I'm calling because you stopped your subscription in June"),
+]
+
+
+@pytest.mark.parametrize("lang,line", FORMER)
+def test_a_win_back_call_on_the_stopped_contract_applies(lang, line):
+    turns = [(A, "buongiorno / bonjour / hello"), (A, line), (C, "ah sì / ah oui / oh yes"),
+             (A, "abbiamo un'offerta / on a une offre / we have an offer"), (C, "ok")]
+    assert _res(lang, turns, "identificazione", "riacquisizione").result == "fail"
+
+
+def test_a_generic_win_back_offer_without_the_old_contract_stays_na():
+    turns = [(A, "buongiorno, abbiamo una nuova offerta per chi torna con noi"), (C, "mi dica"),
+             (A, "il venti per cento di sconto il primo anno"), (C, "ci penso")]
+    assert _res("it", turns, "identificazione", "riacquisizione").result == "na"
