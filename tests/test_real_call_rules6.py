@@ -121,3 +121,25 @@ def test_a_generic_win_back_offer_without_the_old_contract_stays_na():
     turns = [(A, "buongiorno, abbiamo una nuova offerta per chi torna con noi"), (C, "mi dica"),
              (A, "il venti per cento di sconto il primo anno"), (C, "ci penso")]
     assert _res("it", turns, "identificazione", "riacquisizione").result == "na"
+
+
+# ------------------------------------------------------------------ a card read on the caller's record; a bare "nome cognome" check
+CARD = [
+    ("it", "allora vedo che la carta è stata bloccata ieri sera"),
+    ("fr", "d'accord je vois que la carte est revenue chez nous"),
+    ("en", "okay I can see the card was blocked last night"),
+]
+
+
+@pytest.mark.parametrize("lang,line", CARD)
+def test_reading_the_callers_card_without_a_check_fails(lang, line):
+    turns = [(A, "buongiorno / bonjour / hello"), (C, "la carta non va / ma carte ne marche pas / my card doesn't work"),
+             (A, line), (C, "ok"), (A, "ok")]
+    assert _res(lang, turns, "identificazione").result == "fail"
+
+
+def test_a_bare_name_and_surname_check_before_reading_the_card_passes():
+    turns = [(A, "banca buongiorno"), (C, "la carta non funziona più"),
+             (A, "mi conferma nome cognome"), (C, "paolo neri"),
+             (A, "vedo che la carta è stata bloccata, gliene mando una nuova"), (C, "ok")]
+    assert _res("it", turns, "identificazione").result == "pass"
