@@ -143,3 +143,15 @@ def test_a_bare_name_and_surname_check_before_reading_the_card_passes():
              (A, "mi conferma nome cognome"), (C, "paolo neri"),
              (A, "vedo che la carta è stata bloccata, gliene mando una nuova"), (C, "ok")]
     assert _res("it", turns, "identificazione").result == "pass"
+
+
+OUTAGE_WITH_NAME = [
+    ("it", "il mio internet non va da stamattina", "mi dice il suo nome?", "c'è un guasto in tutta la zona, torna entro le quattro"),
+    ("en", "my internet's been down since this morning", "can I take your name?", "there's an outage in the whole area, it should be back by four"),
+]
+
+
+@pytest.mark.parametrize("lang,report,name,outage", OUTAGE_WITH_NAME)
+def test_an_outage_report_with_the_callers_name_stays_na(lang, report, name, outage):
+    turns = [(A, "buongiorno / hello"), (C, report), (A, name), (C, "Rossi"), (A, outage), (C, "ok")]
+    assert _res(lang, turns, "identificazione").result == "na"
