@@ -155,3 +155,32 @@ OUTAGE_WITH_NAME = [
 def test_an_outage_report_with_the_callers_name_stays_na(lang, report, name, outage):
     turns = [(A, "buongiorno / hello"), (C, report), (A, name), (C, "Rossi"), (A, outage), (C, "ok")]
     assert _res(lang, turns, "identificazione").result == "na"
+
+
+# ------------------------------------------------------------------ a check alone does not make a general fault the caller's
+FLOOR_OUTAGE = [
+    ("it", "in che stanza è lei?", "vedo più segnalazioni, è guasto tutto il piano, mando il tecnico"),
+    ("de", "in welchem Stockwerk sind Sie?", "das ist eine allgemeine Störung im ganzen Stockwerk, der Techniker kommt"),
+    ("fr", "vous êtes à quel étage?", "c'est une panne générale sur tout l'étage, le technicien arrive"),
+    ("en", "which floor are you on?", "it's a general outage on the whole floor, an engineer is on the way"),
+]
+
+
+@pytest.mark.parametrize("lang,ask,outage", FLOOR_OUTAGE)
+def test_a_room_asked_in_a_floor_wide_outage_stays_na(lang, ask, outage):
+    turns = [(A, "helpdesk"), (C, "la rete non va / das Netz geht nicht / le réseau ne marche pas / the network is down"),
+             (A, ask), (C, "<NUM>"), (A, outage), (C, "ok")]
+    assert _res(lang, turns, "identificazione").result == "na"
+
+
+def test_the_same_room_asked_for_the_callers_own_pc_still_applies():
+    turns = [(A, "helpdesk"), (C, "il mio pc non si accende"), (A, "in che stanza è lei?"), (C, "<NUM>"),
+             (A, "mando il tecnico"), (C, "ok")]
+    assert _res("it", turns, "identificazione").result == "pass"
+
+
+def test_the_contract_holder_asked_before_an_area_outage_is_a_lookup_and_passes():
+    turns = [(A, "telefonia buongiorno"), (C, "internet non va"),
+             (A, "mi dice a chi è intestato il contratto?"), (C, "a mio marito"),
+             (A, "ecco c'è un guasto nella zona, torna entro sera"), (C, "ok")]
+    assert _res("it", turns, "identificazione").result == "pass"
