@@ -184,3 +184,25 @@ def test_the_contract_holder_asked_before_an_area_outage_is_a_lookup_and_passes(
              (A, "mi dice a chi è intestato il contratto?"), (C, "a mio marito"),
              (A, "ecco c'è un guasto nella zona, torna entro sera"), (C, "ok")]
     assert _res("it", turns, "identificazione").result == "pass"
+
+
+# ------------------------------------------------------------------ prossimi_passi: a conditional channel or what the caller does next
+NEXT = [
+    ("it", "fatto, se non basta il tecnico passa giovedì"),
+    ("de", "so, falls das nicht reicht, kommt der Techniker am Donnerstag"),
+    ("fr", "si ce soir il fait toujours froid vous pouvez nous rappeler"),
+    ("fr", "ensuite il suffit de passer en agence avec la pièce d'identité"),
+    ("en", "no worries, I'll take you off our call list"),
+]
+
+
+@pytest.mark.parametrize("lang,line", NEXT)
+def test_a_conditional_channel_or_the_callers_next_step_passes_prossimi_passi(lang, line):
+    turns = [(A, "buongiorno / guten Tag / bonjour / hello"), (C, "sì / ja / oui / yes"), (A, line), (C, "ok")]
+    assert _res(lang, turns, "prossimi_passi").result == "pass"
+
+
+def test_solved_with_nothing_said_about_what_happens_next_still_fails_prossimi_passi():
+    turns = [(A, "helpdesk buongiorno"), (C, "la stampante non stampa"), (A, "ecco fatto, ora stampa"),
+             (C, "sì va"), (A, "perfetto, arrivederci")]
+    assert _res("it", turns, "prossimi_passi").result == "fail"
