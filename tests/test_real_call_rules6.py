@@ -206,3 +206,17 @@ def test_solved_with_nothing_said_about_what_happens_next_still_fails_prossimi_p
     turns = [(A, "helpdesk buongiorno"), (C, "la stampante non stampa"), (A, "ecco fatto, ora stampa"),
              (C, "sì va"), (A, "perfetto, arrivederci")]
     assert _res("it", turns, "prossimi_passi").result == "fail"
+
+
+# ------------------------------------------------------------------ protezione_dati: German compounds and "to be sure I speak with the holder"
+def test_a_delivery_address_asked_without_a_reason_fails_protezione_dati():
+    turns = [(A, "Paketdienst, guten Tag"), (C, "mein Paket ist nicht da"),
+             (A, "geben Sie mir Ihre Lieferadresse"), (C, "Seestrasse 8"), (A, "danke")]
+    assert _res("de", turns, "protezione_dati").result == "fail"
+
+
+def test_a_customer_number_asked_to_be_sure_of_the_holder_passes_protezione_dati():
+    turns = [(A, "Energie, guten Morgen"), (C, "ich möchte kündigen"),
+             (A, "damit ich sicher mit der Vertragsinhaberin spreche, bräuchte ich Ihre Kundennummer"),
+             (C, "448812"), (A, "danke")]
+    assert _res("de", turns, "protezione_dati").result == "pass"
