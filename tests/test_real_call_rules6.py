@@ -220,3 +220,23 @@ def test_a_customer_number_asked_to_be_sure_of_the_holder_passes_protezione_dati
              (A, "damit ich sicher mit der Vertragsinhaberin spreche, bräuchte ich Ihre Kundennummer"),
              (C, "448812"), (A, "danke")]
     assert _res("de", turns, "protezione_dati").result == "pass"
+
+
+# ------------------------------------------------------------------ empatia: dissatisfaction in everyday words
+FED_UP = [
+    ("it", "sono tre settimane che aspetto, non ne posso più"),
+    ("de", "ich warte drei Wochen, ich habe die Nase voll"),
+    ("fr", "ça fait trois semaines, je commence vraiment à en avoir assez"),
+    ("en", "three weeks now, I've honestly had enough"),
+]
+
+
+@pytest.mark.parametrize("lang,line", FED_UP)
+def test_being_fed_up_makes_empatia_apply(lang, line):
+    turns = [(A, "buongiorno / guten Tag / bonjour / hello"), (C, line), (A, "ok"), (C, "ok")]
+    assert _res(lang, turns, "empatia").result == "fail"
+
+
+def test_a_plain_fault_report_leaves_empatia_na():
+    turns = [(A, "bonjour"), (C, "ma carte ne marche plus depuis ce matin"), (A, "d'accord je regarde"), (C, "merci")]
+    assert _res("fr", turns, "empatia").result == "na"
