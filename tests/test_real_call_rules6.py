@@ -240,3 +240,25 @@ def test_being_fed_up_makes_empatia_apply(lang, line):
 def test_a_plain_fault_report_leaves_empatia_na():
     turns = [(A, "bonjour"), (C, "ma carte ne marche plus depuis ce matin"), (A, "d'accord je regarde"), (C, "merci")]
     assert _res("fr", turns, "empatia").result == "na"
+
+
+# ------------------------------------------------------------------ proposta_disdetta: waiving a fee is an offer
+WAIVE = [
+    ("it", "prima di chiudere le abbuono la quota annuale di quest'anno"),
+    ("de", "bevor ich kündige, kann ich Ihnen die Jahresgebühr für dieses Jahr erlassen"),
+    ("en", "before I cancel it, I can waive this year's annual fee"),
+]
+
+
+@pytest.mark.parametrize("lang,line", WAIVE)
+def test_waiving_a_fee_before_cancelling_passes_proposta_disdetta(lang, line):
+    turns = [(A, "buongiorno / guten Tag / hello"),
+             (C, "vorrei disdire la carta / ich möchte meine Kreditkarte kündigen / I want to cancel my credit card"),
+             (A, line), (C, "ok")]
+    assert _res(lang, turns, "proposta_disdetta", "fidelizzazione").result == "pass"
+
+
+def test_a_cancellation_simply_accepted_still_fails_proposta_disdetta():
+    turns = [(A, "guten Tag"), (C, "ich möchte meine Kreditkarte kündigen"),
+             (A, "in Ordnung, ich trage die Kündigung ein"), (C, "danke")]
+    assert _res("de", turns, "proposta_disdetta", "fidelizzazione").result == "fail"
