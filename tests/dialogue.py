@@ -17,3 +17,11 @@ def dialogue(lang: str, turns: list[tuple[str, str]], call_type: str = "assisten
         t += d + 0.4
     return Transcript(f"{prefix}-{lang}-{abs(hash(tuple(turns))) % 10**6}", segs, language=lang,
                       metadata={"call_type": call_type, **meta})
+
+
+def criterion_result(lang: str, turns: list[tuple[str, str]], crit: str, call_type: str = "assistenza",
+                     prefix: str = "dlg", **meta):
+    """The result of criterion ``crit`` when the dialogue is scored by the production path."""
+    from qa.pipeline import score_transcript
+
+    return score_transcript(dialogue(lang, turns, call_type, prefix, **meta)).result(crit)

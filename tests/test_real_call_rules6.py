@@ -7,20 +7,14 @@ dialogues written for the test (no mocks)."""
 
 from __future__ import annotations
 
+from functools import partial
+
 import pytest
 
-from qa.model import Transcript
-from qa.pipeline import score_transcript
-
-from .dialogue import dialogue
+from .dialogue import criterion_result
 
 
-def _call(lang: str, turns: list[tuple[str, str]], call_type: str = "assistenza", **meta) -> Transcript:
-    return dialogue(lang, turns, call_type, prefix="r6", **meta)
-
-
-def _res(lang, turns, crit, call_type="assistenza", **meta):
-    return score_transcript(_call(lang, turns, call_type, **meta)).result(crit)
+_res = partial(criterion_result, prefix="r6")  # a criterion's result on a short dialogue
 
 
 A, C = "agent", "customer"
