@@ -14,6 +14,7 @@ SOURCES = {
     "batch7": "independent author, written by hand 2026-12-07 (batch 7, real-call style, labelled before any scoring)",
     "batch8": "independent author, written by hand 2026-12-07 (batch 8, untouched check, labelled before any scoring)",
     "batch9": "independent author, written by hand 2026-12-07 (batch 9, untouched check, labelled before any scoring)",
+    "batch10": "independent author, written by hand 2026-12-07 (batch 10, untouched check, labelled before any scoring)",
 }
 
 
