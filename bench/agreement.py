@@ -6,6 +6,7 @@
     python bench/agreement.py --speech                # + held-out calls through Kokoro speech + Whisper (cached)
     python bench/agreement.py --throughput [--calls 10000]
     python bench/agreement.py --speech-only kokoro    # the dev set through speech (espeak|festival|kokoro)
+    python bench/agreement.py --oracle-roles --no-write   # LUNA sets scored with the annotators' speakers
 
 Sets (``SETS``), each scored by the real engine through the production path (``qa.pipeline``:
 roles of ``unknown`` speakers, language, call type inferred where the transcript does not say
@@ -102,18 +103,32 @@ class LabelledSet:
         return self.status == HELD
 
 
-def _luna(split: str) -> tuple[dict, list]:
+def _luna(split: str, oracle_roles: bool = False) -> tuple[dict, list]:
     labels = load_labels(LUNA_DEV)
     keep = {cid for cid, s in luna_split().items() if s == split}
     labels = {cid: row for cid, row in labels.items() if cid in keep}
-    return labels, load_transcripts(LUNA_DEV / "transcripts", labels)
+    transcripts = load_transcripts(LUNA_DEV / "transcripts", labels)
+    if oracle_roles:
+        set_reference_speakers(transcripts)
+    return labels, transcripts
+
+
+def set_reference_speakers(transcripts, path: Path = LUNA_DEV / "turns.csv") -> None:
+    """Give every segment of ``transcripts`` the speaker the annotators gave it (turns.csv): the
+    ceiling that perfect role assignment would reach (``--oracle-roles``), not a product figure."""
+    with path.open(encoding="utf-8") as f:
+        speakers = {(r["call_id"], int(r["turn"])): r["speaker"] for r in csv.DictReader(f)}
+    for t in transcripts:
+        for i, seg in enumerate(t.segments):
+            seg.speaker = speakers[(t.call_id, i)]
 
 
 SET_NAMES = ("devset", "heldout", "luna-tune", "luna-heldout")
 
 
-def load_set(name: str) -> LabelledSet:
-    """One of ``SET_NAMES``, its transcripts loaded; every labelled call must have its transcript."""
+def load_set(name: str, oracle_roles: bool = False) -> LabelledSet:
+    """One of ``SET_NAMES``, its transcripts loaded; every labelled call must have its transcript
+    (``oracle_roles``: LUNA calls carry the annotators' speakers instead of ``unknown``)."""
     if name == "devset":
         labels = load_labels(DEVSET)
         s = LabelledSet(name, TUNED, "scripted dev set (tests/data/devset)", labels, load_transcripts(DEVSET, labels))
@@ -123,7 +138,7 @@ def load_set(name: str) -> LabelledSet:
                         load_transcripts(HELDOUT, labels))
     elif name in ("luna-tune", "luna-heldout"):
         split = "tune" if name == "luna-tune" else "heldout"
-        labels, transcripts = _luna(split)
+        labels, transcripts = _luna(split, oracle_roles)
         s = LabelledSet(name, TUNED if split == "tune" else HELD,
                         f"LUNA real help-desk calls, {split} split (tests/data/luna_dev)", labels, transcripts)
     else:
@@ -134,8 +149,9 @@ def load_set(name: str) -> LabelledSet:
     return s
 
 
-def load_sets(names=SET_NAMES) -> list[LabelledSet]:
-    return [load_set(n) for n in names]
+def load_sets(names=SET_NAMES, oracle_roles: bool = False) -> list[LabelledSet]:
+    """The sets ``names``, loaded (``load_set``)."""
+    return [load_set(n, oracle_roles) for n in names]
 
 
 # ---- agreement ------------------------------------------------------------------------------
@@ -652,6 +668,9 @@ def main(argv=None) -> int:
                          "bench/results/agreement_speech_<voices>.md")
     ap.add_argument("--per-language", type=int, metavar="N", help="with --speech-only: the first N calls of each language")
     ap.add_argument("--vad-gap", type=float, metavar="S", help="with --speech-only: the engine's vad_gap_s")
+    ap.add_argument("--oracle-roles", action="store_true",
+                    help="score the LUNA sets with the annotators' speaker of every turn (turns.csv) instead of "
+                         "the assigned roles: the ceiling perfect roles would give (implies --no-write)")
     args = ap.parse_args(argv)
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     if args.show_disagreements is not None:
@@ -672,13 +691,18 @@ def main(argv=None) -> int:
             write_throughput_only(tp)
             print(f"wrote the throughput section of {RESULTS / 'agreement.md'}")
         return 0
+    if args.oracle_roles:
+        if args.write_floors:
+            print("error: --oracle-roles figures are no product figures: no floors from them", file=sys.stderr)
+            return 2
+        args.no_write = True
     if args.write_floors and set(args.sets) != set(SET_NAMES):
         print("error: --write-floors needs every set measured (leave --sets out)", file=sys.stderr)
         return 2
 
     t0 = time.time()
     try:
-        sets = load_sets(args.sets)
+        sets = load_sets(args.sets, args.oracle_roles)
     except (FileNotFoundError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
