@@ -12,6 +12,11 @@ calls (stereo: speakers known, call type in the metadata) and the 30 LUNA dev ca
 segments on average: roles and call type inferred). Only timings are read from the held-out calls.
 
     taskset -c 0 env OMP_NUM_THREADS=1 python bench/throughput_calls.py
+
+The plain reference paths, to see whether the hand-written speed layers are still needed for the
+target (issue 12: prefer plain spaCy / scikit-learn where they reach it): ``QA_PLAIN_MATCHER=1``
+(spaCy's Matcher instead of ``qa.rubric.anchored``) and ``QA_FAST_MODELS=0`` (scikit-learn's
+predict_proba instead of ``qa.learning.fastpredict``), alone or together, in the environment.
 """
 
 from __future__ import annotations

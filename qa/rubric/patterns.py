@@ -1,8 +1,13 @@
 """``LangMatcher``: every phrase set of one rubric in one language, matched in one pass per call:
 plain phrases by spaCy's PhraseMatcher (on normal forms), token patterns by the
-``AnchoredMatcher`` (``qa.rubric.anchored``). Phrases are parsed and compiled by ``qa.rubric.phrase``."""
+``AnchoredMatcher`` (``qa.rubric.anchored``). Phrases are parsed and compiled by ``qa.rubric.phrase``.
+
+``QA_PLAIN_MATCHER=1`` matches the token patterns with spaCy's own Matcher instead (same matches,
+slower): the reference path, measured against the anchored one by bench/throughput_calls.py."""
 
 from __future__ import annotations
+
+import os
 
 import numpy as np
 from spacy.matcher import Matcher, PhraseMatcher
@@ -26,6 +31,7 @@ class LangMatcher:
         self._array_keys: set[str] = set()  # slot keys: their spans may be an array (see AnchoredMatcher)
         self._token_patterns: list[tuple[str, list]] = []  # (match key, specs): what self.matcher holds
         self._fast: AnchoredMatcher | None = None  # built on first use, from _token_patterns
+        self.plain = os.environ.get("QA_PLAIN_MATCHER") == "1"  # spaCy's Matcher instead of the anchored one
 
     def _add_token_patterns(self, key: str, patterns: list) -> None:
         self.matcher.add(key, patterns)  # validates the patterns (spaCy's schema)
@@ -80,6 +86,10 @@ class LangMatcher:
             for mid, s, e in self.phrase_matcher(doc):
                 out.setdefault(keys[mid], []).append((s, e))
         if not len(self.matcher):
+            return out
+        if self.plain:
+            for mid, s, e in self.matcher(doc):
+                out.setdefault(keys[mid], []).append((s, e))
             return out
         fast = self._fast
         if fast is None:
