@@ -1,6 +1,6 @@
 """The plain reference paths behind the speed layers (bench/throughput_calls.py measures both):
-``QA_PLAIN_MATCHER=1`` matches a rubric's token patterns with spaCy's own Matcher, and a whole call
-finds the same spans in real calls as the anchored matcher (tests/test_rubric_matcher.py compares the
+``QA_PLAIN_MATCHER=1`` matches a rubric's token patterns with spaCy's own Matcher, and it finds the
+same spans in real calls as the anchored matcher (tests/test_rubric_matcher.py compares the
 two on every rubric phrase)."""
 
 from __future__ import annotations
