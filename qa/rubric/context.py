@@ -69,6 +69,7 @@ class CallContext(CallNames):
         self._windows: dict = {}
         self._crit: dict[str, tuple[str, list[int]]] = {}
         self._conds: dict[str, R.Outcome] = {}
+        self._why: dict[str, str] = {}  # criterion id -> what its passing rule found (Outcome.why)
         self._model_cache = model_cache if model_cache is not None else {}
         self.defer_models = False  # True: a model answer not in the cache raises ModelsPending
         self._neg_mask = None
@@ -303,6 +304,8 @@ def evaluate_criterion(ctx: CallContext, crit) -> tuple[str, list[int], float | 
     o = crit.rule.evaluate(ctx)
     if o.ok and not o.segs:
         o = R.Outcome(True, w.segs, o.conf)
+    if o.ok and o.why:
+        ctx._why[crit.id] = o.why
     return ("pass" if o.ok and o.segs else "fail", o.segs, o.conf)
 
 

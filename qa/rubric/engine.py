@@ -180,6 +180,8 @@ def _build_evaluation(ctx: CallContext, facts: CallFacts, done: list) -> Evaluat
                              confidence=conf)
         if res == "na":
             cr.reason = na_reason(fb, [t.segments[i].text for i in segs])
+        elif res == "pass" and ctx._why.get(crit.id):
+            cr.reason = ctx._why[crit.id]  # e.g. the words a recap says again (``restates``)
         results.append(cr)
     flags = []
     if any(r.critical and r.result == "fail" for r in results):

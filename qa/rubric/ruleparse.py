@@ -283,6 +283,12 @@ def _silence(c: _Ctx, k: str, body: Any, v: LDict) -> R.Node | None:
     return R.Silence(spec.min_seconds, spec.min_count)
 
 
+def _restates(c: _Ctx, k: str, body: Any, v: LDict) -> R.Node | None:
+    from .restate import build
+
+    return build(c, k, body, v)
+
+
 # The rules of the language, in the order the messages list them: name -> builder(ctx, name,
 # body, the rule's mapping). To add a rule: its Spec model, its builder, one line here.
 RULES: dict[str, Callable[[_Ctx, str, Any, LDict], "R.Node | None"]] = {
@@ -299,6 +305,7 @@ RULES: dict[str, Callable[[_Ctx, str, Any, LDict], "R.Node | None"]] = {
     "criterion": _criterion_ref,
     "overtalk": _overtalk,
     "silence": _silence,
+    "restates": _restates,
 }
 RULE_KEYS = tuple(RULES)
 

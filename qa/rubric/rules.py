@@ -18,6 +18,7 @@ class Outcome:
     ok: bool
     segs: list[int] = field(default_factory=list)
     conf: float | None = None
+    why: str | None = None  # what the rule found, in a few words (``restates``: the words said again)
 
 
 TRUE = Outcome(True)
@@ -42,7 +43,10 @@ class Window:
 
 class Node:
     """Base of the rule nodes: ``evaluate`` against one call's ``qa.rubric.context.CallContext``,
-    ``children`` for walking the tree."""
+    ``children`` for walking the tree. ``evidence``: a leaf that can pass with evidence (a rule added
+    in a module of its own sets it, and ``gives_evidence`` knows)."""
+
+    evidence = False
 
     def evaluate(self, ctx) -> Outcome:  # pragma: no cover - interface
         """The ``Outcome`` of this rule on the call that ``ctx`` (a ``CallContext``) describes."""
@@ -65,6 +69,7 @@ class All(Node):
         had one); otherwise pass with every item's segments and the lowest confidence."""
         segs: list[int] = []
         conf = None
+        whys: list[str] = []
         for it in self.items:
             o = it.evaluate(ctx)
             if not o.ok:
@@ -72,7 +77,9 @@ class All(Node):
             segs.extend(o.segs)
             if o.conf is not None:
                 conf = o.conf if conf is None else min(conf, o.conf)
-        return Outcome(True, _uniq(segs), conf)
+            if o.why:
+                whys.append(o.why)
+        return Outcome(True, _uniq(segs), conf, "; ".join(whys) or None)
 
     def children(self):
         """The items."""
@@ -372,7 +379,7 @@ def walk(node: Node):
 
 def gives_evidence(node: Node) -> bool:
     """Can this rule pass with at least one piece of evidence? (``not`` gives none.)"""
-    if isinstance(node, (Said, Model, NameSaid, Overtalk, Silence)):
+    if isinstance(node, (Said, Model, NameSaid, Overtalk, Silence)) or node.evidence:
         return True
     if isinstance(node, All):
         return any(gives_evidence(c) for c in node.items)
