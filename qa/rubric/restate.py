@@ -28,7 +28,7 @@ import numpy as np
 from spacy.attrs import IS_ALPHA, LENGTH, NORM, ORTH
 
 from . import rules as R
-from .spec import Count, Role, Spec, WindowSpec, check, whole
+from .spec import Count, Role, Spec, WindowSpec, check, number, whole
 from .yamlsrc import LDict
 
 QUOTE_CHARS = 70
@@ -54,6 +54,7 @@ class Restates(R.Node):
     window: R.Window = field(default_factory=R.Window)
     source: Source = field(default_factory=Source)
     min_shared: int = 2
+    min_share: float = 0.0  # the shared words are at least this share of the turn's content words
     cue: str | None = None  # phrase-set key
     ignore: str | None = None  # phrase-set key
 
@@ -90,7 +91,7 @@ class Restates(R.Node):
                 for lem in lemmas[j]:
                     if lem in mine and lem not in shared:
                         shared[lem] = j
-            if len(shared) < self.min_shared:
+            if len(shared) < self.min_shared or len(shared) < self.min_share * len(mine):
                 continue
             ev = {mine[lem] for lem in shared}
             if cue_segs is not None:
@@ -191,6 +192,7 @@ class RestatesSpec(Spec):
     within: Any = None
     source: Any = None  # a SourceSpec, checked on its own
     min_shared: Count = 2
+    min_share: Annotated[float, number(0.0, 1.0)] = 0.0
     cue: Any = None  # a phrase list
     ignore: Any = None  # a phrase list
 
@@ -216,7 +218,8 @@ def build(c, k: str, body: Any, v: LDict) -> R.Node | None:
     spec = check(c, RestatesSpec, body, "'restates'")
     if spec is None:
         return None
-    node = Restates(by=spec.by, window=_window(c, body, "'restates'"), min_shared=spec.min_shared)
+    node = Restates(by=spec.by, window=_window(c, body, "'restates'"), min_shared=spec.min_shared,
+                    min_share=spec.min_share)
     src = body.get("source")
     if src is not None:
         if not isinstance(src, LDict):

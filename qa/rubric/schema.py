@@ -121,7 +121,7 @@ def _criterion(c: _Ctx, cid: str, d: Any, where: LDict) -> Criterion | None:
     when = parse_rule(c, d["when"], d, "when", allow_always=True) if "when" in d else R.Always()
     rule = parse_rule(c, d["rule"], d, "rule") if "rule" in d else None
     if rule is not None and not R.gives_evidence(rule):
-        c.err(f"{what}: the rule can pass without evidence; it needs a 'said', 'model' or "
+        c.err(f"{what}: the rule can pass without evidence; it needs a 'said', 'model', 'restates' or "
               "'name_said' outside 'not'", d, "rule")
     feedback: dict[str, dict[str, str]] = {}
     fb = d.get("feedback")
