@@ -359,3 +359,14 @@ def test_german_purpose_of_data_request_explains_it():
     res = score_transcript(t).result("protezione_dati")
     assert res.result == "pass", res.feedback
     assert "dient nur dazu" in res.evidence[0].text
+
+
+def test_restates_passes_with_the_turn_as_evidence_and_the_shared_words_as_reason():
+    rub = rubric('{restates: {by: agent, within: {last_turns: 1}, min_shared: 2}}')
+    t = call([("customer", "La stampante dell'ufficio non stampa."), ("agent", "Vediamo."), ("customer", "Sì."),
+              ("agent", "Allora la stampante dell'ufficio è sistemata.")])
+    r = result(rub, t)
+    assert r.result == "pass" and [e.text for e in r.evidence] == ["Allora la stampante dell'ufficio è sistemata."]
+    assert r.reason == "stampante, ufficio ← «La stampante dell'ufficio non stampa.»"
+    assert result(rub, call([("customer", "La stampante dell'ufficio non stampa."), ("agent", "Vediamo."),
+                             ("customer", "Sì."), ("agent", "Ok perfetto.")])).result == "fail"

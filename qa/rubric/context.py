@@ -70,6 +70,7 @@ class CallContext(CallNames):
         self._crit: dict[str, tuple[str, list[int]]] = {}
         self._conds: dict[str, R.Outcome] = {}
         self._why: dict[str, str] = {}  # criterion id -> what its passing rule found (Outcome.why)
+        self._content_lemmas: dict = {}  # ignore phrase-set key -> content lemmas per segment (restates)
         self._model_cache = model_cache if model_cache is not None else {}
         self.defer_models = False  # True: a model answer not in the cache raises ModelsPending
         self._neg_mask = None

@@ -103,7 +103,7 @@ class Restates(R.Node):
 def _content_lemmas(ctx, ignore: str | None) -> list[frozenset[int]]:
     """Per segment, the NORM hashes (lemma, accents folded) of its content words; cached per call and
     ``ignore`` set."""
-    cache = ctx.__dict__.setdefault("_content_lemmas", {})
+    cache = ctx._content_lemmas
     if ignore in cache:
         return cache[ignore]
     doc = ctx.doc
