@@ -99,6 +99,7 @@ NOT_ANNOUNCED = [
     ("en", "it'll sort itself out eventually", A),
     ("en", "will you be at home this afternoon?", A),
     ("en", "I'll go to the office myself", C),
+    ("en", "we won't charge you for that", A),                           # "won't": <FUT> "wo", then "n't"
 ]
 
 
