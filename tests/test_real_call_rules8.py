@@ -60,6 +60,7 @@ ANNOUNCED = [
     ("it", "il corriere ritirerà il pacco direttamente da lei", "ritirerà"),
     ("it", "se la fattura è sbagliata di nuovo mi ricontatti pure", "se la fattura è sbagliata di nuovo mi ricontatti"),
     ("it", "adesso provo a contattarla io al numero fisso", "contattarla"),
+    ("it", "vediamo di mandarla ai sistemisti della posta", "mandarla"),  # "vediamo di": not the guess "vedremo"
     ("de", "der Monteur wird das Gerät austauschen, sobald das Ersatzteil da ist", "wird"),
     ("de", "ich leite das an die Buchhaltung, die korrigiert die Rechnung", "ich leite das"),
     ("de", "falls es hakt, kontaktieren Sie uns", "falls es hakt kontaktieren"),
@@ -86,6 +87,8 @@ NOT_ANNOUNCED = [
     ("it", "la nuova tariffa costerà trenta franchi al mese", A),        # a price, informational
     ("it", "sarà stato il cavo, adesso funziona tutto", A),               # a guess about the past problem
     ("it", "qualcuno si farà sentire", A),                                # vague
+    ("it", "poi le faremo sapere noi", A),                                # vague: no who, no when
+    ("it", "vedremo, la pratica è ancora aperta", A),                     # "we'll see"
     ("it", "dove preferirà tenerlo, a casa o in ufficio?", A),            # a question
     ("it", "domani andrò in ufficio a controllare la posta", C),          # the caller's own plan
     ("it", "le ho mandato la mail ieri, l'ha ricevuta?", A),              # past
