@@ -208,3 +208,35 @@ def test_a_hyphenated_word_in_a_phrase_matches_with_or_without_the_hyphen(lang, 
         doc = nlp.make_doc(text)
         assert bool(lm(doc).get("p")) is want, (phrase, text)
         assert _fast(lm, doc) == _spacy(lm, doc)
+
+
+FUT_PHRASES = {
+    "it": ["<FUT>", "[la|le|ti] <FUT>", "<FUT> ... domani", "(le) <FUT> [un|una]", "se ... <FUT>"],
+    "fr": ["<FUT>", "vous <FUT>", "<FUT> ... demain", "(je) vous <FUT>"],
+    "de": ["<FUT>", "ich <FUT> Ihnen", "<FUT> ... anrufen", "(wir) <FUT> Sie"],
+    "en": ["<FUT>", "[I|we] <FUT>", "<FUT> ... tomorrow", "(I) <FUT> call"],
+}
+FUT_TEXTS = {
+    "it": "le manderò una mail domani, la contatteranno, sarà attivo, però la rete, se non va la richiamerò, "
+          "ricontatterò domani, ti arriverà una conferma, le manderemo un tecnico",
+    "fr": "je vous enverrai un mail demain, vous recevrez, vous entrez, il vous rappellera demain, nous ouvrons",
+    "de": "ich werde Ihnen schreiben, wir werden Sie morgen anrufen, er wird anrufen, Sie wurden",
+    "en": "I'll call you tomorrow, we will send it, I won't, it'll be fine tomorrow, I would call",
+}
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_the_future_slot_same_matches_as_spacy(lang):
+    """<FUT> (qa/rubric/tense.py) is a token test on LOWER and NORM (or a set of NORMs): the anchored
+    matcher finds with it what spaCy's Matcher finds, alone, anchored on another word, beside gaps and
+    optional words, in the text as written and in lower case."""
+    nlp = get_nlp(lang)
+    lm = LangMatcher(nlp)
+    lm.add("fut", [compile_phrase(nlp, p) for p in FUT_PHRASES[lang]])
+    found = 0
+    for text in (FUT_TEXTS[lang], FUT_TEXTS[lang].lower(), FUT_TEXTS[lang] * 3):
+        doc = nlp.make_doc(text)
+        want = _spacy(lm, doc)
+        assert _fast(lm, doc) == want, text
+        found += len(want)
+    assert found >= 9

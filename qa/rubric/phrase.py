@@ -12,6 +12,8 @@ Phrase syntax (see docs/RUBRIC_LANGUAGE.md):
   <NUM>       a number (digits or number word)
   <NAME>      a name: the customer's name in criteria; the captured name in ``names`` patterns
   <PER>       a masked name, as transcripts with names removed write it ("signora <PER>")
+  <FUT>       the word that carries the future tense (it/fr: a future verb form, "manderò", "enverrai";
+              de/en: the auxiliary, "wird", "will"/"'ll"); see ``qa.rubric.tense``
 """
 
 from __future__ import annotations
@@ -21,10 +23,11 @@ import weakref
 from dataclasses import dataclass, field
 
 from .nlp import LangNLP
+from .tense import future_spec
 
 GAP = "{0,4}"
 _SPECIAL = set("[]()<>*=|")
-_SLOTS = ("NUM", "NAME", "PROPN", "AGENT", "PER")
+_SLOTS = ("NUM", "NAME", "PROPN", "AGENT", "PER", "FUT")
 WORD_OR_HYPHENATED = r"^[^\W\d_]+(?:-[^\W\d_]+)*$"  # a word of letters, or letters joined by hyphens
 CHECKED_SLOTS = ("NAME", "PROPN", "AGENT")  # verified after matching, per call
 
@@ -90,7 +93,7 @@ def parse_phrase(phrase: str) -> list[tuple[str, str, bool]]:
                 raise PatternError(f"unbalanced slot brackets in {raw!r}")
             slot = item[1:-1]
             if slot not in _SLOTS:
-                raise PatternError(f"unknown slot <{slot}> (known: <NUM>, <NAME>, <PROPN>, <AGENT>, <PER>)")
+                raise PatternError(f"unknown slot <{slot}> (known: <NUM>, <NAME>, <PROPN>, <AGENT>, <PER>, <FUT>)")
             if slot == "NAME":
                 names += 1
                 if names > 1:
@@ -170,6 +173,8 @@ def _compile_phrase(nlp: LangNLP, phrase: str) -> CompiledPhrase:
                 spec_list = [{"LIKE_NUM": True}]
             elif body == "PER":
                 spec_list = [{"LOWER": "<per>"}]  # the masked name token (one token: qa.rubric.nlp)
+            elif body == "FUT":
+                spec_list = [future_spec(nlp.lang)]  # a future form / auxiliary (qa.rubric.tense)
             elif body == "NAME":
                 spec_list = [{"IS_PUNCT": False, "IS_SPACE": False, "LIKE_NUM": False}]
                 has_name = True
