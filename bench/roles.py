@@ -317,7 +317,25 @@ def main() -> int:
               "the call), not more tuning of this one. Kept: cue words count 4.0x (was 2.5x: tune 61.1 -> "
               "62.5 %), a faster decoder. Rubric macro kappa on the LUNA tune calls by threshold "
               "(bench/agreement.py, this model): 0.739 at 0.5, 0.759 at 0.6, 0.777 at 0.7, so the default "
-              "stays 0.6."]
+              "stays 0.6.",
+              "",
+              "Issue 12, second pass (2026-12-07, the sequence model): a two-state linear-chain CRF over the "
+              "segments (qa.analysis.turns: segment words and bigrams, first/last word, length, position, the "
+              "words of both neighbours, the text classifier's log-odds, the cue words; per boundary cut "
+              "mid-sentence, backchannel, answer word, last word before / first word after, the two lengths, "
+              "digits read back), weights fitted jointly by maximum likelihood on whole dialogues, decoded by the "
+              "same forward-backward with the change rate refitted per call (EM). It decides Italian calls "
+              "(`roles.SEQ_LANGS`); de/fr/en keep the hand-set chain, since with the sequence model the scripted "
+              "de/fr/en sets got worse (it has few dialogues of theirs). Its LUNA figure is cross-validated "
+              "(`--cv`, table above): about 68-70 % per segment at threshold 0.5 and 61-63 % at the default "
+              "0.6, with or without the LUNA tune turns in training, the same as the hand-set chain's "
+              "tuned-on figure: the sequence model does not raise the real-call figure. The LUNA turns help at "
+              "0.5 and hurt at 0.6 (less confident posteriors), so the shipped model is trained without them "
+              "(no CC BY-NC-SA text in it); `train_sequence_model(luna=True)` trains with them. On the scripted "
+              "real-call style set (batch7) the Italian calls gain (rows \"turns\" vs \"hand-set chain\"). "
+              "90 % per segment stays out of reach with text evidence on these calls: the segments mix the two "
+              "parties (overlapping speech interleaved into one segment, \"ho\" | \"però la capito\"), and "
+              "the two annotators themselves agree on 90.7 %."]
     text = "\n".join(lines) + "\n"
     print(text)
     out = ROOT / "bench" / "results" / "roles.md"

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import copy
 import math
+import re
 from pathlib import Path
 
 from ..model import Segment, Transcript, Word
@@ -43,7 +44,18 @@ P_FIRST_AGENT = {"inbound": 0.75, "outbound": 0.5, None: 0.65}  # outbound: the 
 # spontaneous dialogues are mostly Italian; de/fr/en have a few each, and with the sequence model the
 # scripted de/fr/en sets got worse than with the hand-set chain: bench/results/roles.md)
 SEQ_LANGS = ("it",)
-SEQ_REFIT = True  # refit the sequence model's change rate to each call (EM); see bench/results/roles.md
+SEQ_REFIT = True
+# ... and transcripts written as its training dialogues are (lower case, no punctuation: a real call's
+# machine transcript like LUNA's); on punctuated scripted calls cut into sentences the hand-set chain,
+# whose text classifier reads the punctuation, did better (bench/results/roles.md)
+SEQ_MAX_PUNCTUATED = 0.2
+_PUNCT = re.compile(r"[.?!,;:]")
+
+
+def unpunctuated(segments) -> bool:
+    """Whether at most ``SEQ_MAX_PUNCTUATED`` of the segments carry punctuation."""
+    texts = [s.text for s in segments if s.text.strip()]
+    return bool(texts) and sum(1 for t in texts if _PUNCT.search(t)) <= SEQ_MAX_PUNCTUATED * len(texts)  # refit the sequence model's change rate to each call (EM); see bench/results/roles.md
 TEXT_TEMPER = 1.0  # exponent on the classifier's likelihoods (< 1: trust the text less than the turn-taking)
 
 
@@ -118,7 +130,8 @@ def assign_roles(transcript: Transcript, threshold: float = DEFAULT_THRESHOLD, m
     segments.sort(key=lambda s: (s.start, s.end))
     todo = [i for i, s in enumerate(segments) if s.speaker == "unknown"]
     seq_model = None
-    if sequence and turn_taking and model == MODEL_NAME and (out.language in SEQ_LANGS or isinstance(sequence, str)):
+    if sequence and turn_taking and model == MODEL_NAME and (
+            isinstance(sequence, str) or (out.language in SEQ_LANGS and unpunctuated(segments))):
         seq_model = load_sequence_model(sequence if isinstance(sequence, str) else None)
     if seq_model is not None:
         posterior, method = _sequence_posterior(segments, out.language, seq_model, model, audio, sample_rate)

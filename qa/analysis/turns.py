@@ -436,9 +436,11 @@ def decode_sequence(emissions: list[tuple[float, float]], p_change: list[float],
         e0, e1 = emissions[0]
         return [e0 / (e0 + e1) if e0 + e1 > 0 else 0.5]
     kinds = list(kinds) if kinds is not None else ["untimed"] * len(p_change)
-    # as shifts around each kind's prior rate, so that before any refit the chain is the model's own
-    shifts = [math.log(p / (1 - p)) - math.log(P_CHANGE_PRIOR[k] / (1 - P_CHANGE_PRIOR[k]))
-              for p, k in zip(p_change, kinds)]
+    # the model's change log-odds hold for untimed segments (its training dialogues have no timings): a
+    # gap adds its own evidence as the log-odds of its kind's prior against the untimed one (a tight gap:
+    # the same speaker going on), and each kind's rate is then refitted to the call
+    untimed = math.log(P_CHANGE_PRIOR["untimed"] / (1 - P_CHANGE_PRIOR["untimed"]))
+    shifts = [math.log(p / (1 - p)) - untimed for p in p_change]
     if voices is not None:
         return decode_with_voices(emissions, kinds, 0.5, *voices, shifts=shifts)
     if not refit:
