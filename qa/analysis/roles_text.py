@@ -275,7 +275,8 @@ def train_sequence_model(luna: bool = True, out_dir: str | Path | None = None) -
                     "train_sequence_model(luna=False) for a model free of it") if luna_calls
                    else "the project's licence (no LUNA text)",
         "luna_tune_cv": cv,
-        "languages_used": "qa.analysis.roles.SEQ_LANGS (other languages keep the hand-set turn-taking chain)",
+        "used_on": "qa.analysis.roles.assign_roles: mono transcripts in Italian (SEQ_LANGS) written without punctuation "
+                   "(roles.unpunctuated, like a real call's machine transcript); other calls keep the hand-set chain",
     }
     out.mkdir(parents=True, exist_ok=True)
     joblib.dump({"node": w, "edge": v, "card": card}, out / SEQ_MODEL_FILE, compress=3)
