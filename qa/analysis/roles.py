@@ -17,6 +17,12 @@ evidence combined in a two-state hidden Markov model over the segments:
   clustered into two voices; which voice is the agent is a call-level choice between two
   hypotheses, weighed by the text and turn-taking evidence.
 
+On mono Italian transcripts without punctuation (a real call's machine transcript, like LUNA's) the
+text and turn-taking evidence is instead weighed by the sequence model (``qa.analysis.turns``,
+``modelli/ruoli.seq.joblib``): a two-state CRF over the segments whose per-segment and per-boundary
+weights were fitted jointly on whole dialogues, decoded by the same forward-backward (anchors, gaps,
+per-call refit and voices combine with it as above). Other calls keep the hand-set chain.
+
 Each segment gets ``extra["role_confidence"]`` (posterior probability of the chosen role,
 0.5..1); below ``threshold`` the speaker stays ``unknown`` rather than a guess. Segments with
 word timestamps and a long internal pause are first split into turns at the pause.

@@ -237,7 +237,7 @@ def decode_with_voices(emissions, kinds, p_first, membership: list[float], relia
 # ``qa.analysis.roles_text.train_sequence_model`` on the spontaneous dialogues (it/de/fr/en) and,
 # unless switched off, the LUNA tune calls (CC BY-NC-SA 4.0); saved as modelli/ruoli.seq.joblib.
 
-SEQ_SKIP = True
+SEQ_SKIP = True  # the two skip features of a boundary (short interjection in a cut sentence, echo)
 _TOKEN = re.compile(r"<\s*([a-z]+)\s*>|(\w+'?)", re.U)
 _NUMERIC_MASKS = frozenset(("digit", "num", "char"))
 _TOKEN_CACHE: dict[str, tuple[str, ...]] = {}  # a worker sees the same stock phrases again and again
