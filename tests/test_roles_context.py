@@ -239,3 +239,18 @@ def test_sequence_model_keeps_anchors_and_other_languages():
     de = Transcript("y", [Segment("unknown", 0, 2, "Kundendienst guten Tag"), Segment("unknown", 2.5, 4, "ich habe ein Problem")],
                     language="de")
     assert not roles.assign_roles(de).extra["roles"]["method"].startswith("sequence model")
+
+
+def test_fast_scoring_path_equals_the_feature_dicts(tune):
+    """The scoring path (``turns.sequence_scores_fast``) gives the log-odds of the training path's
+    feature dicts (``sequence_features`` + ``sequence_scores``) on real calls."""
+    import math
+
+    model = roles_text.load_sequence_model()
+    for tr, _ in tune:
+        texts = [s.text for s in tr.segments]
+        p = roles_text.text_probabilities(texts)
+        cues = [math.log(roles_text.cue_ratio(t, "it")) for t in texts]
+        slow = turns.sequence_scores(*turns.sequence_features(texts, p, cues, "it"), model["node"], model["edge"])
+        fast = turns.sequence_scores_fast(texts, p, cues, "it", model["node"], model["edge"])
+        assert fast[0] == pytest.approx(slow[0], abs=1e-9) and fast[1] == pytest.approx(slow[1], abs=1e-9)

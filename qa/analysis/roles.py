@@ -40,7 +40,7 @@ from .roles_text import (AGENT_CUES, CUSTOMER_CUES, MODEL_NAME, cue_ratio, norma
                          load_sequence_model, sequence_example, text_probabilities, train_role_model,
                          train_sequence_model, training_data_files, training_data_path)
 from .roles_voice import VOICE_MAX_RELIABILITY, VOICE_MIN_SILHOUETTE, voice_clusters, voice_features  # noqa: F401
-from .turns import (change_shifts, decode, decode_sequence, decode_with_voices, gap_kind, sequence_scores,
+from .turns import (change_shifts, decode, decode_sequence, decode_with_voices, gap_kind, sequence_scores_fast,
                     timing_informative)
 
 DEFAULT_THRESHOLD = 0.6
@@ -196,8 +196,9 @@ def _chain_posterior(segments, todo, out, model, turn_taking, cues, context, aud
 def _sequence_posterior(segments, lang, seq_model, model, audio, sample_rate):
     """P(agent) per segment by the sequence model (``qa.analysis.turns``); known speakers are anchors."""
     p_text = text_probabilities([s.text for s in segments], model)
-    nodes, edges, _ = sequence_example([s.text for s in segments], lang, p_text)
-    a, s = sequence_scores(nodes, edges, seq_model["node"], seq_model["edge"])
+    texts = [s.text for s in segments]
+    cues = [math.log(cue_ratio(t, lang)) for t in texts]
+    a, s = sequence_scores_fast(texts, p_text, cues, lang, seq_model["node"], seq_model["edge"])
     emissions = []
     for seg, ai in zip(segments, a):
         if seg.speaker == "agent":

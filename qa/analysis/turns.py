@@ -297,6 +297,13 @@ def sequence_features(texts, p_text, cue_logs, lang=None, context=True):
         f["txt"] = math.log(pt / (1 - pt))
         f["cue"] = cue_logs[i]
         nodes.append(f)
+    return nodes, _edge_features(texts, toks, lang)
+
+
+def _edge_features(texts, toks, lang):
+    """Per boundary between consecutive segments its feature dict (``sequence_features``)."""
+    n = len(texts)
+    edges = []
     bf_prev = [boundary_features(texts[i], texts[i + 1], lang) for i in range(n - 1)]
     for i in range(n - 1):
         a, b = toks[i], toks[i + 1]
@@ -316,7 +323,7 @@ def sequence_features(texts, p_text, cue_logs, lang=None, context=True):
         if SEQ_SKIP and b and a and b[0] in a[-3:]:
             g["echo"] = 1.0  # the next segment opens on a word the last one ended with (a read-back)
         edges.append(g)
-    return nodes, edges
+    return edges
 
 
 def _sig(z):
@@ -344,6 +351,66 @@ def sequence_scores(nodes, edges, w, v):
     """Per segment the agent-vs-customer log-odds and per boundary the change log-odds of weights
     ``w`` and ``v`` (feature name -> weight)."""
     return [_dot(f, w) for f in nodes], [_dot(g, v) for g in edges]
+
+
+_SPLIT_CACHE: dict[int, tuple[dict, dict, dict]] = {}
+
+
+def _split_weights(w: dict) -> tuple[dict, dict]:
+    """The node weights grouped by feature prefix ("w", "b", "pw", ...: suffix -> weight) and the
+    plain ones, built once per model."""
+    got = _SPLIT_CACHE.get(id(w))
+    if got is not None and got[2] is w:
+        return got[0], got[1]
+    groups: dict[str, dict] = {p: {} for p in ("w", "b", "f", "l", "pw", "nw", "len", "pos")}
+    plain: dict[str, float] = {}
+    for key, x in w.items():
+        prefix, eq, rest = key.partition("=")
+        if eq and prefix in groups:
+            groups[prefix][rest] = x
+        else:
+            plain[key] = x
+    _SPLIT_CACHE[id(w)] = (groups, plain, w)
+    return groups, plain
+
+
+def sequence_scores_fast(texts, p_text, cue_logs, lang, w: dict, v: dict) -> tuple[list[float], list[float]]:
+    """``sequence_scores(*sequence_features(...))`` without building the per-segment feature dicts (the
+    scoring path; tests/test_roles_context.py checks that both agree)."""
+    toks = [tokens(t) for t in texts]
+    n = len(texts)
+    sets = [set(t) for t in toks]
+    g, plain = _split_weights(w)
+    zeros = repeat(_ZERO)
+    gw, gb, gf, gl, gpw, gnw, glen, gpos = (g[k] for k in ("w", "b", "f", "l", "pw", "nw", "len", "pos"))
+    own = [sum(map(gw.get, st, zeros)) for st in sets]
+    as_prev = [sum(map(gpw.get, st, zeros)) for st in sets]
+    as_next = [sum(map(gnw.get, st, zeros)) for st in sets]
+    pget = plain.get
+    bias, w_txt, w_cue, w_num = pget("bias", 0.0), pget("txt", 0.0), pget("cue", 0.0), pget("mostly_num", 0.0)
+    scores = []
+    for i, tk in enumerate(toks):
+        a = bias + own[i] + glen.get(_lenbin(len(tk)), 0.0) + gpos.get(str(min(4, int(5 * i / max(1, n)))), 0.0)
+        if len(tk) > 1:
+            a += sum(map(gb.get, {x + "_" + y for x, y in zip(tk, tk[1:])}, zeros))
+        if tk:
+            a += gf.get(tk[0], 0.0) + gl.get(tk[-1], 0.0)
+            if tk.count("<num>") * 2 > len(tk):
+                a += w_num
+        if i == 0:
+            a += pget("first", 0.0)
+        elif i == 1:
+            a += pget("second", 0.0)
+        if i == n - 1:
+            a += pget("last", 0.0)
+        if i > 0:
+            a += as_prev[i - 1]
+        if i + 1 < n:
+            a += as_next[i + 1]
+        pt = min(0.98, max(0.02, p_text[i]))
+        a += w_txt * math.log(pt / (1 - pt)) + w_cue * cue_logs[i]
+        scores.append(a)
+    return scores, [_dot(e, v) for e in _edge_features(texts, toks, lang)]
 
 
 def sequence_posterior(nodes, edges, w, v, refit: bool = True, kinds: Sequence[str] | None = None) -> list[float]:
