@@ -11,6 +11,8 @@ calls of the dev set it also reports plausibility figures (no reference roles us
 
     python bench/roles.py         # prints the figures and writes bench/results/roles.md
     python bench/roles.py --asr   # also transcribes the mono sample calls with faster-whisper (minutes)
+    python bench/roles.py --cv    # also the grouped 5-fold CV of the sequence model on the 20 LUNA tune
+                                  # calls, with and without LUNA in training (a few minutes)
 """
 
 from __future__ import annotations
@@ -54,12 +56,13 @@ def sentence_split(tr: Transcript) -> Transcript:
     return out
 
 
-def evaluate(transcripts, variant=lambda t: t, text_only=False, threshold=roles.DEFAULT_THRESHOLD):
+def evaluate(transcripts, variant=lambda t: t, text_only=False, threshold=roles.DEFAULT_THRESHOLD, sequence=True):
     agg = defaultdict(lambda: [0, 0, 0])
     calls_perfect = 0
     for tr in transcripts:
         ref = variant(tr)
-        pred = roles.assign_roles(roles.hide_speakers(ref), threshold=threshold, turn_taking=not text_only)
+        pred = roles.assign_roles(roles.hide_speakers(ref), threshold=threshold, turn_taking=not text_only,
+                                  sequence=sequence)
         m = roles.role_accuracy(ref, pred)
         for key in ("all", tr.language):
             a = agg[key]
@@ -148,9 +151,11 @@ def luna_dev_figures(**options) -> dict[str, dict]:
 
 def luna_dev_md() -> list[str]:
     """The LUNA dev set section of bench/results/roles.md."""
-    variants = (("text + turn-taking (production default)", {}),
-                ("text + turn-taking, no `unknown` (threshold 0.5)", {"threshold": 0.5}),
-                ("text + turn-taking without the boundary context", {"context": False}),
+    variants = (("sequence model (production default)", {}),
+                ("sequence model, no `unknown` (threshold 0.5)", {"threshold": 0.5}),
+                ("hand-set turn-taking chain (before issue 12)", {"sequence": False}),
+                ("hand-set chain, no `unknown` (threshold 0.5)", {"sequence": False, "threshold": 0.5}),
+                ("hand-set chain without the boundary context", {"sequence": False, "context": False}),
                 ("text classifier alone", {"turn_taking": False}))
     status = {"tune": "tuned-on", "heldout": "held-out", "all": "mixed: 20 tuned-on + 10 held-out"}
     lines = ["## LUNA dev set: real mono calls, per turn", "",
@@ -171,6 +176,24 @@ def luna_dev_md() -> list[str]:
     lines += ["", "Human vs human on the same turns (tests/data/luna_dev/README.md): annotator 1 vs annotator 2 "
               "90.7 % (kappa 0.815); each annotator against the adjudicated turns 96.8 % and 93.9 %. "
               "Target (issue 12): speaker role per turn >= 90 %.", ""]
+    return lines
+
+
+def cv_md() -> list[str]:
+    """The cross-validated LUNA figure (issue 12): grouped 5-fold CV by call on the 20 tune calls."""
+    from qa.analysis import roles_text
+
+    spont = roles_text.spontaneous_dialogues()
+    lines = ["", "## LUNA tune calls, cross-validated (sequence model)", "",
+             "Grouped 5-fold CV by call on the 20 LUNA tune calls (`roles_text.sequence_cross_validation`): "
+             "each fold's model is trained on the spontaneous dialogues and the other 16 tune calls, never on "
+             "its 4 test calls; without LUNA, one model trained on the project's own dialogues only.", "",
+             "| training | calls | segments | accuracy (threshold 0.5) | accuracy at the default threshold |",
+             "|---|---|---|---|---|"]
+    for luna in (True, False):
+        r = roles_text.sequence_cross_validation(luna=luna, spont=spont)
+        lines.append(f"| {'spontaneous dialogues + LUNA tune (other folds)' if luna else 'spontaneous dialogues only'} "
+                     f"| {r['calls']} | {r['segments']} | {r['accuracy']:.1%} | {r['accuracy_at_default']:.1%} |")
     return lines
 
 
@@ -223,9 +246,11 @@ def main() -> int:
              "(`unknown` counts as wrong); coverage = turns given a role.", "",
              "| set | variant | turns | accuracy | coverage | calls all right |", "|---|---|---|---|---|---|"]
     for name, data in (("samples", samples), ("devset", dev), ("rules_fresh/batch7, real-call style", batch7)):
-        for vname, variant, text_only in (("turns", lambda t: t, False), ("sentence segments", sentence_split, False),
-                                          ("turns, text classifier alone", lambda t: t, True)):
-            res, perfect = evaluate(data, variant, text_only)
+        for vname, variant, text_only, seq in (("turns", lambda t: t, False, True),
+                                               ("sentence segments", sentence_split, False, True),
+                                               ("turns, hand-set chain (before issue 12)", lambda t: t, False, False),
+                                               ("turns, text classifier alone", lambda t: t, True, True)):
+            res, perfect = evaluate(data, variant, text_only, sequence=seq)
             a = res["all"]
             lines.append(f"| {name} ({len(data)} calls) | {vname} | {a['turns']} | {a['accuracy']:.1%} | "
                          f"{a['coverage']:.1%} | {perfect}/{len(data)} |")
@@ -238,6 +263,8 @@ def main() -> int:
             r = per_lang[lang]
             lines.append(f"| {lang} | {r['turns']} | {r['accuracy']:.1%} | {r['coverage']:.1%} |")
     lines += [""] + luna_dev_md()
+    if "--cv" in sys.argv:
+        lines += cv_md()
     lf = luna_figures()
     lines += ["", f"LUNA plausibility ({lf['calls']} real Italian help-desk calls of the dev set, no reference roles "
               "used; timings estimated):", "",
@@ -290,7 +317,30 @@ def main() -> int:
               "the call), not more tuning of this one. Kept: cue words count 4.0x (was 2.5x: tune 61.1 -> "
               "62.5 %), a faster decoder. Rubric macro kappa on the LUNA tune calls by threshold "
               "(bench/agreement.py, this model): 0.739 at 0.5, 0.759 at 0.6, 0.777 at 0.7, so the default "
-              "stays 0.6."]
+              "stays 0.6.",
+              "",
+              "Issue 12, second pass (2026-12-07, the sequence model): a two-state linear-chain CRF over the "
+              "segments (qa.analysis.turns: segment words and bigrams, first/last word, length, position, the "
+              "words of both neighbours, the text classifier's log-odds, the cue words; per boundary cut "
+              "mid-sentence, backchannel, answer word, last word before / first word after, the two lengths, "
+              "digits read back), weights fitted jointly by maximum likelihood on whole dialogues, decoded by the "
+              "same forward-backward with the change rate refitted per call (EM). It decides unpunctuated "
+              "Italian transcripts (`roles.SEQ_LANGS`, `roles.unpunctuated`: written as its training dialogues, "
+              "like a real call's machine transcript); de/fr/en and punctuated calls keep the hand-set chain, "
+              "since with the sequence model the scripted de/fr/en sets (few dialogues of theirs in its training) "
+              "and the punctuated Italian calls cut into sentences got worse (samples 95.6 -> 85.9 %, devset "
+              "92.4 -> 89.1 % on sentence segments before it was gated). Its LUNA figure is cross-validated "
+              "(`--cv`, table above): about 68-70 % per segment at threshold 0.5 and 61-63 % at the default "
+              "0.6, with or without the LUNA tune turns in training, the same as the hand-set chain's "
+              "tuned-on figure: the sequence model does not raise the real-call figure. The LUNA turns help at "
+              "0.5 and hurt at 0.6 (less confident posteriors), so the shipped model is trained without them "
+              "(no CC BY-NC-SA text in it); `train_sequence_model(luna=True)` trains with them. On the scripted "
+              "real-call style set (batch7) the Italian calls gain (rows \"turns\" vs \"hand-set chain\"). "
+              "90 % per segment stays out of reach with text evidence on these calls: the segments mix the two "
+              "parties (overlapping speech interleaved into one segment, \"ho\" | \"però la capito\"), and "
+              "the two annotators themselves agree on 90.7 %.",
+              "",
+              "With the LUNA tune turns in training (train_sequence_model(luna=True), all 20 tune calls, measured once 2026-12-07 with `luna_dev_figures(sequence=<that model>)`, not shipped): held-out aggregate 64.0 % at the default threshold (coverage 84.8 %) and 71.6 % at 0.5, against 66.4 % and 71.3 % for the shipped model without LUNA and 61.0 % and 70.7 % for the hand-set chain; batch7 Italian 84.3 % (shipped 85.2 %)."]
     text = "\n".join(lines) + "\n"
     print(text)
     out = ROOT / "bench" / "results" / "roles.md"

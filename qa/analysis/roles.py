@@ -17,6 +17,12 @@ evidence combined in a two-state hidden Markov model over the segments:
   clustered into two voices; which voice is the agent is a call-level choice between two
   hypotheses, weighed by the text and turn-taking evidence.
 
+On mono Italian transcripts without punctuation (a real call's machine transcript, like LUNA's) the
+text and turn-taking evidence is instead weighed by the sequence model (``qa.analysis.turns``,
+``modelli/ruoli.seq.joblib``): a two-state CRF over the segments whose per-segment and per-boundary
+weights were fitted jointly on whole dialogues, decoded by the same forward-backward (anchors, gaps,
+per-call refit and voices combine with it as above). Other calls keep the hand-set chain.
+
 Each segment gets ``extra["role_confidence"]`` (posterior probability of the chosen role,
 0.5..1); below ``threshold`` the speaker stays ``unknown`` rather than a guess. Segments with
 word timestamps and a long internal pause are first split into turns at the pause.
@@ -25,17 +31,37 @@ word timestamps and a long internal pause are first split into turns at the paus
 from __future__ import annotations
 
 import copy
+import math
+import re
 from pathlib import Path
 
 from ..model import Segment, Transcript, Word
 from .roles_text import (AGENT_CUES, CUSTOMER_CUES, MODEL_NAME, cue_ratio, normalise_text,  # noqa: F401
-                         text_probabilities, train_role_model, training_data_files, training_data_path)
+                         load_sequence_model, sequence_example, text_probabilities, train_role_model,
+                         train_sequence_model, training_data_files, training_data_path)
 from .roles_voice import VOICE_MAX_RELIABILITY, VOICE_MIN_SILHOUETTE, voice_clusters, voice_features  # noqa: F401
-from .turns import change_shifts, decode, decode_with_voices, gap_kind, timing_informative
+from .turns import (change_shifts, decode, decode_sequence, decode_with_voices, gap_kind, sequence_scores_fast,
+                    timing_informative)
 
 DEFAULT_THRESHOLD = 0.6
 SPLIT_PAUSE_S = 1.2  # a silence this long inside a segment is taken as a possible change of turn
 P_FIRST_AGENT = {"inbound": 0.75, "outbound": 0.5, None: 0.65}  # outbound: the customer may answer first
+# Languages the sequence model decides: those with enough whole dialogues in its training data (the
+# spontaneous dialogues are mostly Italian; de/fr/en have a few each, and with the sequence model the
+# scripted de/fr/en sets got worse than with the hand-set chain: bench/results/roles.md)
+SEQ_LANGS = ("it",)
+SEQ_REFIT = True
+# ... and transcripts written as its training dialogues are (lower case, no punctuation: a real call's
+# machine transcript like LUNA's); on punctuated scripted calls cut into sentences the hand-set chain,
+# whose text classifier reads the punctuation, did better (bench/results/roles.md)
+SEQ_MAX_PUNCTUATED = 0.2
+_PUNCT = re.compile(r"[.?!,;:]")
+
+
+def unpunctuated(segments) -> bool:
+    """Whether at most ``SEQ_MAX_PUNCTUATED`` of the segments carry punctuation."""
+    texts = [s.text for s in segments if s.text.strip()]
+    return bool(texts) and sum(1 for t in texts if _PUNCT.search(t)) <= SEQ_MAX_PUNCTUATED * len(texts)  # refit the sequence model's change rate to each call (EM); see bench/results/roles.md
 TEXT_TEMPER = 1.0  # exponent on the classifier's likelihoods (< 1: trust the text less than the turn-taking)
 
 
@@ -80,7 +106,7 @@ def _copy_for_roles(transcript: Transcript) -> Transcript:
 def assign_roles(transcript: Transcript, threshold: float = DEFAULT_THRESHOLD, model: str = MODEL_NAME,
                  split_pause: float | None = SPLIT_PAUSE_S, turn_taking: bool = True,
                  audio: "np.ndarray | None" = None, sample_rate: int = 16000, cues: bool = True,
-                 context: bool = True) -> Transcript:
+                 context: bool = True, sequence: bool | str = True) -> Transcript:
     """Return a copy of ``transcript`` whose ``unknown`` segments are labelled agent/customer.
 
     Segments already labelled (e.g. from a stereo channel) are kept and used as anchors.
@@ -90,7 +116,10 @@ def assign_roles(transcript: Transcript, threshold: float = DEFAULT_THRESHOLD, m
     ``audio``: the recording (mono float32 at ``sample_rate``), if at hand: segments are then also
     clustered into two voices, and which voice is the agent is decided for the whole call;
     ``cues``: False leaves out the cue words; ``context``: False leaves out the boundary context
-    (cut mid-sentence, backchannel, answer word) of the turn-taking model (for comparison).
+    (cut mid-sentence, backchannel, answer word) of the turn-taking model (for comparison);
+    ``sequence``: decide with the sequence model (``modelli/ruoli.seq.joblib``, a CRF over the call's
+    segments) when it is there, or the one saved at the path given; False uses the hand-set
+    turn-taking chain (for comparison).
     Every segment that was unknown gets ``extra["role_confidence"]`` in [0, 1].
     """
     if not 0.0 <= threshold <= 1.0:
@@ -106,6 +135,35 @@ def assign_roles(transcript: Transcript, threshold: float = DEFAULT_THRESHOLD, m
             segments.append(seg)
     segments.sort(key=lambda s: (s.start, s.end))
     todo = [i for i, s in enumerate(segments) if s.speaker == "unknown"]
+    seq_model = None
+    if sequence and turn_taking and model == MODEL_NAME and (
+            isinstance(sequence, str) or (out.language in SEQ_LANGS and unpunctuated(segments))):
+        seq_model = load_sequence_model(sequence if isinstance(sequence, str) else None)
+    if seq_model is not None:
+        posterior, method = _sequence_posterior(segments, out.language, seq_model, model, audio, sample_rate)
+    else:
+        posterior, method = _chain_posterior(segments, todo, out, model, turn_taking, cues, context, audio,
+                                             sample_rate)
+
+    for i in todo:
+        seg = segments[i]
+        pa = posterior[i]
+        role, conf = ("agent", pa) if pa >= 0.5 else ("customer", 1.0 - pa)
+        # decided on the value that is stored, so the two always agree; a guess from a mono call is never
+        # certain, so the confidence stays below 1 (threshold 1.0 leaves every segment unknown)
+        conf = min(0.9999, round(float(conf), 4))
+        seg.speaker = role if conf >= threshold else "unknown"
+        seg.extra["role_confidence"] = conf
+    out.segments = segments
+    out.extra["roles"] = {"assigned": True,
+                          "method": method,
+                          "model": Path(model).stem, "threshold": threshold,
+                          "unknown": sum(1 for i in todo if segments[i].speaker == "unknown")}
+    return out
+
+
+def _chain_posterior(segments, todo, out, model, turn_taking, cues, context, audio, sample_rate):
+    """P(agent) per segment by the text classifier, the cue words and the hand-set turn-taking chain."""
     p_text = dict(zip(todo, text_probabilities([segments[i].text for i in todo], model)))
 
     emissions = []
@@ -131,21 +189,38 @@ def assign_roles(transcript: Transcript, threshold: float = DEFAULT_THRESHOLD, m
     else:
         posterior = [e[0] / (e[0] + e[1]) for e in emissions]
 
-    for i in todo:
-        seg = segments[i]
-        pa = posterior[i]
-        role, conf = ("agent", pa) if pa >= 0.5 else ("customer", 1.0 - pa)
-        # decided on the value that is stored, so the two always agree; a guess from a mono call is never
-        # certain, so the confidence stays below 1 (threshold 1.0 leaves every segment unknown)
-        conf = min(0.9999, round(float(conf), 4))
-        seg.speaker = role if conf >= threshold else "unknown"
-        seg.extra["role_confidence"] = conf
-    out.segments = segments
-    out.extra["roles"] = {"assigned": True,
-                          "method": "text classifier + turn-taking HMM" + (" + voice clusters" if voices else ""),
-                          "model": Path(model).stem, "threshold": threshold,
-                          "unknown": sum(1 for i in todo if segments[i].speaker == "unknown")}
-    return out
+    method = "text classifier + turn-taking HMM" + (" + voice clusters" if voices else "")
+    return posterior, method
+
+
+def _sequence_posterior(segments, lang, seq_model, model, audio, sample_rate):
+    """P(agent) per segment by the sequence model (``qa.analysis.turns``); known speakers are anchors."""
+    p_text = text_probabilities([s.text for s in segments], model)
+    texts = [s.text for s in segments]
+    cues = [math.log(cue_ratio(t, lang)) for t in texts]
+    a, s = sequence_scores_fast(texts, p_text, cues, lang, seq_model["node"], seq_model["edge"])
+    emissions = []
+    for seg, ai in zip(segments, a):
+        if seg.speaker == "agent":
+            emissions.append((1.0, 1e-6))
+        elif seg.speaker == "customer":
+            emissions.append((1e-6, 1.0))
+        else:
+            p = _sigmoid(ai)
+            emissions.append((p, 1.0 - p))
+    p_change = [min(0.999, max(0.001, _sigmoid(x))) for x in s]
+    voices = voice_clusters(audio, segments, sample_rate) if audio is not None else None
+    informative = timing_informative(segments)
+    kinds = [gap_kind(x, y, informative) for x, y in zip(segments, segments[1:])]
+    posterior = decode_sequence(emissions, p_change, voices, kinds, refit=SEQ_REFIT)
+    return posterior, "sequence model (CRF over the segments)" + (" + voice clusters" if voices else "")
+
+
+def _sigmoid(z: float) -> float:
+    if z >= 0:
+        return 1.0 / (1.0 + math.exp(-z))
+    e = math.exp(z)
+    return e / (1.0 + e)
 
 
 def most_overlapping(segment: Segment, candidates: list[Segment]) -> Segment | None:
