@@ -15,6 +15,13 @@ from .callnames import CallNames, isin
 from .callnames import ARTICLES, HONORIFICS, VOCATIVES  # noqa: F401  (re-exported: the engine's name words)
 from .nlp import CLAUSE_PUNCT, fold
 
+# A speaker the role model inferred with less confidence than this (``extra["role_confidence"]``,
+# qa.analysis.roles) counts for either party in the rules, as an ``unknown`` one does: a guess about
+# who spoke must not pass or fail an agent-only criterion. The transcript keeps the guess (shown in
+# the dashboard). Chosen on the LUNA tune calls (bench/results/roles.md): macro kappa 0.765 with every
+# inferred role trusted, 0.817 from 0.7.
+SCORING_ROLE_CONFIDENCE = 0.7
+
 
 class ModelsPending(Exception):
     """Raised by ``CallContext.model_probs`` when the context defers model conditions
@@ -55,7 +62,8 @@ class CallContext(CallNames):
         self.customer_name = customer_name
         self.meta_extra = meta_extra or {}
         n = len(self.segs)
-        self.speakers = [s.speaker for s in self.segs]
+        self.speakers = [("unknown" if s.extra.get("role_confidence", 1.0) < SCORING_ROLE_CONFIDENCE else s.speaker)
+                         for s in self.segs]
         self.has_unknown = any(sp == "unknown" for sp in self.speakers)
         idx = nlp.token_offsets(doc) if len(doc) else np.zeros(0, dtype=np.int64)
         self.tok_idx = idx
