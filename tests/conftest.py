@@ -15,13 +15,6 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
-# `make test` runs two xdist workers on two cores: one OpenBLAS thread per process, this one and
-# every `qa` subprocess it starts (set before numpy is first imported). With OpenBLAS's default of
-# one thread per core its threads spin-wait for each other while the other worker holds a core:
-# `qa train --criterion empatia` (scikit-learn's L-BFGS) took 33.8 s of CPU with the default and
-# 7.0 s with one thread, the same held-out accuracy (93.0 % on 242). Set it to override.
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-
 # Real evaluation material from outside the project (/work/shared/eval, see its README).
 EVAL_DIR = Path(os.environ.get("QA_EVAL_DIR") or Path(__file__).resolve().parents[2] / "shared" / "eval")
 
