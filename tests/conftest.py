@@ -110,3 +110,22 @@ def demo_run(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
         return data, subprocess.run(args, capture_output=True, text=True, env=env, cwd=ROOT, timeout=1800)
 
     return once_per_run(tmp_path_factory, "demo-run", run_demo)
+
+
+@pytest.fixture(scope="session")
+def trained_empatia(tmp_path_factory) -> Path:
+    """A copy of modelli/ whose empatia model was just trained by ``qa train --criterion empatia``
+    from its shipped data: the recipe's own model (its card's features, tfidf), so that a candidate
+    of the same recipe is no worse than it. About 35 s of CPU: done once per test run and shared by
+    the xdist workers (tests/test_calibration_cli.py, tests/test_train.py). Copy it, never write to it."""
+    def train(folder: Path) -> Path:
+        d = folder / "modelli"
+        shutil.copytree(ROOT / "modelli", d)
+        env = {**os.environ, "QA_MODELS_DIR": str(d)}
+        good = subprocess.run([sys.executable, "-m", "qa", "train", "--criterion", "empatia"], capture_output=True,
+                              text=True, env=env, timeout=1800)
+        assert good.returncode == 0, good.stdout + good.stderr
+        assert "empatia: ok" in good.stdout
+        return d
+
+    return once_per_run(tmp_path_factory, "trained-empatia", train)

@@ -132,26 +132,11 @@ def models_copy(tmp_path):
     return d
 
 
-@pytest.fixture(scope="module")
-def trained_models(tmp_path_factory):
-    """A copy of modelli/ whose empatia model was just trained by ``qa train`` from its shipped data
-    (the recipe's own model, so that a candidate of the same recipe is no worse than it). A train
-    is minutes of CPU on two shared cores: done once per test run, each test works on its own copy."""
-    def train(folder):
-        d = folder / "modelli"
-        shutil.copytree(ROOT / "modelli", d)
-        good = qa("train", "--criterion", "empatia", env={"QA_MODELS_DIR": str(d)})
-        assert good.returncode == 0, good.stdout + good.stderr
-        assert "empatia: ok" in good.stdout
-        return d
-
-    return once_per_run(tmp_path_factory, "trained-empatia", train)
-
-
 @pytest.fixture()
-def trained_copy(trained_models, tmp_path):
+def trained_copy(trained_empatia, tmp_path):
+    """A copy of modelli/ with empatia just trained by `qa train` (tests/conftest.py, shared with test_train)."""
     d = tmp_path / "modelli"
-    shutil.copytree(trained_models, d)
+    shutil.copytree(trained_empatia, d)
     return d
 
 
