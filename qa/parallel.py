@@ -140,3 +140,23 @@ def batches(items: Iterable, size: int) -> Iterator[list]:
     it = iter(items)
     while chunk := list(islice(it, size)):
         yield chunk
+
+
+def one_blas_thread(fn):
+    """Run ``fn`` with one OpenBLAS/BLAS thread. Fitting (scikit-learn's L-BFGS) makes many small
+    BLAS calls whose threads spin-wait for each other whenever another process holds a core: on
+    2 shared cores `qa train --criterion empatia` took 33.8 s of CPU with OpenBLAS's default (one
+    thread per core) and 7.0 s with one thread, the same held-out accuracy (issue 15). Only
+    training: transcription keeps the default (its features change in the last bits otherwise)."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            from threadpoolctl import threadpool_limits
+        except ImportError:  # scikit-learn's own dependency: present wherever training runs
+            return fn(*args, **kwargs)
+        with threadpool_limits(limits=1, user_api="blas"):
+            return fn(*args, **kwargs)
+
+    return wrapper

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from qa.analysis import roles, roles_text, turns
+from qa.analysis import roles, roles_text, sequence, turns
 from qa.model import Transcript
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -197,7 +197,7 @@ def test_sequence_model_trains_without_luna_and_cross_validates(spont_quick):
 def test_sequence_model_learns_from_luna_calls_it_is_tested_apart_from(spont_quick):
     """Trained on the spontaneous dialogues and 10 LUNA tune calls, tested on the other 10 (never
     trained on), per segment at threshold 0.5: measured 67.5 % of 553 segments."""
-    from qa.analysis.turns import sequence_posterior, train_sequence
+    from qa.analysis.sequence import sequence_posterior, train_sequence
 
     calls = sorted(roles_text.luna_dialogues(), key=lambda c: c[0])
     assert len(calls) == 20 and sum(len(c[1]) for c in calls) == 1193
@@ -242,7 +242,7 @@ def test_sequence_model_keeps_anchors_and_other_languages():
 
 
 def test_fast_scoring_path_equals_the_feature_dicts(tune):
-    """The scoring path (``turns.sequence_scores_fast``) gives the log-odds of the training path's
+    """The scoring path (``sequence.sequence_scores_fast``) gives the log-odds of the training path's
     feature dicts (``sequence_features`` + ``sequence_scores``) on real calls."""
     import math
 
@@ -251,6 +251,6 @@ def test_fast_scoring_path_equals_the_feature_dicts(tune):
         texts = [s.text for s in tr.segments]
         p = roles_text.text_probabilities(texts)
         cues = [math.log(roles_text.cue_ratio(t, "it")) for t in texts]
-        slow = turns.sequence_scores(*turns.sequence_features(texts, p, cues, "it"), model["node"], model["edge"])
-        fast = turns.sequence_scores_fast(texts, p, cues, "it", model["node"], model["edge"])
+        slow = sequence.sequence_scores(*sequence.sequence_features(texts, p, cues, "it"), model["node"], model["edge"])
+        fast = sequence.sequence_scores_fast(texts, p, cues, "it", model["node"], model["edge"])
         assert fast[0] == pytest.approx(slow[0], abs=1e-9) and fast[1] == pytest.approx(slow[1], abs=1e-9)

@@ -18,7 +18,7 @@ evidence combined in a two-state hidden Markov model over the segments:
   hypotheses, weighed by the text and turn-taking evidence.
 
 On mono Italian transcripts without punctuation (a real call's machine transcript, like LUNA's) the
-text and turn-taking evidence is instead weighed by the sequence model (``qa.analysis.turns``,
+text and turn-taking evidence is instead weighed by the sequence model (``qa.analysis.sequence``,
 ``modelli/ruoli.seq.joblib``): a two-state CRF over the segments whose per-segment and per-boundary
 weights were fitted jointly on whole dialogues, decoded by the same forward-backward (anchors, gaps,
 per-call refit and voices combine with it as above). Other calls keep the hand-set chain.
@@ -40,8 +40,8 @@ from .roles_text import (AGENT_CUES, CUSTOMER_CUES, MODEL_NAME, cue_ratio, norma
                          load_sequence_model, sequence_example, text_probabilities, train_role_model,
                          train_sequence_model, training_data_files, training_data_path)
 from .roles_voice import VOICE_MAX_RELIABILITY, VOICE_MIN_SILHOUETTE, voice_clusters, voice_features  # noqa: F401
-from .turns import (change_shifts, decode, decode_sequence, decode_with_voices, gap_kind, sequence_scores_fast,
-                    timing_informative)
+from .sequence import decode_sequence, sequence_scores_fast
+from .turns import change_shifts, decode, decode_with_voices, gap_kind, timing_informative
 
 DEFAULT_THRESHOLD = 0.6
 SPLIT_PAUSE_S = 1.2  # a silence this long inside a segment is taken as a possible change of turn
@@ -194,7 +194,7 @@ def _chain_posterior(segments, todo, out, model, turn_taking, cues, context, aud
 
 
 def _sequence_posterior(segments, lang, seq_model, model, audio, sample_rate):
-    """P(agent) per segment by the sequence model (``qa.analysis.turns``); known speakers are anchors."""
+    """P(agent) per segment by the sequence model (``qa.analysis.sequence``); known speakers are anchors."""
     p_text = text_probabilities([s.text for s in segments], model)
     texts = [s.text for s in segments]
     cues = [math.log(cue_ratio(t, lang)) for t in texts]

@@ -17,6 +17,7 @@ from typing import Any, Sequence
 
 from ..constants import LANGS
 from ..errors import ModelError
+from ..parallel import one_blas_thread
 from ..langdata import language_data
 
 MODEL_NAME = "ruoli"
@@ -164,7 +165,7 @@ def cue_ratio(text: str, lang: str | None) -> float:
 
 
 # ---------------------------------------------------------------------------------------------
-# The sequence model (``qa.analysis.turns``, a linear-chain CRF over a call's segments): its
+# The sequence model (``qa.analysis.sequence``, a linear-chain CRF over a call's segments): its
 # training dialogues, training, cross-validation on the LUNA tune calls, loading.
 SEQ_MODEL_FILE = "ruoli.seq.joblib"
 SEQ_CARD_FILE = "ruoli.seq.card.json"
@@ -222,10 +223,10 @@ def spontaneous_dialogues(oof: bool = True) -> list[tuple[str, list[str], list[s
 
 def sequence_example(texts: Sequence[str], lang: str | None, p_text: Sequence[float] | None = None,
                      roles: Sequence[str] | None = None):
-    """(node features, boundary features, labels 1 = agent) of one dialogue (``turns.sequence_features``)."""
+    """(node features, boundary features, labels 1 = agent) of one dialogue (``sequence.sequence_features``)."""
     import math
 
-    from .turns import sequence_features
+    from .sequence import sequence_features
 
     if p_text is None:
         p_text = text_probabilities(list(texts))
@@ -242,8 +243,9 @@ def _sequence_training_set(luna: bool, spont=None, exclude: Sequence[str] = ()):
     return seqs, [c[0] for c in calls]
 
 
+@one_blas_thread
 def train_sequence_model(luna: bool = True, out_dir: str | Path | None = None) -> dict[str, Any]:
-    """Train the sequence model (``qa.analysis.turns``) and save ``ruoli.seq.joblib`` and its card in
+    """Train the sequence model (``qa.analysis.sequence``) and save ``ruoli.seq.joblib`` and its card in
     ``out_dir`` (default ``modelli/``). ``luna``: also train on the LUNA tune calls
     (``modelli/dati/ruoli_luna``, CC BY-NC-SA 4.0: the model then carries that licence); False trains
     on the project's own dialogues only."""
@@ -253,7 +255,7 @@ def train_sequence_model(luna: bool = True, out_dir: str | Path | None = None) -
     import joblib
 
     from ..config import models_dir
-    from .turns import train_sequence
+    from .sequence import train_sequence
 
     out = Path(out_dir) if out_dir else models_dir()
     spont = spontaneous_dialogues()
@@ -291,7 +293,7 @@ def sequence_cross_validation(folds: int = 5, luna: bool = True, spont=None, ref
     at threshold 0.5 (``accuracy``) and at ``qa.analysis.roles.DEFAULT_THRESHOLD`` (``accuracy_at_default``,
     ``unknown`` counts as wrong)."""
     from .roles import DEFAULT_THRESHOLD, SEQ_REFIT
-    from .turns import sequence_posterior, train_sequence
+    from .sequence import sequence_posterior, train_sequence
 
     refit = SEQ_REFIT if refit is None else refit
     spont = spont if spont is not None else spontaneous_dialogues()

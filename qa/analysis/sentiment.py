@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from ..errors import ModelError
+from ..parallel import one_blas_thread
 
 MODEL_NAME = "sentimento"
 LABELS = ("negative", "neutral", "positive")
@@ -195,6 +196,7 @@ def sentiment_labels(texts: Sequence[str] | str, lang: str | None = None) -> lis
 # training
 # --------------------------------------------------------------------------------------------
 
+@one_blas_thread
 def _cv_combined(examples, folds: int = 5) -> dict[str, Any]:
     """Grouped cross-validation of the 3-class label: model alone vs model + lexicon."""
     import numpy as np

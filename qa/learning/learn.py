@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 from ..errors import ModelError
+from ..parallel import one_blas_thread
 from .cascade import make_model
 from .features import DEFAULT_FEATURES, recipe
 
@@ -62,27 +63,7 @@ def read_examples(path: str | Path) -> list[Example]:
     return out
 
 
-def _one_blas_thread(fn):
-    """Run ``fn`` with one OpenBLAS/BLAS thread. Fitting (scikit-learn's L-BFGS) makes many small
-    BLAS calls whose threads spin-wait for each other whenever another process holds a core: on
-    2 shared cores `qa train --criterion empatia` took 33.8 s of CPU with OpenBLAS's default (one
-    thread per core) and 7.0 s with one thread, the same held-out accuracy (issue 15). Only
-    training: transcription keeps the default (its features change in the last bits otherwise)."""
-    import functools
-
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        try:
-            from threadpoolctl import threadpool_limits
-        except ImportError:  # scikit-learn's own dependency: present wherever training runs
-            return fn(*args, **kwargs)
-        with threadpool_limits(limits=1, user_api="blas"):
-            return fn(*args, **kwargs)
-
-    return wrapper
-
-
-@_one_blas_thread
+@one_blas_thread
 def cross_validate(examples: Sequence[Example], folds: int = 5, seed: int = 0, features: str = DEFAULT_FEATURES,
                    gate: float | None = None, return_proba: bool = False) -> dict[str, Any]:
     """Cross-validated accuracy overall and per language; groups never straddle folds (GroupKFold
@@ -153,7 +134,7 @@ def accuracy_on(model, examples: Sequence[Example]) -> dict[str, Any]:
             "per_language": {str(l): round(float(ok[langs == l].mean()), 4) for l in sorted(set(langs)) if l}}
 
 
-@_one_blas_thread
+@one_blas_thread
 def train(name: str, examples: Sequence[Example], description: str = "", out_dir: str | Path | None = None,
           extra_card: dict[str, Any] | None = None, holdout: Sequence[Example] | None = None,
           force: bool = False, tolerance: float = 0.0, features: str = DEFAULT_FEATURES,
