@@ -64,6 +64,10 @@ def name_tokens(name: str) -> tuple[str, ...]:
 _SOUND_RULES = (("eau", "o"), ("ph", "f"), ("th", "t"), ("dt", "t"), ("ck", "k"), ("qu", "k"), ("q", "k"),
                 ("y", "i"), ("ey", "ai"), ("ei", "ai"), ("ay", "ai"), ("w", "v"), ("tz", "z"))
 _SOUND_CACHE: dict[str, str] = {}
+_MUTE_H = re.compile(r"(?<=[^csg])h")
+_HARD_C = re.compile(r"c(?=[aou])")
+_DOUBLED = re.compile(r"(.)\1+")
+_MUTE_END = re.compile(r"(?<=.{3})(?:e|es|s|t|d|x|z)$")
 
 
 def name_sound(word: str) -> str:
@@ -76,10 +80,10 @@ def name_sound(word: str) -> str:
     for a, b in _SOUND_RULES:
         if a in k:
             k = k.replace(a, b)
-    k = re.sub(r"(?<=[^csg])h", "", k)                  # mute h, but sh / ch / gh
-    k = re.sub(r"c(?=[aou])", "k", k)                     # hard c
-    k = re.sub(r"(.)\1+", r"\1", k)                      # doubled letters
-    k = re.sub(r"(?<=.{3})(?:e|es|s|t|d|x|z)$", "", k)    # mute endings: Clarke, Morot, Schmidt
+    k = _MUTE_H.sub("", k)         # mute h, but sh / ch / gh
+    k = _HARD_C.sub("k", k)        # hard c
+    k = _DOUBLED.sub(r"\1", k)     # doubled letters
+    k = _MUTE_END.sub("", k)       # mute endings: Clarke, Morot, Schmidt
     out = k if len(word) >= 3 and len(k) >= 2 else ""
     if len(_SOUND_CACHE) < 50_000:
         _SOUND_CACHE[word] = out
@@ -259,8 +263,9 @@ class CallNames:
             # or spelt otherwise but sounding the same ("Thom" for Tom, "Morot" for Moreau)
             sounds = {name_sound(t) for t in fuzzy} - {""}
             if sounds:
-                cand += [plain[i] for i, f in enumerate(folded) if best[i] < _PREFILTER_CUTOFF
-                         and name_sound(f) in sounds]
+                lo, hi = min(len(t) for t in fuzzy) - 3, max(len(t) for t in fuzzy) + 3
+                cand += [plain[i] for i, f in enumerate(folded) if lo <= len(f) <= hi
+                         and best[i] < _PREFILTER_CUTOFF and name_sound(f) in sounds]
         strings = self.nlp.vocab.strings
         return {orths[i] for i in cand if _name_match(strings[orths[i]], targets, agent_own, nlp)}
 
