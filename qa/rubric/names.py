@@ -257,12 +257,16 @@ def name_from_context(ctx) -> str | None:
             continue
         prefix = key + "#name#"
         found = [(s, e, k) for k, spans in ctx._matches.items() if k.startswith(prefix) for s, e in spans]
+        joins = getattr(ctx, "_joins", ())
         for s, e, k in sorted(found):
             seg = int(ctx.tok_seg[s])
-            if int(ctx.tok_seg[e - 1]) != seg or ctx.speakers[seg] not in (role, "unknown"):
-                continue
+            last = int(ctx.tok_seg[e - 1])
+            if (last != seg and not (seg in joins and last == seg + 1)) or ctx.speakers[seg] not in (role, "unknown"):
+                continue  # across two segments, but for a sentence the recogniser cut ("sono" | "Paolo Ferri")
             slot = lm.slots.get(k)
             pos = s + slot if slot is not None else e - 1
+            if last != seg:
+                pos += sum(1 for j in range(s, min(pos, e - 1) + 1) if doc[j].is_space)  # the line break of the cut
             if pos >= e:
                 continue
             name = _capture(doc, pos, ctx.nlp, strictness, ctx.text)
