@@ -142,3 +142,19 @@ def test_no_phrase_across_a_full_stop_between_segments():
              ("agent", "I'll check the date."), ("agent", "Of birth I need nothing."),
              ("agent", "I can see your bill, Mr Clarke, I have corrected your bill."))
     assert results(t)["identificazione"] == "fail"
+
+
+# ---- German compounds as Whisper writes them ---------------------------------------------------
+
+@pytest.mark.parametrize("ask", [
+    "Und ihr Geburtstatt um bete.",                     # Whisper's words for "Und Ihr Geburtsdatum, bitte."
+    "Können Sie mir Ihre Kunden-Nummer geben?",
+    "Können Sie mir Ihre Kunden Nummer geben?",
+    "Wie lautet Ihre Versicherten-Nummer?",
+])
+def test_german_verification_as_the_recogniser_writes_it_counts(ask):
+    t = call("de", ("agent", "Guten Tag, Swisscom, mein Name ist Jonas."),
+             ("customer", "Hallo, hier ist Anna Brunner, meine Rechnung ist zu hoch."),
+             ("agent", ask), ("customer", "12. Juni 1988."),
+             ("agent", "Danke, Frau Brunner, ich sehe Ihre Rechnung, ich korrigiere sie."))
+    assert results(t)["identificazione"] == "pass"
