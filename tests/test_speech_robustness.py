@@ -158,3 +158,10 @@ def test_german_verification_as_the_recogniser_writes_it_counts(ask):
              ("agent", ask), ("customer", "12. Juni 1988."),
              ("agent", "Danke, Frau Brunner, ich sehe Ihre Rechnung, ich korrigiere sie."))
     assert results(t)["identificazione"] == "pass"
+
+
+def test_swiss_greeting_as_whisper_writes_it_counts():
+    # Kokoro's "Grüessech, BKW Energie, Sie sprechen mit Anna." came back from Whisper as "Grüße, ..."
+    t = call("de", ("agent", "Grüße, BKW Energie, Sie sprechen mit Anna."),
+             ("customer", "Ja, grüezi, meine Rechnung ist zu hoch."))
+    assert results(t)["saluto"] == "pass"
