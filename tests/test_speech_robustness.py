@@ -165,3 +165,21 @@ def test_swiss_greeting_as_whisper_writes_it_counts():
     t = call("de", ("agent", "Grüße, BKW Energie, Sie sprechen mit Anna."),
              ("customer", "Ja, grüezi, meine Rechnung ist zu hoch."))
     assert results(t)["saluto"] == "pass"
+
+
+def test_honorific_and_name_run_together_real_output():
+    """fresh9-de-002: "Danke, Herr Weber." came back as "Der Herwebe." and "per SMS, Herr Weber" as
+    "per SMS herweber": the agent still used the caller's name twice, as in the text."""
+    speech = Transcript.load(SPEECH / "fresh9-de-002.json")
+    assert "herweber" in " ".join(s.text for s in speech.segments)
+    text, asr = text_and_speech("fresh9-de-002")
+    assert text["nome_cliente"] == asr["nome_cliente"] == "pass"
+
+
+@pytest.mark.parametrize("word,name,same", [("herweber", "Thomas Weber", True), ("Herwebe", "Thomas Weber", True),
+                                            ("signorferri", "Paolo Ferri", True), ("Hermann", "Thomas Weber", False),
+                                            ("Frauenfeld", "Anna Feld", False)])
+def test_a_word_of_honorific_and_name(word, name, same):
+    from qa.rubric.callnames import _name_match, name_tokens
+
+    assert _name_match(word, name_tokens(name), set()) is same

@@ -120,6 +120,21 @@ def _word_kinds(orths: list[int], strings) -> list[str | None]:
     return out
 
 
+_HONORIFIC_HEAD = None
+
+
+def _honorific_rest(f: str) -> str:
+    """What follows an honorific that Whisper wrote as one word with the name ("herweber" for
+    "Herr Weber", "signorferri"), at least three letters; "" for any other word."""
+    global _HONORIFIC_HEAD
+    if _HONORIFIC_HEAD is None:
+        heads = {h for h in HONORIFICS if len(h) >= 2} | {_DOUBLED.sub(r"\1", h) for h in HONORIFICS if len(h) >= 3}
+        _HONORIFIC_HEAD = re.compile("^(?:" + "|".join(sorted(map(re.escape, heads), key=len, reverse=True))
+                                     + ")(?=[a-z]{3})")
+    m = _HONORIFIC_HEAD.match(f)
+    return f[m.end():] if m else ""
+
+
 def _name_match(word: str, targets: tuple[str, ...], agent_own: set[str], nlp=None) -> bool:
     if word == "<PER>":
         return "<PER>" in targets
@@ -133,6 +148,9 @@ def _name_match(word: str, targets: tuple[str, ...], agent_own: set[str], nlp=No
     f = fold(word)
     if f in targets:
         return True
+    rest = _honorific_rest(f)
+    if rest and rest not in agent_own and _name_match(rest, targets, agent_own, None):
+        return True  # "herweber": the honorific and the name run together by the recogniser
     best = max((fuzz.ratio(f, t) for t in targets if t != "<PER>"), default=0.0)
     sound = name_sound(f)
     same_sound = bool(sound) and any(name_sound(t) == sound for t in targets if t != "<PER>")
@@ -261,6 +279,8 @@ class CallNames:
                                  dtype=np.float64).max(axis=1)
             cand += [plain[i] for i in np.flatnonzero(best >= _PREFILTER_CUTOFF).tolist()]
             # or spelt otherwise but sounding the same ("Thom" for Tom, "Morot" for Moreau)
+            # or an honorific and the name run together ("herweber")
+            cand += [plain[i] for i, f in enumerate(folded) if best[i] < _PREFILTER_CUTOFF and _honorific_rest(f)]
             sounds = {name_sound(t) for t in fuzzy} - {""}
             if sounds:
                 lo, hi = min(len(t) for t in fuzzy) - 3, max(len(t) for t in fuzzy) + 3
