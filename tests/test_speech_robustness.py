@@ -183,3 +183,12 @@ def test_a_word_of_honorific_and_name(word, name, same):
     from qa.rubric.callnames import _name_match, name_tokens
 
     assert _name_match(word, name_tokens(name), set()) is same
+
+
+def test_youre_through_the_company_real_output():
+    """fresh9-en-002: "Good afternoon, you're through to CareFirst Health." came back as "Good afternoon,
+    you're through the care first health.": still a greeting with the company."""
+    speech = Transcript.load(SPEECH / "fresh9-en-002.json")
+    assert speech.segments[0].text.startswith("Good afternoon, you're through the")
+    text, asr = text_and_speech("fresh9-en-002")
+    assert text["saluto"] == asr["saluto"] == "pass"
