@@ -100,11 +100,14 @@ class CallContext(CallNames):
 
     def _match_across_cuts(self, lm) -> frozenset[int]:
         """Segments ``i`` whose sentence the recogniser cut, continuing in segment ``i + 1`` of the same
-        turn; the phrases that span such a cut are added to ``self._matches`` (main-doc token spans
+        turn, in a punctuated transcript (most segments end with a full stop, as Whisper writes them); the phrases that span such a cut are added to ``self._matches`` (main-doc token spans
         that step over the line break between the two segments). The last ``JOIN_WORDS`` words of
         ``i`` and the first of ``i + 1`` are matched again, every cut of the call in one small doc."""
         doc, segs = self.doc, self.segs
         n = len(segs)
+        said = [sg.text for sg in segs if sg.text.strip()]
+        if 2 * sum(1 for tx in said if _SENTENCE_END.search(tx)) < len(said):
+            return frozenset()  # no punctuation to tell a cut sentence from a turn's end (unpunctuated ASR)
         pieces, maps, joins = [], [], []
         starts = self.seg_tok_start
         for i in range(n - 1):
