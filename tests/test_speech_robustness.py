@@ -192,3 +192,20 @@ def test_youre_through_the_company_real_output():
     assert speech.segments[0].text.startswith("Good afternoon, you're through the")
     text, asr = text_and_speech("fresh9-en-002")
     assert text["saluto"] == asr["saluto"] == "pass"
+
+
+def test_surname_that_is_a_common_word_written_in_lower_case_after_the_honorific_real_output():
+    """fresh9-it-002: the caller says "Luccia Gatti, nata il 3, maggio 1971." and Whisper writes the
+    agent's "signora Gatti" as "signora gatti" (gatti: cats): the name is still known, as in the text."""
+    speech = Transcript.load(SPEECH / "fresh9-it-002.json")
+    said = " ".join(s.text for s in speech.segments)
+    assert "signora gatti" in said and "Gatti" in said
+    text, asr = text_and_speech("fresh9-it-002")
+    assert text["nome_cliente"] == asr["nome_cliente"] != "na"
+
+
+def test_a_lower_case_common_word_after_an_honorific_alone_is_no_name():
+    # "signora, buona giornata" and no caller ever saying "Buona" inside a sentence: no name
+    t = call("it", ("agent", "Buongiorno, Telecom Ticino, sono Sara."), ("customer", "Buongiorno, la fattura è sbagliata."),
+             ("agent", "La correggo subito."), ("customer", "Grazie."), ("agent", "Prego signora buona giornata."))
+    assert results(t)["nome_cliente"] == "na"
