@@ -88,3 +88,24 @@ def test_a_masked_company_name_before_the_opening_greeting_is_not_the_callers():
     t = call("it", ("agent", "energia <PER> buongiorno"), ("customer", "buongiorno ho un problema"),
              ("agent", "mi dica"), ("customer", "la bolletta è sbagliata"))
     assert find_customer_name(t) is None
+
+
+# --- speech: a self-introduction cut in two segments by the recogniser ------------------------------
+@pytest.mark.parametrize("lang,greet,cue,rest,used", [
+    ("it", "Buongiorno, Telecom Ticino, sono Sara, come posso aiutarla?", "Buongiorno, mi chiamo",
+     "Paolo Ferri, internet non va.", "Mi dispiace, signor Ferri, controllo subito."),
+    ("en", "Good morning, Northbank, this is Emma.", "Hi, my name is", "David Clarke, my card was charged twice.",
+     "Sorry about that, Mr Clarke, let me check."),
+])
+def test_a_name_after_its_cue_in_the_next_segment_of_the_turn_is_known(lang, greet, cue, rest, used):
+    from qa.rubric import score_transcripts
+
+    def nome(*agent_lines):
+        t = Transcript("names", [Segment(sp, i * 3.0, i * 3.0 + 2.5, tx) for i, (sp, tx) in enumerate(
+            [("agent", greet), ("customer", cue), ("customer", rest)] + [("agent", a) for a in agent_lines])],
+            language=lang, metadata={"call_type": "assistenza"})
+        ev = list(score_transcripts([t]))[0]
+        return next(r.result for r in ev.criteria if r.id == "nome_cliente")
+
+    assert nome(used, used) == "pass"
+    assert nome("OK.", "Goodbye.") == "fail"  # known, but never used: not "na"

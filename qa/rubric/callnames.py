@@ -58,6 +58,38 @@ def name_tokens(name: str) -> tuple[str, ...]:
     return tuple(out)
 
 
+# How a name sounds, roughly, for the spellings a recogniser gives one name in different turns
+# ("Tom" / "Thom", "Clarke" / "Clark", "Meier" / "Mayer", "Schmid" / "Schmidt", "Moreau" / "Morot"):
+# folded, then letters that sound alike in it/de/fr/en merged, doubled letters and mute endings dropped.
+_SOUND_RULES = (("eau", "o"), ("ph", "f"), ("th", "t"), ("dt", "t"), ("ck", "k"), ("qu", "k"), ("q", "k"),
+                ("y", "i"), ("ey", "ai"), ("ei", "ai"), ("ay", "ai"), ("w", "v"), ("tz", "z"))
+_SOUND_CACHE: dict[str, str] = {}
+_MUTE_H = re.compile(r"(?<=[^csg])h")
+_HARD_C = re.compile(r"c(?=[aou])")
+_DOUBLED = re.compile(r"(.)\1+")
+_MUTE_END = re.compile(r"(?<=.{3})(?:e|es|s|t|d|x|z)$")
+
+
+def name_sound(word: str) -> str:
+    """A rough phonetic key of a folded name word (see ``_SOUND_RULES``); two spellings of one name
+    by the recogniser share it. Words under three letters have none ("")."""
+    got = _SOUND_CACHE.get(word)
+    if got is not None:
+        return got
+    k = word
+    for a, b in _SOUND_RULES:
+        if a in k:
+            k = k.replace(a, b)
+    k = _MUTE_H.sub("", k)         # mute h, but sh / ch / gh
+    k = _HARD_C.sub("k", k)        # hard c
+    k = _DOUBLED.sub(r"\1", k)     # doubled letters
+    k = _MUTE_END.sub("", k)       # mute endings: Clarke, Morot, Schmidt
+    out = k if len(word) >= 3 and len(k) >= 2 else ""
+    if len(_SOUND_CACHE) < 50_000:
+        _SOUND_CACHE[word] = out
+    return out
+
+
 _PREFILTER_CUTOFF = NAME_CUTOFF - 0.5  # below NAME_CUTOFF: float32/float64 rounding cannot drop a name
 
 
@@ -88,6 +120,21 @@ def _word_kinds(orths: list[int], strings) -> list[str | None]:
     return out
 
 
+_HONORIFIC_HEAD = None
+
+
+def _honorific_rest(f: str) -> str:
+    """What follows an honorific that Whisper wrote as one word with the name ("herweber" for
+    "Herr Weber", "signorferri"), at least three letters; "" for any other word."""
+    global _HONORIFIC_HEAD
+    if _HONORIFIC_HEAD is None:
+        heads = {h for h in HONORIFICS if len(h) >= 2} | {_DOUBLED.sub(r"\1", h) for h in HONORIFICS if len(h) >= 3}
+        _HONORIFIC_HEAD = re.compile("^(?:" + "|".join(sorted(map(re.escape, heads), key=len, reverse=True))
+                                     + ")(?=[a-z]{3})")
+    m = _HONORIFIC_HEAD.match(f)
+    return f[m.end():] if m else ""
+
+
 def _name_match(word: str, targets: tuple[str, ...], agent_own: set[str], nlp=None) -> bool:
     if word == "<PER>":
         return "<PER>" in targets
@@ -101,8 +148,13 @@ def _name_match(word: str, targets: tuple[str, ...], agent_own: set[str], nlp=No
     f = fold(word)
     if f in targets:
         return True
+    rest = _honorific_rest(f)
+    if rest and rest not in agent_own and _name_match(rest, targets, agent_own, None):
+        return True  # "herweber": the honorific and the name run together by the recogniser
     best = max((fuzz.ratio(f, t) for t in targets if t != "<PER>"), default=0.0)
-    if best < NAME_CUTOFF:
+    sound = name_sound(f)
+    same_sound = bool(sound) and any(name_sound(t) == sound for t in targets if t != "<PER>")
+    if best < NAME_CUTOFF and not same_sound:
         return False
     # a common word that merely looks like the name ("dossier" ~ "Rossier") only counts capitalised
     if nlp is not None and not word[:1].isupper() and nlp.known(word):
@@ -110,7 +162,7 @@ def _name_match(word: str, targets: tuple[str, ...], agent_own: set[str], nlp=No
     if f in agent_own and f not in targets:
         return False
     # short names must be (almost) exact: "Rosi" ~ "Rossi" yes, "Ada" ~ "Ida" no
-    if min(len(f), max(len(t) for t in targets)) <= 4 and best < 88:
+    if min(len(f), max(len(t) for t in targets)) <= 4 and best < 88 and not same_sound:
         return False
     return True
 
@@ -226,6 +278,14 @@ class CallNames:
             best = process.cdist(folded, fuzzy, scorer=fuzz.ratio, score_cutoff=_PREFILTER_CUTOFF,
                                  dtype=np.float64).max(axis=1)
             cand += [plain[i] for i in np.flatnonzero(best >= _PREFILTER_CUTOFF).tolist()]
+            # or spelt otherwise but sounding the same ("Thom" for Tom, "Morot" for Moreau)
+            # or an honorific and the name run together ("herweber")
+            cand += [plain[i] for i, f in enumerate(folded) if best[i] < _PREFILTER_CUTOFF and _honorific_rest(f)]
+            sounds = {name_sound(t) for t in fuzzy} - {""}
+            if sounds:
+                lo, hi = min(len(t) for t in fuzzy) - 3, max(len(t) for t in fuzzy) + 3
+                cand += [plain[i] for i, f in enumerate(folded) if lo <= len(f) <= hi
+                         and best[i] < _PREFILTER_CUTOFF and name_sound(f) in sounds]
         strings = self.nlp.vocab.strings
         return {orths[i] for i in cand if _name_match(strings[orths[i]], targets, agent_own, nlp)}
 

@@ -117,7 +117,8 @@ def find_name_in_call(transcript, lang: str, rubric=None) -> str | None:
                     loose.setdefault(kind, []).append(_capture(doc, pos, nlp, "any", seg.text))
                     if kind == "mention" and pos > s:
                         loose.setdefault("self", []).append(loose[kind][-1])
-    return _masked_fallback(transcript) or _lowercase_fallback(transcript, loose, agent_own, nlp)
+    return (_masked_fallback(transcript) or _lowercase_fallback(transcript, loose, agent_own, nlp)
+            or _address_said_capitalised(transcript, loose, agent_own))
 
 
 # Words that may stand beside a masked name in a turn that only gives the name ("sì <PER> <PER>",
@@ -207,6 +208,21 @@ def _lowercase_fallback(transcript, loose: dict, agent_own: set, nlp=None) -> st
     return None
 
 
+def _address_said_capitalised(transcript, loose: dict, agent_own: set) -> str | None:
+    """In a transcript with capitals, a surname that is also a common word is written in lower case
+    after the honorific by Whisper ("signora gatti") but capitalised where the caller gave it ("Lucia
+    Gatti, nata il…"): the address counts when the caller's turns have the word capitalised inside a
+    sentence."""
+    for name in loose.get("address", []):
+        first = name.split()[0] if name else ""
+        if len(first) < 3 or not first.isalpha() or not first.islower() or fold(first) in agent_own:
+            continue
+        cap = re.compile(r"(?<![.!?]\s)(?<!^)\b" + re.escape(first[:1].upper() + first[1:]) + r"\b")
+        if any(seg.speaker in ("customer", "unknown") and cap.search(seg.text.strip()) for seg in transcript.segments):
+            return first
+    return None
+
+
 def _answer_words(transcript, nlp=None) -> set[str]:
     """The first words of the caller's short turns that answer an agent turn in the first part of the
     call (a name given on its own: "colombo anna", "sarah whitfield", "martin sophie le 23 août"),
@@ -257,12 +273,16 @@ def name_from_context(ctx) -> str | None:
             continue
         prefix = key + "#name#"
         found = [(s, e, k) for k, spans in ctx._matches.items() if k.startswith(prefix) for s, e in spans]
+        joins = getattr(ctx, "_joins", ())
         for s, e, k in sorted(found):
             seg = int(ctx.tok_seg[s])
-            if int(ctx.tok_seg[e - 1]) != seg or ctx.speakers[seg] not in (role, "unknown"):
-                continue
+            last = int(ctx.tok_seg[e - 1])
+            if (last != seg and not (seg in joins and last == seg + 1)) or ctx.speakers[seg] not in (role, "unknown"):
+                continue  # across two segments, but for a sentence the recogniser cut ("sono" | "Paolo Ferri")
             slot = lm.slots.get(k)
             pos = s + slot if slot is not None else e - 1
+            if last != seg:
+                pos += sum(1 for j in range(s, min(pos, e - 1) + 1) if doc[j].is_space)  # the line break of the cut
             if pos >= e:
                 continue
             name = _capture(doc, pos, ctx.nlp, strictness, ctx.text)
@@ -272,4 +292,5 @@ def name_from_context(ctx) -> str | None:
                 loose.setdefault(kind, []).append(_capture(doc, pos, ctx.nlp, "any", ctx.text))
                 if kind == "mention" and pos > s:
                     loose.setdefault("self", []).append(loose[kind][-1])
-    return _masked_fallback(ctx.t) or _lowercase_fallback(ctx.t, loose, agent_own, ctx.nlp)
+    return (_masked_fallback(ctx.t) or _lowercase_fallback(ctx.t, loose, agent_own, ctx.nlp)
+            or _address_said_capitalised(ctx.t, loose, agent_own))
