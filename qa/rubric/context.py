@@ -13,6 +13,7 @@ from spacy.attrs import NORM
 from . import rules as R
 from .callnames import CallNames, isin
 from .callnames import ARTICLES, HONORIFICS, VOCATIVES  # noqa: F401  (re-exported: the engine's name words)
+from .cuts import match_across_cuts
 from .nlp import CLAUSE_PUNCT, fold
 
 # A speaker the role model inferred with less confidence than this (``extra["role_confidence"]``,
@@ -21,12 +22,6 @@ from .nlp import CLAUSE_PUNCT, fold
 # the dashboard). Chosen on the LUNA tune calls (bench/results/roles.md): macro kappa 0.765 with every
 # inferred role trusted, 0.817 from 0.7.
 SCORING_ROLE_CONFIDENCE = 0.7
-
-# A segment that ends without a full stop, followed by one of the same speaker's turn: the recogniser
-# cut a sentence in two ("avec votre numéro" | "de téléphone", "Bonjour, Assurances Léman, Claire" |
-# "à l'appareil"). Phrases are matched across such a cut, on this many words either side of it.
-_SENTENCE_END = re.compile(r"[.!?…]['\"»”)\s]*$")
-JOIN_WORDS = 6
 
 
 class ModelsPending(Exception):
@@ -106,74 +101,7 @@ class CallContext(CallNames):
                 prev = sp
             self.turn_of.append(turn)
         self.n_turns = turn + 1
-        self._joins = self._match_across_cuts(lm) if n > 1 and len(doc) else frozenset()
-
-    def _match_across_cuts(self, lm) -> frozenset[int]:
-        """Segments ``i`` whose sentence the recogniser cut, continuing in segment ``i + 1`` of the same
-        turn, in a punctuated transcript (most segments end with a full stop, as Whisper writes them); the phrases that span such a cut are added to ``self._matches`` (main-doc token spans
-        that step over the line break between the two segments). The last ``JOIN_WORDS`` words of
-        ``i`` and the first of ``i + 1`` are matched again, every cut of the call in one small doc."""
-        doc, segs = self.doc, self.segs
-        n = len(segs)
-        said = [sg.text for sg in segs if sg.text.strip()]
-        if 2 * sum(1 for tx in said if _SENTENCE_END.search(tx)) < len(said):
-            return frozenset()  # no punctuation to tell a cut sentence from a turn's end (unpunctuated ASR)
-        pieces, maps, joins = [], [], []
-        starts = self.seg_tok_start
-        for i in range(n - 1):
-            if self.turn_of[i] != self.turn_of[i + 1] or self.speakers[i] == "unknown":
-                continue
-            if not segs[i + 1].text.strip() or not segs[i].text.strip() or _SENTENCE_END.search(segs[i].text):
-                continue
-            end_b = int(starts[i + 2]) if i + 2 < n else len(doc)
-            ta = [j for j in range(int(starts[i]), int(starts[i + 1])) if not doc[j].is_space]
-            tb = [j for j in range(int(starts[i + 1]), end_b) if not doc[j].is_space]
-            if not ta or not tb:
-                continue
-            # whole whitespace-separated chunks, so that the small doc is tokenised like the call
-            a = max(0, len(ta) - JOIN_WORDS)
-            while a > 0 and not doc[ta[a] - 1].whitespace_:
-                a -= 1
-            b = min(len(tb), JOIN_WORDS)
-            while b < len(tb) and not doc[tb[b - 1]].whitespace_:
-                b += 1
-            ta, tb = ta[a:], tb[:b]
-            pieces.append(doc[ta[0]:ta[-1] + 1].text + " " + doc[tb[0]:tb[-1] + 1].text)
-            maps.append((ta, tb))
-            joins.append(i)
-        if not joins:
-            return frozenset()
-        small = self.nlp.make_doc("\n".join(pieces))
-        # token index of the small doc -> (cut number, main-doc token)
-        where: list = []
-        k = 0
-        for c, (ta, tb) in enumerate(maps):
-            for j in ta + tb:
-                while k < len(small) and small[k].is_space:
-                    where.append(None)
-                    k += 1
-                if k >= len(small) or small[k].text != doc[j].text:
-                    return frozenset()  # tokenised differently: no matches across cuts
-                where.append((c, j, j in tb))
-                k += 1
-        where += [None] * (len(small) - len(where))
-        added = False
-        for key, spans in lm(small).items():
-            if isinstance(spans, np.ndarray):
-                spans = spans.tolist()
-            extra = []
-            for s, e in spans:
-                first, last = where[s], where[e - 1]
-                if first is None or last is None or first[0] != last[0] or first[2] or not last[2]:
-                    continue  # within one segment (already matched) or across two cuts
-                extra.append((first[1], last[1] + 1))
-            if extra:
-                got = self._matches.get(key)
-                if isinstance(got, np.ndarray):
-                    got = [tuple(x) for x in got.tolist()]
-                self._matches[key] = list(got or ()) + extra
-                added = True
-        return frozenset(joins) if added else frozenset()
+        self._joins = match_across_cuts(self, lm) if n > 1 and len(doc) else frozenset()
 
     # ---- roles and windows -----------------------------------------------------------------
     def role_ok(self, seg: int, by: str) -> bool:
