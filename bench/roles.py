@@ -56,7 +56,7 @@ def sentence_split(tr: Transcript) -> Transcript:
     return out
 
 
-def evaluate(transcripts, variant=lambda t: t, text_only=False, threshold=roles.DEFAULT_THRESHOLD, sequence=True):
+def evaluate(transcripts, variant=lambda t: t, text_only=False, threshold=roles.DEFAULT_THRESHOLD, sequence=None):
     agg = defaultdict(lambda: [0, 0, 0])
     calls_perfect = 0
     for tr in transcripts:
@@ -151,10 +151,10 @@ def luna_dev_figures(**options) -> dict[str, dict]:
 
 def luna_dev_md() -> list[str]:
     """The LUNA dev set section of bench/results/roles.md."""
-    variants = (("sequence model (production default)", {}),
-                ("sequence model, no `unknown` (threshold 0.5)", {"threshold": 0.5}),
-                ("hand-set turn-taking chain (before issue 12)", {"sequence": False}),
+    variants = (("hand-set turn-taking chain (production default)", {"sequence": False}),
                 ("hand-set chain, no `unknown` (threshold 0.5)", {"sequence": False, "threshold": 0.5}),
+                ("sequence model (opt-in, QA_ROLES_SEQUENCE=1)", {"sequence": True}),
+                ("sequence model, no `unknown` (threshold 0.5)", {"sequence": True, "threshold": 0.5}),
                 ("hand-set chain without the boundary context", {"sequence": False, "context": False}),
                 ("text classifier alone", {"turn_taking": False}))
     status = {"tune": "tuned-on", "heldout": "held-out", "all": "mixed: 20 tuned-on + 10 held-out"}
@@ -246,10 +246,10 @@ def main() -> int:
              "(`unknown` counts as wrong); coverage = turns given a role.", "",
              "| set | variant | turns | accuracy | coverage | calls all right |", "|---|---|---|---|---|---|"]
     for name, data in (("samples", samples), ("devset", dev), ("rules_fresh/batch7, real-call style", batch7)):
-        for vname, variant, text_only, seq in (("turns", lambda t: t, False, True),
-                                               ("sentence segments", sentence_split, False, True),
-                                               ("turns, hand-set chain (before issue 12)", lambda t: t, False, False),
-                                               ("turns, text classifier alone", lambda t: t, True, True)):
+        for vname, variant, text_only, seq in (("turns (hand-set chain, default)", lambda t: t, False, False),
+                                               ("sentence segments", sentence_split, False, False),
+                                               ("turns, sequence model (opt-in)", lambda t: t, False, True),
+                                               ("turns, text classifier alone", lambda t: t, True, False)):
             res, perfect = evaluate(data, variant, text_only, sequence=seq)
             a = res["all"]
             lines.append(f"| {name} ({len(data)} calls) | {vname} | {a['turns']} | {a['accuracy']:.1%} | "

@@ -19,8 +19,8 @@ from .nlp import CLAUSE_PUNCT, fold
 # A speaker the role model inferred with less confidence than this (``extra["role_confidence"]``,
 # qa.analysis.roles) counts for either party in the rules, as an ``unknown`` one does: a guess about
 # who spoke must not pass or fail an agent-only criterion. The transcript keeps the guess (shown in
-# the dashboard). Chosen on the LUNA tune calls (bench/results/roles.md): macro kappa 0.765 with every
-# inferred role trusted, 0.817 from 0.7.
+# the dashboard). Chosen on the LUNA tune calls (tuned-on): macro kappa 0.792 with every inferred role
+# trusted, 0.818 from 0.7 (the hand-set chain; with the opt-in sequence model 0.765 and 0.817).
 SCORING_ROLE_CONFIDENCE = 0.7
 
 
