@@ -209,3 +209,19 @@ def test_a_lower_case_common_word_after_an_honorific_alone_is_no_name():
     t = call("it", ("agent", "Buongiorno, Telecom Ticino, sono Sara."), ("customer", "Buongiorno, la fattura è sbagliata."),
              ("agent", "La correggo subito."), ("customer", "Grazie."), ("agent", "Prego signora buona giornata."))
     assert results(t)["nome_cliente"] == "na"
+
+
+def test_the_sound_of_the_agents_own_name_is_not_a_presentation():
+    """Sound-alike matching is for the customer's name as the recogniser spells it; the agent's own
+    name (<AGENT>) is matched by spelling only: "luce" sounds like "Luc", and "il contratto della luce"
+    is no presentation of Jean-Luc (the fairness check caught it on a dev call with swapped names)."""
+    from tests.dialogue import criterion_result
+
+    turns = [("customer", "Pronto? Buongiorno."),
+             ("agent", "Sì, salve. Lei aveva il contratto della luce con noi, vero? Con chi parlo?"),
+             ("customer", "Sono Davide Ferri. Ma lei chi è?"), ("agent", "Chiamo per il contratto che aveva.")]
+    assert criterion_result("it", turns, "saluto", call_type="riacquisizione",
+                            agent_name="Jean-Luc Favre").result == "fail"
+    named = [turns[0], ("agent", "Sì, salve, sono Luc della Solara Energia."), *turns[2:]]
+    assert criterion_result("it", named, "saluto", call_type="riacquisizione",
+                            agent_name="Jean-Luc Favre").result == "pass"

@@ -37,14 +37,13 @@ import re
 from pathlib import Path
 
 from ..model import Segment, Transcript, Word
-from .roles_text import (AGENT_CUES, CUSTOMER_CUES, MODEL_NAME, cue_ratio, normalise_text,  # noqa: F401
-                         load_sequence_model, sequence_example, text_probabilities, train_role_model,
+from .roles_text import (AGENT_CUES, CUSTOMER_CUES, DEFAULT_THRESHOLD, MODEL_NAME, SEQ_REFIT,  # noqa: F401
+                         cue_ratio, normalise_text, load_sequence_model, sequence_example, text_probabilities, train_role_model,
                          train_sequence_model, training_data_files, training_data_path)
 from .roles_voice import VOICE_MAX_RELIABILITY, VOICE_MIN_SILHOUETTE, voice_clusters, voice_features  # noqa: F401
 from .sequence import decode_sequence, sequence_scores_fast
 from .turns import change_shifts, decode, decode_with_voices, gap_kind, timing_informative
 
-DEFAULT_THRESHOLD = 0.6
 # The sequence model is opt-in (QA_ROLES_SEQUENCE=1): it assigns more turns right on real mono calls
 # (LUNA held-out 66.4 % against 61.0 %), but the rubrics agreed no better with it on the LUNA tune calls
 # (macro kappa 0.817 against 0.818 for the hand-set chain, with SCORING_ROLE_CONFIDENCE; accuracy
@@ -56,7 +55,6 @@ P_FIRST_AGENT = {"inbound": 0.75, "outbound": 0.5, None: 0.65}  # outbound: the 
 # spontaneous dialogues are mostly Italian; de/fr/en have a few each, and with the sequence model the
 # scripted de/fr/en sets got worse than with the hand-set chain: bench/results/roles.md)
 SEQ_LANGS = ("it",)
-SEQ_REFIT = True
 # ... and transcripts written as its training dialogues are (lower case, no punctuation: a real call's
 # machine transcript like LUNA's); on punctuated scripted calls cut into sentences the hand-set chain,
 # whose text classifier reads the punctuation, did better (bench/results/roles.md)

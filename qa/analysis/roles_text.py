@@ -21,6 +21,8 @@ from ..parallel import one_blas_thread
 from ..langdata import language_data
 
 MODEL_NAME = "ruoli"
+DEFAULT_THRESHOLD = 0.6  # least posterior to commit to a role (qa.analysis.roles.assign_roles), else unknown
+SEQ_REFIT = True  # the sequence model's change rate refitted to each call (EM; qa.analysis.sequence)
 # How much the text classifier is trusted on a turn of n words: 1-2 word turns ("sì", "okay")
 # are weak evidence whatever the model says.
 TEXT_WEIGHT_WORDS = 4.0
@@ -292,7 +294,6 @@ def sequence_cross_validation(folds: int = 5, luna: bool = True, spont=None, ref
     the spontaneous dialogues and (``luna``) the other folds' calls, never on its test calls. Roles
     at threshold 0.5 (``accuracy``) and at ``qa.analysis.roles.DEFAULT_THRESHOLD`` (``accuracy_at_default``,
     ``unknown`` counts as wrong)."""
-    from .roles import DEFAULT_THRESHOLD, SEQ_REFIT
     from .sequence import sequence_posterior, train_sequence
 
     refit = SEQ_REFIT if refit is None else refit

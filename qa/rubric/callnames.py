@@ -135,12 +135,12 @@ def _honorific_rest(f: str) -> str:
     return f[m.end():] if m else ""
 
 
-def _name_match(word: str, targets: tuple[str, ...], agent_own: set[str], nlp=None) -> bool:
+def _name_match(word: str, targets: tuple[str, ...], agent_own: set[str], nlp=None, sound: bool = True) -> bool:
     if word == "<PER>":
         return "<PER>" in targets
     if "-" in word.strip("-") and all(part.isalpha() for part in word.split("-")):
         # hyphenated names ("Jean-Luc", "Anne-Sophie") stay one token: any part may match
-        return any(_name_match(part, targets, agent_own, nlp) for part in word.split("-"))
+        return any(_name_match(part, targets, agent_own, nlp, sound) for part in word.split("-"))
     if len(word) < 3 or not word.isalpha():
         return False
     from rapidfuzz import fuzz
@@ -149,11 +149,11 @@ def _name_match(word: str, targets: tuple[str, ...], agent_own: set[str], nlp=No
     if f in targets:
         return True
     rest = _honorific_rest(f)
-    if rest and rest not in agent_own and _name_match(rest, targets, agent_own, None):
+    if rest and rest not in agent_own and _name_match(rest, targets, agent_own, None, sound):
         return True  # "herweber": the honorific and the name run together by the recogniser
     best = max((fuzz.ratio(f, t) for t in targets if t != "<PER>"), default=0.0)
-    sound = name_sound(f)
-    same_sound = bool(sound) and any(name_sound(t) == sound for t in targets if t != "<PER>")
+    key = name_sound(f) if sound else ""
+    same_sound = bool(key) and any(name_sound(t) == key for t in targets if t != "<PER>")
     if best < NAME_CUTOFF and not same_sound:
         return False
     # a common word that merely looks like the name ("dossier" ~ "Rossier") only counts capitalised
@@ -255,10 +255,12 @@ class CallNames:
             self._agent_set = set()
             own = name_tokens(str(self.t.metadata.get("agent_name") or ""))
             if own and len(self.doc):
-                self._agent_set = self._orths_matching(own, set(), None)
+                # spelling only: the sound of the agent's own name would take common words for it
+                # ("luce" sounds like "Luc": "il contratto della luce" is no presentation)
+                self._agent_set = self._orths_matching(own, set(), None, sound=False)
         return self._agent_set
 
-    def _orths_matching(self, targets: tuple[str, ...], agent_own: set[str], nlp) -> set[int]:
+    def _orths_matching(self, targets: tuple[str, ...], agent_own: set[str], nlp, sound: bool = True) -> set[int]:
         """Word types of the call for which ``_name_match(word, targets, agent_own, nlp)`` holds.
         A plain word can only match if, folded, it scores at least NAME_CUTOFF against a target
         (rapidfuzz ``cdist``, all the call's words at once): only those are tested one by one."""
@@ -281,13 +283,13 @@ class CallNames:
             # or spelt otherwise but sounding the same ("Thom" for Tom, "Morot" for Moreau)
             # or an honorific and the name run together ("herweber")
             cand += [plain[i] for i, f in enumerate(folded) if best[i] < _PREFILTER_CUTOFF and _honorific_rest(f)]
-            sounds = {name_sound(t) for t in fuzzy} - {""}
+            sounds = ({name_sound(t) for t in fuzzy} - {""}) if sound else set()
             if sounds:
                 lo, hi = min(len(t) for t in fuzzy) - 3, max(len(t) for t in fuzzy) + 3
                 cand += [plain[i] for i, f in enumerate(folded) if lo <= len(f) <= hi
                          and best[i] < _PREFILTER_CUTOFF and name_sound(f) in sounds]
         strings = self.nlp.vocab.strings
-        return {orths[i] for i in cand if _name_match(strings[orths[i]], targets, agent_own, nlp)}
+        return {orths[i] for i in cand if _name_match(strings[orths[i]], targets, agent_own, nlp, sound)}
 
     def _propn(self, j: int) -> bool:
         """A proper noun, roughly: a word the language's lemma table does not know (a company or a

@@ -208,10 +208,10 @@ def _window(c, d: LDict, what: str) -> R.Window:
     return R.Window(**spec.model_dump()) if spec is not None else R.Window()
 
 
-def build(c, k: str, body: Any, v: LDict) -> R.Node | None:
-    """The ``restates`` node of ``body`` (None, with every error recorded, when invalid)."""
-    from .ruleparse import _phrase_key, _phrase_spec
-
+def build(c, k: str, body: Any, v: LDict, phrase_spec, phrase_key) -> R.Node | None:
+    """The ``restates`` node of ``body`` (None, with every error recorded, when invalid); ``phrase_spec``
+    and ``phrase_key`` are the rule parser's readers of a phrase list (passed in: ``qa.rubric.ruleparse``
+    imports this module)."""
     if not isinstance(body, LDict):
         c.err("'restates' needs a mapping such as {by: agent, within: {last_percent: 40}, min_shared: 2}", v, k)
         return None
@@ -234,9 +234,9 @@ def build(c, k: str, body: Any, v: LDict) -> R.Node | None:
     for key in ("cue", "ignore"):
         if body.get(key) is None:
             continue
-        phrases = _phrase_spec(c, body[key], f"'{key}' of 'restates'")
+        phrases = phrase_spec(c, body[key], f"'{key}' of 'restates'")
         if phrases is None:
             ok = False
         else:
-            setattr(node, key, _phrase_key(c, phrases))
+            setattr(node, key, phrase_key(c, phrases))
     return node if ok else None

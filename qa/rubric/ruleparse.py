@@ -286,7 +286,7 @@ def _silence(c: _Ctx, k: str, body: Any, v: LDict) -> R.Node | None:
 def _restates(c: _Ctx, k: str, body: Any, v: LDict) -> R.Node | None:
     from .restate import build
 
-    return build(c, k, body, v)
+    return build(c, k, body, v, _phrase_spec, _phrase_key)
 
 
 # The rules of the language, in the order the messages list them: name -> builder(ctx, name,
