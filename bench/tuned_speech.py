@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import os
 import re
 import sys
 import time
@@ -35,6 +34,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
 FRESH = ROOT / "tests" / "data" / "rules_fresh"
 CACHE = ROOT / "bench" / "results" / "tuned_speech"
@@ -108,29 +108,16 @@ def load_calls(batches):
 
 
 def render_and_transcribe(t, cache: Path = CACHE, audio_dir: Path = AUDIO):
-    """Speak ``t`` with Kokoro, transcribe it, save and return the Whisper transcript."""
-    from qa.transcribe import TranscribeOptions, transcribe_file
-    from samples.generate import synthesize_call
-    from samples.kokoro_tts import KOKORO_VOICES
+    """Speak ``t`` with Kokoro, transcribe it, save and return the Whisper transcript: as
+    ``bench/heldout_speech.py`` does, masks (<PER>, <NUM>) first replaced by plausible words (the
+    call as spoken saved beside it, ``<id>.src.json``)."""
+    from heldout_speech import render_and_transcribe as render
 
-    audio_dir.mkdir(parents=True, exist_ok=True)
     cache.mkdir(parents=True, exist_ok=True)
     if masked(t):
         t = unmask(t)
         t.save(cache / f"{t.call_id}.src.json")
-    wav = audio_dir / f"{t.call_id}.wav"
-    if not wav.exists():
-        tmp = wav.with_name(wav.stem + ".part.wav")
-        synthesize_call([(s.speaker, s.text) for s in t.segments if s.text.strip()], tmp, t.language or "it",
-                        stereo=True, voices=KOKORO_VOICES.get(t.language))
-        os.replace(tmp, wav)
-    asr = transcribe_file(wav, TranscribeOptions(language=None, agent_channel="left"),
-                          metadata=dict(t.metadata), call_id=t.call_id)
-    out = cache / f"{t.call_id}.json"
-    tmp = out.with_name(out.name + ".tmp")
-    asr.save(tmp)
-    os.replace(tmp, out)
-    return asr
+    return render(t, cache, audio_dir)
 
 
 def cmd_render(args) -> int:
