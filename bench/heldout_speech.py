@@ -70,6 +70,20 @@ def render_and_transcribe(t, cache: Path = CACHE, audio_dir: Path = AUDIO):
     return asr
 
 
+def render_missing(calls, cache: Path, render) -> None:
+    """``render(call)`` for each of ``calls`` whose transcript is not yet in ``cache``, with progress."""
+    todo = [t for t in calls if not (cache / f"{t.call_id}.json").exists()]
+    print(f"{len(calls) - len(todo)} of {len(calls)} calls already transcribed; {len(todo)} to do", flush=True)
+    t_all = time.time()
+    for i, t in enumerate(todo, 1):
+        if (cache / f"{t.call_id}.json").exists():  # done meanwhile by another run
+            continue
+        t0 = time.time()
+        asr = render(t)
+        print(f"[{i}/{len(todo)}] {t.call_id}: {len(asr.segments)} segments, {time.time() - t0:.0f}s "
+              f"(total {time.time() - t_all:.0f}s)", flush=True)
+
+
 def main(argv=None) -> int:
     """Command line: see the module docstring."""
     from qa.model import Transcript
@@ -88,16 +102,7 @@ def main(argv=None) -> int:
         calls = [by_id[cid] for cid in args.calls]
     if args.limit:
         calls = calls[:args.limit]
-    todo = [t for t in calls if not (CACHE / f"{t.call_id}.json").exists()]
-    print(f"{len(calls) - len(todo)} of {len(calls)} calls already transcribed; {len(todo)} to do", flush=True)
-    t_all = time.time()
-    for i, t in enumerate(todo, 1):
-        if (CACHE / f"{t.call_id}.json").exists():  # done meanwhile by another run
-            continue
-        t0 = time.time()
-        asr = render_and_transcribe(t)
-        print(f"[{i}/{len(todo)}] {t.call_id}: {len(asr.segments)} segments, {time.time() - t0:.0f}s "
-              f"(total {time.time() - t_all:.0f}s)", flush=True)
+    render_missing(calls, CACHE, render_and_transcribe)
     return 0
 
 

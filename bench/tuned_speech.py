@@ -29,7 +29,6 @@ import csv
 import json
 import re
 import sys
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -127,16 +126,9 @@ def cmd_render(args) -> int:
         calls = [by_id[c] for c in args.calls]
     if args.limit:
         calls = calls[:args.limit]
-    todo = [t for t in calls if not (CACHE / f"{t.call_id}.json").exists()]
-    print(f"{len(calls) - len(todo)} of {len(calls)} calls already transcribed; {len(todo)} to do", flush=True)
-    t_all = time.time()
-    for i, t in enumerate(todo, 1):
-        if (CACHE / f"{t.call_id}.json").exists():
-            continue
-        t0 = time.time()
-        asr = render_and_transcribe(t)
-        print(f"[{i}/{len(todo)}] {t.call_id}: {len(asr.segments)} segments, {time.time() - t0:.0f}s "
-              f"(total {time.time() - t_all:.0f}s)", flush=True)
+    from heldout_speech import render_missing
+
+    render_missing(calls, CACHE, render_and_transcribe)
     return 0
 
 
