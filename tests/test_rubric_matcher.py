@@ -240,3 +240,21 @@ def test_the_future_slot_same_matches_as_spacy(lang):
         assert _fast(lm, doc) == want, text
         found += len(want)
     assert found >= 9
+
+
+@pytest.mark.parametrize("lang, phrase, hit, miss", [
+    ("it", "[l'|lo] ho [sbloccato|sbloccata]", ["ecco l'ho sbloccata", "lo ho sbloccato adesso"], ["l ho sbloccata", "ho sbloccato"]),
+    ("it", "le annullo [il|la|l'] ordine", ["allora le annullo l'ordine"], ["le annullo ordine"]),
+    ("fr", "je [l'|le|la] ai [débloqué|débloquée]", ["voilà je l'ai débloqué", "je la ai débloquée"], ["j'ai débloqué"]),
+    ("fr", "[j'|je] [ai|avais] vérifié", ["j'ai vérifié", "je avais vérifié"], ["ai vérifié"]),
+])
+def test_an_elided_word_as_an_alternative_matches_in_a_call(lang, phrase, hit, miss):
+    """An elided word ("l'", "j'") is one token only before the word it leans on: alone the tokenizer
+    split off its apostrophe, so "[l'|lo]" looked for a bare "l" and never matched a call."""
+    nlp = get_nlp(lang)
+    lm = LangMatcher(nlp)
+    lm.add("p", [compile_phrase(nlp, phrase)])
+    for t in hit:
+        assert lm(nlp.make_doc(t)).get("p"), (phrase, t)
+    for t in miss:
+        assert not lm(nlp.make_doc(t)).get("p"), (phrase, t)

@@ -66,6 +66,18 @@ def _word_norms(nlp: LangNLP, word: str, keep_hyphens: bool = False) -> list[tup
             for t in doc if not (t.is_punct or t.is_space) or (keep_hyphens and t.text == "-")]
 
 
+def _alt_norms(nlp: LangNLP, alt: str) -> list[tuple[str, str]]:
+    """``_word_norms`` of one alternative. An elided word ("l'", "j'", "dell'") is one token only before
+    the word it leans on: alone, the tokenizer splits off its apostrophe and "[l'|lo]" would look for a
+    bare "l" that no call holds. It is tokenised before a placeholder word, then taken alone."""
+    if alt.endswith(("'", "\u2019")):
+        doc = nlp.make_doc(alt + "abc")
+        if len(doc) == 2 and doc[1].text == "abc":
+            t = doc[0]
+            return [(t.text, t.norm_ if t.norm_ != t.lex.norm_ else nlp.lemma(t.text))]
+    return _word_norms(nlp, alt)
+
+
 def parse_phrase(phrase: str) -> list[tuple[str, str, bool]]:
     """Syntax check without any language model: [(kind, body, optional)]; raises PatternError."""
     if not isinstance(phrase, str) or not phrase.strip():
@@ -192,7 +204,7 @@ def _compile_phrase(nlp: LangNLP, phrase: str) -> CompiledPhrase:
         elif kind == "alts":
             norms = []
             for alt in body.split("|"):
-                toks = _word_norms(nlp, alt)
+                toks = _alt_norms(nlp, alt)
                 if len(toks) != 1:
                     raise PatternError(f"alternative {alt!r} must be one word in {nlp.lang!r}")
                 words.append(toks[0][0])
