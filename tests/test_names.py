@@ -109,3 +109,38 @@ def test_a_name_after_its_cue_in_the_next_segment_of_the_turn_is_known(lang, gre
 
     assert nome(used, used) == "pass"
     assert nome("OK.", "Goodbye.") == "fail"  # known, but never used: not "na"
+
+
+# ------------------------------------------------------------------ the agent's own name, introduced in the call
+AGENT_INTRODUCED = [
+    ("en", [("agent", "Good morning, IT Service Desk, this is Priya speaking."),
+            ("customer", "Hi Priya, it's Tom Hughes from Finance. Outlook isn't getting any new emails."),
+            ("agent", "Okay, Tom. So nothing new has come in since yesterday, is that right?"),
+            ("customer", "Yes."), ("agent", "Thanks Tom, have a good day. Bye.")], "Tom Hughes"),
+    ("it", [("agent", "Buongiorno, sono Marco del servizio clienti."),
+            ("customer", "Buongiorno Marco, sono Giulia Conti, ho un problema con la bolletta."),
+            ("agent", "Certo signora Conti, vediamo."), ("customer", "Grazie."),
+            ("agent", "Grazie a lei signora Conti, arrivederci.")], "Conti"),
+    ("de", [("customer", "Brunner."),
+            ("agent", "Guten Tag, Herr Brunner, hier ist Marco Steiner von Limmatnet."),
+            ("customer", "Was wollen Sie?"), ("agent", "Ein Angebot, Herr Brunner."),
+            ("customer", "Nein danke."), ("agent", "Schade, auf Wiederhören Herr Brunner.")], "Brunner"),
+]
+
+
+@pytest.mark.parametrize("lang,turns,name", AGENT_INTRODUCED, ids=[c[0] for c in AGENT_INTRODUCED])
+def test_a_caller_greeting_the_agent_by_name_does_not_make_it_the_callers(lang, turns, name):
+    """The agent's own name from their self-introduction ("this is Priya speaking") is not the caller's
+    when the caller greets back ("Hi Priya, it's Tom Hughes"); a name the agent addresses with an
+    honorific ("Guten Tag, Herr Brunner, hier ist…") stays the caller's. Both the standalone finder
+    and the scoring path, and `nome_cliente` passes on the caller's own name."""
+    from qa.pipeline import score_transcript
+
+    segs, t = [], 0.0
+    for speaker, text in turns:
+        segs.append(Segment(speaker, t, t + 3.0, text))
+        t += 3.5
+    call = Transcript(f"agent-own-{lang}", segs, language=lang, metadata={"call_type": "assistenza"})
+    assert find_customer_name(call) == name
+    ev = score_transcript(call)
+    assert ev.result("nome_cliente").result == "pass"

@@ -93,6 +93,7 @@ def find_name_in_call(transcript, lang: str, rubric=None) -> str | None:
     docs = {}
     loose: dict[str, list] = {}
     agent_own = set(name_tokens(str((transcript.metadata or {}).get("agent_name") or "")))
+    agent_own |= _agent_introduced(transcript, rub, lm, nlp, docs)
     for kind, role, strictness in _TIERS:
         key = rub.names.get(kind)
         if key is None:
@@ -119,6 +120,44 @@ def find_name_in_call(transcript, lang: str, rubric=None) -> str | None:
                         loose.setdefault("self", []).append(loose[kind][-1])
     return (_masked_fallback(transcript) or _lowercase_fallback(transcript, loose, agent_own, nlp)
             or _address_said_capitalised(transcript, loose, agent_own))
+
+
+def _after_honorific(doc, pos: int) -> bool:
+    """Does an honorific stand right before ``doc[pos]`` ("Herr Brunner"): a name the agent addresses."""
+    j = pos - 1
+    while j >= 0 and (doc[j].is_punct or doc[j].is_space):
+        j -= 1
+    return j >= 0 and fold(doc[j].text.lower().rstrip(".")) in HONORIFICS
+
+
+def _agent_introduced(transcript, rub, lm, nlp, docs: dict, first_turns: int = 3) -> set[str]:
+    """Name words the agent introduced themselves with in their first turns ("this is Priya
+    speaking", "sono Marco"): the agent's own name, which a caller greeting back ("hi Priya") must
+    not make the caller's. Only segments known to be the agent's (a labelled or stereo call); a
+    masked name (``<PER>``) is left alone, since a caller's mask looks the same."""
+    own: set[str] = set()
+    keys = [rub.names[k] + "#name#" for k in ("introduction", "mention") if rub.names.get(k)]
+    seen = 0
+    for si, seg in enumerate(transcript.segments):
+        if seg.speaker != "agent" or not seg.text:
+            continue
+        seen += 1
+        if seen > first_turns:
+            break
+        if si not in docs:
+            docs[si] = nlp.make_doc(seg.text)
+        doc = docs[si]
+        for k, spans in lm(doc).items():
+            if not any(k.startswith(p) for p in keys):
+                continue
+            for s, e in spans:
+                slot = lm.slots.get(k)
+                pos = s + slot if slot is not None else e - 1
+                if pos < e and not _after_honorific(doc, pos):
+                    name = _capture(doc, pos, nlp, "strict", seg.text)
+                    if name and "<PER>" not in name:
+                        own |= set(name_tokens(name))
+    return own
 
 
 # Words that may stand beside a masked name in a turn that only gives the name ("sì <PER> <PER>",
@@ -258,6 +297,29 @@ def find_customer_name(transcript, rubric=None, lang: str | None = None) -> str 
     return find_name_in_call(transcript, lang, rubric)
 
 
+def _agent_introduced_in_context(ctx, rub, lm, first_turns: int = 3) -> set[str]:
+    """``_agent_introduced`` from a scored call's own matches."""
+    agent_segs = [i for i, sp in enumerate(ctx.speakers) if sp == "agent"][:first_turns]
+    if not agent_segs:
+        return set()
+    keys = [rub.names[k] + "#name#" for k in ("introduction", "mention") if rub.names.get(k)]
+    own: set[str] = set()
+    for k, spans in ctx._matches.items():
+        if not any(k.startswith(p) for p in keys):
+            continue
+        for s, e in spans:
+            seg = int(ctx.tok_seg[s])
+            if seg not in agent_segs or int(ctx.tok_seg[e - 1]) != seg:
+                continue
+            slot = lm.slots.get(k)
+            pos = s + slot if slot is not None else e - 1
+            if pos < e and not _after_honorific(ctx.doc, pos):
+                name = _capture(ctx.doc, pos, ctx.nlp, "strict", ctx.text)
+                if name and "<PER>" not in name:
+                    own |= set(name_tokens(name))
+    return own
+
+
 def name_from_context(ctx) -> str | None:
     """The customer's name from a scored call's own matches (one Matcher pass for everything)."""
     rub = ctx.rubric
@@ -266,6 +328,7 @@ def name_from_context(ctx) -> str | None:
     lm = rub._compiled["matchers"][ctx.lang]
     agent_own = set(name_tokens(str((ctx.t.metadata or {}).get("agent_name") or "")))
     doc = ctx.doc
+    agent_own |= _agent_introduced_in_context(ctx, rub, lm)
     loose: dict[str, list] = {}
     for kind, role, strictness in _TIERS:
         key = rub.names.get(kind)
