@@ -84,7 +84,7 @@ def test_every_mistake_of_one_mapping_is_reported_with_its_line():
 
 def test_a_missing_key_and_the_other_mistakes_together():
     assert errors(rubric("said: {by: boss, min_count: 0}")) == [
-        (RULE_LINE, "'by' must be one of agent, customer, any, got 'boss'"),
+        (RULE_LINE, "'by' must be one of agent, customer, any, agent_known, got 'boss'"),
         (RULE_LINE, "'min_count' must be a whole number >= 1, got 0"),
         (RULE_LINE, "'said' needs 'any_of' (the phrases)"),
     ]
@@ -99,7 +99,7 @@ def test_a_missing_key_and_the_other_mistakes_together():
     ('all: [{overtalk: {min_seconds: 0}}, {said: {any_of: "@ciao"}}]', "'min_seconds' must be a number > 0.0, got 0"),
     ('all: [{criterion: {id: saluto_prova, result: maybe}}, {said: {any_of: "@ciao"}}]',
      "'result' must be pass, fail or na, got 'maybe'"),
-    ('all: [{name_said: {by: x}}, {said: {any_of: "@ciao"}}]', "'by' must be one of agent, customer, any, got 'x'"),
+    ('all: [{name_said: {by: x}}, {said: {any_of: "@ciao"}}]', "'by' must be one of agent, customer, any, agent_known, got 'x'"),
 ])
 def test_rule_mistakes(rule, expected):
     assert (RULE_LINE, expected) in errors(rubric(rule))

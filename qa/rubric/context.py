@@ -105,10 +105,13 @@ class CallContext(CallNames):
 
     # ---- roles and windows -----------------------------------------------------------------
     def role_ok(self, seg: int, by: str) -> bool:
-        """Whether segment ``seg`` may have been said by ``by`` (``any``, or that speaker, or unknown)."""
+        """Whether segment ``seg`` may have been said by ``by`` (``any``, or that speaker, or unknown;
+        ``agent_known``: the agent's for sure, a labelled turn or one inferred with confidence)."""
         if by == "any":
             return True
         sp = self.speakers[seg]
+        if by == "agent_known":
+            return sp == "agent"
         return sp == by or sp == "unknown"
 
     def allowed(self, by: str, w: R.Window) -> frozenset[int] | None:

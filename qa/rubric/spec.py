@@ -23,7 +23,7 @@ from ..constants import CALL_TYPES, LANGS as LANGUAGES
 from ..errors import RubricError
 from .yamlsrc import LDict, LList
 
-ROLES = ("agent", "customer", "any")
+ROLES = ("agent", "customer", "any", "agent_known")  # agent_known: the agent for sure, never an unknown turn
 COMPETENCE_RE = re.compile(r"^[1-7]\.[1-9]$")
 ID_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 
