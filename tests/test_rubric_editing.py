@@ -115,7 +115,8 @@ def test_phrase_lists_are_the_yaml_lists_per_language():
     raw = yaml.safe_load(text)["collections"]
     doc = RubricDocument.from_file(RUBRICS / "assistenza.yaml")
     lists = doc.phrase_lists("congedo")
-    assert list(lists) == ["ringraziamento_reciproco", "saluto_congedo", "ringraziamento", "risposta_ringraziamento"]
+    assert list(lists) == ["ringraziamento_reciproco", "saluto_congedo", "ringraziamento", "risposta_ringraziamento",
+                          "ringraziamento_agente"]
     for name, per_lang in lists.items():
         assert per_lang == {lang: raw[name][lang] for lang in ("it", "de", "fr", "en")}
         assert all(type(p) is str for ps in per_lang.values() for p in ps)
