@@ -1,7 +1,7 @@
 """Tuning figures of the rubric engine on real calls: the LUNA dev set's `tune` split (never the
 `heldout` split) and the scripted dev set, plus speaker roles per turn on the LUNA tune calls.
 
-    python bench/luna_tune.py [--devset] [--fresh] [--fresh2] [--fresh3] [--fresh5] [--fresh6] [--fresh7] [--fresh8] [--fresh9] [--fresh10] [--fresh11] [--tune3] [--tune4] [--disagreements] [--roles]
+    python bench/luna_tune.py [--devset] [--fresh] [--fresh2] [--fresh3] [--fresh5] [--fresh6] [--fresh7] [--fresh8] [--fresh9] [--fresh10] [--fresh11] [--fresh12] [--tune3] [--tune4] [--disagreements] [--roles]
 
 Only calls whose split is ``tune`` in tests/data/luna_dev/split.csv are read. The figures are
 tuned-on figures (the rules were adjusted while looking at them). ``--fresh``: the hand-written
@@ -19,7 +19,9 @@ tuned on in round 6); ``--fresh9``: its batch9/ (24 calls, a fifth independent a
 check of round 6); ``--fresh10``: its batch10/ (32 calls, a sixth independent author, real-call style
 with speaker truth per turn: the untouched check of the fourth stop, tuned on after that);
 ``--fresh11``: its batch11/ (32 calls, a seventh independent author, identification in many
-variants, with speaker truth per turn: the untouched check of the fifth stop); ``--tune3``: its tune3/
+variants, with speaker truth per turn: the untouched check of rubric .7, tuned on after that);
+``--fresh12``: its batch12/ (32 calls, an eighth independent author: the untouched check of rubric .9,
+tuned on after that); ``--tune3``: its tune3/
 (tuning dialogues written during the third round: tuned on); ``--tune4``: its tune4/ (tuning
 dialogues for identificazione and protezione_dati, issue 12: tuned on).
 """
@@ -91,6 +93,7 @@ def main(argv=None) -> int:
     ap.add_argument("--fresh9", action="store_true")
     ap.add_argument("--fresh10", action="store_true")
     ap.add_argument("--fresh11", action="store_true")
+    ap.add_argument("--fresh12", action="store_true")
     ap.add_argument("--tune3", action="store_true")
     ap.add_argument("--tune4", action="store_true")
     args = ap.parse_args(argv)
@@ -122,7 +125,7 @@ def main(argv=None) -> int:
                          (args.fresh7, FRESH / "batch7"),
                          (args.fresh8, FRESH / "batch8"),
                          (args.fresh9, FRESH / "batch9"), (args.fresh10, FRESH / "batch10"),
-                         (args.fresh11, FRESH / "batch11"),
+                         (args.fresh11, FRESH / "batch11"), (args.fresh12, FRESH / "batch12"),
                          (args.tune3, FRESH / "tune3"), (args.tune4, FRESH / "tune4")):
         if not flag:
             continue

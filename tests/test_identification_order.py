@@ -140,3 +140,22 @@ def test_a_refund_explained_in_general_names_nothing_of_the_callers_own(lang, in
          "fr": "bonjour, il y a grève demain ?", "en": "hello, is there a strike tomorrow?"}[lang]
     ok, bye = BYE[lang]
     assert _res(lang, [(A, hello), (C, q), (A, info), (C, ok), (A, bye)], "identificazione").result == "na"
+
+
+ABANDONED = [
+    ("it", "mi dice la sua data di nascita", "eh non me la ricordo", "va be' va bene lo stesso andiamo avanti"),
+    ("de", "haben Sie die Kundennummer da", "nein, die habe ich jetzt nicht", "egal, ich finde Sie auch so"),
+    ("fr", "vous avez votre numéro de client", "non, je ne l'ai pas sous la main", "bon, ce n'est pas grave"),
+    ("en", "can I have your account number", "sorry, I don't have it on me", "never mind, let's carry on"),
+]
+
+
+@pytest.mark.parametrize("lang,ask,cannot,letgo", ABANDONED, ids=[c[0] for c in ABANDONED])
+def test_a_check_let_go_when_the_caller_cannot_answer_is_no_check(lang, ask, cannot, letgo):
+    hello, why = HELLO[lang]
+    ok, bye = BYE[lang]
+    discuss = CALLER_ID[[c[0] for c in CALLER_ID].index(lang)][4]
+    dropped = [(A, hello), (C, why), (A, ask), (C, cannot), (A, letgo), (A, discuss), (C, ok), (A, bye)]
+    assert _res(lang, dropped, "identificazione").result == "fail"
+    answered = [(A, hello), (C, why), (A, ask), (C, "12 03 1970, 4471"), (A, discuss), (C, ok), (A, bye)]
+    assert _res(lang, answered, "identificazione").result == "pass"
