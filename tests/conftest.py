@@ -49,6 +49,23 @@ def isolated_data_dir(tmp_path_factory) -> Path:
     return d
 
 
+# ------------------------------------------------------------------ CPU threads under pytest-xdist
+# Each xdist worker gets its share of the cores for the engines it starts (Whisper through
+# CTranslate2, torch, BLAS), and so do the `qa` processes it runs: unshared, two workers each
+# starting a Whisper with a thread per core ask for twice as many threads as there are cores, and the
+# threads that wait for a core still cost CPU. Results do not depend on the thread count (the tests
+# of qa/transcribe/faster.py's own default clear the setting).
+def _share_the_cores() -> None:
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT") or 0)
+    if workers > 1:
+        share = str(max(1, (os.cpu_count() or 1) // workers))
+        for var in ("QA_WHISPER_THREADS", "OMP_NUM_THREADS"):
+            os.environ.setdefault(var, share)
+
+
+_share_the_cores()
+
+
 # ------------------------------------------------------------------ scheduling under pytest-xdist
 # `make test` runs `pytest -n 2 --dist worksteal` (issue 15): tests are shared out one by one and an
 # idle worker takes over the other's pending tests. `--dist loadfile` (a file whole on one worker,

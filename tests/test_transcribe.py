@@ -196,14 +196,23 @@ def test_channels_in_parallel_give_the_same_transcript_as_one_after_the_other(ca
     assert parallel.to_dict()["engine"]["workers"] == 2
 
 
-def test_default_engine_gives_every_worker_all_cores():
+def test_default_engine_gives_every_worker_all_cores(monkeypatch):
     # a mono file is decoded by one worker: it must not be left with a share of the cores
     import os
 
+    from qa.transcribe import core
+    from qa.transcribe.faster import FasterWhisperEngine
+
+    # the product's default, not the share of the cores tests/conftest.py gives an xdist worker
+    monkeypatch.delenv("QA_WHISPER_THREADS", raising=False)
+    monkeypatch.setattr(core, "_engines", {})  # a fresh engine, not one cached with the setting
     engine = get_engine("faster-whisper", "base")
     assert engine.cpu_threads == (os.cpu_count() or 1)
     assert engine.model.model.num_workers == engine.workers == 2
     assert engine.describe()["cpu_threads"] == engine.cpu_threads
+    # QA_WHISPER_THREADS replaces that default
+    monkeypatch.setenv("QA_WHISPER_THREADS", "1")
+    assert FasterWhisperEngine("base").cpu_threads == 1
 
 
 @pytest.mark.slow
