@@ -58,8 +58,24 @@ def test_calibrate_reports_every_criterion_on_the_labelled_set(calibration_json)
                 assert d["evidence"], "a tool pass always shows its evidence"
 
 
-def test_calibrate_text_output_lists_disagreements(calibration_json):
-    p = qa("calibrate", LABELS, "--transcripts", DEVSET)
+@pytest.fixture(scope="module")
+def gate_runs(calibration_json, tmp_path_factory):
+    """`qa calibrate LABELS --transcripts DEVSET` (the text report) with --min-kappa just below and
+    just above the macro kappa of the JSON run: (passed, refused), once per test run, shared by the
+    xdist workers. --min-kappa changes only the exit code and stderr, so the text report is read
+    from these runs rather than from a third identical one."""
+    macro = calibration_json["macro_kappa"]
+
+    def calibrate(_folder):
+        ok = qa("calibrate", LABELS, "--transcripts", DEVSET, "--min-kappa", max(0.0, macro - 0.05))
+        refused = qa("calibrate", LABELS, "--transcripts", DEVSET, "--min-kappa", min(1.0, macro + 0.01))
+        return ok, refused
+
+    return once_per_run(tmp_path_factory, "calibration-gate", calibrate)
+
+
+def test_calibrate_text_output_lists_disagreements(calibration_json, gate_runs):
+    p, refused = gate_runs
     assert p.returncode == 0
     lines = p.stdout.splitlines()
     assert lines[0].split()[:4] == ["criterion", "n", "accuracy", "kappa"]
@@ -67,6 +83,7 @@ def test_calibrate_text_output_lists_disagreements(calibration_json):
     n_dis = sum(len(c["disagreements"]) for c in calibration_json["criteria"])
     if n_dis:
         assert any(line.startswith(f"disagreements ({n_dis})") for line in lines)
+    assert refused.stdout == p.stdout  # the gate refuses on the same report
 
 
 def test_calibration_session_reports_human_vs_human_kappa(tmp_path):
@@ -107,11 +124,9 @@ def test_calibrate_without_matching_transcripts_fails_clearly(tmp_path):
     assert p.returncode == 3 and "none of the 1 labelled calls" in p.stderr
 
 
-def test_publish_gate_exit_code(calibration_json):
-    macro = calibration_json["macro_kappa"]
-    ok = qa("calibrate", LABELS, "--transcripts", DEVSET, "--min-kappa", max(0.0, macro - 0.05))
+def test_publish_gate_exit_code(gate_runs):
+    ok, refused = gate_runs  # --min-kappa just below, then just above the macro kappa
     assert ok.returncode == 0
-    refused = qa("calibrate", LABELS, "--transcripts", DEVSET, "--min-kappa", min(1.0, macro + 0.01))
     assert refused.returncode == EXIT_GATE and "below the required" in refused.stderr
 
 
