@@ -103,20 +103,30 @@ print(json.dumps({
 """
 
 
-def _probe(folder: Path | None) -> dict:
-    """What a fresh process does with the language files of ``folder`` (None: the shipped ones)."""
+def _run(script: str, folder: Path | None) -> list:
+    """The JSON lines ``script`` prints in a fresh process with the language files of ``folder``
+    (None: the shipped ones)."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     env.pop("QA_LANGDATA_DIR", None)
     if folder is not None:
         env["QA_LANGDATA_DIR"] = str(folder)
-    out = subprocess.run([sys.executable, "-c", _PROBE], env=env, cwd=ROOT, capture_output=True, text=True,
-                         timeout=180, check=True)
-    return json.loads(out.stdout)
+    out = subprocess.run([sys.executable, "-c", script], env=env, cwd=ROOT, capture_output=True, text=True,
+                         timeout=300, check=True)
+    return [json.loads(line) for line in out.stdout.splitlines()]
+
+
+def _probe(folder: Path | None) -> dict:
+    """What a fresh process does with the language files of ``folder`` (None: the shipped ones)."""
+    [out] = _run(_PROBE, folder)
+    return out
 
 
 @pytest.fixture(scope="module")
 def shipped() -> dict:
-    return _probe(None)
+    """_probe(None), and under "masked" what _NAMES_PROBE prints with the shipped files: both probes
+    in one fresh process (one start-up instead of two)."""
+    probe, masked = _run(_PROBE + _NAMES_PROBE, None)
+    return {**probe, "masked": masked}
 
 
 def _edited(tmp_path: Path, lang: str, old: str, new: str) -> Path:
@@ -194,18 +204,9 @@ print(json.dumps([ctx._masked_address(j, int(ctx.tok_seg[j])) for j, tok in enum
 """
 
 
-def test_a_here_word_added_to_the_data_makes_a_masked_name_an_address(tmp_path):
+def test_a_here_word_added_to_the_data_makes_a_masked_name_an_address(shipped, tmp_path):
     """'ancora' (again) added to names.here_words: "grazie ancora <PER>" addresses the caller, as
     "eccomi qua <PER>" already does with the shipped 'qua'."""
-    def masked_addresses(folder: Path | None) -> list[bool]:
-        env = {**os.environ, "PYTHONPATH": str(ROOT)}
-        env.pop("QA_LANGDATA_DIR", None)
-        if folder is not None:
-            env["QA_LANGDATA_DIR"] = str(folder)
-        out = subprocess.run([sys.executable, "-c", _NAMES_PROBE], env=env, cwd=ROOT, capture_output=True,
-                             text=True, timeout=300, check=True)
-        return json.loads(out.stdout)
-
-    assert masked_addresses(None) == [True, False]
+    assert shipped["masked"] == [True, False]  # _NAMES_PROBE with the shipped files
     folder = _edited(tmp_path, "it", "here_words: [qua, qui]", "here_words: [qua, qui, ancora]")
-    assert masked_addresses(folder) == [True, True]
+    assert _run(_NAMES_PROBE, folder) == [[True, True]]
