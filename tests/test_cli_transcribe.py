@@ -7,12 +7,15 @@ import shutil
 import subprocess
 import sys
 import wave
+from pathlib import Path
 
 import jiwer
 import pytest
 
 from qa.errors import EXIT_FAILED, EXIT_OK, EXIT_PARTIAL
 from qa.metadata import MetadataError, load_metadata
+
+from .conftest import once_per_run
 
 
 def qa(*args: str, cwd=None) -> subprocess.CompletedProcess:
@@ -28,8 +31,20 @@ def norm(text: str) -> str:
     return " ".join("".join(c if c.isalnum() or c.isspace() else " " for c in text.lower()).split())
 
 
+def very_long_flac(tmp_path_factory) -> Path:
+    """4 h 30 s of silence as FLAC (2.7 MB; a second of CPU to encode): made once per test run,
+    shared by the xdist workers; copy it, never write to it."""
+    def encode(folder: Path) -> Path:
+        path = folder / "very_long.flac"
+        subprocess.run(["ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-f", "lavfi", "-i",
+                        "anullsrc=r=8000:cl=mono", "-t", str(4 * 3600 + 30), "-c:a", "flac", str(path)], check=True)
+        return path
+
+    return once_per_run(tmp_path_factory, "very-long-flac", encode)
+
+
 @pytest.fixture()
-def bad_inputs(tmp_path, eval_audio_dir):
+def bad_inputs(tmp_path, tmp_path_factory, eval_audio_dir):
     d = tmp_path / "bad"
     d.mkdir()
     (d / "empty.wav").write_bytes(b"")
@@ -43,8 +58,7 @@ def bad_inputs(tmp_path, eval_audio_dir):
     (d / "notes.txt").write_text("plain text\n")
     subprocess.run(["ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-f", "lavfi", "-i", "color=c=red:s=8x8",
                     "-frames:v", "1", "-f", "image2", "-c:v", "png", str(d / "logo.png")], check=True)
-    subprocess.run(["ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-f", "lavfi", "-i", "anullsrc=r=8000:cl=mono",
-                    "-t", str(4 * 3600 + 30), "-c:a", "flac", str(d / "very_long.flac")], check=True)
+    shutil.copyfile(very_long_flac(tmp_path_factory), d / "very_long.flac")
     return {
         d / "missing.wav": "file not found",
         d / "empty.wav": "0 bytes",
@@ -93,7 +107,8 @@ def test_metadata_csv_and_default_output_dir(tmp_path, eval_audio_dir):
     work = tmp_path / "work"
     (work / "rec").mkdir(parents=True)
     shutil.copy(eval_audio_dir / "leopard_test_fr.wav", work / "rec" / "appel.wav")
-    shutil.copy(eval_audio_dir / "stereo_diarization.wav", work / "rec" / "call2.wav")
+    # a mono recording: one Whisper channel, where a stereo one would cost two for the same check
+    shutil.copy(eval_audio_dir / "leopard_test_de.wav", work / "rec" / "call2.wav")
     csv = work / "calls.csv"
     csv.write_text(
         "file;call_id;agent_id;agent_name;team;customer_name;call_type;direction;started_at\n"
