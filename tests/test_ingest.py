@@ -169,9 +169,10 @@ def test_batch_of_50_with_5_broken(tmp_path):
     """45 good inputs (real audio + real transcripts) and 5 broken ones through the CLI with a
     process pool: 45 calls stored, the 5 listed with reasons, exit code 'partial'; a second run
     adds nothing; a repaired file is stored and leaves the failure list. (Each recording costs a
-    30-s Whisper window of CPU however short it is: 4 of them, the rest transcripts.)"""
+    30-s Whisper window of CPU however short it is: 2 of them, one for each pool worker, the rest
+    transcripts.)"""
     d = tmp_path / "batch"
-    n_audio, n_json = 4, 41
+    n_audio, n_json = 2, 43
     broken = make_batch(d, n_audio, n_json)
     assert len(discover([d])) == 50
     env = qa_env(tmp_path)
@@ -187,13 +188,13 @@ def test_batch_of_50_with_5_broken(tmp_path):
     store = open_store(f"sqlite:///{tmp_path / 'data' / 'ascolto.db'}")
     try:
         check_consistent(store, 45)
-        rec = store.get_call("REC-03")  # metadata from the CSV, audio transcribed
-        assert (rec.agent_id, rec.team, rec.source_kind) == ("A0", "Assistenza Ticino", "audio")
-        assert rec.started_at.isoformat() == "2026-11-04T08:30:00" and rec.language == "it"
-        assert rec.audio_path == str(d / "rec_03.wav") and Path(rec.redacted_audio_path).is_file()
-        t = store.load_transcript("REC-03")
+        rec = store.get_call("REC-01")  # metadata from the CSV, audio transcribed
+        assert (rec.agent_id, rec.team, rec.source_kind) == ("A1", "Assistenza Ticino", "audio")
+        assert rec.started_at.isoformat() == "2026-11-02T08:30:00" and rec.language == "it"
+        assert rec.audio_path == str(d / "rec_01.wav") and Path(rec.redacted_audio_path).is_file()
+        t = store.load_transcript("REC-01")
         assert any(s.text.strip() for s in t.segments) and 2.0 < t.duration < 7.0
-        assert store.load_evaluation("REC-03").rubric == "assistenza"
+        assert store.load_evaluation("REC-01").rubric == "assistenza"
         luna = store.get_call("LUNA-0703000001")
         assert luna.source_kind == "transcript" and luna.audio_path is None and luna.score is not None
     finally:
