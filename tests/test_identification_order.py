@@ -159,3 +159,18 @@ def test_a_check_let_go_when_the_caller_cannot_answer_is_no_check(lang, ask, can
     assert _res(lang, dropped, "identificazione").result == "fail"
     answered = [(A, hello), (C, why), (A, ask), (C, "12 03 1970, 4471"), (A, discuss), (C, ok), (A, bye)]
     assert _res(lang, answered, "identificazione").result == "pass"
+
+
+@pytest.mark.parametrize("lang,caller,ask", [
+    ("it", "ho anche la vostra tessera fedeltà, vale?", "sì, mi dà il numero della tessera"),
+    ("de", "ich habe übrigens Ihre Kundenkarte, gilt die?", "ja, geben Sie mir die Kartennummer"),
+    ("fr", "j'ai votre carte de fidélité, elle compte ?", "oui, vous pouvez me donner le numéro de carte"),
+    ("en", "I've got your loyalty card, does it count?", "yes, can I have the card number"),
+])
+def test_a_sale_to_a_loyalty_card_holder_whose_card_is_looked_up_applies(lang, caller, ask):
+    hello, _ = HELLO[lang]
+    ok, bye = BYE[lang]
+    want = {"it": "buongiorno, vorrei noleggiare un furgone per sabato", "de": "guten Tag, ich möchte einen Lieferwagen mieten",
+            "fr": "bonjour, je voudrais louer une camionnette", "en": "hello, I'd like to hire a van for Saturday"}[lang]
+    turns = [(A, hello), (C, want), (C, caller), (A, ask), (C, "4472 1033"), (C, ok), (A, bye)]
+    assert _res(lang, turns, "identificazione", call_type="acquisizione").result == "pass"
