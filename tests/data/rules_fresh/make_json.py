@@ -17,6 +17,7 @@ SOURCES = {
     "batch10": "independent author, written by hand 2026-12-07 (batch 10, untouched check, labelled before any scoring)",
     "batch11": "independent author, written by hand 2026-12-07 (batch 11, untouched check, labelled before any scoring)",
     "batch12": "independent author, written by hand 2026-12-07 (batch 12, untouched check, labelled before any scoring)",
+    "batch13": "independent author, written by hand 2026-12-07 (batch 13, untouched check, labelled before any scoring)",
 }
 
 
