@@ -211,3 +211,25 @@ def test_a_broken_restates_is_refused_with_file_and_line(rule, needle):
     assert str(hits[0]).startswith(f"prova.yaml:{line}: ") and "\n" not in str(hits[0])
     with pytest.raises(RubricError):
         _rubric(rule)
+
+
+@pytest.mark.parametrize("lang,recap", [
+    ("it", "allora, per fare il punto: polizza auto con casco parziale, sconto del quindici per cento, decorrenza primo aprile"),
+    ("it", "allora, per riprendere: apriamo un conto base con carta di debito, appuntamento giovedì alle dieci"),
+    ("de", "um das kurz zusammenzufassen: der Router wird getauscht und die Gutschrift kommt mit der nächsten Rechnung"),
+    ("fr", "alors, pour faire le point: on enlève l'option télé et vous passez au pack internet"),
+    ("en", "so just to run through it: the excess goes up, no courtesy car, and the loyalty discount is applied"),
+])
+def test_idiomatic_recap_openers_count_as_a_summary(lang, recap):
+    """Recap openers of everyday speech ("per fare il punto", "just to run through it"), missed by an
+    untouched batch (batch13), count when they open a recap near the end."""
+    hello = {"it": "buongiorno, servizio clienti", "de": "guten Tag, Kundendienst", "fr": "bonjour, service clients",
+             "en": "hello, customer service"}[lang]
+    ask = {"it": "buongiorno, vorrei cambiare il mio contratto", "de": "guten Tag, ich möchte meinen Vertrag ändern",
+           "fr": "bonjour, je voudrais changer mon contrat", "en": "hello, I'd like to change my contract"}[lang]
+    ok = {"it": "va bene", "de": "gut", "fr": "d'accord", "en": "okay"}[lang]
+    bye = {"it": "grazie a lei, arrivederci", "de": "danke Ihnen, auf Wiederhören", "fr": "merci à vous, au revoir",
+           "en": "thank you, goodbye"}[lang]
+    turns = [("agent", hello), ("customer", ask), ("agent", ok), ("customer", ok), ("agent", recap), ("customer", ok), ("agent", bye)]
+    r = criterion_result(lang, turns, "riepilogo", prefix="recap-open")
+    assert r.result == "pass", r
