@@ -120,6 +120,8 @@ def test_a_sale_to_an_existing_customer_whose_record_is_checked_applies(lang, ca
     ("de", "ich rufe an, weil Sie ja im März Ihr Privatkonto bei uns aufgelöst haben"),
     ("en", "I'm calling because your company's business account with us was closed in the spring"),
     ("en", "I'm calling because your car insurance with us ended in March"),
+    ("de", "Ihr Leasingvertrag für den Golf ist im August ausgelaufen"),
+    ("en", "your gym membership expired last spring"),
 ])
 def test_a_win_back_naming_the_closed_former_account_applies(lang, said):
     hello = {"de": "grüezi Frau Meier, hier ist die Bank am See", "en": "good afternoon, this is Sarah from SwiftParcel"}[lang]
