@@ -1,0 +1,43 @@
+"""Issue 12, `conferma_risoluzione` (CRITERIA.md "Resolution check"): asking the caller to try and say
+whether it works, or whether the answer helped, in everyday words with other words in between
+("und geht das internet jetzt", "could you open outlook now and see if it stays up", "hilft Ihnen
+das", "avez-vous encore des questions", "est-ce que l'image revient"), counts; the agent stating the
+result alone does not. Phrasings from untouched batches 10-13 that the lists missed. Real engine, real
+spaCy, short dialogues written for the test (no mocks)."""
+
+from __future__ import annotations
+
+from functools import partial
+
+import pytest
+
+from .dialogue import criterion_result
+
+_res = partial(criterion_result, prefix="resolved")
+A, C = "agent", "customer"
+CASES = [
+    ("it", "ecco, la stampante va adesso?", "ecco, ho sistemato la stampante"),
+    ("de", "und geht das Internet jetzt?", "so, ich habe den Router neu gestartet"),
+    ("de", "hilft Ihnen das?", "das ist alles, was ich dazu sagen kann"),
+    ("fr", "avez-vous encore des questions ?", "voilà, c'est enregistré"),
+    ("fr", "est-ce que l'image revient ?", "voilà, c'est fait de mon côté"),
+    ("en", "could you open Outlook now and see if it stays up?", "right, I've disabled the add-in"),
+    ("en", "does that help?", "that's everything I have on it"),
+]
+OPEN = {"it": ("buongiorno, helpdesk", "buongiorno, la stampante non stampa"),
+        "de": ("guten Tag, Kundendienst", "guten Tag, mein Internet geht nicht"),
+        "fr": ("bonjour, service clients", "bonjour, je n'ai plus d'image"),
+        "en": ("hello, service desk", "hi, Outlook keeps crashing")}
+MID = {"it": "va bene, controllo", "de": "gut, ich schaue nach", "fr": "d'accord, je regarde", "en": "okay, let me look"}
+CLOSE = {"it": ("sì grazie", "grazie a lei, arrivederci"), "de": ("ja danke", "danke Ihnen, auf Wiederhören"),
+         "fr": ("oui merci", "merci à vous, au revoir"), "en": ("yes thanks", "thank you, goodbye")}
+
+
+@pytest.mark.parametrize("lang,asks,states", CASES, ids=[f"{c[0]}-{i}" for i, c in enumerate(CASES)])
+def test_asking_whether_it_works_or_helped_is_a_resolution_check(lang, asks, states):
+    hello, problem = OPEN[lang]
+    yes, bye = CLOSE[lang]
+    base = [(A, hello), (C, problem), (A, MID[lang]), (C, yes)]
+    r = _res(lang, base + [(A, states), (A, asks), (C, yes), (A, bye)], "conferma_risoluzione")
+    assert r.result == "pass", r
+    assert _res(lang, base + [(A, states), (C, yes), (A, bye)], "conferma_risoluzione").result == "fail"
