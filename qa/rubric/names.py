@@ -130,33 +130,41 @@ def _after_honorific(doc, pos: int) -> bool:
     return j >= 0 and fold(doc[j].text.lower().rstrip(".")) in HONORIFICS
 
 
+def _self_introduction_words(matches: dict, keys: tuple[str, ...], lm, doc, nlp, text: str, keep) -> set[str]:
+    """Name words of the ``introduction`` / ``mention`` matches (``keys``: their match-key prefixes) in
+    ``matches`` whose span ``keep(s, e)`` accepts: a name after an honorific ("Guten Tag, Herr
+    Brunner") is one addressed, not one introduced; a masked name is left alone."""
+    own: set[str] = set()
+    for k, spans in matches.items():
+        if not k.startswith(keys):
+            continue
+        slot = lm.slots.get(k)
+        for s, e in spans:
+            pos = s + slot if slot is not None else e - 1
+            if pos < e and keep(s, e) and not _after_honorific(doc, pos):
+                name = _capture(doc, pos, nlp, "strict", text)
+                if name and "<PER>" not in name:
+                    own |= set(name_tokens(name))
+    return own
+
+
+def _introduction_keys(rub) -> tuple[str, ...]:
+    return tuple(rub.names[k] + "#name#" for k in ("introduction", "mention") if rub.names.get(k))
+
+
 def _agent_introduced(transcript, rub, lm, nlp, docs: dict, first_turns: int = 3) -> set[str]:
     """Name words the agent introduced themselves with in their first turns ("this is Priya
     speaking", "sono Marco"): the agent's own name, which a caller greeting back ("hi Priya") must
     not make the caller's. Only segments known to be the agent's (a labelled or stereo call); a
     masked name (``<PER>``) is left alone, since a caller's mask looks the same."""
     own: set[str] = set()
-    keys = [rub.names[k] + "#name#" for k in ("introduction", "mention") if rub.names.get(k)]
-    seen = 0
-    for si, seg in enumerate(transcript.segments):
-        if seg.speaker != "agent" or not seg.text:
-            continue
-        seen += 1
-        if seen > first_turns:
-            break
+    keys = _introduction_keys(rub)
+    agent_segs = [si for si, seg in enumerate(transcript.segments) if seg.speaker == "agent" and seg.text]
+    for si in agent_segs[:first_turns]:
         if si not in docs:
-            docs[si] = nlp.make_doc(seg.text)
+            docs[si] = nlp.make_doc(transcript.segments[si].text)
         doc = docs[si]
-        for k, spans in lm(doc).items():
-            if not any(k.startswith(p) for p in keys):
-                continue
-            for s, e in spans:
-                slot = lm.slots.get(k)
-                pos = s + slot if slot is not None else e - 1
-                if pos < e and not _after_honorific(doc, pos):
-                    name = _capture(doc, pos, nlp, "strict", seg.text)
-                    if name and "<PER>" not in name:
-                        own |= set(name_tokens(name))
+        own |= _self_introduction_words(lm(doc), keys, lm, doc, nlp, transcript.segments[si].text, lambda s, e: True)
     return own
 
 
@@ -299,25 +307,16 @@ def find_customer_name(transcript, rubric=None, lang: str | None = None) -> str 
 
 def _agent_introduced_in_context(ctx, rub, lm, first_turns: int = 3) -> set[str]:
     """``_agent_introduced`` from a scored call's own matches."""
-    agent_segs = [i for i, sp in enumerate(ctx.speakers) if sp == "agent"][:first_turns]
+    agent_segs = set([i for i, sp in enumerate(ctx.speakers) if sp == "agent"][:first_turns])
     if not agent_segs:
         return set()
-    keys = [rub.names[k] + "#name#" for k in ("introduction", "mention") if rub.names.get(k)]
-    own: set[str] = set()
-    for k, spans in ctx._matches.items():
-        if not any(k.startswith(p) for p in keys):
-            continue
-        for s, e in spans:
-            seg = int(ctx.tok_seg[s])
-            if seg not in agent_segs or int(ctx.tok_seg[e - 1]) != seg:
-                continue
-            slot = lm.slots.get(k)
-            pos = s + slot if slot is not None else e - 1
-            if pos < e and not _after_honorific(ctx.doc, pos):
-                name = _capture(ctx.doc, pos, ctx.nlp, "strict", ctx.text)
-                if name and "<PER>" not in name:
-                    own |= set(name_tokens(name))
-    return own
+
+    def in_one_agent_segment(s: int, e: int) -> bool:
+        seg = int(ctx.tok_seg[s])
+        return seg in agent_segs and int(ctx.tok_seg[e - 1]) == seg
+
+    return _self_introduction_words(ctx._matches, _introduction_keys(rub), lm, ctx.doc, ctx.nlp, ctx.text,
+                                    in_one_agent_segment)
 
 
 def name_from_context(ctx) -> str | None:
