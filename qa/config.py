@@ -79,21 +79,34 @@ def models_dir() -> Path:
 DEFAULT_MAX_UPLOAD_MB = 1024
 
 
-def max_upload_mb() -> int:
-    """``QA_MAX_UPLOAD_MB`` (default 1024): the largest upload in MB. QAError for a value that is not
-    a positive whole number."""
-    raw = os.environ.get("QA_MAX_UPLOAD_MB", "").strip()
+def _env_whole(name: str, default: int, minimum: int, what: str) -> int:
+    """Whole-number setting ``name`` (``default`` when unset or empty); QAError naming ``what`` for a
+    value that is not a whole number of at least ``minimum``."""
+    raw = os.environ.get(name, "").strip()
     if not raw:
-        return DEFAULT_MAX_UPLOAD_MB
+        return default
     try:
         value = int(raw)
     except ValueError:
-        value = 0
-    if value <= 0:
+        value = minimum - 1
+    if value < minimum:
         from .errors import QAError
 
-        raise QAError(f"QA_MAX_UPLOAD_MB must be a positive whole number of MB, not {raw!r}")
+        raise QAError(f"{name} must be {what}, not {raw!r}")
     return value
+
+
+def max_upload_mb() -> int:
+    """``QA_MAX_UPLOAD_MB`` (default 1024): the largest upload in MB. QAError for a value that is not
+    a positive whole number."""
+    return _env_whole("QA_MAX_UPLOAD_MB", DEFAULT_MAX_UPLOAD_MB, 1, "a positive whole number of MB")
+
+
+def whisper_threads() -> int:
+    """``QA_WHISPER_THREADS``: CPU threads of each Whisper decoder; 0 or unset: every core (see
+    qa/transcribe/faster.py). QAError for a value that is not a whole number."""
+    return _env_whole("QA_WHISPER_THREADS", 0, 0, "a whole number of threads (0: every core)") \
+        or max(1, os.cpu_count() or 1)
 
 
 from .constants import CALL_TYPES  # noqa: E402,F401 (re-exported)

@@ -213,6 +213,13 @@ def test_default_engine_gives_every_worker_all_cores(monkeypatch):
     # QA_WHISPER_THREADS replaces that default
     monkeypatch.setenv("QA_WHISPER_THREADS", "1")
     assert FasterWhisperEngine("base").cpu_threads == 1
+    # a value that is no number is a one-line error naming the setting, before any model is loaded
+    from qa.errors import QAError
+
+    monkeypatch.setenv("QA_WHISPER_THREADS", "tanti")
+    with pytest.raises(QAError) as err:
+        FasterWhisperEngine("base")
+    assert str(err.value) == "QA_WHISPER_THREADS must be a whole number of threads (0: every core), not 'tanti'"
 
 
 @pytest.mark.slow

@@ -29,7 +29,7 @@
   then uses every core: 1.74x faster in wall time on 2 cores than with the cores split between the
   workers. Two channels at once then ask for twice as many threads as there are cores, which cost
   nothing measurable on a dual-channel call (RTF 0.113-0.116 against 0.115-0.120, 2 cores).
-  The environment variable ``QA_WHISPER_THREADS`` (a whole number >= 1) replaces "all cores" as
+  The environment variable ``QA_WHISPER_THREADS`` (``qa.config.whisper_threads``, a whole number) replaces "all cores" as
   that default, for a process that shares the machine with others doing the same (the test suite
   gives each of its pytest-xdist workers its share of the cores: tests/conftest.py); unset, empty
   or 0 means all cores. An explicit ``cpu_threads`` always wins.
@@ -38,13 +38,13 @@
 from __future__ import annotations
 
 import math
-import os
 import threading
 from collections.abc import Callable, Sequence
 from itertools import groupby
 
 import numpy as np
 
+from ..config import whisper_threads
 from ..constants import LANGS
 from ..errors import ModelError
 from ..model import Segment, Word
@@ -94,7 +94,7 @@ class FasterWhisperEngine:
         if cpu_threads <= 0:
             # all cores for each worker (CTranslate2's own default is 4 threads per worker whatever
             # the machine has): a mono file keeps every core busy; see the module notes
-            cpu_threads = int(os.environ.get("QA_WHISPER_THREADS") or 0) or max(1, os.cpu_count() or 1)
+            cpu_threads = whisper_threads()
         self.cpu_threads = cpu_threads
         self.version = faster_whisper.__version__
         self.model_path = resolve_model(self.model_name)
