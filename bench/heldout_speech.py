@@ -84,6 +84,18 @@ def render_missing(calls, cache: Path, render) -> None:
               f"(total {time.time() - t_all:.0f}s)", flush=True)
 
 
+def select_calls(calls, ids=None, limit=None, what: str = "calls"):
+    """``calls`` (in their order) cut to ``ids`` (in that order) and then to the first ``limit``;
+    ValueError with a one-line message for an id that is not among them."""
+    if ids:
+        by_id = {t.call_id: t for t in calls}
+        unknown = sorted(set(ids) - set(by_id))
+        if unknown:
+            raise ValueError(f"error: not {what}: {', '.join(unknown)}")
+        calls = [by_id[cid] for cid in ids]
+    return calls[:limit] if limit else calls
+
+
 def main(argv=None) -> int:
     """Command line: see the module docstring."""
     from qa.model import Transcript
@@ -93,15 +105,11 @@ def main(argv=None) -> int:
     ap.add_argument("--calls", nargs="*", help="only these call ids, in this order")
     args = ap.parse_args(argv)
     calls = balanced_order([Transcript.load(p) for p in sorted(HELDOUT.glob("heldout-*.json"))])
-    if args.calls:
-        unknown = set(args.calls) - {t.call_id for t in calls}
-        if unknown:
-            print(f"error: not held-out calls: {', '.join(sorted(unknown))}", file=sys.stderr)
-            return 2
-        by_id = {t.call_id: t for t in calls}
-        calls = [by_id[cid] for cid in args.calls]
-    if args.limit:
-        calls = calls[:args.limit]
+    try:
+        calls = select_calls(calls, args.calls, args.limit, "held-out calls")
+    except ValueError as e:
+        print(e, file=sys.stderr)
+        return 2
     render_missing(calls, CACHE, render_and_transcribe)
     return 0
 

@@ -120,14 +120,13 @@ def render_and_transcribe(t, cache: Path = CACHE, audio_dir: Path = AUDIO):
 
 
 def cmd_render(args) -> int:
-    calls = balanced_order(load_calls(args.batches))
-    if args.calls:
-        by_id = {t.call_id: t for t in calls}
-        calls = [by_id[c] for c in args.calls]
-    if args.limit:
-        calls = calls[:args.limit]
-    from heldout_speech import render_missing
+    from heldout_speech import render_missing, select_calls
 
+    try:
+        calls = select_calls(balanced_order(load_calls(args.batches)), args.calls, args.limit, "calls of these batches")
+    except ValueError as e:
+        print(e, file=sys.stderr)
+        return 2
     render_missing(calls, CACHE, render_and_transcribe)
     return 0
 
