@@ -18,6 +18,8 @@ SOURCES = {
     "batch11": "independent author, written by hand 2026-12-07 (batch 11, untouched check, labelled before any scoring)",
     "batch12": "independent author, written by hand 2026-12-07 (batch 12, untouched check, labelled before any scoring)",
     "batch13": "independent author, written by hand 2026-12-07 (batch 13, untouched check, labelled before any scoring)",
+    "batch14": "independent author, written by hand 2026-12-07 (batch14, untouched check, labelled before any scoring)",
+    "batch15": "independent author, written by hand 2026-12-07 (batch15, untouched check, labelled before any scoring)",
 }
 
 
