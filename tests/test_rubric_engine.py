@@ -7,6 +7,7 @@ import textwrap
 
 import pytest
 
+from qa.errors import RubricError
 from qa.model import Segment, Transcript
 from qa.rubric import (find_customer_name, infer_call_type, infer_language, load_rubric_text,
                        score_transcript)
@@ -370,3 +371,21 @@ def test_restates_passes_with_the_turn_as_evidence_and_the_shared_words_as_reaso
     assert r.reason == "stampante, ufficio ← «La stampante dell'ufficio non stampa.»"
     assert result(rub, call([("customer", "La stampante dell'ufficio non stampa."), ("agent", "Vediamo."),
                              ("customer", "Sì."), ("agent", "Ok perfetto.")])).result == "fail"
+
+
+def test_restates_cue_at_end_counts_a_closing_tag_but_not_the_same_word_opening_the_turn():
+    rub = rubric('{restates: {by: agent, source: {by: customer, turns_back: 1}, min_shared: 2, '
+                 'cue: {it: [giusto], de: [richtig], fr: [exact], en: [right]}, cue_at_end: 1}}')
+    need = ("customer", "La stampante dell'ufficio non stampa a colori.")
+    closing = result(rub, call([need, ("agent", "La stampante dell'ufficio non stampa a colori, giusto?")]))
+    assert closing.result == "pass" and closing.reason.startswith("stampante, ufficio")
+    assert result(rub, call([need, ("agent", "Giusto, la stampante dell'ufficio non stampa a colori.")])).result == "fail"
+    # without cue_at_end the opening word is a cue like any other
+    loose = rubric('{restates: {by: agent, source: {by: customer, turns_back: 1}, min_shared: 2, '
+                   'cue: {it: [giusto], de: [richtig], fr: [exact], en: [right]}}}')
+    assert result(loose, call([need, ("agent", "Giusto, la stampante dell'ufficio non stampa a colori.")])).result == "pass"
+
+
+def test_restates_cue_at_end_must_be_a_whole_number():
+    with pytest.raises(RubricError, match="cue_at_end"):
+        rubric('{restates: {by: agent, cue: {it: [giusto], de: [richtig], fr: [exact], en: [right]}, cue_at_end: -1}}')

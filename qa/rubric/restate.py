@@ -56,6 +56,7 @@ class Restates(R.Node):
     min_shared: int = 2
     min_share: float = 0.0  # the shared words are at least this share of the turn's content words
     cue: str | None = None  # phrase-set key
+    cue_at_end: int | None = None  # the cue ends at most this many words before its segment's end
     ignore: str | None = None  # phrase-set key
 
     evidence = True  # can pass with evidence (``rules.gives_evidence``)
@@ -70,7 +71,8 @@ class Restates(R.Node):
         src_allowed = ctx.allowed(self.source.by, self.source.window)
         cue_segs = None
         if self.cue is not None:
-            cue_segs = {h.seg for h in ctx.hits(self.cue) if not h.negated}
+            cue_segs = {h.seg for h in ctx.hits(self.cue)
+                        if not h.negated and (self.cue_at_end is None or _words_after(ctx, h) <= self.cue_at_end)}
         turns: dict[int, list[int]] = {}
         for i in sorted(allowed):
             turns.setdefault(ctx.turn_of[i], []).append(i)
@@ -98,6 +100,13 @@ class Restates(R.Node):
                 ev.update(s for s in segs if s in cue_segs)
             return R.Outcome(True, sorted(ev), why=_why(ctx, segs, shared))
         return R.FALSE
+
+
+def _words_after(ctx, hit) -> int:
+    """How many words (punctuation left out) of its segment follow ``hit``: 0 for a closing tag."""
+    s = hit.seg
+    end = int(ctx.seg_tok_start[s + 1]) if s + 1 < len(ctx.segs) else len(ctx.doc)
+    return sum(1 for t in ctx.doc[hit.end:end] if not t.is_punct)
 
 
 def _content_lemmas(ctx, ignore: str | None) -> list[frozenset[int]]:
@@ -194,6 +203,7 @@ class RestatesSpec(Spec):
     min_shared: Count = 2
     min_share: Annotated[float, number(0.0, 1.0)] = 0.0
     cue: Any = None  # a phrase list
+    cue_at_end: Annotated[int | None, whole(0, allow_none=True)] = None
     ignore: Any = None  # a phrase list
 
 
@@ -219,7 +229,7 @@ def build(c, k: str, body: Any, v: LDict, phrase_spec, phrase_key) -> R.Node | N
     if spec is None:
         return None
     node = Restates(by=spec.by, window=_window(c, body, "'restates'"), min_shared=spec.min_shared,
-                    min_share=spec.min_share)
+                    min_share=spec.min_share, cue_at_end=spec.cue_at_end)
     src = body.get("source")
     if src is not None:
         if not isinstance(src, LDict):
