@@ -54,3 +54,36 @@ def test_the_tag_needs_the_callers_words_not_just_any_question():
                     (A, "mi dà il numero d'assicurata si tratta di questa"), (C, "sì"),
                     (A, "la pratica è ferma, arrivederci")], "comprensione")
     assert r.result == "fail"
+
+
+# (language, opening, the caller's need, a paraphrase opened by "so" in the agent's words, yes, no)
+CONFIRMED = [
+    ("it", "banca buongiorno sono Paola",
+     "sono in vacanza e la carta non funziona più da ieri sera, mi rifiutano i pagamenti anche al bancomat",
+     "allora la carta le viene rifiutata da ieri sera nei negozi e al bancomat",
+     "sì dappertutto", "no, solo al bancomat"),
+    ("en", "service desk, this is Sam",
+     "my laptop won't connect to the wifi since the update last night",
+     "so the laptop has had no wifi since last night's update",
+     "yeah exactly", "no, it's the printer"),
+    ("de", "Kundendienst, guten Tag",
+     "das Paket ist laut Sendungsverfolgung zugestellt, aber hier ist kein Paket angekommen",
+     "also das Paket steht als zugestellt, ist aber nicht angekommen",
+     "genau so ist es", "nein, es ist ein Brief"),
+    ("fr", "service clients bonjour",
+     "ma facture d'électricité de mars est deux fois plus élevée que d'habitude",
+     "donc votre facture d'électricité de mars est deux fois plus élevée",
+     "oui voilà", "non, c'est celle d'avril"),
+]
+CLOSE2 = {"it": "la sblocco subito, arrivederci", "en": "I'll sort it now, bye",
+          "de": "ich kläre das, auf Wiederhören", "fr": "je regarde ça, au revoir"}
+
+
+@pytest.mark.parametrize("lang,hello,need,paraphrase,yes,no", CONFIRMED, ids=[c[0] for c in CONFIRMED])
+def test_a_paraphrase_the_caller_confirms_checks_understanding(lang, hello, need, paraphrase, yes, no):
+    r = _res(lang, [(A, hello), (C, need), (A, paraphrase), (C, yes), (A, CLOSE2[lang])], "comprensione")
+    assert r.result == "pass", r
+    assert any(paraphrase in e.text for e in r.evidence) and "←" in r.reason
+    # the caller corrects it: the paraphrase was no shared understanding
+    assert _res(lang, [(A, hello), (C, need), (A, paraphrase), (C, no), (A, CLOSE2[lang])],
+                "comprensione").result == "fail"

@@ -389,3 +389,13 @@ def test_restates_cue_at_end_counts_a_closing_tag_but_not_the_same_word_opening_
 def test_restates_cue_at_end_must_be_a_whole_number():
     with pytest.raises(RubricError, match="cue_at_end"):
         rubric('{restates: {by: agent, cue: {it: [giusto], de: [richtig], fr: [exact], en: [right]}, cue_at_end: -1}}')
+
+
+def test_restates_answered_needs_the_next_turn_to_open_with_the_phrase():
+    rub = rubric('{restates: {by: agent, source: {by: customer, turns_back: 1}, min_shared: 2, '
+                 'answered: {it: [sì], de: [ja], fr: [oui], en: ["yes"]}}}')
+    need = ("customer", "La stampante dell'ufficio non stampa a colori.")
+    echo = ("agent", "La stampante dell'ufficio non stampa a colori.")
+    assert result(rub, call([need, echo, ("customer", "Sì, esatto.")])).result == "pass"
+    assert result(rub, call([need, echo, ("customer", "No, quella del corridoio, sì.")])).result == "fail"
+    assert result(rub, call([need, echo])).result == "fail"

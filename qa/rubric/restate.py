@@ -32,6 +32,7 @@ from .spec import Count, Role, Spec, WindowSpec, check, number, whole
 from .yamlsrc import LDict
 
 QUOTE_CHARS = 70
+ANSWER_OPENING_WORDS = 2  # ``answered``: the answer phrase starts within the first words of the next turn
 
 
 @dataclass
@@ -57,6 +58,7 @@ class Restates(R.Node):
     min_share: float = 0.0  # the shared words are at least this share of the turn's content words
     cue: str | None = None  # phrase-set key
     cue_at_end: int | None = None  # the cue ends at most this many words before its segment's end
+    answered: str | None = None  # phrase-set key: the next turn opens with one of them
     ignore: str | None = None  # phrase-set key
 
     evidence = True  # can pass with evidence (``rules.gives_evidence``)
@@ -73,12 +75,19 @@ class Restates(R.Node):
         if self.cue is not None:
             cue_segs = {h.seg for h in ctx.hits(self.cue)
                         if not h.negated and (self.cue_at_end is None or _words_after(ctx, h) <= self.cue_at_end)}
+        answer_turns = None
+        if self.answered is not None:
+            answer_turns = {ctx.turn_of[h.seg] for h in ctx.hits(self.answered)
+                            if not h.negated and _words_before(ctx, h) <= ANSWER_OPENING_WORDS
+                            and (h.seg == 0 or ctx.turn_of[h.seg - 1] != ctx.turn_of[h.seg])}
         turns: dict[int, list[int]] = {}
         for i in sorted(allowed):
             turns.setdefault(ctx.turn_of[i], []).append(i)
         for turn in sorted(turns, reverse=True):
             segs = turns[turn]
             if cue_segs is not None and not cue_segs.intersection(segs):
+                continue
+            if answer_turns is not None and turn + 1 not in answer_turns:
                 continue
             mine: dict[int, int] = {}  # lemma -> segment that says it
             for i in segs:
@@ -100,6 +109,12 @@ class Restates(R.Node):
                 ev.update(s for s in segs if s in cue_segs)
             return R.Outcome(True, sorted(ev), why=_why(ctx, segs, shared))
         return R.FALSE
+
+
+def _words_before(ctx, hit) -> int:
+    """How many words (punctuation left out) of its segment come before ``hit``: 0 for an opening word."""
+    start = int(ctx.seg_tok_start[hit.seg])
+    return sum(1 for t in ctx.doc[start:hit.start] if not t.is_punct)
 
 
 def _words_after(ctx, hit) -> int:
@@ -204,6 +219,7 @@ class RestatesSpec(Spec):
     min_share: Annotated[float, number(0.0, 1.0)] = 0.0
     cue: Any = None  # a phrase list
     cue_at_end: Annotated[int | None, whole(0, allow_none=True)] = None
+    answered: Any = None  # a phrase list
     ignore: Any = None  # a phrase list
 
 
@@ -241,7 +257,7 @@ def build(c, k: str, body: Any, v: LDict, phrase_spec, phrase_key) -> R.Node | N
             return None
         node.source = Source(sspec.by, _window(c, src, "'source'"), sspec.turns_back)
     ok = True
-    for key in ("cue", "ignore"):
+    for key in ("cue", "answered", "ignore"):
         if body.get(key) is None:
             continue
         phrases = phrase_spec(c, body[key], f"'{key}' of 'restates'")
