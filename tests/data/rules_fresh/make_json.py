@@ -20,6 +20,8 @@ SOURCES = {
     "batch13": "independent author, written by hand 2026-12-07 (batch 13, untouched check, labelled before any scoring)",
     "batch14": "independent author, written by hand 2026-12-07 (batch14, untouched check, labelled before any scoring)",
     "batch15": "independent author, written by hand 2026-12-07 (batch15, untouched check, labelled before any scoring)",
+    "batch16": "independent author, written by hand 2026-12-07 (batch16, untouched check, labelled before any scoring)",
+    "batch17": "independent author, written by hand 2026-12-07 (batch17, untouched check, labelled before any scoring)",
 }
 
 
