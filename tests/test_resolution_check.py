@@ -2,7 +2,7 @@
 whether it works, or whether the answer helped, in everyday words with other words in between
 ("und geht das internet jetzt", "could you open outlook now and see if it stays up", "hilft Ihnen
 das", "avez-vous encore des questions", "est-ce que l'image revient"), counts; the agent stating the
-result alone does not. Phrasings from untouched batches 10-13 that the lists missed. Real engine, real
+result alone does not. Phrasings from batches 10-15 that the lists missed. Real engine, real
 spaCy, short dialogues written for the test (no mocks)."""
 
 from __future__ import annotations
@@ -23,6 +23,15 @@ CASES = [
     ("fr", "est-ce que l'image revient ?", "voilà, c'est fait de mon côté"),
     ("en", "could you open Outlook now and see if it stays up?", "right, I've disabled the add-in"),
     ("en", "does that help?", "that's everything I have on it"),
+    # batches 14-15 (sixth stop): "altro?" after an acknowledgement, "ti torna tutto", "war's das von Ihrer
+    # Seite", "ist so weit alles klar", "habe ich alle Ihre Fragen beantwortet", "does that all make sense"
+    ("it", "okay perfetto, altro?", "okay perfetto, il perito la chiama"),
+    ("it", "ti torna tutto?", "ti mando una mail"),
+    ("it", "può provare ora a fare uno speed test e dirmi se va meglio?", "ho reimpostato il profilo della linea"),
+    ("de", "war's das von Ihrer Seite?", "die korrigierte Rechnung geht Ihnen nächste Woche raus"),
+    ("de", "ist so weit alles klar?", "die Bestätigung kommt per Post"),
+    ("de", "habe ich alle Ihre Fragen beantwortet?", "die Unterlagen kommen per Post"),
+    ("en", "does that all make sense?", "Silver is about 62 a month"),
 ]
 OPEN = {"it": ("buongiorno, helpdesk", "buongiorno, la stampante non stampa"),
         "de": ("guten Tag, Kundendienst", "guten Tag, mein Internet geht nicht"),
