@@ -39,3 +39,21 @@ def test_a_reason_in_everyday_words_explains_the_data_request(lang, ask, why):
     assert r.result == "pass", r
     bare = _res(lang, [(A, hello), (C, want), (A, ask), (C, "12 03 1970"), (A, ok), (C, ok), (A, bye)], "protezione_dati")
     assert bare.result == "fail", bare
+
+
+# the digits and expiry date of a payment card are private data in every language (batch14: "j'ai besoin
+# des seize chiffres de votre carte et de la date d'expiration" was not seen as a data request)
+CARD = [
+    ("fr", "pour le paiement j'ai besoin des seize chiffres de votre carte et de la date d'expiration"),
+    ("de", "für die Zahlung brauche ich die Ziffern Ihrer Karte und das Ablaufdatum der Karte"),
+    ("it", "per il pagamento mi serve la scadenza della carta"),
+    ("en", "for the payment I need the expiry date as well"),
+]
+
+
+@pytest.mark.parametrize("lang,ask", CARD, ids=[c[0] for c in CARD])
+def test_card_digits_and_expiry_are_personal_data(lang, ask):
+    hello, want = OPEN[lang]
+    ok, bye = CLOSE[lang]
+    r = _res(lang, [(A, hello), (C, want), (A, ask), (C, "4 4 1 2"), (A, ok), (C, ok), (A, bye)], "protezione_dati")
+    assert r.result == "fail", r  # asked without a reason: the criterion applies and fails
