@@ -144,3 +144,35 @@ def test_a_caller_greeting_the_agent_by_name_does_not_make_it_the_callers(lang, 
     assert find_customer_name(call) == name
     ev = score_transcript(call)
     assert ev.result("nome_cliente").result == "pass"
+
+
+@pytest.mark.parametrize("lang,turns,name", [
+    # the caller gave the name before the recording began; the agent addresses them by it twice
+    ("de", [("agent", "so frau meier ich hab jetzt ihren vertrag offen"), ("customer", "ja genau"),
+            ("agent", "gut dann danke ihnen frau meier und einen schönen abend")], "meier"),
+    # an outbound call: the agent asks for the caller by name and keeps using it
+    ("it", [("agent", "buongiorno sono chiara di spesa veloce parlo con il signor bassi"), ("customer", "eh sì sono io"),
+            ("agent", "eh capisco signor bassi mi dispiace davvero")], "bassi"),
+    # the answer to a name question opens with "ja": no pattern reads it, the repeated address does
+    ("de", [("agent", "darf ich ihren namen haben"), ("customer", "ja sandra weber achter august"),
+            ("agent", "danke frau weber die karte ist gesperrt"), ("agent", "gern geschehen frau weber auf wiederhören")],
+     "weber"),
+])
+def test_a_surname_the_agent_addresses_the_caller_by_twice_is_known(lang, turns, name):
+    assert find_customer_name(call(lang, *turns)) == name
+
+
+def test_one_address_or_an_ordinary_word_after_the_honorific_gives_no_name():
+    assert find_customer_name(call("de", ("agent", "so frau meier ich hab jetzt ihren vertrag offen"),
+                                   ("customer", "ja genau"), ("agent", "gut dann auf wiederhören"))) is None
+    assert find_customer_name(call("it", ("agent", "ma signora mia che le devo dire"), ("customer", "eh"),
+                                   ("agent", "signora mia purtroppo è così"))) is None
+
+
+def test_the_repeated_address_makes_nome_cliente_pass_when_scored():
+    from .dialogue import criterion_result
+
+    r = criterion_result("de", [("agent", "so frau meier ich hab jetzt ihren vertrag offen"), ("customer", "ja genau"),
+                                ("agent", "der zählerstand ist eingetragen"), ("customer", "super"),
+                                ("agent", "gut dann danke ihnen frau meier und einen schönen abend")], "nome_cliente")
+    assert r.result == "pass" and len(r.evidence) == 2

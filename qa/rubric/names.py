@@ -119,7 +119,7 @@ def find_name_in_call(transcript, lang: str, rubric=None) -> str | None:
                     if kind == "mention" and pos > s:
                         loose.setdefault("self", []).append(loose[kind][-1])
     return (_masked_fallback(transcript) or _lowercase_fallback(transcript, loose, agent_own, nlp)
-            or _address_said_capitalised(transcript, loose, agent_own))
+            or _address_said_capitalised(transcript, loose, agent_own) or _address_repeated(loose, agent_own, nlp))
 
 
 def _after_honorific(doc, pos: int) -> bool:
@@ -270,6 +270,26 @@ def _address_said_capitalised(transcript, loose: dict, agent_own: set) -> str | 
     return None
 
 
+def _address_repeated(loose: dict, agent_own: set, nlp) -> str | None:
+    """The agent addresses the caller by the same surname twice or more ("danke frau weber" ... "gern
+    geschehen frau weber", "parlo con il signor bassi" ... "capisco signor bassi"): the name is known from
+    the conversation even when the caller gave it before the recording began or in a form no pattern
+    reads (CRITERIA.md: the name may come "from the conversation"). A word the language's stop list
+    knows ("signora mia") is never a name."""
+    seen: dict[str, int] = {}
+    for name in loose.get("address", []):
+        first = name_tokens(name)[:1] if name else []
+        if not first:
+            continue
+        w = first[0]
+        if len(w) < 3 or not w.isalpha() or w in agent_own or (nlp is not None and w in nlp.stops):
+            continue
+        seen[w] = seen.get(w, 0) + 1
+        if seen[w] >= 2:
+            return name.split()[0]
+    return None
+
+
 def _answer_words(transcript, nlp=None) -> set[str]:
     """The first words of the caller's short turns that answer an agent turn in the first part of the
     call (a name given on its own: "colombo anna", "sarah whitfield", "martin sophie le 23 août"),
@@ -355,4 +375,4 @@ def name_from_context(ctx) -> str | None:
                 if kind == "mention" and pos > s:
                     loose.setdefault("self", []).append(loose[kind][-1])
     return (_masked_fallback(ctx.t) or _lowercase_fallback(ctx.t, loose, agent_own, ctx.nlp)
-            or _address_said_capitalised(ctx.t, loose, agent_own))
+            or _address_said_capitalised(ctx.t, loose, agent_own) or _address_repeated(loose, agent_own, ctx.nlp))
