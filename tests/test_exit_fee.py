@@ -21,7 +21,7 @@ CASES = [
      "allora il contratto è scaduto, non ci sono costi per disdire",
      "le posso proporre tre mesi gratis con un piano più piccolo", "va bene arrivederci"),
     ("de", "guten Tag, Kundendienst, Meier", "guten Tag, ich möchte mein Internet-Abo kündigen",
-     "Ihre Mindestlaufzeit ist vorbei, es ist kostenlos zu kündigen",
+     "Sie sind aus der Mindestlaufzeit, es fallen keine Gebühren an, um auszusteigen",
      "ich kann Ihnen drei Monate Rabatt auf ein kleineres Abo anbieten", "gut, auf Wiederhören"),
     ("fr", "bonjour, service clients, Julie", "bonjour, je veux résilier mon abonnement internet",
      "vous êtes hors engagement, c'est sans frais pour résilier",
