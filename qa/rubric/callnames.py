@@ -43,6 +43,11 @@ def isin(arr, values):
 
 
 _HYPHENATED = re.compile(r"^[^\W\d_]+(?:-[^\W\d_]+)+$")
+_MASKS = re.compile(r"<[A-Z_]+>")  # <PER>, <NUM>, <ORG>: anonymisation masks, no capitals of the speech
+PROPN_MIN_LOWER = 4  # in a lower-case call, an unknown word this long may be a company or a person's name
+_FILLERS = frozenset({"ähm", "ehm", "eh", "mhm", "uhm", "umm", "euh", "hmm", "ähem", "ehmm", "allora", "hiya", "ouais",
+                      "yeah", "yep", "nope", "okay", "okey", "allô", "pronto", "hallo", "grüezi", "grüessech",
+                      "salut", "hey", "ciao", "servus", "tschüss", "adieu"})  # interjections and greetings
 
 
 @lru_cache(maxsize=4096)
@@ -303,9 +308,19 @@ class CallNames:
             return False  # the customer's name is not the agent presenting themself
         if self.nlp.known(text):
             return False
+        if self._lower_case_call():
+            # a recogniser's lower-case transcript has no capitals to go by: a longer word the lemma
+            # table does not know is taken ("swisslink guten tag"), not a filler ("ähm", "mhm")
+            return len(text) >= PROPN_MIN_LOWER and text.isalpha() and text.lower() not in _FILLERS
         if self._sentence_initial(j):
             return False  # first word of a sentence: "Okay", "Aha", fillers
         return text[:1].isupper()
+
+    def _lower_case_call(self) -> bool:
+        """No capital letter anywhere in the call's text (masks such as <PER> left out): ASR output."""
+        if self._lower is None:
+            self._lower = not any(ch.isupper() for seg in self.segs for ch in _MASKS.sub(" ", seg.text))
+        return self._lower
 
     def name_mentions(self, by: str, w: R.Window) -> list[tuple[int, int]]:
         """(segment, token) of each time the customer's name (or a masked name said to the caller) is

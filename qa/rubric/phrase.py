@@ -194,8 +194,9 @@ def _compile_phrase(nlp: LangNLP, phrase: str) -> CompiledPhrase:
                 fixed = all("OP" not in s for s in specs)
                 name_index = len(specs) if fixed and not optional else None
             elif body == "PROPN":
-                # proper nouns are capitalised words, hyphenated ones too ("Jean-Luc")
-                spec_list = [{"IS_TITLE": True, "TEXT": {"REGEX": WORD_OR_HYPHENATED}}]
+                # proper nouns: a word (hyphenated too, "Jean-Luc"); whether it is one is decided per
+                # call (``CallNames._propn``: capitalised, or unknown in a lower-case ASR transcript)
+                spec_list = [{"TEXT": {"REGEX": WORD_OR_HYPHENATED}}]
                 slots.append(body)
             else:
                 spec_list = [{"TEXT": {"REGEX": WORD_OR_HYPHENATED}}]
