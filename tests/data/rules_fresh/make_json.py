@@ -22,6 +22,8 @@ SOURCES = {
     "batch15": "independent author, written by hand 2026-12-07 (batch15, untouched check, labelled before any scoring)",
     "batch16": "independent author, written by hand 2026-12-07 (batch16, untouched check, labelled before any scoring)",
     "batch17": "independent author, written by hand 2026-12-07 (batch17, untouched check, labelled before any scoring)",
+    "batch18": "independent author, written by hand 2026-12-07 (batch18, untouched check, labelled before any scoring)",
+    "batch19": "independent author, written by hand 2026-12-07 (batch19, untouched check, labelled before any scoring)",
 }
 
 
