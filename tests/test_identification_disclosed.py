@@ -95,3 +95,38 @@ def test_a_former_policy_that_was_not_renewed_makes_a_win_back_call_apply():
              (A, "la chiamo perché la polizza auto non è stata rinnovata a marzo, per chi rientra offriamo uno sconto"),
              (C, "ah sì, ci pensiamo"), (A, "grazie a lei, arrivederci")]
     assert _res("it", turns, "identificazione", call_type="riacquisizione").result == "fail"
+
+
+# a sale in which the agent asks for an identifier only an existing customer has (customer, contract or
+# policy number) or to open the caller's account: the caller is a customer, the criterion applies
+EXISTING = [
+    ("de", "Damit ich auf Ihr Konto zugreifen kann, brauche ich Ihr Geburtsdatum und Ihre Kundennummer",
+     "3. Juli 1985, 5520 1187", "ich möchte eine Kreditkarte beantragen"),
+    ("it", "allora per vedere il suo contratto mi serve il numero di contratto", "sì aspetti 44718",
+     "vorrei sapere cosa prendere in leasing dopo"),
+    ("fr", "pour accéder à votre compte il me faut votre numéro client", "c'est le 88 41 20",
+     "je voudrais une carte de crédit"),
+    ("en", "could you give me your policy number so I can add the new car", "it's 4471 220",
+     "I'd like to insure a second car"),
+]
+
+
+@pytest.mark.parametrize("lang,ask,reply,want", EXISTING, ids=[c[0] for c in EXISTING])
+def test_a_sale_that_asks_for_an_existing_customers_identifier_applies(lang, ask, reply, want):
+    ok, bye = BYE[lang]
+    r = _res(lang, [(A, HELLO[lang]), (C, want), (A, ask), (C, reply), (C, ok), (A, bye)],
+             "identificazione", call_type="acquisizione")
+    assert r.result == "pass", r
+    assert any(ask in e.text for e in r.evidence)
+
+
+def test_a_former_contract_named_with_words_in_between_makes_a_win_back_call_apply():
+    turns = [(A, "buongiorno sono Luca di assicurazioni Alpestre, parlo con il signor Neri?"), (C, "sì sono io"),
+             (A, "la chiamo perché lei fino a settembre aveva la polizza auto con noi"), (C, "eh sì"),
+             (A, "per chi rientra offriamo il quindici per cento"), (C, "ci penso"), (A, "grazie a lei, arrivederci")]
+    assert _res("it", turns, "identificazione", call_type="riacquisizione").result == "pass"
+    prospect = [(A, "buongiorno sono Luca di assicurazioni Alpestre, parlo con il signor Neri?"), (C, "sì sono io"),
+                (A, "la chiamo per presentarle la nostra polizza auto"), (C, "eh sì"),
+                (A, "per i nuovi clienti offriamo il quindici per cento"), (C, "ci penso"),
+                (A, "grazie a lei, arrivederci")]
+    assert _res("it", prospect, "identificazione", call_type="riacquisizione").result == "na"
