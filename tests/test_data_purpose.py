@@ -22,6 +22,13 @@ CASES = [
     ("fr", "il me faut votre date de naissance", "la compagnie l'exige, elle ne sert qu'à cela"),
     ("en", "could you give me your postcode", "I only need it to check which collection round covers your street"),
     ("en", "I'll need both dates of birth", "it's just to work out the premium, we don't keep them"),
+    # batches 16-17 (sixth stop): a purpose clause, encryption, where the data goes
+    ("en", "can I take your date of birth", "just so I can confirm it's you"),
+    ("en", "I'll need the card number", "the details go into our encrypted payment system, I can't see or store them"),
+    ("de", "ich brauche Ihr Geburtsdatum", "für die Bonitätsprüfung, das geht nur an die Auskunftei, sonst nirgends hin"),
+    ("de", "nennen Sie mir bitte Ihr Geburtsdatum", "damit ich Ihr altes Kundenkonto aufrufen kann"),
+    ("fr", "il me faut votre date de naissance", "pour que je puisse retrouver votre dossier"),
+    ("it", "mi dice la sua data di nascita", "così posso verificare che sia lei"),
 ]
 OPEN = {"it": ("buongiorno, servizio clienti", "buongiorno, vorrei un preventivo"),
         "de": ("guten Tag, Kundendienst", "guten Tag, ich möchte eine Offerte"),
