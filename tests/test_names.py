@@ -176,3 +176,17 @@ def test_the_repeated_address_makes_nome_cliente_pass_when_scored():
                                 ("agent", "der zählerstand ist eingetragen"), ("customer", "super"),
                                 ("agent", "gut dann danke ihnen frau meier und einen schönen abend")], "nome_cliente")
     assert r.result == "pass" and len(r.evidence) == 2
+
+
+def test_parlo_con_il_signor_masked_is_said_to_the_caller_but_per_il_signor_is_not():
+    from .dialogue import criterion_result
+
+    outbound = [("agent", "buongiorno sono <PER> di linkanet parlo con la signora <PER>"), ("customer", "sì buonasera"),
+                ("agent", "la chiamo per la fibra nuova"), ("customer", "no grazie"),
+                ("agent", "grazie a lei signora <PER> buona serata")]
+    r = criterion_result("it", outbound, "nome_cliente")
+    assert r.result == "pass" and len(r.evidence) == 2
+    about = [("agent", "buongiorno sono <PER> di linkanet"), ("customer", "buonasera sono <PER>"),
+             ("agent", "ho una pratica aperta per la signora <PER>"), ("customer", "sì è mia madre"),
+             ("agent", "grazie a lei signora <PER> buona serata")]
+    assert criterion_result("it", about, "nome_cliente").result == "fail"

@@ -44,6 +44,7 @@ def isin(arr, values):
 
 _HYPHENATED = re.compile(r"^[^\W\d_]+(?:-[^\W\d_]+)+$")
 _MASKS = re.compile(r"<[A-Z_]+>")  # <PER>, <NUM>, <ORG>: anonymisation masks, no capitals of the speech
+SPEAKING_WITH = frozenset({"parlo", "parla", "parlando", "parlare", "parliamo"})  # "parlo con il signor <PER>"
 PROPN_MIN_LOWER = 4  # in a lower-case call, an unknown word this long may be a company or a person's name
 _FILLERS = frozenset({"ähm", "ehm", "eh", "mhm", "uhm", "umm", "euh", "hmm", "ähem", "ehmm", "allora", "hiya", "ouais",
                       "yeah", "yep", "nope", "okay", "okey", "allô", "pronto", "hallo", "grüezi", "grüessech",
@@ -367,5 +368,9 @@ class CallNames:
         if before in HONORIFICS:
             # "per il signor <PER>", "della signora <PER>": someone spoken about, not to
             art = fold(doc[k - 2].text) if k > 1 and int(self.tok_seg[k - 2]) == seg else ""
+            if art in ARTICLES and k > 3 and int(self.tok_seg[k - 4]) == seg:
+                # "parlo con il signor <PER>?": the agent asks the person on the line whether they are
+                # that customer (an outbound call's opening), which is said to them
+                return fold(doc[k - 3].text) == "con" and fold(doc[k - 4].text) in SPEAKING_WITH
             return art not in ARTICLES
         return before in VOCATIVES or after in VOCATIVES
