@@ -74,6 +74,11 @@ CONFIRMED = [
      "ma facture d'électricité de mars est deux fois plus élevée que d'habitude",
      "donc votre facture d'électricité de mars est deux fois plus élevée",
      "oui voilà", "non, c'est celle d'avril"),
+    # in the agent's own words, one word of the caller's said again
+    ("en", "deliveries, hello",
+     "I had a card through the door saying you tried to deliver but I was in all day",
+     "so you were in but the driver left a card anyway",
+     "yeah I didn't hear anything", "no, I was out"),
 ]
 CLOSE2 = {"it": "la sblocco subito, arrivederci", "en": "I'll sort it now, bye",
           "de": "ich kläre das, auf Wiederhören", "fr": "je regarde ça, au revoir"}
