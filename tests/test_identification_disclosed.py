@@ -112,6 +112,11 @@ EXISTING = [
      "je voudrais une carte de crédit"),
     ("en", "could you give me your policy number so I can add the new car", "it's 4471 220",
      "I'd like to insure a second car"),
+    # batches 18-19: the record found, an identifier from the caller's bill
+    ("it", "allora ho trovato la sua fornitura luce, mi conferma la data di nascita dell'intestataria",
+     "sì, 4 maggio 1970", "vorrei attivare anche il gas"),
+    ("de", "können Sie mir die Zählernummer bestätigen, die auf Ihrer Rechnung steht", "ja, 4471 220",
+     "ich möchte einen Wärmepumpentarif dazunehmen"),
 ]
 
 
@@ -134,3 +139,15 @@ def test_a_former_contract_named_with_words_in_between_makes_a_win_back_call_app
                 (A, "per i nuovi clienti offriamo il quindici per cento"), (C, "ci penso"),
                 (A, "grazie a lei, arrivederci")]
     assert _res("it", prospect, "identificazione", call_type="riacquisizione").result == "na"
+
+
+@pytest.mark.parametrize("lang,former", [
+    ("it", "mi diceva che era da noi fino all'anno scorso"),
+    ("it", "la chiamo perché fino a marzo lei aveva il nostro backup per lo studio"),
+    ("en", "I'm calling because your shop used to send its parcels with us until last spring"),
+], ids=["it-era", "it-aveva", "en-used-to"])
+def test_more_ways_of_naming_a_former_contract_make_a_win_back_call_apply(lang, former):
+    hello = {"it": "buongiorno, sono Luca", "en": "good afternoon, this is Daniel"}[lang]
+    ok, bye = BYE[lang]
+    r = _res(lang, [(A, hello), (C, ok), (A, former), (C, ok), (A, bye)], "identificazione", call_type="riacquisizione")
+    assert r.result == "fail", r  # applies, and nobody was identified
