@@ -1,7 +1,7 @@
 """Tuning figures of the rubric engine on real calls: the LUNA dev set's `tune` split (never the
 `heldout` split) and the scripted dev set, plus speaker roles per turn on the LUNA tune calls.
 
-    python bench/luna_tune.py [--devset] [--fresh] [--fresh2] [--fresh3] [--fresh5] [--fresh6] [--fresh7] [--fresh8] [--fresh9] [--fresh10] [--fresh11] [--fresh12] [--fresh13] [--fresh14] [--fresh15] [--fresh16] [--fresh17] [--fresh18] [--fresh19] [--tune3] [--tune4] [--disagreements] [--roles]
+    python bench/luna_tune.py [--devset] [--fresh] [--fresh2] [--fresh3] [--fresh5] [--fresh6] [--fresh7] [--fresh8] [--fresh9] [--fresh10] [--fresh11] [--fresh12] [--fresh13] [--fresh14] [--fresh15] [--fresh16] [--fresh17] [--fresh18] [--fresh19] [--fresh20] [--fresh21] [--tune3] [--tune4] [--disagreements] [--roles]
 
 Only calls whose split is ``tune`` in tests/data/luna_dev/split.csv are read. The figures are
 tuned-on figures (the rules were adjusted while looking at them). ``--fresh``: the hand-written
@@ -28,7 +28,8 @@ long spontaneous calls with hard recaps and closings; the untouched checks of th
 rubric rounds); ``--fresh16``, ``--fresh17``: batch16/ and batch17/ (the twelfth and thirteenth authors,
 a cross-section of a day and ASR-style real calls: the untouched check of rubric .25);
 ``--fresh18``, ``--fresh19``: batch18/ and batch19/ (sales and win-back calls; Italian-heavy IT help
-desk: the untouched check of the sixth stop's final rubric);
+desk: the untouched check of rubric .32); ``--fresh20``, ``--fresh21``: batch20/ and batch21/ (a general mix;
+ASR-style real calls: the untouched check of the sixth stop's final rubric .34);
 ``--tune3``: its tune3/
 (tuning dialogues written during the third round: tuned on); ``--tune4``: its tune4/ (tuning
 dialogues for identificazione and protezione_dati, issue 12: tuned on).
@@ -109,6 +110,8 @@ def main(argv=None) -> int:
     ap.add_argument("--fresh17", action="store_true")
     ap.add_argument("--fresh18", action="store_true")
     ap.add_argument("--fresh19", action="store_true")
+    ap.add_argument("--fresh20", action="store_true")
+    ap.add_argument("--fresh21", action="store_true")
     ap.add_argument("--tune3", action="store_true")
     ap.add_argument("--tune4", action="store_true")
     args = ap.parse_args(argv)
@@ -144,7 +147,8 @@ def main(argv=None) -> int:
                          (args.fresh13, FRESH / "batch13"), (args.fresh14, FRESH / "batch14"),
                          (args.fresh15, FRESH / "batch15"), (args.fresh16, FRESH / "batch16"),
                          (args.fresh17, FRESH / "batch17"), (args.fresh18, FRESH / "batch18"),
-                         (args.fresh19, FRESH / "batch19"),
+                         (args.fresh19, FRESH / "batch19"), (args.fresh20, FRESH / "batch20"),
+                         (args.fresh21, FRESH / "batch21"),
                          (args.tune3, FRESH / "tune3"), (args.tune4, FRESH / "tune4")):
         if not flag:
             continue

@@ -24,6 +24,8 @@ SOURCES = {
     "batch17": "independent author, written by hand 2026-12-07 (batch17, untouched check, labelled before any scoring)",
     "batch18": "independent author, written by hand 2026-12-07 (batch18, untouched check, labelled before any scoring)",
     "batch19": "independent author, written by hand 2026-12-07 (batch19, untouched check, labelled before any scoring)",
+    "batch20": "independent author, written by hand 2026-12-07 (batch20, untouched check, labelled before any scoring)",
+    "batch21": "independent author, written by hand 2026-12-07 (batch21, untouched check, labelled before any scoring)",
 }
 
 
