@@ -35,3 +35,11 @@ def test_an_unknown_company_name_next_to_the_greeting_presents_the_service(lang,
 @pytest.mark.parametrize("lang,opening", BARE, ids=[c[0] for c in BARE])
 def test_a_greeting_with_only_an_interjection_presents_nobody(lang, opening):
     assert _res(lang, [(A, opening), (C, NEED[lang]), (A, "ok")], "saluto").result == "fail"
+
+
+def test_only_the_opening_segment_and_no_rubric_word_is_taken_for_a_company_name():
+    # the fairness check's ASR-style variant of two dev calls: "buonasera" (a greeting the lemma table
+    # lacks) and "je suis vraiment désolé" later in the call (an adverb it lacks) present nobody
+    assert _res("it", [(A, "buonasera mi dica"), (C, NEED["it"]), (A, "ah ok che macchina ha")], "saluto").result == "fail"
+    assert _res("fr", [(A, "bonjour je vous écoute"), (C, NEED["fr"]),
+                       (A, "je suis vraiment désolé monsieur c'est inacceptable")], "saluto").result == "fail"

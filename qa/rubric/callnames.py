@@ -310,12 +310,21 @@ class CallNames:
         if self.nlp.known(text):
             return False
         if self._lower_case_call():
-            # a recogniser's lower-case transcript has no capitals to go by: a longer word the lemma
-            # table does not know is taken ("swisslink guten tag"), not a filler ("ähm", "mhm")
-            return len(text) >= PROPN_MIN_LOWER and text.isalpha() and text.lower() not in _FILLERS
+            # a recogniser's lower-case transcript has no capitals to go by: in the agent's opening
+            # segment, a longer word that neither the lemma table nor the rubrics' phrases know is
+            # taken ("swisslink guten tag"); fillers ("ähm"), greetings ("buonasera") and words the
+            # tables lack elsewhere ("je suis vraiment désolé") are not
+            low = text.lower()
+            return (len(text) >= PROPN_MIN_LOWER and text.isalpha() and low not in _FILLERS
+                    and int(self.tok_seg[j]) == self._first_agent_segment()
+                    and fold(low) not in self.nlp._fuzzy_vocab and tok.norm_ == low)
         if self._sentence_initial(j):
             return False  # first word of a sentence: "Okay", "Aha", fillers
         return text[:1].isupper()
+
+    def _first_agent_segment(self) -> int:
+        """Index of the call's first segment said by the agent (-1: none)."""
+        return next((i for i, sp in enumerate(self.speakers) if sp == "agent"), -1)
 
     def _lower_case_call(self) -> bool:
         """No capital letter anywhere in the call's text (masks such as <PER> left out): ASR output."""

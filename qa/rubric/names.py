@@ -116,6 +116,7 @@ def find_name_in_call(transcript, lang: str, rubric=None) -> str | None:
                     return name
                 if kind in ("address", "mention"):
                     loose.setdefault(kind, []).append(_capture(doc, pos, nlp, "any", seg.text))
+                    loose.setdefault(kind + "_at", []).append((si, pos))
                     if kind == "mention" and pos > s:
                         loose.setdefault("self", []).append(loose[kind][-1])
     return (_masked_fallback(transcript) or _lowercase_fallback(transcript, loose, agent_own, nlp)
@@ -270,22 +271,29 @@ def _address_said_capitalised(transcript, loose: dict, agent_own: set) -> str | 
     return None
 
 
+# words said after an honorific that are no surname ("signora buona giornata", "Frau liebe")
+_NOT_SURNAMES = frozenset({"buona", "buon", "buonasera", "buongiorno", "mia", "mio", "cara", "caro", "gentile",
+                           "bella", "scusi", "grazie", "prego", "liebe", "lieber", "bonne", "chère", "cher",
+                           "merci", "dear", "thanks", "thank"})
+
+
 def _address_repeated(loose: dict, agent_own: set, nlp) -> str | None:
     """The agent addresses the caller by the same surname twice or more ("danke frau weber" ... "gern
     geschehen frau weber", "parlo con il signor bassi" ... "capisco signor bassi"): the name is known from
     the conversation even when the caller gave it before the recording began or in a form no pattern
     reads (CRITERIA.md: the name may come "from the conversation"). A word the language's stop list
     knows ("signora mia") is never a name."""
-    seen: dict[str, int] = {}
-    for name in loose.get("address", []):
+    seen: dict[str, set] = {}
+    for name, at in zip(loose.get("address", []), loose.get("address_at", [])):
         first = name_tokens(name)[:1] if name else []
         if not first:
             continue
         w = first[0]
-        if len(w) < 3 or not w.isalpha() or w in agent_own or (nlp is not None and w in nlp.stops):
+        if (len(w) < 3 or not w.isalpha() or w in agent_own or w in _NOT_SURNAMES
+                or (nlp is not None and w in nlp.stops)):
             continue
-        seen[w] = seen.get(w, 0) + 1
-        if seen[w] >= 2:
+        seen.setdefault(w, set()).add(at)  # two patterns matching the same words are one address
+        if len(seen[w]) >= 2:
             return name.split()[0]
     return None
 
@@ -372,6 +380,7 @@ def name_from_context(ctx) -> str | None:
                 return name
             if kind in ("address", "mention"):
                 loose.setdefault(kind, []).append(_capture(doc, pos, ctx.nlp, "any", ctx.text))
+                loose.setdefault(kind + "_at", []).append((seg, pos))
                 if kind == "mention" and pos > s:
                     loose.setdefault("self", []).append(loose[kind][-1])
     return (_masked_fallback(ctx.t) or _lowercase_fallback(ctx.t, loose, agent_own, ctx.nlp)
