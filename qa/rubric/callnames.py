@@ -323,8 +323,10 @@ class CallNames:
         return text[:1].isupper()
 
     def _first_agent_segment(self) -> int:
-        """Index of the call's first segment said by the agent (-1: none)."""
-        return next((i for i, sp in enumerate(self.speakers) if sp == "agent"), -1)
+        """Index of the call's first segment said by the agent (-1: none), computed once per call."""
+        if self._first_agent is None:
+            self._first_agent = next((i for i, sp in enumerate(self.speakers) if sp == "agent"), -1)
+        return self._first_agent
 
     def _lower_case_call(self) -> bool:
         """No capital letter anywhere in the call's text (masks such as <PER> left out): ASR output."""

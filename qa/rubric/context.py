@@ -86,6 +86,7 @@ class CallContext(CallNames):
         self._name_orths = None
         self._agent_set = None
         self._lower = None  # lower-case call (ASR output), computed on first need
+        self._first_agent = None  # index of the agent's first segment, computed on first need
         self._orths = None
         self._types = None  # word types of the call, for the name tests
         self._evaluating: set[str] = set()
