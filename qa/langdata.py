@@ -11,7 +11,8 @@ One YAML file per language in ``rubriche/lingue/<lang>.yaml`` (``it``, ``de``, `
       greeting_swaps: [[buongiorno, salve]]
     names:                                # qa.rubric.context / names (every language's words on every call)
       honorifics: [signor, ...]           #   titles; vocatives, articles, fillers, name_answer_words,
-      ...                                 #   confirmations: see NamesData
+      ...                                 #   confirmations, interjections, not_surnames,
+                                          #   speaking_with: see NamesData
     redaction:                            # qa.redact.words: the redactor's words (required)
       digits: {zero: 0, uno: 1, ...}      #   spoken digits, months, separators, e-mail words, date of
       ...                                 #   birth context, number multipliers ...: see RedactionData
@@ -106,6 +107,9 @@ class NamesData(_Strict):
     name_answer_words: tuple[Phrase, ...] = ()
     confirmations: tuple[Phrase, ...] = ()
     here_words: tuple[Phrase, ...] = ()  # between a vocative and a masked name ("eccomi qua <PER>")
+    interjections: tuple[Phrase, ...] = ()  # never a company name in a lower-case opening ("ähm", "buonasera")
+    not_surnames: tuple[Phrase, ...] = ()  # after an honorific, no surname ("signora buona giornata")
+    speaking_with: tuple[Phrase, ...] = ()  # "parlo con" + article + title + <PER>: said to the caller
 
 
 def _no_repeats(words: tuple[str, ...]) -> tuple[str, ...]:

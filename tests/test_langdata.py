@@ -106,14 +106,18 @@ def test_every_language_has_the_name_words_the_engine_reads():
     for lang in LANGS:
         data = language_data(lang).names
         for kind in NamesData.model_fields:
-            # here_words ("eccomi qua <PER>") may be none: only Italian calls show the habit
-            assert getattr(data, kind) or kind == "here_words", (lang, kind)
+            # here_words ("eccomi qua <PER>") and speaking_with ("parlo con il signor <PER>") may be
+            # none: only Italian calls show the habit
+            assert getattr(data, kind) or kind in ("here_words", "speaking_with"), (lang, kind)
         assert names.NOT_NAMES[lang] == frozenset(data.fillers)
     assert context.HONORIFICS == names_words("honorifics") and "signora" in context.HONORIFICS
     assert "mrs" in context.HONORIFICS and "herr" in context.HONORIFICS and "madame" in context.HONORIFICS
     assert context.ARTICLES == names_words("articles") and {"il", "der", "le", "the"} <= context.ARTICLES
     assert names._CONFIRMS == names_words("confirmations")
     assert callnames.HERE_WORDS == names_words("here_words") == {"qua", "qui"}
+    assert callnames.SPEAKING_WITH == names_words("speaking_with") and "parlo con" in callnames.SPEAKING_WITH
+    assert "bonjour" not in callnames.INTERJECTIONS and {"ahm", "allo", "pronto"} <= callnames.INTERJECTIONS
+    assert {"buona", "chere", "liebe", "dear"} <= names._NOT_SURNAMES
 
 
 def test_a_name_section_with_a_mistake_is_one_line_with_its_line(tmp_path):

@@ -29,6 +29,8 @@ VOCATIVES = names_words("vocatives")
 ARTICLES = names_words("articles")
 HONORIFICS = names_words("honorifics")
 HERE_WORDS = names_words("here_words")  # "eccomi qua <PER>": skipped between a vocative and the name
+SPEAKING_WITH = names_words("speaking_with")  # "parlo con" (+ article + title + <PER>): said to the caller
+INTERJECTIONS = frozenset(fold(w) for w in names_words("interjections"))  # never a company name
 
 
 def isin(arr, values):
@@ -44,11 +46,12 @@ def isin(arr, values):
 
 _HYPHENATED = re.compile(r"^[^\W\d_]+(?:-[^\W\d_]+)+$")
 _MASKS = re.compile(r"<[A-Z_]+>")  # <PER>, <NUM>, <ORG>: anonymisation masks, no capitals of the speech
-SPEAKING_WITH = frozenset({"parlo", "parla", "parlando", "parlare", "parliamo"})  # "parlo con il signor <PER>"
+
+
+def lower_case_text(segments) -> bool:
+    """No capital letter anywhere in the segments' text, masks such as <PER> left out: ASR output."""
+    return not any(ch.isupper() for seg in segments for ch in _MASKS.sub(" ", seg.text))
 PROPN_MIN_LOWER = 4  # in a lower-case call, an unknown word this long may be a company or a person's name
-_FILLERS = frozenset({"ähm", "ehm", "eh", "mhm", "uhm", "umm", "euh", "hmm", "ähem", "ehmm", "allora", "hiya", "ouais",
-                      "yeah", "yep", "nope", "okay", "okey", "allô", "pronto", "hallo", "grüezi", "grüessech",
-                      "salut", "hey", "ciao", "servus", "tschüss", "adieu"})  # interjections and greetings
 
 
 @lru_cache(maxsize=4096)
@@ -315,7 +318,7 @@ class CallNames:
             # taken ("swisslink guten tag"); fillers ("ähm"), greetings ("buonasera") and words the
             # tables lack elsewhere ("je suis vraiment désolé") are not
             low = text.lower()
-            return (len(text) >= PROPN_MIN_LOWER and text.isalpha() and low not in _FILLERS
+            return (len(text) >= PROPN_MIN_LOWER and text.isalpha() and fold(low) not in INTERJECTIONS
                     and int(self.tok_seg[j]) == self._first_agent_segment()
                     and fold(low) not in self.nlp._fuzzy_vocab and tok.norm_ == low)
         if self._sentence_initial(j):
@@ -331,7 +334,7 @@ class CallNames:
     def _lower_case_call(self) -> bool:
         """No capital letter anywhere in the call's text (masks such as <PER> left out): ASR output."""
         if self._lower is None:
-            self._lower = not any(ch.isupper() for seg in self.segs for ch in _MASKS.sub(" ", seg.text))
+            self._lower = lower_case_text(self.segs)
         return self._lower
 
     def name_mentions(self, by: str, w: R.Window) -> list[tuple[int, int]]:
@@ -382,6 +385,6 @@ class CallNames:
             if art in ARTICLES and k > 3 and int(self.tok_seg[k - 4]) == seg:
                 # "parlo con il signor <PER>?": the agent asks the person on the line whether they are
                 # that customer (an outbound call's opening), which is said to them
-                return fold(doc[k - 3].text) == "con" and fold(doc[k - 4].text) in SPEAKING_WITH
+                return f"{fold(doc[k - 4].text)} {fold(doc[k - 3].text)}" in SPEAKING_WITH
             return art not in ARTICLES
         return before in VOCATIVES or after in VOCATIVES

@@ -10,7 +10,7 @@ import re
 from ..config import LANGUAGES
 from ..constants import LANGS
 from ..langdata import language_data, names_words
-from .callnames import HONORIFICS, name_tokens
+from .callnames import HONORIFICS, lower_case_text, name_tokens
 from .nlp import CLAUSE_PUNCT, fold, get_nlp
 
 _DEFAULT_RUBRIC = "comune"
@@ -176,8 +176,6 @@ _NAME_ANSWER_FILLERS = names_words("name_answer_words")
 
 _CONFIRMS = names_words("confirmations")
 
-_MASK = re.compile(r"<[A-Z_]+>")
-
 
 def _masked_fallback(transcript) -> str | None:
     """A name masked in the transcript (``<PER>``, as real-call corpora anonymise them) is known when
@@ -221,7 +219,7 @@ def _lowercase_fallback(transcript, loose: dict, agent_own: set, nlp=None) -> st
     ("signor ferri", "sono davide ferri") is taken only when two cues agree: the customer says it
     ("sono …") and the agent addresses them by it ("signor …"). Case must not change the result."""
     # (masks such as <PER>, <NUM> are no capital letters of the recogniser)
-    if any(ch.isupper() for seg in transcript.segments for ch in _MASK.sub(" ", seg.text)):
+    if not lower_case_text(transcript.segments):
         return None
     said = {fold(w) for name in loose.get("mention", []) if name for w in name_tokens(name)}
     for name in loose.get("address", []):
@@ -272,9 +270,7 @@ def _address_said_capitalised(transcript, loose: dict, agent_own: set) -> str | 
 
 
 # words said after an honorific that are no surname ("signora buona giornata", "Frau liebe")
-_NOT_SURNAMES = frozenset({"buona", "buon", "buonasera", "buongiorno", "mia", "mio", "cara", "caro", "gentile",
-                           "bella", "scusi", "grazie", "prego", "liebe", "lieber", "bonne", "chère", "cher",
-                           "merci", "dear", "thanks", "thank"})
+_NOT_SURNAMES = frozenset(fold(w) for w in names_words("not_surnames"))
 
 
 def _address_repeated(loose: dict, agent_own: set, nlp) -> str | None:

@@ -112,16 +112,19 @@ class Restates(R.Node):
 
 
 def _words_before(ctx, hit) -> int:
-    """How many words (punctuation left out) of its segment come before ``hit``: 0 for an opening word."""
-    start = int(ctx.seg_tok_start[hit.seg])
-    return sum(1 for t in ctx.doc[start:hit.start] if not t.is_punct)
+    """How many words of its segment come before ``hit``: 0 for an opening word."""
+    return _words(ctx, int(ctx.seg_tok_start[hit.seg]), hit.start)
 
 
 def _words_after(ctx, hit) -> int:
-    """How many words (punctuation left out) of its segment follow ``hit``: 0 for a closing tag."""
+    """How many words of its segment follow ``hit``: 0 for a closing tag."""
     s = hit.seg
-    end = int(ctx.seg_tok_start[s + 1]) if s + 1 < len(ctx.segs) else len(ctx.doc)
-    return sum(1 for t in ctx.doc[hit.end:end] if not t.is_punct)
+    return _words(ctx, hit.end, int(ctx.seg_tok_start[s + 1]) if s + 1 < len(ctx.segs) else len(ctx.doc))
+
+
+def _words(ctx, a: int, b: int) -> int:
+    """Tokens ``a`` to ``b`` of the call that are words (punctuation left out)."""
+    return sum(1 for t in ctx.doc[a:b] if not t.is_punct)
 
 
 def _content_lemmas(ctx, ignore: str | None) -> list[frozenset[int]]:
