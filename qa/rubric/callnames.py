@@ -320,7 +320,7 @@ class CallNames:
             low = text.lower()
             return (len(text) >= PROPN_MIN_LOWER and text.isalpha() and fold(low) not in INTERJECTIONS
                     and int(self.tok_seg[j]) == self._first_agent_segment()
-                    and fold(low) not in self.nlp._fuzzy_vocab and tok.norm_ == low)
+                    and not self.nlp.rubric_word(low) and tok.norm_ == low)
         if self._sentence_initial(j):
             return False  # first word of a sentence: "Okay", "Aha", fillers
         return text[:1].isupper()

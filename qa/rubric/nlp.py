@@ -102,6 +102,10 @@ class LangNLP:
                 res = self.lemmas.get(word)
         return fold(res if res else low)
 
+    def rubric_word(self, word: str) -> bool:
+        """Is this word (folded) one the rubrics' phrases use (``register_vocabulary``)?"""
+        return fold(word) in self._fuzzy_vocab
+
     def known(self, word: str) -> bool:
         """Is this a word of the language (a form or a lemma of the lookup table), in any case?"""
         low = word.lower()
