@@ -274,9 +274,11 @@ class CriterionResult:
 
     @property
     def reason(self) -> str | None:
-        """Why the criterion was not applicable (``na``), in the call's language, with the turn that
-        shows it where there is one ("La registrazione inizia a chiamata già avviata … («eccomi qua
-        allora mi diceva…»)"); None otherwise. Kept in ``extra`` (JSON key ``reason``), so that it is
+        """Why the result is what it is, in the call's language, with the turn that shows it where
+        there is one: for ``na`` why the criterion does not apply ("La registrazione inizia a chiamata
+        già avviata … («eccomi qua allora mi diceva…»)"), for a failed conditional criterion why it
+        applied ("Il cliente ha espresso insoddisfazione («è la terza volta che chiamo»)"), for some
+        passes what the rule found; None otherwise. Kept in ``extra`` (JSON key ``reason``), so that it is
         stored, exported and read back wherever the criterion's other extra keys are; evaluations
         made before it existed simply have none."""
         value = self.extra.get("reason")
@@ -284,7 +286,7 @@ class CriterionResult:
 
     @reason.setter
     def reason(self, value: str | None) -> None:
-        """Set the ``na`` reason in ``extra['reason']``; an empty value removes it."""
+        """Set the reason in ``extra['reason']``; an empty value removes it."""
         if value:
             self.extra["reason"] = str(value)
         else:

@@ -271,15 +271,18 @@ def test_trends_heatmap_is_criteria_by_weeks_or_by_teams(env):
 
 
 # ------------------------------------------------------------------- the reason of a result
-def test_call_detail_shows_the_reason_a_result_carries(env):
-    """A criterion result that is ``na`` with a reason (e.g. the recording starts after the
-    opening) shows that reason on the call page."""
+@pytest.mark.parametrize("kind", ["na", "fail"])
+def test_call_detail_shows_the_reason_a_result_carries(env, kind):
+    """A criterion result with a reason shows that reason on the call page: an ``na`` (the recording
+    starts after the opening), or a ``fail`` of a conditional criterion (why it applied, the turn
+    quoted: what the engine writes with a rubric's ``applies`` text)."""
     from sqlalchemy import select, update
 
     from qa.store.schema import Call, CriterionResultRow
 
     store, _ = env
-    reason = "La registrazione inizia dopo l'apertura: il saluto non è valutabile."
+    reason = {"na": "La registrazione inizia dopo l'apertura: il saluto non è valutabile.",
+              "fail": "Il cliente ha espresso insoddisfazione (0:12 «è la terza volta che chiamo»)"}[kind]
     ev = store.load_evaluation("DEMO-IT-01")
     target = next(c for c in ev.criteria if c.result == "na")
     with store.session() as s:
@@ -287,7 +290,7 @@ def test_call_detail_shows_the_reason_a_result_carries(env):
         s.execute(update(CriterionResultRow)
                   .where(CriterionResultRow.call_pk == pk, CriterionResultRow.criterion_id == target.id,
                          CriterionResultRow.is_current)
-                  .values(extra={"reason": reason}))
+                  .values(extra={"reason": reason}, result=kind))
     assert store.load_evaluation("DEMO-IT-01").result(target.id).extra.get("reason") == reason
     at = _app()
     at.query_params["call"] = "DEMO-IT-01"

@@ -48,7 +48,7 @@ def test_key_sets_come_from_the_models():
     assert schema.SAID_KEYS == {"by", "any_of", "within", "min_count", "max_count", "negation", "near"}
     assert schema.WINDOW_KEYS == {"first_seconds", "last_seconds", "first_percent", "last_percent", "first_turns",
                                   "last_turns"}
-    assert schema.FEEDBACK_KEYS == {"pass", "fail", "na"}  # 'pass' is an alias of a Python-safe field name
+    assert schema.FEEDBACK_KEYS == {"pass", "fail", "na", "applies"}  # 'pass' is an alias of a Python-safe field name
     assert schema.CRITERION_KEYS == set(spec.CriterionSpec.model_fields)
     assert schema.RULE_KEYS == tuple(schema.RULES) and schema.RULE_KEYS[:4] == ("all", "any", "not", "said")
     for name, model in [("SAID_KEYS", spec.SaidSpec), ("NEAR_KEYS", spec.NearSpec), ("MODEL_KEYS", spec.ModelSpec),
@@ -113,7 +113,7 @@ def test_feedback_and_texts():
         (17, "criterion 'saluto_prova': feedback lacks 'fail'"),
         (18, "feedback 'na' of 'saluto_prova': text for language 'en' is missing"),
         (18, "feedback 'na' of 'saluto_prova': unknown language 'es'"),
-        (19, "unknown key 'xx' in feedback of 'saluto_prova' (allowed: fail, na, pass)"),
+        (19, "unknown key 'xx' in feedback of 'saluto_prova' (allowed: applies, fail, na, pass)"),
     ]
 
 

@@ -79,6 +79,7 @@ class CallContext(CallNames):
         self._crit: dict[str, tuple[str, list[int]]] = {}
         self._conds: dict[str, R.Outcome] = {}
         self._why: dict[str, str] = {}  # criterion id -> what its passing rule found (Outcome.why)
+        self._applies: dict[str, list[int]] = {}  # criterion id -> the turns that made it apply (a fail)
         self._content_lemmas: dict = {}  # ignore phrase-set key -> content lemmas per segment (restates)
         self._model_cache = model_cache if model_cache is not None else {}
         self.defer_models = False  # True: a model answer not in the cache raises ModelsPending
@@ -322,6 +323,8 @@ def evaluate_criterion(ctx: CallContext, crit) -> tuple[str, list[int], float | 
         o = R.Outcome(True, w.segs, o.conf)
     if o.ok and o.why:
         ctx._why[crit.id] = o.why
+    if not (o.ok and o.segs) and not isinstance(crit.when, R.Always):
+        ctx._applies[crit.id] = list(w.segs)  # what made a conditional criterion apply, for its fail
     return ("pass" if o.ok and o.segs else "fail", o.segs, o.conf)
 
 

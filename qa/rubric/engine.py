@@ -179,9 +179,13 @@ def _build_evaluation(ctx: CallContext, facts: CallFacts, done: list) -> Evaluat
                              evidence=evidence, feedback=fb, critical=crit.critical, title=crit.title,
                              confidence=conf)
         if res == "na":
-            cr.reason = na_reason(fb, [t.segments[i].text for i in segs])
+            cr.reason = quoted_reason(fb, [t.segments[i].text for i in segs])
         elif res == "pass" and ctx._why.get(crit.id):
             cr.reason = ctx._why[crit.id]  # e.g. the words a recap says again (``restates``)
+        elif res == "fail" and ctx._applies.get(crit.id) and crit.feedback.get("applies", {}).get(lang):
+            # why a conditional criterion applied: the first turn its condition found, quoted
+            first = t.segments[min(ctx._applies[crit.id])]
+            cr.reason = quoted_reason(crit.feedback["applies"][lang], [first.text], at=first.start)
         results.append(cr)
     flags = []
     if any(r.critical and r.result == "fail" for r in results):
@@ -195,16 +199,18 @@ def _build_evaluation(ctx: CallContext, facts: CallFacts, done: list) -> Evaluat
 REASON_QUOTE_CHARS = 80
 
 
-def na_reason(text: str, quotes: list[str]) -> str:
-    """Why a criterion is not applicable: the rubric's ``na`` text in the call's language, and the
-    first turn that shows it, quoted (shortened to REASON_QUOTE_CHARS)."""
+def quoted_reason(text: str, quotes: list[str], at: float | None = None) -> str:
+    """Why a result is what it is: the rubric's text in the call's language (``na``: why the criterion
+    does not apply; ``applies``: why a failed conditional one does), and the first turn that shows
+    it, quoted (shortened to REASON_QUOTE_CHARS), after its time in the call (m:ss) where ``at`` is given."""
     text = text.strip() or "not applicable"
     quote = next((" ".join(q.split()) for q in quotes if q.strip()), "")
     if not quote:
         return text
     if len(quote) > REASON_QUOTE_CHARS:
         quote = quote[:REASON_QUOTE_CHARS].rsplit(" ", 1)[0] + " …"
-    return f"{text} («{quote}»)"
+    when = f"{int(at // 60)}:{int(at % 60):02d} " if at is not None else ""
+    return f"{text} ({when}«{quote}»)"
 
 
 def _joined(t: Transcript) -> tuple[str, list[int]]:

@@ -130,7 +130,7 @@ def _criterion(c: _Ctx, cid: str, d: Any, where: LDict) -> Criterion | None:
             c.err(f"{what}: 'feedback' needs 'pass' and 'fail' texts", d, "feedback")
         else:
             check(c, FeedbackSpec, fb, what, subject=repr(cid))
-            for kind in ("pass", "fail", "na"):
+            for kind in ("pass", "fail", "na", "applies"):
                 if kind in fb:
                     t = _lang_texts(c, fb[kind], f"feedback {kind!r} of {cid!r}", fb, kind)
                     if t:

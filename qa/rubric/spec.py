@@ -233,6 +233,7 @@ class FeedbackSpec(Spec):
     pass_: Any = Field(alias="pass")
     fail: Any
     na: Any = None
+    applies: Any = None  # why a conditional criterion applies, shown with a ``fail`` (its trigger quoted)
 
 
 def _text(v: Any, info: ValidationInfo) -> Any:
