@@ -7,6 +7,8 @@ import hashlib
 import json
 from pathlib import Path
 
+import pytest
+
 HELDOUT = Path(__file__).resolve().parent / "data" / "heldout"
 CRITERIA = ["saluto", "nome_cliente", "comprensione", "riepilogo", "prossimi_passi", "conferma_risoluzione",
             "congedo", "protezione_dati", "identificazione", "empatia", "proposta_disdetta"]
@@ -14,14 +16,16 @@ CRITERIA = ["saluto", "nome_cliente", "comprensione", "riepilogo", "prossimi_pas
 
 def test_every_heldout_file_has_its_frozen_hash():
     expected = dict(reversed(line.split("  ", 1)) for line in (HELDOUT / "FROZEN.sha256").read_text().splitlines())
-    files = sorted(p.name for p in HELDOUT.glob("heldout-*.json")) + ["labels.csv"]
+    files = sorted(p.name for p in HELDOUT.glob("heldout-*.json")) + ["labels.csv", "annotator2/labels.csv"]
     assert sorted(expected) == sorted(files)
     changed = [n for n in files if hashlib.sha256((HELDOUT / n).read_bytes()).hexdigest() != expected[n]]
     assert changed == []
 
 
-def test_heldout_labels_cover_every_call_with_valid_results():
-    with open(HELDOUT / "labels.csv", newline="", encoding="utf-8") as f:
+@pytest.mark.parametrize("labels", ["labels.csv", "annotator2/labels.csv"])
+def test_heldout_labels_cover_every_call_with_valid_results(labels):
+    """The author's labels and the second annotator's (tests/data/heldout/README.md)."""
+    with open(HELDOUT / labels, newline="", encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
     assert sorted(r["call_id"] for r in rows) == sorted(p.stem for p in HELDOUT.glob("heldout-*.json"))
     assert len(rows) >= 64
