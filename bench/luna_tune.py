@@ -93,25 +93,9 @@ def main(argv=None) -> int:
     ap.add_argument("--disagreements", action="store_true")
     ap.add_argument("--roles", action="store_true")
     ap.add_argument("--fresh", action="store_true")
-    ap.add_argument("--fresh2", action="store_true")
-    ap.add_argument("--fresh3", action="store_true")
-    ap.add_argument("--fresh5", action="store_true")
-    ap.add_argument("--fresh6", action="store_true")
-    ap.add_argument("--fresh7", action="store_true")
-    ap.add_argument("--fresh8", action="store_true")
-    ap.add_argument("--fresh9", action="store_true")
-    ap.add_argument("--fresh10", action="store_true")
-    ap.add_argument("--fresh11", action="store_true")
-    ap.add_argument("--fresh12", action="store_true")
-    ap.add_argument("--fresh13", action="store_true")
-    ap.add_argument("--fresh14", action="store_true")
-    ap.add_argument("--fresh15", action="store_true")
-    ap.add_argument("--fresh16", action="store_true")
-    ap.add_argument("--fresh17", action="store_true")
-    ap.add_argument("--fresh18", action="store_true")
-    ap.add_argument("--fresh19", action="store_true")
-    ap.add_argument("--fresh20", action="store_true")
-    ap.add_argument("--fresh21", action="store_true")
+    batches = sorted((int(p.name[5:]), p) for p in FRESH.glob("batch*") if p.name[5:].isdigit())
+    for n, _ in batches:  # --fresh2 ... --freshN: one flag per folder batchN/
+        ap.add_argument(f"--fresh{n}", action="store_true")
     ap.add_argument("--tune3", action="store_true")
     ap.add_argument("--tune4", action="store_true")
     args = ap.parse_args(argv)
@@ -137,19 +121,9 @@ def main(argv=None) -> int:
         if args.disagreements:
             for d in dres["disagreements"]:
                 print("   ", *d)
-    for flag, folder in ((args.fresh, FRESH), (args.fresh2, FRESH / "batch2"), (args.fresh3, FRESH / "batch3"),
-                         (args.fresh5, FRESH / "batch5"),
-                         (args.fresh6, FRESH / "batch6"),
-                         (args.fresh7, FRESH / "batch7"),
-                         (args.fresh8, FRESH / "batch8"),
-                         (args.fresh9, FRESH / "batch9"), (args.fresh10, FRESH / "batch10"),
-                         (args.fresh11, FRESH / "batch11"), (args.fresh12, FRESH / "batch12"),
-                         (args.fresh13, FRESH / "batch13"), (args.fresh14, FRESH / "batch14"),
-                         (args.fresh15, FRESH / "batch15"), (args.fresh16, FRESH / "batch16"),
-                         (args.fresh17, FRESH / "batch17"), (args.fresh18, FRESH / "batch18"),
-                         (args.fresh19, FRESH / "batch19"), (args.fresh20, FRESH / "batch20"),
-                         (args.fresh21, FRESH / "batch21"),
-                         (args.tune3, FRESH / "tune3"), (args.tune4, FRESH / "tune4")):
+    folders = [(args.fresh, FRESH)] + [(getattr(args, f"fresh{n}"), p) for n, p in batches] \
+        + [(args.tune3, FRESH / "tune3"), (args.tune4, FRESH / "tune4")]
+    for flag, folder in folders:
         if not flag:
             continue
         fl = load_labels(folder)

@@ -26,6 +26,10 @@ SOURCES = {
     "batch19": "independent author, written by hand 2026-12-07 (batch19, untouched check, labelled before any scoring)",
     "batch20": "independent author, written by hand 2026-12-07 (batch20, untouched check, labelled before any scoring)",
     "batch21": "independent author, written by hand 2026-12-07 (batch21, untouched check, labelled before any scoring)",
+    "batch22": "independent author, written by hand 2026-12-07 (batch22, untouched check, labelled before any scoring)",
+    "batch23": "independent author, written by hand 2026-12-07 (batch23, untouched check, labelled before any scoring)",
+    "batch24": "independent author, written by hand 2026-12-07 (batch24, untouched check, labelled before any scoring)",
+    "batch25": "independent author, written by hand 2026-12-07 (batch25, untouched check, labelled before any scoring)",
 }
 
 
