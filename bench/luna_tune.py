@@ -1,7 +1,7 @@
 """Tuning figures of the rubric engine on real calls: the LUNA dev set's `tune` split (never the
 `heldout` split) and the scripted dev set, plus speaker roles per turn on the LUNA tune calls.
 
-    python bench/luna_tune.py [--devset] [--fresh] [--fresh2] [--fresh3] [--fresh5] [--fresh6] [--fresh7] [--fresh8] [--fresh9] [--fresh10] [--fresh11] [--fresh12] [--fresh13] [--fresh14] [--fresh15] [--fresh16] [--fresh17] [--fresh18] [--fresh19] [--fresh20] [--fresh21] [--tune3] [--tune4] [--disagreements] [--roles]
+    python bench/luna_tune.py [--devset] [--fresh] [--fresh2] [--fresh3] [--fresh5] [--fresh6] [--fresh7] [--fresh8] [--fresh9] [--fresh10] [--fresh11] [--fresh12] [--fresh13] [--fresh14] [--fresh15] [--fresh16] [--fresh17] [--fresh18] [--fresh19] [--fresh20] ... [--fresh25] [--tune3] [--tune4] [--disagreements] [--roles]
 
 Only calls whose split is ``tune`` in tests/data/luna_dev/split.csv are read. The figures are
 tuned-on figures (the rules were adjusted while looking at them). ``--fresh``: the hand-written
@@ -29,7 +29,9 @@ rubric rounds); ``--fresh16``, ``--fresh17``: batch16/ and batch17/ (the twelfth
 a cross-section of a day and ASR-style real calls: the untouched check of rubric .25);
 ``--fresh18``, ``--fresh19``: batch18/ and batch19/ (sales and win-back calls; Italian-heavy IT help
 desk: the untouched check of rubric .32); ``--fresh20``, ``--fresh21``: batch20/ and batch21/ (a general mix;
-ASR-style real calls: the untouched check of the sixth stop's final rubric .34);
+ASR-style real calls: the untouched check of the sixth stop's final rubric .34, and of the seventh
+stop's .37); ``--fresh22`` ... ``--fresh25``: batch22/ - batch25/ (the eighteenth to twenty-first authors;
+batch23 the untouched check of rubric .37, the others tuned on in .37); one ``--freshN`` per batchN/ folder;
 ``--tune3``: its tune3/
 (tuning dialogues written during the third round: tuned on); ``--tune4``: its tune4/ (tuning
 dialogues for identificazione and protezione_dati, issue 12: tuned on).

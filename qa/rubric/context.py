@@ -172,9 +172,24 @@ class CallContext(CallNames):
                 np.zeros(len(self.doc), dtype=bool)
         lo = max(int(self.seg_tok_start[seg]), start - win)
         for j in range(start - 1, lo - 1, -1):
-            if self._neg_mask[j]:
+            if self._neg_mask[j] and not self._in_negation_idiom(j):
                 between = self.text[int(self.tok_idx[j]):int(self.tok_idx[start])]
                 return not CLAUSE_PUNCT.search(between)
+        return False
+
+    def _in_negation_idiom(self, j: int) -> bool:
+        """Whether negation token ``j`` belongs to one of the rubric's ``negation_idioms`` ("nessun
+        problema", "keine Sorge", "pas de souci"): there it negates nothing that follows."""
+        idioms = self.rubric._compiled.setdefault("neg_idioms", {})
+        if self.lang not in idioms:
+            idioms[self.lang] = [tuple(t.lower_ for t in self.nlp.make_doc(p))
+                                 for p in self.rubric.negation_idioms.get(self.lang, [])]
+        word = self.doc[j].lower_
+        for toks in idioms[self.lang]:
+            for k, tok in enumerate(toks):
+                if tok == word and 0 <= j - k and j - k + len(toks) <= len(self.doc) \
+                        and all(self.doc[j - k + i].lower_ == t for i, t in enumerate(toks)):
+                    return True
         return False
 
     def hits(self, key: str) -> list[Hit]:

@@ -196,7 +196,7 @@ def _strip_unknown(doc: dict) -> dict:
     top = doc["_top"]
     clean = LDict({k: v for k, v in top.items() if k in ("rubric", "title", "description", "abstract",
                                                           "call_type", "version", "negation",
-                                                          "negation_window", "names")})
+                                                          "negation_idioms", "negation_window", "names")})
     clean.line, clean.lines, clean.source = top.line, top.lines, top.source
     doc["_top"] = clean
     return doc

@@ -123,11 +123,15 @@ def find_name_in_call(transcript, lang: str, rubric=None) -> str | None:
             or _address_said_capitalised(transcript, loose, agent_own) or _address_repeated(loose, agent_own, nlp))
 
 
-def _after_honorific(doc, pos: int) -> bool:
-    """Does an honorific stand right before ``doc[pos]`` ("Herr Brunner"): a name the agent addresses."""
+def _after_honorific(doc, pos: int, phrase_start: int | None = None) -> bool:
+    """Does an honorific stand right before ``doc[pos]`` ("Herr Brunner"): a name the agent addresses.
+    Not when the honorific is a word of the matched phrase itself (from ``phrase_start``: "Sie sprechen
+    mit Frau Aebi", "je suis madame Petit"), a self-introduction with a title."""
     j = pos - 1
     while j >= 0 and (doc[j].is_punct or doc[j].is_space):
         j -= 1
+    if phrase_start is not None and j >= phrase_start:
+        return False
     return j >= 0 and fold(doc[j].text.lower().rstrip(".")) in HONORIFICS
 
 
@@ -142,7 +146,7 @@ def _self_introduction_words(matches: dict, keys: tuple[str, ...], lm, doc, nlp,
         slot = lm.slots.get(k)
         for s, e in spans:
             pos = s + slot if slot is not None else e - 1
-            if pos < e and keep(s, e) and not _after_honorific(doc, pos):
+            if pos < e and keep(s, e) and not _after_honorific(doc, pos, s):
                 name = _capture(doc, pos, nlp, "strict", text)
                 if name and "<PER>" not in name:
                     own |= set(name_tokens(name))

@@ -16,7 +16,7 @@ from .phrase import PatternError, parse_phrase
 from .yamlrt import (append_key, delete_key, edit_seq, insert_ordered, lang_phrases, replace_value, same, section,
                      styled_like)
 
-SECTION_ORDER = ("negation", "negation_window", "names", "collections", "conditions", "criteria")  # top-level keys
+SECTION_ORDER = ("negation", "negation_idioms", "negation_window", "names", "collections", "conditions", "criteria")  # top-level keys
 
 
 class PhraseEdits(RubricForm):

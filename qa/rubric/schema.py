@@ -19,6 +19,7 @@ a builder, and one line in ``RULES``.
 
 from __future__ import annotations
 
+
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -81,6 +82,9 @@ class Rubric:
     models: set[str]
     abstract: bool = False
     sources: list[str] = field(default_factory=list)
+    # fixed phrases in which a negation word negates nothing ("nessun problema", "keine Sorge",
+    # "pas de souci", "no problem"): lang -> phrases, each holding one of the negation words
+    negation_idioms: dict[str, list[str]] = field(default_factory=dict)
     _compiled: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def criterion(self, cid: str) -> Criterion | None:
@@ -181,6 +185,17 @@ def build_rubric(doc: dict[str, Any], path: str, sources: list[str]) -> tuple[Ru
                 for p in spec[lang]:
                     if len(str(p).split()) != 1:
                         c.err(f"'negation': {p!r} must be a single word", p)
+    negation_idioms: dict[str, list[str]] = {lang: [] for lang in LANGUAGES}
+    if "negation_idioms" in doc:
+        spec = _phrase_spec(c, doc["negation_idioms"], "'negation_idioms'")
+        if spec:
+            negation_idioms = {lang: [str(p) for p in spec[lang]] for lang in LANGUAGES}
+            for lang in LANGUAGES:
+                words = {w.lower() for w in negation[lang]}
+                for p in spec[lang]:
+                    toks = str(p).lower().split()
+                    if not any(w in toks or ("'" in w and w in str(p).lower()) for w in words):
+                        c.err(f"'negation_idioms': {p!r} holds none of the negation words of {lang!r}", p)
 
     names: dict[str, str] = {}
     if "names" in doc:
@@ -277,6 +292,7 @@ def build_rubric(doc: dict[str, Any], path: str, sources: list[str]) -> tuple[Ru
         phrase_sets={k: {lang: [str(p) for p in v[lang]] for lang in LANGUAGES} for k, v in c.phrase_sets.items()},
         conditions=conditions,
         negation=negation,
+        negation_idioms=negation_idioms,
         negation_window=nw,
         names=names,
         models=set(c.models),

@@ -280,6 +280,7 @@ class RubricSpec(Spec):
     abstract: Any = False
     call_type: Annotated[Any, BeforeValidator(_call_type)] = None
     negation: Any = None
+    negation_idioms: Any = None
     negation_window: Annotated[int, BeforeValidator(_negation_window)] = 3
     names: Any = None
     collections: Any = None
