@@ -229,12 +229,10 @@ def measure(sets: list[LabelledSet]) -> dict:
     return out
 
 
-SECOND_ANNOTATOR = HELDOUT / "annotator2" / "labels.csv"
-
-
 def labels_agreement(a: dict[str, dict[str, str]], b: dict[str, dict[str, str]], criteria=CORE) -> dict:
     """Agreement of two label sets on the calls both labelled: per criterion accuracy and kappa, the
-    macro figures as ``agreement`` gives them (a human-vs-human or tool-vs-human comparison)."""
+    macro figures as ``agreement`` gives them (author vs second annotator, or the tool vs either:
+    bench/second_annotator.py)."""
     from qa.learning.calibration import kappa
 
     per, ks, accs = {}, [], []
@@ -252,35 +250,6 @@ def labels_agreement(a: dict[str, dict[str, str]], b: dict[str, dict[str, str]],
             ks.append(k)
     return {"criteria": per, "n_calls": len(ids), "macro_accuracy": round(sum(accs) / len(accs), 4) if accs else None,
             "macro_kappa": round(sum(ks) / len(ks), 4) if ks else None}
-
-
-def second_annotator(measures: dict, path: Path = SECOND_ANNOTATOR) -> dict | None:
-    """The held-out set's second annotator (labelled without the author's labels, the rubric or the
-    tool's output): author vs second annotator (the human ceiling) and the tool vs the second
-    annotator. Aggregates only; None without the file or the held-out set."""
-    if "heldout" not in measures or not path.exists():
-        return None
-    author = load_labels(HELDOUT)
-    with path.open(encoding="utf-8", newline="") as fh:
-        second = {r["call_id"]: {k: (v or "").strip() for k, v in r.items() if k != "call_id"} for r in csv.DictReader(fh)}
-    tool = {e.call_id: {c: (e.result(c).result if e.result(c) else "missing") for c in CORE}
-            for e in measures["heldout"]["evaluations"]}
-    return {"human": labels_agreement(author, second), "tool_second": labels_agreement(second, tool),
-            "tool_author": labels_agreement(author, tool)}
-
-
-def second_annotator_md(two: dict) -> list[str]:
-    h, ts, ta = two["human"], two["tool_second"], two["tool_author"]
-    md = ["## The held-out set's second annotator (human ceiling)", "",
-          f"A second independent annotator labelled the {h['n_calls']} held-out calls without the author's labels, "
-          "the rubric or the tool's output (tests/data/heldout/README.md). Accuracy (kappa) per criterion.", "",
-          "| criterion | author vs second annotator | tool vs author | tool vs second annotator |", "|---|---|---|---|"]
-    for c in h["criteria"]:
-        cell = lambda r: f"{_k(r['criteria'][c]['accuracy'])} ({_k(r['criteria'][c]['kappa'])})"
-        md.append(f"| {c} | {cell(h)} | {cell(ta)} | {cell(ts)} |")
-    md += [f"| **macro** | {_k(h['macro_accuracy'])} (**{_k(h['macro_kappa'])}**) | {_k(ta['macro_accuracy'])} "
-           f"(**{_k(ta['macro_kappa'])}**) | {_k(ts['macro_accuracy'])} (**{_k(ts['macro_kappa'])}**) |", ""]
-    return md
 
 
 def _k(value) -> str:
@@ -558,7 +527,7 @@ def _label(status: str) -> str:
     return {TUNED: "**tuned-on**", HELD: "**held-out**"}.get(status, f"*{status}*")
 
 
-def report_md(measures: dict, speech: dict | None = None, tp: dict | None = None, two: dict | None = None) -> str:
+def report_md(measures: dict, speech: dict | None = None, tp: dict | None = None) -> str:
     """bench/results/agreement.md."""
     from collections import Counter
 
@@ -605,8 +574,6 @@ def report_md(measures: dict, speech: dict | None = None, tp: dict | None = None
         md.append("")
     if speech:
         md += speech_md(speech)
-    if two:
-        md += second_annotator_md(two)
     if tp is not None:
         md += throughput_md(tp)
     md += ["## Disagreements on tuned-on sets", "",
@@ -775,13 +742,6 @@ def main(argv=None) -> int:
             for c, v in speech["asr"]["criteria"].items():
                 print(f"    {c:22s} acc reference {_k(speech['ref']['criteria'][c]['accuracy'])}  "
                       f"speech {_k(v['accuracy'])}")
-    two = second_annotator(measures)
-    if two:
-        h, ts = two["human"], two["tool_second"]
-        print(f"heldout second annotator: author vs second macro kappa {_k(h['macro_kappa'])} "
-              f"(acc {_k(h['macro_accuracy'])}); tool vs second {_k(ts['macro_kappa'])} (acc {_k(ts['macro_accuracy'])})")
-        for c, v in h["criteria"].items():
-            print(f"    {c:22s} author vs second {_k(v['accuracy'])}  tool vs second {_k(ts['criteria'][c]['accuracy'])}")
     if args.show_disagreements is not None:
         show_disagreements(measures, wanted)
     tp = throughput(sets[0].transcripts if sets[0].name == "devset" else load_transcripts(), args.calls) \
@@ -796,7 +756,7 @@ def main(argv=None) -> int:
         return rc
     if set(args.sets) == set(SET_NAMES):
         RESULTS.mkdir(parents=True, exist_ok=True)
-        (RESULTS / "agreement.md").write_text(report_md(measures, speech, tp, two), encoding="utf-8")
+        (RESULTS / "agreement.md").write_text(report_md(measures, speech, tp), encoding="utf-8")
         print(f"wrote {RESULTS / 'agreement.md'}")
     if args.write_floors:
         FLOOR_FILE.write_text(json.dumps(floors_from(measures, args.tolerance), indent=1) + "\n", encoding="utf-8")

@@ -2,8 +2,11 @@
 
 A call is uncertain where the rubric's result and the project's turn-level model for the same
 criterion disagree, or where the model itself is unsure (probability near 0.5), or where the
-engine reports a low confidence for a result. Reviewing those calls first teaches the most:
-their human labels feed ``qa train`` and ``qa calibrate``.
+engine reports a low confidence for a result, or where a call model that learnt when a criterion
+applies (``qa.learning.callmodel``: ``applicabilita_identificazione``) disagrees with the rubric
+about whether it applies: on calls nobody tuned on, the rubric's `identificazione` is wrong in
+about six of ten such calls and in about one of ten others (BENCHMARKS.md). Reviewing those calls
+first teaches the most: their human labels feed ``qa train`` and ``qa calibrate``.
 """
 
 from __future__ import annotations
@@ -39,15 +42,35 @@ def _positive_prob(probs: dict[str, float]) -> float:
     return max(probs.values()) if probs else 0.0
 
 
-def call_uncertainty(transcript: Transcript, evaluation: Evaluation, models_available: Iterable[str]) -> Uncertain:
-    """The call's uncertainty: the largest over its criteria of low engine confidence, rubric vs
-    turn-level model disagreement, or the model's own doubt (probability near 0.5)."""
+def applicability_probability(transcript: Transcript, evaluation: Evaluation, model: str) -> float:
+    """Call model ``model``'s probability that its criterion applies to the call (the call type as
+    scored, each turn's speaker as in the transcript)."""
+    from .callmodel import call_text
     from .learn import predict_proba
 
+    call_type = evaluation.extra.get("call_type") or (transcript.metadata or {}).get("call_type") or evaluation.rubric
+    text = call_text(call_type, [(s.speaker, s.text) for s in transcript.segments])
+    return predict_proba(model, [text])[0].get("yes", 0.0)
+
+
+def call_uncertainty(transcript: Transcript, evaluation: Evaluation, models_available: Iterable[str]) -> Uncertain:
+    """The call's uncertainty: the largest over its criteria of low engine confidence, rubric vs
+    turn-level model disagreement, the model's own doubt (probability near 0.5), or rubric vs
+    applicability model disagreement about whether the criterion applies."""
+    from .callmodel import CALL_MODELS
+    from .learn import predict_proba
+
+    models_available = set(models_available)
+    applicability = {crit: name for name, crit in CALL_MODELS.items() if name in models_available}
     agent_turns = [s.text for s in transcript.segments if s.speaker == "agent" and s.text.strip()]
     best = 0.0
     reasons = []
     for c in evaluation.criteria:
+        if c.id in applicability:
+            p = applicability_probability(transcript, evaluation, applicability[c.id])
+            if (p >= 0.5) != (c.result != "na"):
+                reasons.append(f"{c.id}: rubric {c.result}, applicability model p(applies)={p:.2f}")
+                best = max(best, 0.5 + abs(p - 0.5))
         if c.result == "na":
             continue
         if c.confidence is not None:
@@ -70,10 +93,12 @@ def call_uncertainty(transcript: Transcript, evaluation: Evaluation, models_avai
 
 
 def available_models() -> list[str]:
-    """The criteria of ``MODEL_CRITERIA`` whose turn-level model is in the model folder."""
+    """The criteria of ``MODEL_CRITERIA`` whose turn-level model is in the model folder, and the call
+    models (``qa.learning.callmodel.CALL_MODELS``) that are there."""
     from ..config import models_dir
+    from .callmodel import CALL_MODELS
 
-    return [m for m in MODEL_CRITERIA if (models_dir() / f"{m}.joblib").exists()]
+    return [m for m in (*MODEL_CRITERIA, *sorted(CALL_MODELS)) if (models_dir() / f"{m}.joblib").exists()]
 
 
 def rank(pairs: Iterable[tuple[Transcript, Evaluation]], n: int = 20) -> list[Uncertain]:

@@ -37,6 +37,9 @@ DESCRIPTIONS = {
     "conferma_risoluzione": "the agent asks whether the request is resolved (CRITERIA: conferma_risoluzione)",
     "tipo_chiamata": "call type from the opening of a call: acquisizione/assistenza/fidelizzazione/riacquisizione",
     "sentimento": "sentiment of one turn: negative/neutral/positive",
+    # a call model (qa.learning.callmodel): its text is a whole call, as call_text writes it
+    "applicabilita_identificazione": "does identificazione apply to the call: something of the caller's own looked up, "
+                                     "discussed or changed (yes/no; CRITERIA: identificazione, domain-wide)",
 }
 
 
