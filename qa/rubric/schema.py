@@ -92,6 +92,21 @@ class Rubric:
         return next((c for c in self.criteria if c.id == cid), None)
 
 
+def _phrase_lists(c: _Ctx, doc: dict, key: str, bad) -> dict[str, list[str]]:
+    """The per-language phrases of top-level ``key`` (a collection or inline lists; empty lists when
+    absent); ``bad(lang, phrase)`` is why a phrase does not belong there, or None."""
+    out: dict[str, list[str]] = {lang: [] for lang in LANGUAGES}
+    spec = _phrase_spec(c, doc[key], f"'{key}'") if key in doc else None
+    if spec:
+        out = {lang: [str(p) for p in spec[lang]] for lang in LANGUAGES}
+        for lang in LANGUAGES:
+            for p in spec[lang]:
+                why = bad(lang, str(p))
+                if why:
+                    c.err(f"'{key}': {p!r} {why}", p)
+    return out
+
+
 def _lang_texts(c: _Ctx, v: Any, what: str, where: Any, key: str) -> dict[str, str] | None:
     if not isinstance(v, LDict):
         c.err(f"{what} must be a mapping with texts for {', '.join(LANGUAGES)}", where, key)
@@ -176,26 +191,15 @@ def build_rubric(doc: dict[str, Any], path: str, sources: list[str]) -> tuple[Ru
     for cname, cval in c.collections.items():
         _resolve_collection(c, cname, cval)
 
-    negation: dict[str, list[str]] = {lang: [] for lang in LANGUAGES}
-    if "negation" in doc:
-        spec = _phrase_spec(c, doc["negation"], "'negation'")
-        if spec:
-            negation = {lang: [str(p) for p in spec[lang]] for lang in LANGUAGES}
-            for lang in LANGUAGES:
-                for p in spec[lang]:
-                    if len(str(p).split()) != 1:
-                        c.err(f"'negation': {p!r} must be a single word", p)
-    negation_idioms: dict[str, list[str]] = {lang: [] for lang in LANGUAGES}
-    if "negation_idioms" in doc:
-        spec = _phrase_spec(c, doc["negation_idioms"], "'negation_idioms'")
-        if spec:
-            negation_idioms = {lang: [str(p) for p in spec[lang]] for lang in LANGUAGES}
-            for lang in LANGUAGES:
-                words = {w.lower() for w in negation[lang]}
-                for p in spec[lang]:
-                    toks = str(p).lower().split()
-                    if not any(w in toks or ("'" in w and w in str(p).lower()) for w in words):
-                        c.err(f"'negation_idioms': {p!r} holds none of the negation words of {lang!r}", p)
+    negation = _phrase_lists(c, doc, "negation", lambda lang, p: None if len(p.split()) == 1 else "must be a single word")
+
+    def no_negation_word(lang: str, p: str) -> str | None:
+        toks, low = p.lower().split(), p.lower()
+        if any(w.lower() in toks or ("'" in w and w.lower() in low) for w in negation[lang]):
+            return None
+        return f"holds none of the negation words of {lang!r}"
+
+    negation_idioms = _phrase_lists(c, doc, "negation_idioms", no_negation_word)
 
     names: dict[str, str] = {}
     if "names" in doc:
