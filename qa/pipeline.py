@@ -3,9 +3,8 @@
     decode -> transcribe -> roles -> metrics -> redact -> prepare (language, call type, rubric) -> score -> CallRecord
 
 A recording goes through every stage; a Transcript JSON (from a recording platform) starts at
-``read_transcript`` and joins at ``prepare``. Each stage is a small function that can be called
-on its own (``decode``, ``transcribe``, ``assign_roles``, ``prepare``, ``score``,
-``compute_metrics``, ``redact``); the compositions below put them together:
+``read_transcript`` and joins at ``prepare``. Each stage is a small function that can be called on its
+own (``decode``, ``transcribe``, ``assign_roles``, ``prepare``, ``score``, ``compute_metrics``, ``redact``):
 
 - ``process_call``: one input file -> ``CallRecord`` for the store (``qa ingest``, dashboard uploads);
 - ``score_each``: many transcripts scored in one batch, and should one call of the batch fail,
@@ -13,13 +12,10 @@ on its own (``decode``, ``transcribe``, ``assign_roles``, ``prepare``, ``score``
   dashboard's re-scoring); ``score_transcripts`` / ``score_transcript`` when a failure may stop;
 - ``transcribe_recording``: decode -> transcribe -> roles (``qa transcribe``).
 
-Every evaluation is made on the redacted text (``CALL_STEPS``: metrics, then redaction, then
-scoring): the stored transcript is the redacted one, and ``qa rescore`` scores what is stored, so
-scoring at ingest on the original text and rescoring on the masked one could give different results
-for reasons unrelated to the rubric. The rules understand the masks (``[DATA_NASCITA]`` still shows
-that a date of birth was asked for, a masked name counts as a name): see docs/SECURITY.md, "Scoring
-on redacted text". Metrics (talk time, silences, sentiment) are numbers about the call and are
-computed on the original transcript.
+Every evaluation is made on the redacted text (``CALL_STEPS``: metrics, redaction, scoring): the stored
+transcript is the redacted one and ``qa rescore`` scores what is stored, so ingest and rescoring agree.
+The rules understand the masks (docs/SECURITY.md, "Scoring on redacted text"). Metrics (talk time,
+silences, sentiment) are numbers about the call, computed on the original transcript.
 """
 
 from __future__ import annotations
@@ -38,6 +34,7 @@ from .errors import AudioError, ModelError, QAError
 from .model import Evaluation, Transcript
 from .parallel import batches
 from .analysis.roles import assign_roles as _roles_of
+from .learning.active import add_second_opinion
 from .rubric.engine import CallFacts, PreparedCall, score_prepared, scoring_session
 from .rubric.infer import infer_call_types, infer_language
 from .rubric.loader import load_rubric
@@ -236,8 +233,9 @@ def _prepare_one(roles: RolesResult, rubric, rubrics: dict, call_types: dict) ->
 
 
 def score(prepared: list[PreparedCall]) -> list[Evaluation]:
-    """Score stage: the rubric engine's evaluations of prepared calls (``qa.rubric.engine.score_prepared``)."""
-    return score_prepared(prepared)
+    """Score stage: the rubric engine's evaluations of prepared calls (``qa.rubric.engine.score_prepared``),
+    each with the call models' second opinion where they doubt a result (``qa.learning.active``)."""
+    return [add_second_opinion(c.transcript, ev) for c, ev in zip(prepared, score_prepared(prepared))]
 
 
 def compute_metrics(transcript: Transcript) -> dict[str, Any]:

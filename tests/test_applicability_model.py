@@ -106,3 +106,21 @@ def test_every_call_model_names_a_criterion_of_the_rubrics(name):
     from qa.rubric.loader import load_rubric
 
     assert load_rubric("assistenza").criterion(CALL_MODELS[name]) is not None
+
+
+def test_scoring_records_the_second_opinion_and_flags_the_call_for_review():
+    """The production path (`qa score`, ingest) keeps the doubt with the evaluation: flag `review` and
+    `second_opinion` (docs/FORMATS.md); a call where model and rubric agree carries neither."""
+    from qa.model import Transcript
+    from qa.pipeline import score_transcript
+
+    doubted = score_transcript(Transcript.load(ROOT / "tests" / "data" / "rules_fresh" / "batch22" / "fresh22-it-002.json"))
+    assert "review" in doubted.flags
+    (doubt,) = doubted.to_dict()["second_opinion"]
+    assert doubt["criterion"] == "identificazione" and doubt["result"] == "fail" and doubt["p_applies"] < 0.5
+    plain = score_transcript(Transcript.load(ROOT / "tests" / "data" / "rules_fresh" / "batch22" / "fresh22-it-001.json"))
+    from qa.learning.active import second_opinion
+
+    assert ("review" in plain.flags) == bool(second_opinion(Transcript.load(
+        ROOT / "tests" / "data" / "rules_fresh" / "batch22" / "fresh22-it-001.json"), plain))
+    assert ("second_opinion" in plain.to_dict()) == ("review" in plain.flags)

@@ -271,6 +271,35 @@ def test_trends_heatmap_is_criteria_by_weeks_or_by_teams(env):
 
 
 # ------------------------------------------------------------------- the reason of a result
+def test_call_detail_shows_the_second_opinion_on_a_doubted_criterion(env):
+    """An evaluation whose applicability a call model doubts (``second_opinion``, flag ``review``:
+    qa.learning.active) shows the doubt inside that criterion, expanded, in the interface language."""
+    from sqlalchemy import select, update
+
+    from qa.dashboard.i18n import t
+    from qa.store.schema import Call, EvaluationRow
+
+    store, _ = env
+    ev = store.load_evaluation("DEMO-IT-01")
+    with store.session() as s:
+        pk = s.scalar(select(Call.id).where(Call.call_id == "DEMO-IT-01"))
+        s.execute(update(EvaluationRow).where(EvaluationRow.call_pk == pk, EvaluationRow.is_current)
+                  .values(extra={**ev.extra, "second_opinion": [{"criterion": "identificazione", "result": "pass",
+                                                                 "p_applies": 0.12}]},
+                          flags=[*ev.flags, "review"]))
+    try:
+        at = _app()
+        at.query_params["call"] = "DEMO-IT-01"
+        _login(at, "sup")
+        assert not at.exception, at.exception
+        want = t("second_opinion_na", "it", p=0.12)
+        assert any(want in w.value for w in at.warning), [w.value for w in at.warning]
+    finally:
+        with store.session() as s:
+            s.execute(update(EvaluationRow).where(EvaluationRow.call_pk == pk, EvaluationRow.is_current)
+                      .values(extra=ev.extra or None, flags=list(ev.flags)))
+
+
 @pytest.mark.parametrize("kind", ["na", "fail"])
 def test_call_detail_shows_the_reason_a_result_carries(env, kind):
     """A criterion result with a reason shows that reason on the call page: an ``na`` (the recording

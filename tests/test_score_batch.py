@@ -128,6 +128,7 @@ def test_batched_scoring_equals_lazy_per_call_scoring():
     rules reach) gives the evaluations that the rules get when each model condition asks for
     itself, lazily, call by call."""
     from qa import pipeline
+    from qa.learning.active import add_second_opinion
     from qa.rubric import engine as E
 
     calls = _dev()
@@ -136,7 +137,7 @@ def test_batched_scoring_equals_lazy_per_call_scoring():
     lazy = []
     for call, d in zip(prepared, E._tokenise(prepared)):
         ctx = E._context(call, *d)  # not deferred: CallContext.model_probs asks itself
-        lazy.append(E._evaluate(ctx, call.facts).to_dict())
+        lazy.append(add_second_opinion(call.transcript, E._evaluate(ctx, call.facts)).to_dict())  # as the score stage
     assert batched == lazy
     assert any(c.get("confidence") is not None for e in batched for c in e["criteria"])  # models took part
 

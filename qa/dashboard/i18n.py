@@ -272,6 +272,17 @@ TEXTS.update({
     "critical_failed": {"it": "Criteri critici non superati", "de": "Nicht erfüllte kritische Kriterien",
                         "fr": "Critères critiques non satisfaits", "en": "Critical criteria failed"},
     "na_reason": {"it": "Motivo", "de": "Grund", "fr": "Motif", "en": "Reason"},
+    # a call model doubts whether the criterion applies (qa.learning.active.second_opinion)
+    "second_opinion_na": {
+        "it": "Da verificare: secondo il modello di applicabilità questo criterio probabilmente non si applica a questa chiamata (p {p:.2f}).",
+        "de": "Zu prüfen: Laut dem Anwendbarkeitsmodell gilt dieses Kriterium für diesen Anruf wahrscheinlich nicht (p {p:.2f}).",
+        "fr": "À vérifier : selon le modèle d'applicabilité, ce critère ne s'applique probablement pas à cet appel (p {p:.2f}).",
+        "en": "To check: the applicability model finds this criterion probably does not apply to this call (p {p:.2f})."},
+    "second_opinion_applies": {
+        "it": "Da verificare: secondo il modello di applicabilità questo criterio probabilmente si applica a questa chiamata (p {p:.2f}).",
+        "de": "Zu prüfen: Laut dem Anwendbarkeitsmodell gilt dieses Kriterium für diesen Anruf wahrscheinlich (p {p:.2f}).",
+        "fr": "À vérifier : selon le modèle d'applicabilité, ce critère s'applique probablement à cet appel (p {p:.2f}).",
+        "en": "To check: the applicability model finds this criterion probably applies to this call (p {p:.2f})."},
     "current_version": {"it": "attuale", "de": "aktuell", "fr": "actuelle", "en": "current"},
     "version": {"it": "versione", "de": "Version", "fr": "version", "en": "version"},
     "line": {"it": "riga", "de": "Zeile", "fr": "ligne", "en": "line"},

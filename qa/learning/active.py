@@ -46,11 +46,45 @@ def applicability_probability(transcript: Transcript, evaluation: Evaluation, mo
     """Call model ``model``'s probability that its criterion applies to the call (the call type as
     scored, each turn's speaker as in the transcript)."""
     from .callmodel import call_text
-    from .learn import predict_proba
+    from .fastpredict import fast_predict_proba
+    from .learn import load_model
 
     call_type = evaluation.extra.get("call_type") or (transcript.metadata or {}).get("call_type") or evaluation.rubric
     text = call_text(call_type, [(s.speaker, s.text) for s in transcript.segments])
-    return predict_proba(model, [text])[0].get("yes", 0.0)
+    m = load_model(model)
+    return float(fast_predict_proba(m, [text])[0][[str(c) for c in m.classes_].index("yes")])
+
+
+REVIEW_FLAG = "review"  # an evaluation flag: a call model doubts a result (``add_second_opinion``)
+
+
+def second_opinion(transcript: Transcript, evaluation: Evaluation) -> list[dict]:
+    """Where a call model in modelli/ (``qa.learning.callmodel``) disagrees with the rubric about
+    whether its criterion applies: ``[{"criterion", "result", "p_applies"}]``, empty when they agree
+    or no call model is there."""
+    from ..config import models_dir
+    from .callmodel import CALL_MODELS
+
+    out = []
+    for name, crit in sorted(CALL_MODELS.items()):
+        r = evaluation.result(crit)
+        if r is None or not (models_dir() / f"{name}.joblib").exists():
+            continue
+        p = applicability_probability(transcript, evaluation, name)
+        if (p >= 0.5) != (r.result != "na"):
+            out.append({"criterion": crit, "result": r.result, "p_applies": round(p, 2)})
+    return out
+
+
+def add_second_opinion(transcript: Transcript, evaluation: Evaluation) -> Evaluation:
+    """Record ``second_opinion`` in the evaluation (``extra["second_opinion"]``, flag ``review``) when
+    there is one: the call is worth a human look before its result is trusted (docs/FORMATS.md)."""
+    doubts = second_opinion(transcript, evaluation)
+    if doubts:
+        evaluation.extra["second_opinion"] = doubts
+        if REVIEW_FLAG not in evaluation.flags:
+            evaluation.flags.append(REVIEW_FLAG)
+    return evaluation
 
 
 def call_uncertainty(transcript: Transcript, evaluation: Evaluation, models_available: Iterable[str]) -> Uncertain:

@@ -147,12 +147,16 @@ def _criteria(store, principal, call_id: str, evaluation, lang: str) -> None:
         st.caption("-")
         return
     overridden = set(evaluation.extra.get("overridden", []))
+    doubts: dict[str, list[dict]] = {}
+    for d in evaluation.extra.get("second_opinion") or []:
+        if isinstance(d, dict) and d.get("criterion"):
+            doubts.setdefault(str(d["criterion"]), []).append(d)
     for ci, c in enumerate(evaluation.criteria):
         title = c.title or c.id
         review = c.extra.get("review")
         marker = f" {ICON['edited']}" if c.id in overridden or review else ""
         with st.expander(f"{title} · {c.competence}{marker}", icon=RESULT_ICON.get(c.result),
-                         expanded=c.result == "fail"):
+                         expanded=c.result == "fail" or c.id in doubts):
             st.markdown(f"**{result_label(c.result, lang)}**"
                         + (f" · :orange[{ICON['critical']}] {t('critical', lang)}" if c.critical else ""))
             if review:
@@ -162,6 +166,9 @@ def _criteria(store, principal, call_id: str, evaluation, lang: str) -> None:
             reason = na_reason(c, lang)
             if reason:  # e.g. why a criterion is not applicable (the recording starts after the opening)
                 st.info(f"**{t('na_reason', lang)}:** {md_escape(reason)}", icon=ICON["reason"])
+            for doubt in doubts.get(c.id, []):  # a call model reads applicability otherwise: check it
+                key = "second_opinion_applies" if doubt.get("p_applies", 0) >= 0.5 else "second_opinion_na"
+                st.warning(t(key, lang, p=float(doubt.get("p_applies", 0))), icon=ICON["critical"])
             if c.feedback:
                 st.write(c.feedback)
             for ei, e in enumerate(c.evidence):
