@@ -14,6 +14,8 @@ import pytest
 
 from qa.learning.callmodel import CALL_MODELS, call_text, labelled_folders, training_rows
 
+from .pg import store_url  # noqa: F401  (fixture: SQLite and PostgreSQL)
+
 ROOT = Path(__file__).resolve().parents[1]
 MODEL = "applicabilita_identificazione"
 TSV = ROOT / "modelli" / "dati" / f"{MODEL}.tsv"
@@ -124,3 +126,26 @@ def test_scoring_records_the_second_opinion_and_flags_the_call_for_review():
     assert ("review" in plain.flags) == bool(second_opinion(Transcript.load(
         ROOT / "tests" / "data" / "rules_fresh" / "batch22" / "fresh22-it-001.json"), plain))
     assert ("second_opinion" in plain.to_dict()) == ("review" in plain.flags)
+
+
+def test_the_review_queue_lists_the_doubted_calls_on_sqlite_and_postgresql(store_url):  # noqa: F811
+    """Ingested through the real pipeline: the call the model doubts is in the review queue with its
+    doubted criterion; a call without a doubt is not."""
+    from qa.ingest import ingest
+    from qa.store import open_store
+    from qa.store.doubts import review_queue
+
+    batch = ROOT / "tests" / "data" / "rules_fresh" / "batch22"
+    store = open_store(store_url)
+    try:
+        report = ingest([str(batch / "fresh22-it-002.json"), str(batch / "fresh22-it-001.json")], store,
+                        workers=1, progress=False)
+        assert report.stored == 2 and report.failed == 0, report.failures
+        flagged = {cid for cid in ("fresh22-it-002", "fresh22-it-001")
+                   if "review" in store.load_evaluation(cid).flags}
+        rows, total = review_queue(store)
+        assert "fresh22-it-002" in flagged
+        assert total == len(flagged) and {r["call_id"] for r in rows} == flagged
+        assert next(r for r in rows if r["call_id"] == "fresh22-it-002")["doubted"] == ["identificazione"]
+    finally:
+        store.close()

@@ -270,6 +270,7 @@ def test_operator_disputes_a_result_which_lands_in_the_supervisor_queue(store):
 @pytest.mark.parametrize("page, user, marker", [
     ("trends", "sup", "Tendenze"),
     ("compliance", "sup", "Coda conformità"),
+    ("review", "sup", "Da verificare"),
     ("sample", "sup", "Campione casuale"),
     ("rubrics", "lead", "Editor rubriche"),
     ("calibration", "lead", "Calibrazione"),
@@ -284,7 +285,7 @@ def test_each_page_renders_for_its_role(store, page, user, marker):
     assert at.title and at.title[0].value.startswith(marker), [t.value for t in at.title]
 
 
-@pytest.mark.parametrize("page", ["trends", "compliance", "users", "rubrics", "disputes"])
+@pytest.mark.parametrize("page", ["trends", "compliance", "review", "users", "rubrics", "disputes"])
 def test_operator_cannot_open_other_pages(store, page):
     """Pages an operator may not use are not even registered for their session."""
     at = _login(_app(), "op1")

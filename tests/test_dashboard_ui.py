@@ -294,6 +294,12 @@ def test_call_detail_shows_the_second_opinion_on_a_doubted_criterion(env):
         assert not at.exception, at.exception
         want = t("second_opinion_na", "it", p=0.12)
         assert any(want in w.value for w in at.warning), [w.value for w in at.warning]
+        # and the supervisor's review queue lists the call with the doubted criterion
+        at.switch_page("qa/dashboard/pages/review.py").run()
+        assert not at.exception, at.exception
+        table = at.dataframe[0].value
+        row = table[table["call_id"] == "DEMO-IT-01"]
+        assert len(row) == 1 and row["doubted"].iloc[0] == "identificazione"
     finally:
         with store.session() as s:
             s.execute(update(EvaluationRow).where(EvaluationRow.call_pk == pk, EvaluationRow.is_current)

@@ -22,7 +22,7 @@ from .i18n import UI_LANGUAGES, t
 PAGES_DIR = Path(__file__).resolve().parent / "pages"
 # Material icons (served with Streamlit, so they render without an emoji font)
 PAGE_ICONS = {"calls": ":material/call:", "call": ":material/headphones:", "trends": ":material/monitoring:",
-              "progress": ":material/trending_up:", "compliance": ":material/gpp_maybe:",
+              "progress": ":material/trending_up:", "compliance": ":material/gpp_maybe:", "review": ":material/rate_review:",
               "sample": ":material/shuffle:", "disputes": ":material/gavel:", "upload": ":material/upload_file:",
               "rubrics": ":material/edit_document:", "calibration": ":material/tune:",
               "users": ":material/group:"}
@@ -165,7 +165,7 @@ def main() -> None:
     if principal.role == "operator":
         pages.append(page("progress", "page_my_trend"))
     if can(principal, "queues"):
-        pages += [page("compliance", "page_compliance"), page("sample", "page_sample")]
+        pages += [page("compliance", "page_compliance"), page("review", "page_review"), page("sample", "page_sample")]
     if can(principal, "decide_dispute"):
         pages.append(page("disputes", "page_disputes"))
     if can(principal, "upload"):

@@ -272,6 +272,14 @@ TEXTS.update({
     "critical_failed": {"it": "Criteri critici non superati", "de": "Nicht erfüllte kritische Kriterien",
                         "fr": "Critères critiques non satisfaits", "en": "Critical criteria failed"},
     "na_reason": {"it": "Motivo", "de": "Grund", "fr": "Motif", "en": "Reason"},
+    "page_review": {"it": "Da verificare", "de": "Zu prüfen", "fr": "À vérifier", "en": "To check"},
+    "review_queue_help": {
+        "it": "Chiamate in cui il modello di applicabilità e la rubrica non concordano: il risultato indicato va verificato da una persona.",
+        "de": "Anrufe, bei denen Anwendbarkeitsmodell und Bewertungsbogen nicht übereinstimmen: das genannte Ergebnis sollte ein Mensch prüfen.",
+        "fr": "Appels où le modèle d'applicabilité et la grille ne concordent pas : le résultat indiqué doit être vérifié par une personne.",
+        "en": "Calls where the applicability model and the rubric disagree: a person should check the result named."},
+    "doubted": {"it": "Criteri da verificare", "de": "Zu prüfende Kriterien", "fr": "Critères à vérifier",
+                "en": "Criteria to check"},
     # a call model doubts whether the criterion applies (qa.learning.active.second_opinion)
     "second_opinion_na": {
         "it": "Da verificare: secondo il modello di applicabilità questo criterio probabilmente non si applica a questa chiamata (p {p:.2f}).",

@@ -1,5 +1,6 @@
-"""Supervisor queues: compliance (critical criteria failed, open disputes), a random sample of
-N calls per agent per week for human review, and the disputes raised by operators."""
+"""Supervisor queues: compliance (critical criteria failed, open disputes), the calls whose result a
+call model doubts (review), a random sample of N calls per agent per week for human review, and the
+disputes raised by operators."""
 
 from __future__ import annotations
 
@@ -50,6 +51,28 @@ def render_compliance() -> None:
     pick = st.selectbox(t("open_call", lang), [r["call_id"] for r in rows], key="cq_pick",
                         placeholder=t("choose_one", lang))
     _open_button(pick, "cq_open")
+
+
+def render_review() -> None:
+    """The review queue: calls whose result a call model doubts (``second_opinion``)."""
+    store, principal, lang = context()
+    guard(principal, "queues")
+    st.title(t("page_review", lang))
+    st.caption(t("review_queue_help", lang))
+    from ...store.doubts import review_queue
+
+    rows, total = review_queue(store, page=1, page_size=200)
+    st.caption(t("n_calls", lang, n=total))
+    if not rows:
+        st.info(t("no_calls", lang))
+        return
+    df = pd.DataFrame(rows)
+    df["doubted"] = df["doubted"].map(", ".join)
+    st.dataframe(df[["call_id", "started_at", "agent_name", "team", "score", "doubted"]], hide_index=True,
+                 column_config={**queue_columns(lang), "doubted": st.column_config.TextColumn(t("doubted", lang))})
+    pick = st.selectbox(t("open_call", lang), [r["call_id"] for r in rows], key="rq_pick",
+                        placeholder=t("choose_one", lang))
+    _open_button(pick, "rq_open")
 
 
 def render_sample() -> None:

@@ -1,0 +1,3 @@
+from qa.dashboard.views.queues import render_review
+
+render_review()
