@@ -6,6 +6,7 @@ file extensions the pipeline reads. Defined once here; other modules import them
 ``SAMPLE_RATE``       what ``qa.audio`` decodes to and every transcription engine reads (Hz)
 ``AUDIO_EXTENSIONS``  recording files ``qa ingest`` picks up in a folder (decoded by PyAV)
 ``TRANSCRIPT_EXTENSIONS``  transcript files (docs/FORMATS.md JSON)
+``REVIEW_FLAG``       the evaluation flag of a result a call model doubts (``qa.learning.active``)
 """
 
 from __future__ import annotations
@@ -17,3 +18,4 @@ AUDIO_EXTENSIONS: frozenset[str] = frozenset({
     ".wav", ".wave", ".mp3", ".ogg", ".oga", ".opus", ".flac", ".m4a", ".mp4", ".aac", ".webm",
     ".mka", ".aif", ".aiff", ".caf", ".w64"})
 TRANSCRIPT_EXTENSIONS: frozenset[str] = frozenset({".json"})
+REVIEW_FLAG = "review"

@@ -19,6 +19,12 @@ def dialogue(lang: str, turns: list[tuple[str, str]], call_type: str = "assisten
                       metadata={"call_type": call_type, **meta})
 
 
+def framed(opening: tuple[str, str], middle: list[tuple[str, str]], closing: tuple[str, str]) -> list[tuple[str, str]]:
+    """A short call around ``middle``: the agent's opening and the caller's need (``opening``), the
+    turns under test, the caller's answer and the agent's farewell (``closing``)."""
+    return [("agent", opening[0]), ("customer", opening[1]), *middle, ("customer", closing[0]), ("agent", closing[1])]
+
+
 def criterion_result(lang: str, turns: list[tuple[str, str]], crit: str, call_type: str = "assistenza",
                      prefix: str = "dlg", **meta):
     """The result of criterion ``crit`` when the dialogue is scored by the production path."""

@@ -10,7 +10,7 @@ from functools import partial
 
 import pytest
 
-from .dialogue import criterion_result
+from .dialogue import criterion_result, framed
 
 _res = partial(criterion_result, prefix="comptag")
 A, C = "agent", "customer"
@@ -34,9 +34,7 @@ CLOSE = {"it": ("sì esatto", "ok ti sistemo io, ciao"), "de": ("ja genau", "gut
 
 @pytest.mark.parametrize("lang,tagged,untagged", CASES, ids=[c[0] for c in CASES])
 def test_a_tagged_restatement_checks_understanding_even_with_a_negation_inside(lang, tagged, untagged):
-    hello, need = OPEN[lang]
-    yes, bye = CLOSE[lang]
-    r = _res(lang, [(A, hello), (C, need), (A, tagged), (C, yes), (A, bye)], "comprensione")
+    r = _res(lang, framed(OPEN[lang], [(A, tagged)], CLOSE[lang]), "comprensione")
     assert r.result == "pass", r
     assert any(tagged in e.text for e in r.evidence)
-    assert _res(lang, [(A, hello), (C, need), (A, untagged), (C, yes), (A, bye)], "comprensione").result == "fail"
+    assert _res(lang, framed(OPEN[lang], [(A, untagged)], CLOSE[lang]), "comprensione").result == "fail"

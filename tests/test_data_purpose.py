@@ -11,7 +11,7 @@ from functools import partial
 
 import pytest
 
-from .dialogue import criterion_result
+from .dialogue import criterion_result, framed
 
 _res = partial(criterion_result, prefix="purpose")
 A, C = "agent", "customer"
@@ -40,11 +40,10 @@ CLOSE = {"it": ("va bene", "grazie a lei, arrivederci"), "de": ("gut", "danke Ih
 
 @pytest.mark.parametrize("lang,ask,why", CASES, ids=[f"{c[0]}-{i}" for i, c in enumerate(CASES)])
 def test_a_reason_in_everyday_words_explains_the_data_request(lang, ask, why):
-    hello, want = OPEN[lang]
-    ok, bye = CLOSE[lang]
-    r = _res(lang, [(A, hello), (C, want), (A, ask), (C, "12 03 1970"), (A, why), (C, ok), (A, bye)], "protezione_dati")
+    r = _res(lang, framed(OPEN[lang], [(A, ask), (C, "12 03 1970"), (A, why)], CLOSE[lang]), "protezione_dati")
     assert r.result == "pass", r
-    bare = _res(lang, [(A, hello), (C, want), (A, ask), (C, "12 03 1970"), (A, ok), (C, ok), (A, bye)], "protezione_dati")
+    bare = _res(lang, framed(OPEN[lang], [(A, ask), (C, "12 03 1970"), (A, CLOSE[lang][0])], CLOSE[lang]),
+                "protezione_dati")
     assert bare.result == "fail", bare
 
 

@@ -12,7 +12,7 @@ from functools import partial
 
 import pytest
 
-from .dialogue import criterion_result
+from .dialogue import criterion_result, framed
 
 _res = partial(criterion_result, prefix="nextday")
 A, C = "agent", "customer"
@@ -35,12 +35,10 @@ BYE = {"it": ("va bene", "arrivederci"), "de": ("gut", "auf Wiederhören"), "fr"
 
 @pytest.mark.parametrize("lang,next_step,plain", CASES, ids=[f"{c[0]}-{i}" for i, c in enumerate(CASES)])
 def test_what_happens_next_in_everyday_words_is_a_next_step(lang, next_step, plain):
-    hello, need = OPEN[lang]
-    ok, bye = BYE[lang]
-    r = _res(lang, [(A, hello), (C, need), (A, next_step), (C, ok), (A, bye)], "prossimi_passi")
+    r = _res(lang, framed(OPEN[lang], [(A, next_step)], BYE[lang]), "prossimi_passi")
     assert r.result == "pass", r
     assert any(next_step in e.text for e in r.evidence)
-    assert _res(lang, [(A, hello), (C, need), (A, plain), (C, ok), (A, bye)], "prossimi_passi").result == "fail"
+    assert _res(lang, framed(OPEN[lang], [(A, plain)], BYE[lang]), "prossimi_passi").result == "fail"
 
 
 def test_handing_over_a_password_now_is_no_next_step():

@@ -11,7 +11,7 @@ from functools import partial
 
 import pytest
 
-from .dialogue import criterion_result
+from .dialogue import criterion_result, framed
 
 _res = partial(criterion_result, prefix="resolved")
 A, C = "agent", "customer"
@@ -44,9 +44,9 @@ CLOSE = {"it": ("sì grazie", "grazie a lei, arrivederci"), "de": ("ja danke", "
 
 @pytest.mark.parametrize("lang,asks,states", CASES, ids=[f"{c[0]}-{i}" for i, c in enumerate(CASES)])
 def test_asking_whether_it_works_or_helped_is_a_resolution_check(lang, asks, states):
-    hello, problem = OPEN[lang]
-    yes, bye = CLOSE[lang]
-    base = [(A, hello), (C, problem), (A, MID[lang]), (C, yes)]
-    r = _res(lang, base + [(A, states), (A, asks), (C, yes), (A, bye)], "conferma_risoluzione")
+    yes = CLOSE[lang][0]
+    r = _res(lang, framed(OPEN[lang], [(A, MID[lang]), (C, yes), (A, states), (A, asks)], CLOSE[lang]),
+             "conferma_risoluzione")
     assert r.result == "pass", r
-    assert _res(lang, base + [(A, states), (C, yes), (A, bye)], "conferma_risoluzione").result == "fail"
+    assert _res(lang, framed(OPEN[lang], [(A, MID[lang]), (C, yes), (A, states)], CLOSE[lang]),
+                "conferma_risoluzione").result == "fail"

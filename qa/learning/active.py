@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Iterable
 
+from ..constants import REVIEW_FLAG
 from ..errors import ModelError
 from ..model import Evaluation, Transcript
 
@@ -55,7 +56,6 @@ def applicability_probability(transcript: Transcript, evaluation: Evaluation, mo
     return float(fast_predict_proba(m, [text])[0][[str(c) for c in m.classes_].index("yes")])
 
 
-REVIEW_FLAG = "review"  # an evaluation flag: a call model doubts a result (``add_second_opinion``)
 
 
 def second_opinion(transcript: Transcript, evaluation: Evaluation) -> list[dict]:
@@ -95,16 +95,19 @@ def call_uncertainty(transcript: Transcript, evaluation: Evaluation, models_avai
     from .learn import predict_proba
 
     models_available = set(models_available)
-    applicability = {crit: name for name, crit in CALL_MODELS.items() if name in models_available}
+    wanted = {crit for name, crit in CALL_MODELS.items() if name in models_available}
+    # the doubts the score stage recorded (qa.pipeline.score), else asked now (an older evaluation)
+    found = evaluation.extra.get("second_opinion")
+    doubts = {d["criterion"]: d for d in (found if found is not None else second_opinion(transcript, evaluation))
+              if d.get("criterion") in wanted} if wanted else {}
     agent_turns = [s.text for s in transcript.segments if s.speaker == "agent" and s.text.strip()]
     best = 0.0
     reasons = []
     for c in evaluation.criteria:
-        if c.id in applicability:
-            p = applicability_probability(transcript, evaluation, applicability[c.id])
-            if (p >= 0.5) != (c.result != "na"):
-                reasons.append(f"{c.id}: rubric {c.result}, applicability model p(applies)={p:.2f}")
-                best = max(best, 0.5 + abs(p - 0.5))
+        if c.id in doubts:
+            p = float(doubts[c.id]["p_applies"])
+            reasons.append(f"{c.id}: rubric {c.result}, applicability model p(applies)={p:.2f}")
+            best = max(best, 0.5 + abs(p - 0.5))
         if c.result == "na":
             continue
         if c.confidence is not None:

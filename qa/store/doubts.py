@@ -7,18 +7,19 @@ from typing import Any
 
 from sqlalchemy import String, cast, func, select
 
+from ..constants import REVIEW_FLAG
 from .base import session_of
 from .queries import LIST_COLUMNS, CallFilters, call_conditions
 from .schema import Call, EvaluationRow
 
-REVIEW_FLAG = '"review"'  # as the flag stands in the evaluation's JSON list (qa.learning.active.REVIEW_FLAG)
 
 
 def review_queue(source, filters: CallFilters | None = None, page: int = 1, page_size: int = 50
                  ) -> tuple[list[dict[str, Any]], int]:
     """Calls whose current evaluation a call model doubts (flag ``review``: ``second_opinion``,
     qa.learning.active), newest first, with the doubted criteria listed (``doubted``)."""
-    need = [EvaluationRow.is_current.is_(True), cast(EvaluationRow.flags, String).like(f"%{REVIEW_FLAG}%")]
+    # the flag as it stands in the evaluation's JSON list of flags
+    need = [EvaluationRow.is_current.is_(True), cast(EvaluationRow.flags, String).like(f'%"{REVIEW_FLAG}"%')]
     conds = call_conditions(filters)
     page, page_size = max(1, int(page)), max(1, min(int(page_size), 1000))
     with session_of(source) as s:
