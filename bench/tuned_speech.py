@@ -3,7 +3,7 @@
     python bench/tuned_speech.py render [--limit N] [--calls ID ...] [--batches batch9 batch8]
     python bench/tuned_speech.py compare [--calls ID ...] [--verbose]
 
-``render`` does to calls of tests/data/rules_fresh/batch9 and batch8 exactly what
+``render`` does to calls of tests/data/rules_fresh/batch9 and batch8 (or the ``--batches`` given) exactly what
 ``bench/heldout_speech.py`` does to the held-out calls (Kokoro-82M, agent left / customer right,
 8 kHz telephone band, then faster-whisper base with the language auto-detected), and caches the
 Whisper transcript as ``bench/results/tuned_speech/<call_id>.json`` (committed: small).
@@ -140,9 +140,7 @@ def cached_pairs(calls=None):
     """(source transcript, Whisper transcript, labels row) of every cached call, in call id order."""
     from qa.model import Transcript
     out = []
-    labels = {}
-    for b in ("batch9", "batch8"):
-        labels.update(read_labels(b))
+    labels: dict[str, dict] = {}
     for p in sorted(CACHE.glob("fresh*.json")):
         if p.name.endswith(".src.json"):
             continue
@@ -150,9 +148,11 @@ def cached_pairs(calls=None):
         if calls and cid not in calls:
             continue
         src = CACHE / f"{cid}.src.json"
-        batch = "batch9" if cid.startswith("fresh9") else "batch8"
+        batch = "batch" + re.match(r"fresh(\d+)-", cid).group(1)  # fresh11-de-004: rules_fresh/batch11
+        if batch not in labels:
+            labels[batch] = read_labels(batch)
         ref = Transcript.load(src if src.exists() else FRESH / batch / f"{cid}.json")
-        out.append((ref, Transcript.load(p), labels.get(cid, {})))
+        out.append((ref, Transcript.load(p), labels[batch].get(cid, {})))
     return out
 
 
