@@ -164,12 +164,15 @@ def agreement(evaluations, labels: dict[str, dict[str, str]], criteria=CORE) -> 
     from collections import Counter
 
     from qa.learning.calibration import kappa
+    from qa.learning.intervals import accuracy_interval, kappa_intervals
 
     per: dict[str, dict] = {}
     disagreements = []
+    pairs: dict[str, list] = {}
     by_id = {e.call_id: e for e in evaluations}
     for c in criteria:
         y_true, y_pred = [], []
+        pairs[c] = []
         for cid, row in sorted(labels.items()):
             ev = by_id.get(cid)
             if ev is None or c not in row or not row[c]:
@@ -178,12 +181,14 @@ def agreement(evaluations, labels: dict[str, dict[str, str]], criteria=CORE) -> 
             pred = r.result if r is not None else "missing"
             y_true.append(row[c])
             y_pred.append(pred)
+            pairs[c].append((cid, row[c], pred))
             if pred != row[c]:
                 disagreements.append((cid, c, row[c], pred))
         n = len(y_true)
         classes = Counter(y_true)
         minority = sorted(classes.values())[-2] if len(classes) > 1 else 0
-        per[c] = {"accuracy": round(sum(a == b for a, b in zip(y_true, y_pred)) / n, 4) if n else None,
+        right = sum(a == b for a, b in zip(y_true, y_pred))
+        per[c] = {"accuracy": round(right / n, 4) if n else None, "accuracy_ci": accuracy_interval(right, n),
                   "kappa": kappa(y_true, y_pred), "n": n, "classes": len(classes), "minority": minority,
                   "gold": dict(sorted(classes.items())),
                   # label -> engine counts where they differ: an aggregate that says which way a
@@ -191,8 +196,12 @@ def agreement(evaluations, labels: dict[str, dict[str, str]], criteria=CORE) -> 
                   "confusion": dict(sorted(Counter(f"{a}->{b}" for a, b in zip(y_true, y_pred) if a != b).items()))}
     ks = [v["kappa"] for v in per.values() if v["classes"] >= 2 and v["kappa"] is not None]
     accs = [v["accuracy"] for v in per.values() if v["n"]]
+    # 95 % intervals (qa.learning.intervals): calls resampled, the macro over the same criteria as macro_kappa
+    kci, macro_ci = kappa_intervals(pairs, macro=[c for c, v in per.items() if v["classes"] >= 2 and v["kappa"] is not None])
+    for c, v in per.items():
+        v["kappa_ci"] = kci.get(c)
     return {"criteria": per, "n_calls": len(set(labels) & set(by_id)),
-            "macro_kappa": round(sum(ks) / len(ks), 4) if ks else None,
+            "macro_kappa": round(sum(ks) / len(ks), 4) if ks else None, "macro_kappa_ci": macro_ci,
             "macro_accuracy": round(sum(accs) / len(accs), 4) if accs else None,
             "kappa_criteria": len(ks), "disagreements": disagreements}
 
@@ -265,7 +274,14 @@ def criterion_kappa(v: dict) -> str:
 def summary_line(key: str, m: dict) -> str:
     r = m["result"]
     return (f"{key:14s} [{m['status']}] {r['n_calls']:3d} calls: macro accuracy {_k(r['macro_accuracy'])}, "
-            f"macro kappa {_k(r['macro_kappa'])} ({r['kappa_criteria']} criteria)")
+            f"macro kappa {_k(r['macro_kappa'])} {_ci(r.get('macro_kappa_ci'))} ({r['kappa_criteria']} criteria)")
+
+
+def _ci(ci) -> str:
+    """A 95 % interval for the tables (``qa.learning.intervals.format_interval``)."""
+    from qa.learning.intervals import format_interval
+
+    return format_interval(ci)
 
 
 def print_measures(measures: dict) -> None:
@@ -545,29 +561,36 @@ def report_md(measures: dict, speech: dict | None = None, tp: dict | None = None
           "the 10 `heldout` LUNA calls, frozen before any tuning). Only aggregates are shown for them.",
           "- Kappa: Cohen's kappa (`qa.learning.calibration.kappa`, scikit-learn) over pass/fail/na. Macro kappa: mean over "
           "the criteria whose gold labels have two or more classes (`1 class` in the tables: excluded, kappa "
-          "says nothing there). Macro accuracy: mean over every labelled criterion.", "",
+          "says nothing there). Macro accuracy: mean over every labelled criterion.",
+          "- 95 % intervals (`qa.learning.intervals`): accuracy, Wilson score interval; kappa and macro kappa, "
+          "percentile bootstrap over calls (2,000 draws, fixed seed). On 10 or 20 calls they are wide: one call "
+          "moves a criterion by 5-10 points.", "",
           "## Summary", "",
-          "| set | data | calls | macro accuracy | macro kappa | criteria in macro kappa |", "|---|---|---|---|---|---|"]
+          "| set | data | calls | macro accuracy | macro kappa | 95 % interval | criteria in macro kappa |",
+          "|---|---|---|---|---|---|---|"]
     for key, m in measures.items():
         r = m["result"]
         md.append(f"| {key}: {m['title']} | {_label(m['status'])} | {r['n_calls']} | {_k(r['macro_accuracy'])} | "
-                  f"**{_k(r['macro_kappa'])}** | {r['kappa_criteria']} |")
+                  f"**{_k(r['macro_kappa'])}** | {_ci(r.get('macro_kappa_ci'))} | {r['kappa_criteria']} |")
     if speech:
         md.append(f"| heldout through Kokoro speech + Whisper base ({speech['n']} calls) | **held-out** | {speech['n']} | "
                   f"{_k(speech['asr']['macro_accuracy'])} | **{_k(speech['asr']['macro_kappa'])}** | "
-                  f"{speech['asr']['kappa_criteria']} |")
+                  f"{_ci(speech['asr'].get('macro_kappa_ci'))} | {speech['asr']['kappa_criteria']} |")
     md += ["", "Human-vs-human on the LUNA dev set (annotator 1 vs annotator 2, tests/data/luna_dev/README.md): "
            "macro kappa 0.786, riepilogo 0.467.", ""]
     for key, m in measures.items():
         r = m["result"]
         md += [f"## {key} ({m['status']}): {m['title']}", "",
-               "| criterion | n | gold classes | accuracy | kappa |", "|---|---|---|---|---|"]
+               "| criterion | n | gold classes | accuracy | 95 % interval | kappa | 95 % interval |",
+               "|---|---|---|---|---|---|---|"]
         for c, v in r["criteria"].items():
             if not v["n"]:
                 continue
             gold = " ".join(f"{k} {n}" for k, n in v["gold"].items())
-            md.append(f"| {c} | {v['n']} | {gold} | {_k(v['accuracy'])} | {criterion_kappa(v)} |")
-        md.append(f"| **macro** | {r['n_calls']} calls | | {_k(r['macro_accuracy'])} | **{_k(r['macro_kappa'])}** |")
+            md.append(f"| {c} | {v['n']} | {gold} | {_k(v['accuracy'])} | {_ci(v.get('accuracy_ci'))} | "
+                      f"{criterion_kappa(v)} | {_ci(v.get('kappa_ci')) if v['classes'] >= 2 else '-'} |")
+        md.append(f"| **macro** | {r['n_calls']} calls | | {_k(r['macro_accuracy'])} | | **{_k(r['macro_kappa'])}** | "
+                  f"{_ci(r.get('macro_kappa_ci'))} |")
         if key.startswith("luna") and key != "luna all":
             cts = Counter(e.rubric for e in m["evaluations"])
             md += ["", "Rubric applied (call type inferred): " + ", ".join(f"{k} {n}" for k, n in sorted(cts.items()))]

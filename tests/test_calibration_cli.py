@@ -78,7 +78,7 @@ def test_calibrate_text_output_lists_disagreements(calibration_json, gate_runs):
     p, refused = gate_runs
     assert p.returncode == 0
     lines = p.stdout.splitlines()
-    assert lines[0].split()[:4] == ["criterion", "n", "accuracy", "kappa"]
+    assert lines[0].split()[:7] == ["criterion", "n", "accuracy", "95", "%", "interval", "kappa"]
     assert any(line.startswith("macro") for line in lines)
     n_dis = sum(len(c["disagreements"]) for c in calibration_json["criteria"])
     if n_dis:

@@ -370,6 +370,12 @@ def test_calibration_page_shows_reviews_per_criterion(store):
     for crit, agree in reviewed.items():
         assert by.loc[crit, "n"] == len(agree)
         assert by.loc[crit, acc_col] == pytest.approx(sum(agree) / len(agree), abs=5e-5)  # shown to 4 places
+        # with the accuracy, its 95 % Wilson interval (qa.learning.intervals): wide on one or two reviews
+        from qa.learning.intervals import accuracy_interval, format_interval
+
+        assert by.loc[crit, f"{acc_col} {t('interval95', 'it')}"] == format_interval(
+            accuracy_interval(sum(agree), len(agree)), True)
+    assert any(t("interval95", "it") in c.value for c in at.caption)
 
 
 # ---------------------------------------------------------------- 5. i18n

@@ -96,11 +96,15 @@ class CriterionAgreement:
     confusion: dict[str, dict[str, int]]  # human label -> tool label -> count
     disagreements: list[Disagreement] = field(default_factory=list)
     human_kappa: float | None = None  # mean pairwise human-vs-human kappa (calibration sessions)
+    accuracy_ci: tuple[float, float] | None = None  # 95 % Wilson interval (qa.learning.intervals)
+    kappa_ci: tuple[float, float] | None = None  # 95 % bootstrap interval over calls, set by the report
+    pairs: list[tuple[str, str, str]] = field(default_factory=list, repr=False)  # (call, human, tool), all of them
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able form (``qa calibrate --json``)."""
         return {
             "criterion": self.criterion, "n": self.n, "accuracy": self.accuracy, "kappa": self.kappa,
+            "accuracy_ci": self.accuracy_ci, "kappa_ci": self.kappa_ci,
             "human_kappa": self.human_kappa, "confusion": self.confusion,
             "disagreements": [d.__dict__ for d in self.disagreements],
         }
@@ -139,10 +143,14 @@ def agreement_for(criterion: str, pairs: list[tuple[str, str, str, list[dict], s
         conf[h][tl] += 1
         if h != tl:
             dis.append(Disagreement(call_id, criterion, h, tl, evidence, feedback))
+    from .intervals import accuracy_interval
+
     n = len(pairs)
-    acc = round(sum(1 for p in pairs if p[1] == p[2]) / n, 4) if n else 0.0
+    right = sum(1 for p in pairs if p[1] == p[2])
+    acc = round(right / n, 4) if n else 0.0
     return CriterionAgreement(criterion, n, acc, kappa([p[1] for p in pairs], [p[2] for p in pairs]), conf,
-                              dis[:max_examples])
+                              dis[:max_examples], accuracy_ci=accuracy_interval(right, n),
+                              pairs=[(p[0], p[1], p[2]) for p in pairs])
 
 
 def compare(human: Labels, tool: Mapping[str, Evaluation], criteria: Iterable[str] | None = None,
@@ -239,6 +247,19 @@ class CalibrationReport:
         return round(sum(ks) / len(ks), 4) if ks else None
 
     @property
+    def macro_kappa_ci(self) -> tuple[float, float] | None:
+        """95 % bootstrap interval of the macro kappa (calls resampled, ``qa.learning.intervals``); computing
+        it also sets each criterion's ``kappa_ci``."""
+        if not hasattr(self, "_macro_ci"):
+            from .intervals import kappa_intervals
+
+            with_data = [c for c in self.criteria if c.kappa is not None and c.n]
+            per, self._macro_ci = kappa_intervals({c.criterion: c.pairs for c in with_data})
+            for c in with_data:
+                c.kappa_ci = per.get(c.criterion)
+        return self._macro_ci
+
+    @property
     def macro_accuracy(self) -> float | None:
         """Mean accuracy over the criteria with data; None without any."""
         accs = [c.accuracy for c in self.criteria if c.n]
@@ -247,18 +268,26 @@ class CalibrationReport:
     def to_dict(self) -> dict[str, Any]:
         """JSON-able form (``qa calibrate --json``)."""
         return {"n_calls": self.n_calls, "rubric": self.rubric, "macro_accuracy": self.macro_accuracy,
-                "macro_kappa": self.macro_kappa, "missing_transcripts": self.missing,
+                "macro_kappa": self.macro_kappa, "macro_kappa_ci": self.macro_kappa_ci, "missing_transcripts": self.missing,
                 "criteria": [c.to_dict() for c in self.criteria]}
 
     def to_text(self, show_disagreements: int = 20) -> str:
         """The table printed by ``qa calibrate``, then up to ``show_disagreements`` disagreements."""
-        lines = [f"{'criterion':<22} {'n':>4} {'accuracy':>9} {'kappa':>7} {'human κ':>8}"]
+        from .intervals import format_interval
+
+        macro_ci = self.macro_kappa_ci  # sets each criterion's kappa_ci
+        lines = [f"{'criterion':<22} {'n':>4} {'accuracy':>9} {'95 % interval':>16} {'kappa':>7} "
+                 f"{'95 % interval':>15} {'human κ':>8}"]
         for c in self.criteria:
             k = "-" if c.kappa is None else f"{c.kappa:.3f}"
             hk = "-" if c.human_kappa is None else f"{c.human_kappa:.3f}"
-            lines.append(f"{c.criterion:<22} {c.n:>4} {c.accuracy:>8.1%} {k:>7} {hk:>8}")
-        lines.append(f"{'macro':<22} {self.n_calls:>4} {self.macro_accuracy or 0:>8.1%} "
-                     f"{'-' if self.macro_kappa is None else format(self.macro_kappa, '.3f'):>7}")
+            lines.append(f"{c.criterion:<22} {c.n:>4} {c.accuracy:>8.1%} {format_interval(c.accuracy_ci, True):>16} "
+                         f"{k:>7} {format_interval(c.kappa_ci):>15} {hk:>8}")
+        lines.append(f"{'macro':<22} {self.n_calls:>4} {self.macro_accuracy or 0:>8.1%} {'':>16} "
+                     f"{'-' if self.macro_kappa is None else format(self.macro_kappa, '.3f'):>7} "
+                     f"{format_interval(macro_ci):>15}")
+        lines.append("95 % intervals: accuracy Wilson, kappa bootstrap over calls: with few calls one call moves "
+                     "a figure a lot")
         dis = [d for c in self.criteria for d in c.disagreements]
         if dis:
             lines.append("")

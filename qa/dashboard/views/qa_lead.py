@@ -250,10 +250,17 @@ def render_calibration() -> None:
     if not report.criteria:
         st.info(t("no_reviews", lang))
         return
+    from ...learning.intervals import format_interval
+
+    macro_ci = report.macro_kappa_ci  # also each criterion's kappa_ci
     st.caption(f"{report.n_calls} · {t('accuracy', lang)} {report.macro_accuracy or 0:.1%} · "
-               f"{t('kappa', lang)} {report.macro_kappa if report.macro_kappa is not None else '-'}")
+               f"{t('kappa', lang)} {report.macro_kappa if report.macro_kappa is not None else '-'} "
+               f"({t('interval95', lang)} {format_interval(macro_ci)}) · {t('interval_note', lang)}")
+    iv = t("interval95", lang)
     st.dataframe(pd.DataFrame([{t("criterion", lang): c.criterion, "n": c.n, t("accuracy", lang): c.accuracy,
-                                t("kappa", lang): c.kappa} for c in report.criteria]), hide_index=True)
+                                f"{t('accuracy', lang)} {iv}": format_interval(c.accuracy_ci, True),
+                                t("kappa", lang): c.kappa, f"{t('kappa', lang)} {iv}": format_interval(c.kappa_ci)}
+                               for c in report.criteria]), hide_index=True)
     crit = st.selectbox(t("criterion", lang), [c.criterion for c in report.criteria], key="cal_crit",
                         placeholder=t("choose_one", lang))
     c = next(c for c in report.criteria if c.criterion == crit)

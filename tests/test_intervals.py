@@ -1,0 +1,81 @@
+"""95 % intervals of agreement figures (qa.learning.intervals): Wilson for accuracy, a bootstrap over
+calls for kappa, on the real labels of the LUNA dev set's two annotators and the tool's results."""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from qa.learning.calibration import kappa
+from qa.learning.intervals import accuracy_interval, format_interval, kappa_intervals
+
+LUNA = Path(__file__).resolve().parent / "data" / "luna_dev"
+
+
+def annotator(n: int) -> dict[str, dict[str, str]]:
+    with open(LUNA / f"annotator{n}" / "labels.csv", newline="", encoding="utf-8") as f:
+        return {r["call_id"]: {k: v for k, v in r.items() if k != "call_id"} for r in csv.DictReader(f)}
+
+
+@pytest.fixture(scope="module")
+def pairs() -> dict[str, list[tuple[str, str, str]]]:
+    a, b = annotator(1), annotator(2)
+    crits = sorted(next(iter(a.values())))
+    return {c: [(cid, a[cid][c], b[cid][c]) for cid in sorted(a)] for c in crits}
+
+
+def test_wilson_interval_of_known_proportions():
+    # 8 of 10: Wilson 0.490-0.943 (the textbook value); the point estimate always inside
+    assert accuracy_interval(8, 10) == pytest.approx((0.4902, 0.9433), abs=1e-4)
+    assert accuracy_interval(10, 10)[1] == 1.0 and accuracy_interval(10, 10)[0] < 0.75
+    assert accuracy_interval(0, 0) is None
+    low, high = accuracy_interval(80, 100)
+    assert low < 0.8 < high and high - low < (0.9433 - 0.4902) / 2  # 10x the calls: far narrower
+
+
+def test_kappa_intervals_hold_the_point_kappa_and_narrow_with_more_calls(pairs):
+    per, macro = kappa_intervals(pairs)
+    for crit, rows in pairs.items():
+        k = kappa([r[1] for r in rows], [r[2] for r in rows])
+        low, high = per[crit]
+        assert low - 1e-9 <= k <= high + 1e-9, (crit, k, per[crit])
+    # the two annotators' riepilogo (kappa 0.467 on 30 calls) is the uncertain one
+    assert per["riepilogo"][1] - per["riepilogo"][0] > 0.3
+    assert per["saluto"] == (1.0, 1.0)  # always the same labels: every draw agrees
+    mean = sum(kappa([r[1] for r in rows], [r[2] for r in rows]) for rows in pairs.values()) / len(pairs)
+    assert macro[0] <= mean <= macro[1]
+    # the same labels on four times the calls: a narrower interval around the same kappa
+    more = {c: [(f"{cid}-{i}", x, y) for i in range(4) for cid, x, y in rows] for c, rows in pairs.items()}
+    per4, _ = kappa_intervals(more)
+    assert per4["riepilogo"][1] - per4["riepilogo"][0] < per["riepilogo"][1] - per["riepilogo"][0]
+    assert kappa_intervals(pairs) == (per, macro)  # a fixed seed: the same interval every time
+
+
+def test_no_pairs_no_interval():
+    assert kappa_intervals({"saluto": []}) == ({"saluto": None}, None)
+    assert format_interval(None) == "-" and format_interval((0.5, 0.75), True) == "[50.0–75.0 %]"
+
+
+def test_qa_calibrate_reports_the_intervals_in_text_and_json(tmp_path):
+    args = [sys.executable, "-m", "qa.cli", "calibrate", str(LUNA / "annotator1" / "labels.csv"),
+            "--transcripts", str(LUNA / "transcripts")]
+    out = subprocess.run(args + ["--json"], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    report = json.loads(out.stdout)
+    low, high = report["macro_kappa_ci"]
+    assert low <= report["macro_kappa"] <= high
+    for c in report["criteria"]:
+        lo, hi = c["accuracy_ci"]
+        assert lo <= c["accuracy"] <= hi
+        if c["kappa"] is not None:
+            assert c["kappa_ci"][0] - 1e-9 <= c["kappa"] <= c["kappa_ci"][1] + 1e-9
+    text = subprocess.run(args, capture_output=True, text=True, timeout=300)
+    assert text.returncode == 0, text.stderr
+    assert "95 % interval" in text.stdout.splitlines()[0]
+    macro_line = next(line for line in text.stdout.splitlines() if line.startswith("macro"))
+    assert format_interval((low, high)) in macro_line
