@@ -30,6 +30,8 @@ CALL_MODELS = {"applicabilita_identificazione": "identificazione"}
 ROOT = Path(__file__).resolve().parents[2]
 LABELLED = ROOT / "tests" / "data"
 EXCLUDED = ("heldout", "luna_dev")  # held-out and real calls: never training data
+# independent batches kept as untouched checks (bench/untouched.py): measured, never trained on
+KEPT_OUT = ("rules_fresh/batch26", "rules_fresh/batch27", "rules_fresh/batch28")
 
 
 def call_text(call_type: str | None, turns: Iterable[tuple[str, str]]) -> str:
@@ -54,7 +56,7 @@ def labelled_folders(root: Path = LABELLED) -> list[Path]:
     out = []
     for labels in sorted(root.rglob("labels.csv")):
         rel = labels.parent.relative_to(root).parts
-        if rel and rel[0] in EXCLUDED or "annotator" in "/".join(rel):
+        if rel and rel[0] in EXCLUDED or "annotator" in "/".join(rel) or "/".join(rel) in KEPT_OUT:
             continue
         out.append(labels.parent)
     return out

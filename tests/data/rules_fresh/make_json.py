@@ -30,6 +30,9 @@ SOURCES = {
     "batch23": "independent author, written by hand 2026-12-07 (batch23, untouched check, labelled before any scoring)",
     "batch24": "independent author, written by hand 2026-12-07 (batch24, untouched check, labelled before any scoring)",
     "batch25": "independent author, written by hand 2026-12-07 (batch25, untouched check, labelled before any scoring)",
+    "batch26": "independent author, written by hand 2026-12-07 (batch26, untouched check, labelled before any scoring)",
+    "batch27": "independent author, written by hand 2026-12-07 (batch27, untouched check, labelled before any scoring)",
+    "batch28": "independent author, written by hand 2026-12-07 (batch28, untouched check, labelled before any scoring)",
 }
 
 
