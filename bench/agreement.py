@@ -54,7 +54,11 @@ RESULTS = ROOT / "bench" / "results"
 FLOOR_FILE = RESULTS / "agreement_floor.json"
 CORE = ["saluto", "nome_cliente", "comprensione", "riepilogo", "prossimi_passi", "conferma_risoluzione",
         "congedo", "protezione_dati", "identificazione", "empatia", "proposta_disdetta"]
-TUNED, HELD = "tuned-on", "held-out"
+TUNED, HELD, UNTOUCHED = "tuned-on", "held-out", "untouched"
+# independent batches of tests/data/rules_fresh never read while working on the rules (bench/untouched.py;
+# tests/data/rules_fresh/README.md says which batches were looked at and when): scored only as aggregates
+UNTOUCHED_BATCHES = ("batch20", "batch21", "batch26", "batch27", "batch28")
+FRESH = ROOT / "tests" / "data" / "rules_fresh"
 # floors: measured minus TOLERANCE; a per-criterion floor only where the figure means something
 TOLERANCE = 0.03
 FLOOR_MIN_N = 20  # calls labelled for the criterion
@@ -100,7 +104,7 @@ class LabelledSet:
 
     @property
     def held_out(self) -> bool:
-        return self.status == HELD
+        return self.status in (HELD, UNTOUCHED)
 
 
 def _luna(split: str, oracle_roles: bool = False) -> tuple[dict, list]:
@@ -123,7 +127,7 @@ def set_reference_speakers(transcripts, path: Path = LUNA_DEV / "turns.csv") -> 
             seg.speaker = speakers[(t.call_id, i)]
 
 
-SET_NAMES = ("devset", "heldout", "luna-tune", "luna-heldout")
+SET_NAMES = ("devset", "heldout", "luna-tune", "luna-heldout", "untouched")
 
 
 def load_set(name: str, oracle_roles: bool = False) -> LabelledSet:
@@ -141,6 +145,14 @@ def load_set(name: str, oracle_roles: bool = False) -> LabelledSet:
         labels, transcripts = _luna(split, oracle_roles)
         s = LabelledSet(name, TUNED if split == "tune" else HELD,
                         f"LUNA real help-desk calls, {split} split (tests/data/luna_dev)", labels, transcripts)
+    elif name == "untouched":
+        labels, transcripts = {}, []
+        for batch in UNTOUCHED_BATCHES:
+            got = load_labels(FRESH / batch)
+            labels.update(got)
+            transcripts += load_transcripts(FRESH / batch, got)
+        s = LabelledSet(name, UNTOUCHED, f"untouched independent batches (tests/data/rules_fresh: "
+                                         f"{', '.join(UNTOUCHED_BATCHES)})", labels, transcripts)
     else:
         raise ValueError(f"unknown set {name!r}: one of {', '.join(SET_NAMES)}")
     missing = sorted(set(s.labels) - {t.call_id for t in s.transcripts})
@@ -297,7 +309,7 @@ def print_measures(measures: dict) -> None:
 # ---- floors (CI) ----------------------------------------------------------------------------
 
 def floors_from(measures: dict, tolerance: float = TOLERANCE) -> dict:
-    """The CI floor: per set, macro kappa minus ``tolerance``; for held-out sets also each criterion's
+    """The CI floor: per set, macro kappa minus ``tolerance``; for held-out and untouched sets also each criterion's
     kappa minus ``tolerance`` where it means something (n >= FLOOR_MIN_N, the gold labels' second
     class >= FLOOR_MIN_MINORITY calls)."""
     sets = {}
@@ -308,7 +320,7 @@ def floors_from(measures: dict, tolerance: float = TOLERANCE) -> dict:
         entry = {"status": m["status"], "n_calls": r["n_calls"], "measured_macro_kappa": r["macro_kappa"],
                  "macro_kappa": None if r["macro_kappa"] is None else round(r["macro_kappa"] - tolerance, 4),
                  "criteria": {}}
-        if m["status"] == HELD:
+        if m["status"] in (HELD, UNTOUCHED):
             for c, v in r["criteria"].items():
                 if v["kappa"] is not None and v["n"] >= FLOOR_MIN_N and v["minority"] >= FLOOR_MIN_MINORITY:
                     entry["criteria"][c] = {"measured_kappa": v["kappa"], "kappa": round(v["kappa"] - tolerance, 4),
@@ -540,7 +552,7 @@ def _table(res_clean: dict, res_asr: dict | None) -> list[str]:
 
 
 def _label(status: str) -> str:
-    return {TUNED: "**tuned-on**", HELD: "**held-out**"}.get(status, f"*{status}*")
+    return {TUNED: "**tuned-on**", HELD: "**held-out**", UNTOUCHED: "**untouched**"}.get(status, f"*{status}*")
 
 
 def report_md(measures: dict, speech: dict | None = None, tp: dict | None = None) -> str:
@@ -559,6 +571,10 @@ def report_md(measures: dict, speech: dict | None = None, tp: dict | None = None
           "(the scripted dev set; the 20 `tune` LUNA calls). These figures are optimistic.",
           "- **held-out**: data never used for tuning (the frozen scripted held-out set by independent authors; "
           "the 10 `heldout` LUNA calls, frozen before any tuning). Only aggregates are shown for them.",
+          "- **untouched**: the independent batches of tests/data/rules_fresh that nobody read while working on "
+          "the rules (written and labelled by five more authors before any scoring; `bench/untouched.py` gives "
+          "them batch by batch). Only aggregates are shown for them, and CI holds them to floors as the "
+          "held-out sets.",
           "- Kappa: Cohen's kappa (`qa.learning.calibration.kappa`, scikit-learn) over pass/fail/na. Macro kappa: mean over "
           "the criteria whose gold labels have two or more classes (`1 class` in the tables: excluded, kappa "
           "says nothing there). Macro accuracy: mean over every labelled criterion.",

@@ -5,7 +5,7 @@ nothing is printed call by call, so running it leaves them untouched.
 
     python bench/untouched.py [--no-write]     # writes bench/results/untouched.md
 
-A batch leaves UNTOUCHED (and this list) as soon as any of its calls is read while working on the
+A batch leaves the untouched list (``UNTOUCHED_BATCHES`` in bench/agreement.py) as soon as any of its calls is read while working on the
 rules; tests/data/rules_fresh/README.md says which batches were looked at and when.
 """
 
@@ -21,15 +21,21 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 FRESH = ROOT / "tests" / "data" / "rules_fresh"
 RESULTS = ROOT / "bench" / "results"
-UNTOUCHED = ["batch20", "batch21", "batch26", "batch27", "batch28"]
 
 
-def measure(batches=UNTOUCHED) -> dict[str, dict]:
-    """{batch or "pooled": agreement (bench/agreement.agreement)} of the batches that exist."""
+def _untouched() -> tuple[str, ...]:
+    import agreement as A
+
+    return A.UNTOUCHED_BATCHES  # one list: bench/agreement.py's set ``untouched`` (CI floors) pools the same
+
+
+def measure(batches=None) -> dict[str, dict]:
+    """{batch or "pooled": agreement (bench/agreement.agreement)} of the batches that exist (default: the
+    untouched ones)."""
     import agreement as A
 
     out, labels_all, evals_all = {}, {}, []
-    for b in batches:
+    for b in batches or _untouched():
         folder = FRESH / b
         if not (folder / "labels.csv").exists():
             continue

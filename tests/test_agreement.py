@@ -42,7 +42,11 @@ def measures(sets):
 def test_sets_are_the_labelled_data_with_their_status(sets):
     assert {n: (s.status, len(s.labels)) for n, s in sets.items()} == {
         "devset": ("tuned-on", 64), "heldout": ("held-out", 64),
-        "luna-tune": ("tuned-on", 20), "luna-heldout": ("held-out", 10)}
+        "luna-tune": ("tuned-on", 20), "luna-heldout": ("held-out", 10), "untouched": ("untouched", 160)}
+    # the untouched pool: the independent batches nobody read while working on the rules, kept out of training
+    from qa.learning.callmodel import KEPT_OUT
+
+    assert {f"rules_fresh/{b}" for b in bench.UNTOUCHED_BATCHES} >= set(KEPT_OUT)
     # the LUNA calls are scored as a mono recording gives them: no roles, no call type
     luna = sets["luna-tune"].transcripts + sets["luna-heldout"].transcripts
     assert all(s.speaker == "unknown" for t in luna for s in t.segments)
@@ -53,10 +57,12 @@ def test_floor_file_covers_every_set():
     floors = bench.read_floors()
     assert set(floors["sets"]) == set(bench.SET_NAMES)
     status = {n: f["status"] for n, f in floors["sets"].items()}
-    assert status == {"devset": "tuned-on", "heldout": "held-out", "luna-tune": "tuned-on", "luna-heldout": "held-out"}
+    assert status == {"devset": "tuned-on", "heldout": "held-out", "luna-tune": "tuned-on", "luna-heldout": "held-out",
+                      "untouched": "untouched"}
     assert floors["sets"]["heldout"]["criteria"], "the scripted held-out set has per-criterion floors"
+    assert floors["sets"]["untouched"]["criteria"], "so has the untouched pool"
     for f in floors["sets"].values():
-        assert f["status"] == "held-out" or not f["criteria"]  # per-criterion floors only on held-out data
+        assert f["status"] in ("held-out", "untouched") or not f["criteria"]  # per-criterion floors: never tuned-on data
         if f["macro_kappa"] is not None:
             assert f["macro_kappa"] == pytest.approx(f["measured_macro_kappa"] - floors["tolerance"], abs=1e-4)
 
@@ -123,11 +129,11 @@ def test_report_names_the_status_of_every_figure_and_hides_held_out_calls(sets, 
     summary = md.split("## Summary", 1)[1].split("\n## ", 1)[0]
     rows = [line for line in summary.splitlines() if line.startswith("| ") and "---" not in line][1:]
     assert len(rows) == len(measures)
-    assert all(any(tag in row for tag in ("**tuned-on**", "**held-out**", "*mixed*")) for row in rows)
+    assert all(any(tag in row for tag in ("**tuned-on**", "**held-out**", "**untouched**", "*mixed*")) for row in rows)
     import re
 
-    held_ids = set(sets["heldout"].labels) | set(sets["luna-heldout"].labels)
-    assert not [cid for cid in held_ids if cid in md]  # no held-out call named anywhere
+    held_ids = set(sets["heldout"].labels) | set(sets["luna-heldout"].labels) | set(sets["untouched"].labels)
+    assert not [cid for cid in held_ids if cid in md]  # no held-out or untouched call named anywhere
     assert not re.search(r"heldout-(it|de|fr|en)-\d", md)
     assert "dev-" in md.split("## Disagreements on tuned-on sets", 1)[1] or \
         not measures["devset"]["result"]["disagreements"]
