@@ -330,6 +330,20 @@ def floors_from(measures: dict, tolerance: float = TOLERANCE) -> dict:
             "measured": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "sets": sets}
 
 
+def write_reliability(measures: dict) -> Path:
+    """modelli/affidabilita.json (``qa.learning.reliability``): each criterion's accuracy with its 95 %
+    interval on the untouched scripted calls and on the held-out real mono calls, which the call page
+    shows beside every result; CI checks it holds what the current rubrics give (tests/test_agreement.py)."""
+    from qa.learning.reliability import reliability_data, reliability_path
+
+    versions = sorted({e.rubric_version for m in measures.values() for e in m.get("evaluations", [])})
+    data = reliability_data(measures, ", ".join(versions), time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()))
+    path = reliability_path()
+    path.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(f"wrote {path}")
+    return path
+
+
 def read_floors(path: Path = FLOOR_FILE) -> dict:
     return json.loads(path.read_text(encoding="utf-8"))
 
@@ -797,6 +811,7 @@ def main(argv=None) -> int:
         RESULTS.mkdir(parents=True, exist_ok=True)
         (RESULTS / "agreement.md").write_text(report_md(measures, speech, tp), encoding="utf-8")
         print(f"wrote {RESULTS / 'agreement.md'}")
+        write_reliability(measures)
     if args.write_floors:
         FLOOR_FILE.write_text(json.dumps(floors_from(measures, args.tolerance), indent=1) + "\n", encoding="utf-8")
         print(f"wrote {FLOOR_FILE}")

@@ -156,3 +156,23 @@ def test_cached_speech_transcripts_are_rescored_with_the_current_engine(sets):
     assert speech["ref"]["n_calls"] == speech["asr"]["n_calls"] == len(files)
     assert not speech["asr"]["disagreements"] and not speech["ref"]["disagreements"]  # held-out: aggregates only
     assert all(0.0 <= w < 1.0 for w in speech["wer"].values())
+
+
+def test_the_reliability_the_call_page_shows_is_what_the_current_rubrics_give(measures):
+    """modelli/affidabilita.json (bench/agreement.py writes it on every full run; the call page shows it
+    beside each result) holds each criterion's accuracy on the untouched and the LUNA held-out calls as
+    the current rubrics score them: a rubric change without a new bench run fails here."""
+    import json
+
+    from qa.learning.reliability import criterion_reliability, load_reliability, reliability_data
+
+    shipped = load_reliability()
+    now = json.loads(json.dumps(reliability_data(measures)))  # tuples as the file writes them
+    assert shipped["criteria"] == now["criteria"] and shipped["sets"] == now["sets"]
+    assert set(shipped["criteria"]) == set(bench.CORE)
+    [scripted] = criterion_reliability("identificazione", False, shipped)
+    assert scripted["kind"] == "scripted" and scripted["n"] == 160
+    lo, hi = scripted["interval"]
+    assert lo <= scripted["accuracy"] <= hi
+    assert [r["kind"] for r in criterion_reliability("riepilogo", True, shipped)] == ["scripted", "real_mono"]
+    assert criterion_reliability("riepilogo", True, {}) == []  # no file: nothing shown

@@ -306,6 +306,51 @@ def test_call_detail_shows_the_second_opinion_on_a_doubted_criterion(env):
                       .values(extra=ev.extra or None, flags=list(ev.flags)))
 
 
+def test_call_detail_shows_each_criterions_measured_reliability(env):
+    """Beside every result, how often that criterion agrees with careful evaluators on calls the tool never
+    saw (modelli/affidabilita.json, written by bench/agreement.py): the scripted figure always, the real
+    mono one when the call's speakers were inferred; in the interface language."""
+    from sqlalchemy import select, update
+
+    from qa.dashboard.i18n import t
+    from qa.learning.intervals import format_interval
+    from qa.learning.reliability import load_reliability
+    from qa.store.schema import Call, EvaluationRow
+
+    store, _ = env
+    data = load_reliability()
+    assert data["sets"]["scripted"]["set"] == "untouched" and data["sets"]["real_mono"]["set"] == "luna-heldout"
+
+    def caption(kind: str, crit: str, lang: str) -> str:
+        r = data["criteria"][crit][kind]
+        return t(f"reliability_{kind}", lang, acc=f"{r['accuracy']:.0%}", ci=format_interval(r["interval"], True),
+                 n=r["n"])
+
+    ev = store.load_evaluation("DEMO-IT-01")
+    at = _app()
+    at.query_params["call"] = "DEMO-IT-01"
+    _login(at, "sup")
+    assert not at.exception, at.exception
+    shown = [c.value for c in at.caption]
+    for crit in ("protezione_dati", "riepilogo"):
+        assert caption("scripted", crit, "it") in shown, shown
+        assert caption("real_mono", crit, "it") not in shown  # a stereo call: its speakers are known
+    with store.session() as s:
+        pk = s.scalar(select(Call.id).where(Call.call_id == "DEMO-IT-01"))
+        s.execute(update(EvaluationRow).where(EvaluationRow.call_pk == pk, EvaluationRow.is_current)
+                  .values(extra={**ev.extra, "roles_inferred": True}))
+    try:
+        at = _app()
+        at.query_params["call"] = "DEMO-IT-01"
+        _login(at, "sup")
+        assert not at.exception, at.exception
+        assert caption("real_mono", "riepilogo", "it") in [c.value for c in at.caption]
+    finally:
+        with store.session() as s:
+            s.execute(update(EvaluationRow).where(EvaluationRow.call_pk == pk, EvaluationRow.is_current)
+                      .values(extra=ev.extra or None))
+
+
 @pytest.mark.parametrize("kind", ["na", "fail"])
 def test_call_detail_shows_the_reason_a_result_carries(env, kind):
     """A criterion result with a reason shows that reason on the call page: an ``na`` (the recording

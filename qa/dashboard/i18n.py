@@ -286,6 +286,16 @@ TEXTS.update({
     "doubted": {"it": "Criteri da verificare", "de": "Zu prüfende Kriterien", "fr": "Critères à vérifier",
                 "en": "Criteria to check"},
     # a call model doubts whether the criterion applies (qa.learning.active.second_opinion)
+    "reliability_scripted": {
+        "it": "Affidabilità misurata: concorda con valutatori esperti su {acc} {ci} di {n} chiamate scritte che il sistema non aveva mai visto.",
+        "de": "Gemessene Zuverlässigkeit: stimmt bei {acc} {ci} von {n} geschriebenen, dem System unbekannten Gesprächen mit erfahrenen Bewertern überein.",
+        "fr": "Fiabilité mesurée : d'accord avec des évaluateurs expérimentés sur {acc} {ci} de {n} appels écrits que le système n'avait jamais vus.",
+        "en": "Measured reliability: agrees with careful evaluators on {acc} {ci} of {n} scripted calls the system had never seen."},
+    "reliability_real_mono": {
+        "it": "Su chiamate reali registrate in mono (chi parla dedotto dal testo): {acc} {ci} di {n} chiamate.",
+        "de": "Bei echten Mono-Aufnahmen (Sprecher aus dem Text erschlossen): {acc} {ci} von {n} Gesprächen.",
+        "fr": "Sur de vrais appels enregistrés en mono (locuteur déduit du texte) : {acc} {ci} de {n} appels.",
+        "en": "On real calls recorded in mono (speaker inferred from the text): {acc} {ci} of {n} calls."},
     "second_opinion_na": {
         "it": "Da verificare: secondo il modello di applicabilità questo criterio probabilmente non si applica a questa chiamata (p {p:.2f}).",
         "de": "Zu prüfen: Laut dem Anwendbarkeitsmodell gilt dieses Kriterium für diesen Anruf wahrscheinlich nicht (p {p:.2f}).",

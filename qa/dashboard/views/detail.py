@@ -151,7 +151,13 @@ def _criteria(store, principal, call_id: str, evaluation, lang: str) -> None:
     for d in evaluation.extra.get("second_opinion") or []:
         if isinstance(d, dict) and d.get("criterion"):
             doubts.setdefault(str(d["criterion"]), []).append(d)
+    from ...learning.intervals import format_interval
+    from ...learning.reliability import criterion_reliability, load_reliability
+
+    measured = load_reliability()
+    mono = bool(evaluation.extra.get("roles_inferred"))
     for ci, c in enumerate(evaluation.criteria):
+        reliability = criterion_reliability(c.id, mono, measured)
         title = c.title or c.id
         review = c.extra.get("review")
         marker = f" {ICON['edited']}" if c.id in overridden or review else ""
@@ -163,6 +169,9 @@ def _criteria(store, principal, call_id: str, evaluation, lang: str) -> None:
                 st.caption(review_line(review, lang))
             elif c.id in overridden:
                 st.caption(t("overridden", lang))
+            for rel in reliability:  # how often this criterion agrees with evaluators on unseen calls
+                st.caption(t(f"reliability_{rel['kind']}", lang, acc=f"{rel['accuracy']:.0%}", n=rel["n"],
+                             ci=format_interval(rel["interval"], True)))
             reason = na_reason(c, lang)
             if reason:  # e.g. why a criterion is not applicable (the recording starts after the opening)
                 st.info(f"**{t('na_reason', lang)}:** {md_escape(reason)}", icon=ICON["reason"])
