@@ -176,3 +176,7 @@ def test_the_reliability_the_call_page_shows_is_what_the_current_rubrics_give(me
     assert lo <= scripted["accuracy"] <= hi
     assert [r["kind"] for r in criterion_reliability("riepilogo", True, shipped)] == ["scripted", "real_mono"]
     assert criterion_reliability("riepilogo", True, {}) == []  # no file: nothing shown
+    # figures measured with the shipped rubrics say nothing about a site's own edit of them
+    version = measures["untouched"]["evaluations"][0].rubric_version
+    assert criterion_reliability("riepilogo", False, shipped, version) != []
+    assert criterion_reliability("riepilogo", False, shipped, version + "-edited") == []

@@ -61,10 +61,15 @@ def load_reliability(path: Path | None = None) -> dict[str, Any]:
         return {}
 
 
-def criterion_reliability(criterion: str, mono_inferred: bool, data: dict[str, Any] | None = None) -> list[dict]:
+def criterion_reliability(criterion: str, mono_inferred: bool, data: dict[str, Any] | None = None,
+                          rubric_version: str | None = None) -> list[dict]:
     """What to show for ``criterion``: the scripted figure, and the real mono one when the call's
-    speakers were inferred (a mono recording); each ``{"kind", "accuracy", "interval", "n"}``."""
+    speakers were inferred (a mono recording); each ``{"kind", "accuracy", "interval", "n"}``. Nothing
+    for a call scored with a rubric version the figures were not measured with (a site's own edit)."""
     data = load_reliability() if data is None else data
+    measured = [v.strip() for v in str(data.get("rubric_version") or "").split(",") if v.strip()]
+    if rubric_version is not None and measured and rubric_version not in measured:
+        return []
     per = (data.get("criteria") or {}).get(criterion) or {}
     kinds = ["scripted"] + (["real_mono"] if mono_inferred else [])
     return [{"kind": k, **per[k]} for k in kinds if k in per and per[k].get("interval")]

@@ -157,7 +157,7 @@ def _criteria(store, principal, call_id: str, evaluation, lang: str) -> None:
     measured = load_reliability()
     mono = bool(evaluation.extra.get("roles_inferred"))
     for ci, c in enumerate(evaluation.criteria):
-        reliability = criterion_reliability(c.id, mono, measured)
+        reliability = criterion_reliability(c.id, mono, measured, evaluation.rubric_version)
         title = c.title or c.id
         review = c.extra.get("review")
         marker = f" {ICON['edited']}" if c.id in overridden or review else ""
