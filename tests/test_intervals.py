@@ -79,3 +79,15 @@ def test_qa_calibrate_reports_the_intervals_in_text_and_json(tmp_path):
     assert "95 % interval" in text.stdout.splitlines()[0]
     macro_line = next(line for line in text.stdout.splitlines() if line.startswith("macro"))
     assert format_interval((low, high)) in macro_line
+
+
+def test_paired_difference_of_two_scorings_of_the_same_calls(pairs):
+    from qa.learning.intervals import macro_difference_interval
+
+    crits = list(pairs)
+    assert macro_difference_interval(pairs, pairs, crits) == (0.0, 0.0)  # the same results: no change at all
+    # annotator 2 against annotator 1, then a copy of annotator 1 against itself: every draw improves
+    same = {c: [(cid, a, a) for cid, a, _ in rows] for c, rows in pairs.items()}
+    low, high = macro_difference_interval(pairs, same, crits)
+    assert 0 <= low <= high and low > 0.05
+    assert macro_difference_interval({}, {}, crits) is None

@@ -118,6 +118,11 @@ def test_gate_result_names_the_criterion_and_the_drop(store):
     (_, current, candidate), = gate.drops
     assert current - candidate > 0.10
     assert gate.current_macro_kappa is not None and gate.macro_kappa < gate.current_macro_kappa
+    # the change, paired on the same calls: the interval holds it and lies at or under zero (no draw of
+    # the calls in which the broken rubric does better; on 26 calls the drop is -0.037 in [-0.069, 0.000])
+    low, high = gate.difference_ci
+    assert low < gate.macro_kappa - gate.current_macro_kappa <= high <= 0
+    assert "95 % interval [" in gate.message and "\n" not in gate.message
 
 
 def test_gate_passes_an_unchanged_rubric_and_compares_with_the_published_one(store):
@@ -127,6 +132,7 @@ def test_gate_passes_an_unchanged_rubric_and_compares_with_the_published_one(sto
     assert rub.version == "2099-04-01.1"
     assert gate.passed and gate.macro_kappa == gate.current_macro_kappa, gate.message
     assert "no criterion drops more than 0.1" in gate.message
+    assert gate.difference_ci == (0.0, 0.0) and "change +0.000, 95 % interval [0.000–0.000]" in gate.message
 
     # the lead forces a worse version live (gate off); the gate now compares with that one, so
     # going back to the good rubric is an improvement and passes

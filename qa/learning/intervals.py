@@ -42,6 +42,49 @@ def _kappas(counts: np.ndarray) -> np.ndarray:
     return np.where(n > 0, k, np.nan)
 
 
+def _weights(calls: Sequence[str], samples: int, seed: int) -> np.ndarray:
+    """How many times each call is drawn in each bootstrap sample (samples x calls)."""
+    rng = np.random.default_rng(seed)
+    drawn = rng.integers(0, len(calls), size=(samples, len(calls)))
+    weights = np.zeros((samples, len(calls)))
+    np.add.at(weights, (np.repeat(np.arange(samples), len(calls)), drawn.ravel()), 1.0)
+    return weights
+
+
+def _draws(pairs: Mapping[str, Sequence[tuple[str, str, str]]], weights: np.ndarray,
+           index: Mapping[str, int]) -> dict[str, np.ndarray]:
+    """Each criterion's kappa in every bootstrap sample (criteria without a pair left out)."""
+    out = {}
+    for crit, rows in pairs.items():
+        if not rows:
+            continue
+        labels = sorted({lab for _, a, b in rows for lab in (a, b)})
+        code = {lab: i for i, lab in enumerate(labels)}
+        size = len(labels)
+        onehot = np.zeros((len(rows), size * size))
+        onehot[np.arange(len(rows)), [code[a] * size + code[b] for _, a, b in rows]] = 1.0
+        counts = (weights[:, [index[cid] for cid, _, _ in rows]] @ onehot).reshape(len(weights), size, size)
+        out[crit] = _kappas(counts)
+    return out
+
+
+def _macro(draws: Mapping[str, np.ndarray], wanted: Iterable[str]) -> np.ndarray | None:
+    """The mean kappa over the ``wanted`` criteria in every sample (None without any)."""
+    rows = [draws[c] for c in wanted if c in draws]
+    if not rows:
+        return None
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a draw with no pair for some criterion
+        return np.nanmean(np.vstack(rows), axis=0)
+
+
+def _ends(values: np.ndarray, level: float) -> Interval:
+    lo, hi = 100 * (1 - level) / 2, 100 * (1 + level) / 2
+    return tuple(round(float(v), 4) for v in np.nanpercentile(values, [lo, hi]))  # type: ignore[return-value]
+
+
 def kappa_intervals(pairs: Mapping[str, Sequence[tuple[str, str, str]]], macro: Iterable[str] | None = None,
                     samples: int = SAMPLES, level: float = LEVEL,
                     seed: int = SEED) -> tuple[dict[str, Interval | None], Interval | None]:
@@ -51,36 +94,25 @@ def kappa_intervals(pairs: Mapping[str, Sequence[tuple[str, str, str]]], macro: 
     calls = sorted({cid for rows in pairs.values() for cid, _, _ in rows})
     if not calls:
         return {c: None for c in pairs}, None
-    index = {cid: i for i, cid in enumerate(calls)}
-    rng = np.random.default_rng(seed)
-    drawn = rng.integers(0, len(calls), size=(samples, len(calls)))
-    weights = np.zeros((samples, len(calls)))
-    np.add.at(weights, (np.repeat(np.arange(samples), len(calls)), drawn.ravel()), 1.0)
-    lo, hi = 100 * (1 - level) / 2, 100 * (1 + level) / 2
-    per: dict[str, Interval | None] = {}
-    draws: dict[str, np.ndarray] = {}
-    for crit, rows in pairs.items():
-        if not rows:
-            per[crit] = None
-            continue
-        labels = sorted({lab for _, a, b in rows for lab in (a, b)})
-        code = {lab: i for i, lab in enumerate(labels)}
-        size = len(labels)
-        onehot = np.zeros((len(rows), size * size))
-        onehot[np.arange(len(rows)), [code[a] * size + code[b] for _, a, b in rows]] = 1.0
-        counts = (weights[:, [index[cid] for cid, _, _ in rows]] @ onehot).reshape(samples, size, size)
-        draws[crit] = k = _kappas(counts)
-        per[crit] = tuple(round(float(v), 4) for v in np.nanpercentile(k, [lo, hi]))
-    wanted = [c for c in (macro if macro is not None else pairs) if c in draws]
-    if not wanted:
-        return per, None
-    with np.errstate(invalid="ignore"):
-        import warnings
+    draws = _draws(pairs, _weights(calls, samples, seed), {cid: i for i, cid in enumerate(calls)})
+    per = {c: (_ends(draws[c], level) if c in draws else None) for c in pairs}
+    mean = _macro(draws, macro if macro is not None else pairs)
+    return per, (None if mean is None else _ends(mean, level))
 
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # a draw with no pair for some criterion
-            mean = np.nanmean(np.vstack([draws[c] for c in wanted]), axis=0)
-    return per, tuple(round(float(v), 4) for v in np.nanpercentile(mean, [lo, hi]))
+
+def macro_difference_interval(before: Mapping[str, Sequence[tuple[str, str, str]]],
+                              after: Mapping[str, Sequence[tuple[str, str, str]]], macro: Iterable[str],
+                              samples: int = SAMPLES, level: float = LEVEL, seed: int = SEED) -> Interval | None:
+    """Paired bootstrap interval of macro kappa ``after`` minus ``before`` (two ways of scoring the same
+    labelled calls, e.g. a candidate rubric against the current one): both are computed on the same
+    draws of calls, so the interval is that of the change, not of either figure."""
+    calls = sorted({cid for p in (before, after) for rows in p.values() for cid, _, _ in rows})
+    if not calls:
+        return None
+    weights, index = _weights(calls, samples, seed), {cid: i for i, cid in enumerate(calls)}
+    wanted = list(macro)
+    a, b = _macro(_draws(before, weights, index), wanted), _macro(_draws(after, weights, index), wanted)
+    return None if a is None or b is None else _ends(b - a, level)
 
 
 def format_interval(ci: Interval | None, percent: bool = False) -> str:

@@ -47,13 +47,16 @@ class GateResult:
 
     ``macro_kappa`` / ``current_macro_kappa``: the candidate's and the current rubric's macro kappa
     (None where nothing could be measured); ``drops``: criteria whose kappa fell by more than the
-    tolerance, (criterion, current, candidate); ``message``: one line."""
+    tolerance, (criterion, current, candidate); ``message``: one line; ``difference_ci``: the 95 %
+    paired bootstrap interval of the macro kappa change (``qa.learning.intervals``), how sure the
+    change is on so many calls (the verdict itself follows the tolerances)."""
     passed: bool
     macro_kappa: float | None
     current_macro_kappa: float | None
     n_calls: int
     message: str
     drops: list = field(default_factory=list)
+    difference_ci: tuple[float, float] | None = None
 
 
 def gold_set() -> tuple[Path, Path] | None:
@@ -123,17 +126,19 @@ def heldout_sets() -> list[HeldOutSet]:
     return out
 
 
-def _agreement(labels: dict, evaluations: dict) -> tuple[dict, float | None]:
-    """Per criterion (kappa where the gold labels have two or more classes, else None; accuracy) and macro kappa."""
+def _agreement(labels: dict, evaluations: dict) -> tuple[dict, float | None, dict]:
+    """Per criterion (kappa where the gold labels have two or more classes, else None; accuracy), macro
+    kappa, and each criterion's (call, label, result) pairs."""
     from .calibration import compare
 
     crits = sorted({c for row in labels.values() for c in row})
-    per = {}
+    per, pairs = {}, {}
     for ca in compare(labels, evaluations, crits):
         classes = {labels[cid][ca.criterion] for cid in labels if ca.criterion in labels[cid] and cid in evaluations}
         per[ca.criterion] = (ca.kappa if len(classes) >= 2 else None, ca.accuracy, ca.n)
+        pairs[ca.criterion] = ca.pairs
     ks = [k for k, _, n in per.values() if k is not None and n]
-    return per, (round(sum(ks) / len(ks), 4) if ks else None)
+    return per, (round(sum(ks) / len(ks), 4) if ks else None), pairs
 
 
 def _declared_type(t) -> str | None:
@@ -184,8 +189,14 @@ def agreement_gate(rubric, sets: list[HeldOutSet] | None = None, macro_tolerance
     mine = [t for t in transcripts if t.call_id in cur]
     cand = {e.call_id: e for e in score_transcripts(mine, rubric)}
     labels = {cid: labels[cid] for cid in cur}
-    per_cur, k_cur = _agreement(labels, cur)
-    per_new, k_new = _agreement(labels, cand)
+    from .intervals import format_interval, macro_difference_interval
+
+    per_cur, k_cur, pairs_cur = _agreement(labels, cur)
+    per_new, k_new, pairs_new = _agreement(labels, cand)
+    in_macro = [c for c, (k, _, n) in per_cur.items() if k is not None and n]
+    diff_ci = macro_difference_interval(pairs_cur, pairs_new, in_macro)
+    change = "" if diff_ci is None or k_cur is None or k_new is None else \
+        f" (change {k_new - k_cur:+.3f}, 95 % interval {format_interval(diff_ci)})"
     drops = []
     for c, (kc, ac, n) in per_cur.items():
         kn, an, _ = per_new.get(c, (None, 0.0, 0))
@@ -195,17 +206,18 @@ def agreement_gate(rubric, sets: list[HeldOutSet] | None = None, macro_tolerance
     used = [s.name for s in sets if any(source[cid] == s.name for cid in cur)]
     where = f"on {len(mine)} held-out calls ({', '.join(used)})"
     if k_cur is not None and (k_new is None or k_cur - k_new > macro_tolerance + 1e-9):
-        msg = f"macro kappa {k_new} vs {k_cur} for the current version {where}: it drops more than {macro_tolerance}"
+        msg = (f"macro kappa {k_new} vs {k_cur} for the current version{change} {where}: it drops more than "
+               f"{macro_tolerance}")
         if drops:
             msg += "; " + ", ".join(f"{c} {a:.3f} -> {b:.3f}" for c, a, b in drops)
-        return GateResult(False, k_new, k_cur, len(mine), msg, drops)
+        return GateResult(False, k_new, k_cur, len(mine), msg, drops, diff_ci)
     if drops:
         msg = (f"{', '.join(f'{c} {a:.3f} -> {b:.3f}' for c, a, b in drops)} {where}: a criterion drops more than "
-               f"{criterion_drop} against the current version (macro kappa {k_new} vs {k_cur})")
-        return GateResult(False, k_new, k_cur, len(mine), msg, drops)
+               f"{criterion_drop} against the current version (macro kappa {k_new} vs {k_cur}{change})")
+        return GateResult(False, k_new, k_cur, len(mine), msg, drops, diff_ci)
     return GateResult(True, k_new, k_cur, len(mine),
-                      f"macro kappa {k_new} vs {k_cur} for the current version {where}: no criterion drops more "
-                      f"than {criterion_drop}")
+                      f"macro kappa {k_new} vs {k_cur} for the current version{change} {where}: no criterion drops "
+                      f"more than {criterion_drop}", [], diff_ci)
 
 
 def _ensure_published_dir() -> Path:
