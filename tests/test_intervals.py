@@ -91,3 +91,15 @@ def test_paired_difference_of_two_scorings_of_the_same_calls(pairs):
     low, high = macro_difference_interval(pairs, same, crits)
     assert 0 <= low <= high and low > 0.05
     assert macro_difference_interval({}, {}, crits) is None
+
+
+@pytest.mark.parametrize("content", ["", "[1, 2]", "{not json", '{"criteria": []}',
+                                     '{"criteria": {"riepilogo": {"scripted": {"accuracy": "x", "interval": [0.1], "n": 3}}}}'])
+def test_a_broken_reliability_file_shows_nothing_instead_of_failing(tmp_path, content):
+    """modelli/affidabilita.json missing, truncated, or edited by hand: the call page shows no figure."""
+    from qa.learning.reliability import criterion_reliability, load_reliability
+
+    path = tmp_path / "affidabilita.json"
+    path.write_text(content, encoding="utf-8")
+    assert criterion_reliability("riepilogo", True, load_reliability(path)) == []
+    assert load_reliability(tmp_path / "missing.json") == {}

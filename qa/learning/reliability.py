@@ -56,9 +56,20 @@ def load_reliability(path: Path | None = None) -> dict[str, Any]:
     """The file's content ({} when it is missing or unreadable: the call page then shows nothing)."""
     p = Path(path) if path is not None else reliability_path()
     try:
-        return _read(str(p), p.stat().st_mtime)
+        data = _read(str(p), p.stat().st_mtime)
     except (OSError, ValueError):
         return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _entry(kind: str, value: Any) -> dict | None:
+    """One figure of the file as the call page shows it, or None when it is not well formed (a hand-edited
+    or truncated file must not break the page)."""
+    try:
+        lo, hi = (float(x) for x in value["interval"])
+        return {"kind": kind, "accuracy": float(value["accuracy"]), "interval": (lo, hi), "n": int(value["n"])}
+    except (TypeError, KeyError, ValueError):
+        return None
 
 
 def criterion_reliability(criterion: str, mono_inferred: bool, data: dict[str, Any] | None = None,
@@ -70,6 +81,9 @@ def criterion_reliability(criterion: str, mono_inferred: bool, data: dict[str, A
     measured = [v.strip() for v in str(data.get("rubric_version") or "").split(",") if v.strip()]
     if rubric_version is not None and measured and rubric_version not in measured:
         return []
-    per = (data.get("criteria") or {}).get(criterion) or {}
+    criteria = data.get("criteria")
+    per = criteria.get(criterion) if isinstance(criteria, dict) else None
+    if not isinstance(per, dict):
+        return []
     kinds = ["scripted"] + (["real_mono"] if mono_inferred else [])
-    return [{"kind": k, **per[k]} for k in kinds if k in per and per[k].get("interval")]
+    return [e for e in (_entry(k, per[k]) for k in kinds if k in per) if e is not None]
