@@ -443,6 +443,11 @@ def test_supervisor_opens_a_call_from_the_list_and_jumps_to_evidence(server, pag
     audio = click_and_wait_audio_position(page, button, evidence.start)
     assert audio["currentTime"] == pytest.approx(evidence.start, abs=1.0)
     assert audio["error"] is None
+    # the open criterion also says how often it agrees with evaluators on calls the tool never saw
+    from qa.learning.reliability import criterion_reliability
+
+    [rel] = criterion_reliability(crit.id, False, rubric_version=ev.rubric_version)
+    assert f"{rel['accuracy']:.0%}" in expander.inner_text() and f"{rel['n']}" in expander.inner_text()
     page.locator("audio").scroll_into_view_if_needed()
     page.shot("evidence-jump")
 
