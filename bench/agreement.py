@@ -209,7 +209,8 @@ def agreement(evaluations, labels: dict[str, dict[str, str]], criteria=CORE) -> 
     ks = [v["kappa"] for v in per.values() if v["classes"] >= 2 and v["kappa"] is not None]
     accs = [v["accuracy"] for v in per.values() if v["n"]]
     # 95 % intervals (qa.learning.intervals): calls resampled, the macro over the same criteria as macro_kappa
-    kci, macro_ci = kappa_intervals(pairs, macro=[c for c, v in per.items() if v["classes"] >= 2 and v["kappa"] is not None])
+    in_macro = [c for c, v in per.items() if v["classes"] >= 2 and v["kappa"] is not None]
+    kci, macro_ci = kappa_intervals(pairs, macro=in_macro)
     for c, v in per.items():
         v["kappa_ci"] = kci.get(c)
     return {"criteria": per, "n_calls": len(set(labels) & set(by_id)),

@@ -447,7 +447,7 @@ def test_supervisor_opens_a_call_from_the_list_and_jumps_to_evidence(server, pag
     from qa.learning.reliability import criterion_reliability
 
     [rel] = criterion_reliability(crit.id, False, rubric_version=ev.rubric_version)
-    assert f"{rel['accuracy']:.0%}" in expander.inner_text() and f"{rel['n']}" in expander.inner_text()
+    assert f"{100 * rel['accuracy']:.0f} %" in expander.inner_text() and f"{rel['n']}" in expander.inner_text()
     page.locator("audio").scroll_into_view_if_needed()
     page.shot("evidence-jump")
 

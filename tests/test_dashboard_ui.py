@@ -323,7 +323,8 @@ def test_call_detail_shows_each_criterions_measured_reliability(env):
 
     def caption(kind: str, crit: str, lang: str) -> str:
         r = data["criteria"][crit][kind]
-        return t(f"reliability_{kind}", lang, acc=f"{r['accuracy']:.0%}", ci=format_interval(r["interval"], True),
+        return t(f"reliability_{kind}", lang, acc=f"{100 * r['accuracy']:.0f} %",
+                 ci=format_interval(r["interval"], True),
                  n=r["n"])
 
     ev = store.load_evaluation("DEMO-IT-01")

@@ -268,7 +268,8 @@ class CalibrationReport:
     def to_dict(self) -> dict[str, Any]:
         """JSON-able form (``qa calibrate --json``)."""
         return {"n_calls": self.n_calls, "rubric": self.rubric, "macro_accuracy": self.macro_accuracy,
-                "macro_kappa": self.macro_kappa, "macro_kappa_ci": self.macro_kappa_ci, "missing_transcripts": self.missing,
+                "macro_kappa": self.macro_kappa, "macro_kappa_ci": self.macro_kappa_ci,
+                "missing_transcripts": self.missing,
                 "criteria": [c.to_dict() for c in self.criteria]}
 
     def to_text(self, show_disagreements: int = 20) -> str:

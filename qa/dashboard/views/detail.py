@@ -170,7 +170,7 @@ def _criteria(store, principal, call_id: str, evaluation, lang: str) -> None:
             elif c.id in overridden:
                 st.caption(t("overridden", lang))
             for rel in reliability:  # how often this criterion agrees with evaluators on unseen calls
-                st.caption(t(f"reliability_{rel['kind']}", lang, acc=f"{rel['accuracy']:.0%}", n=rel["n"],
+                st.caption(t(f"reliability_{rel['kind']}", lang, acc=f"{100 * rel['accuracy']:.0f} %", n=rel["n"],
                              ci=format_interval(rel["interval"], True)))
             reason = na_reason(c, lang)
             if reason:  # e.g. why a criterion is not applicable (the recording starts after the opening)
