@@ -103,3 +103,26 @@ def test_a_broken_reliability_file_shows_nothing_instead_of_failing(tmp_path, co
     path.write_text(content, encoding="utf-8")
     assert criterion_reliability("riepilogo", True, load_reliability(path)) == []
     assert load_reliability(tmp_path / "missing.json") == {}
+
+
+def test_a_big_store_is_bootstrapped_in_bounded_memory():
+    """The calibration page reads every human review of the store: on 20,000 reviewed calls the
+    intervals come from fewer draws (``samples_for``), drawn a block at a time, in bounded memory
+    (the first version took 961 MB here)."""
+    import random
+    import tracemalloc
+
+    from qa.learning.intervals import samples_for
+
+    rng = random.Random(1)
+    n = 20_000
+    big = {f"c{k}": [(f"call{i}", rng.choice("pfn"), rng.choice("pfn")) for i in range(n)] for k in range(11)}
+    assert samples_for(64) == 2000 and samples_for(n) == 400
+    tracemalloc.start()
+    try:
+        per, macro = kappa_intervals(big)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 200 * 2**20, peak
+    assert macro[0] < 0.01 and macro[1] > -0.01 and macro[1] - macro[0] < 0.02  # random labels: kappa about 0

@@ -42,30 +42,54 @@ def _kappas(counts: np.ndarray) -> np.ndarray:
     return np.where(n > 0, k, np.nan)
 
 
-def _weights(calls: Sequence[str], samples: int, seed: int) -> np.ndarray:
-    """How many times each call is drawn in each bootstrap sample (samples x calls)."""
+# Bounded work on a big store (the calibration page over every human review): past BIG_CALLS calls the
+# draws fall to SAMPLES * BIG_CALLS / calls (at least MIN_SAMPLES; on so many calls the interval is narrow
+# and 400 draws place its ends within about 0.005), and they are drawn CHUNK_CELLS cells at a time.
+BIG_CALLS = 2000
+MIN_SAMPLES = 400
+CHUNK_CELLS = 2_000_000  # draws x calls held at once (16 MB of float64)
+
+
+def samples_for(calls: int, samples: int = SAMPLES) -> int:
+    """The number of bootstrap draws used for ``calls`` calls (fewer on a big set, see BIG_CALLS)."""
+    if calls <= BIG_CALLS:
+        return samples
+    return max(min(samples, MIN_SAMPLES), int(samples * BIG_CALLS / calls))
+
+
+def _weight_chunks(n_calls: int, samples: int, seed: int):
+    """How many times each call is drawn in each bootstrap sample, a block of samples at a time
+    (each block: draws x calls)."""
     rng = np.random.default_rng(seed)
-    drawn = rng.integers(0, len(calls), size=(samples, len(calls)))
-    weights = np.zeros((samples, len(calls)))
-    np.add.at(weights, (np.repeat(np.arange(samples), len(calls)), drawn.ravel()), 1.0)
-    return weights
+    step = max(1, CHUNK_CELLS // max(1, n_calls))
+    for start in range(0, samples, step):
+        rows = min(step, samples - start)
+        drawn = rng.integers(0, n_calls, size=(rows, n_calls))
+        weights = np.zeros((rows, n_calls))
+        np.add.at(weights, (np.repeat(np.arange(rows), n_calls), drawn.ravel()), 1.0)
+        yield weights
 
 
-def _draws(pairs: Mapping[str, Sequence[tuple[str, str, str]]], weights: np.ndarray,
-           index: Mapping[str, int]) -> dict[str, np.ndarray]:
+def _draws_all(pairs: Mapping[str, Sequence[tuple[str, str, str]]], index: Mapping[str, int], samples: int,
+               seed: int) -> dict[str, np.ndarray]:
     """Each criterion's kappa in every bootstrap sample (criteria without a pair left out)."""
-    out = {}
+    coded = {}
     for crit, rows in pairs.items():
         if not rows:
             continue
         labels = sorted({lab for _, a, b in rows for lab in (a, b)})
         code = {lab: i for i, lab in enumerate(labels)}
         size = len(labels)
-        onehot = np.zeros((len(rows), size * size))
-        onehot[np.arange(len(rows)), [code[a] * size + code[b] for _, a, b in rows]] = 1.0
-        counts = (weights[:, [index[cid] for cid, _, _ in rows]] @ onehot).reshape(len(weights), size, size)
-        out[crit] = _kappas(counts)
-    return out
+        cells = np.array([code[a] * size + code[b] for _, a, b in rows])
+        cols = np.array([index[cid] for cid, _, _ in rows])
+        # the calls of each cell of the confusion matrix (label a x label b)
+        coded[crit] = ([cols[cells == k] for k in range(size * size)], size)
+    parts: dict[str, list] = {c: [] for c in coded}
+    for weights in _weight_chunks(len(index), samples, seed):
+        for crit, (by_cell, size) in coded.items():
+            counts = np.stack([weights[:, cols].sum(axis=1) for cols in by_cell], axis=1)
+            parts[crit].append(_kappas(counts.reshape(len(weights), size, size)))
+    return {c: np.concatenate(v) for c, v in parts.items()}
 
 
 def _macro(draws: Mapping[str, np.ndarray], wanted: Iterable[str]) -> np.ndarray | None:
@@ -94,7 +118,7 @@ def kappa_intervals(pairs: Mapping[str, Sequence[tuple[str, str, str]]], macro: 
     calls = sorted({cid for rows in pairs.values() for cid, _, _ in rows})
     if not calls:
         return {c: None for c in pairs}, None
-    draws = _draws(pairs, _weights(calls, samples, seed), {cid: i for i, cid in enumerate(calls)})
+    draws = _draws_all(pairs, {cid: i for i, cid in enumerate(calls)}, samples_for(len(calls), samples), seed)
     per = {c: (_ends(draws[c], level) if c in draws else None) for c in pairs}
     mean = _macro(draws, macro if macro is not None else pairs)
     return per, (None if mean is None else _ends(mean, level))
@@ -109,9 +133,9 @@ def macro_difference_interval(before: Mapping[str, Sequence[tuple[str, str, str]
     calls = sorted({cid for p in (before, after) for rows in p.values() for cid, _, _ in rows})
     if not calls:
         return None
-    weights, index = _weights(calls, samples, seed), {cid: i for i, cid in enumerate(calls)}
-    wanted = list(macro)
-    a, b = _macro(_draws(before, weights, index), wanted), _macro(_draws(after, weights, index), wanted)
+    index, n = {cid: i for i, cid in enumerate(calls)}, samples_for(len(calls), samples)
+    wanted = list(macro)  # the same seed: the same draws of calls for both
+    a, b = _macro(_draws_all(before, index, n, seed), wanted), _macro(_draws_all(after, index, n, seed), wanted)
     return None if a is None or b is None else _ends(b - a, level)
 
 
