@@ -42,22 +42,16 @@ def measure(folder: Path) -> dict:
     import agreement as A
 
     author = A.load_labels(folder)
-    second = read_labels(folder / "annotator2" / "labels.csv")
+    second = A.load_labels(folder / "annotator2")
     evals = A.score_all(A.load_transcripts(folder, author))
     tool = {e.call_id: {c: (e.result(c).result if e.result(c) else "missing") for c in A.CORE} for e in evals}
     out = {"human": A.labels_agreement(author, second), "tool_author": A.labels_agreement(author, tool),
            "tool_second": A.labels_agreement(second, tool)}
     if (folder / "adjudicated" / "labels.csv").exists():
-        adjudicated = read_labels(folder / "adjudicated" / "labels.csv")
+        adjudicated = A.load_labels(folder / "adjudicated")
         out["author_adjudicated"] = A.labels_agreement(adjudicated, author)
         out["tool_adjudicated"] = A.labels_agreement(adjudicated, tool)
     return out
-
-
-def read_labels(path: Path) -> dict[str, dict[str, str]]:
-    """call id -> criterion -> label of a labels.csv."""
-    with path.open(encoding="utf-8", newline="") as fh:
-        return {r["call_id"]: {k: (v or "").strip() for k, v in r.items() if k != "call_id"} for r in csv.DictReader(fh)}
 
 
 def merge_adjudication(folder: Path) -> Path:
@@ -69,7 +63,7 @@ def merge_adjudication(folder: Path) -> Path:
 
     root = folder.parent
     author = A.load_labels(root)
-    second = read_labels(root / "annotator2" / "labels.csv")
+    second = A.load_labels(root / "annotator2")
     with (folder / "adjudication.csv").open(encoding="utf-8", newline="") as fh:
         decisions = {(r["call_id"], r["criterion"]): r for r in csv.DictReader(fh)}
     disputed = {(cid, c) for cid, row in author.items() for c, v in row.items()

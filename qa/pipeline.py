@@ -34,7 +34,7 @@ from .errors import AudioError, ModelError, QAError
 from .model import Evaluation, Transcript
 from .parallel import batches
 from .analysis.roles import assign_roles as _roles_of
-from .learning.active import add_second_opinion
+from .learning.active import add_second_opinions
 from .rubric.engine import CallFacts, PreparedCall, score_prepared, scoring_session
 from .rubric.infer import infer_call_types, infer_language
 from .rubric.loader import load_rubric
@@ -235,7 +235,7 @@ def _prepare_one(roles: RolesResult, rubric, rubrics: dict, call_types: dict) ->
 def score(prepared: list[PreparedCall]) -> list[Evaluation]:
     """Score stage: the rubric engine's evaluations of prepared calls (``qa.rubric.engine.score_prepared``),
     each with the call models' second opinion where they doubt a result (``qa.learning.active``)."""
-    return [add_second_opinion(c.transcript, ev) for c, ev in zip(prepared, score_prepared(prepared))]
+    return add_second_opinions([(c.transcript, ev) for c, ev in zip(prepared, score_prepared(prepared))])
 
 
 def compute_metrics(transcript: Transcript) -> dict[str, Any]:

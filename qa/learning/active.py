@@ -12,7 +12,7 @@ first teaches the most: their human labels feed ``qa train`` and ``qa calibrate`
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Iterable
+from typing import Iterable, Sequence
 
 from ..constants import REVIEW_FLAG
 from ..errors import ModelError
@@ -46,45 +46,66 @@ def _positive_prob(probs: dict[str, float]) -> float:
 def applicability_probability(transcript: Transcript, evaluation: Evaluation, model: str) -> float:
     """Call model ``model``'s probability that its criterion applies to the call (the call type as
     scored, each turn's speaker as in the transcript)."""
+    return applicability_probabilities([(transcript, evaluation)], model)[0]
+
+
+def applicability_probabilities(pairs: Sequence[tuple[Transcript, Evaluation]], model: str) -> list[float]:
+    """``applicability_probability`` of many calls, the model asked once for all of them."""
     from .callmodel import call_text
     from .fastpredict import fast_predict_proba
     from .learn import load_model
 
-    call_type = evaluation.extra.get("call_type") or (transcript.metadata or {}).get("call_type") or evaluation.rubric
-    text = call_text(call_type, [(s.speaker, s.text) for s in transcript.segments])
+    if not pairs:
+        return []
+    texts = []
+    for transcript, evaluation in pairs:
+        call_type = (evaluation.extra.get("call_type") or (transcript.metadata or {}).get("call_type")
+                     or evaluation.rubric)
+        texts.append(call_text(call_type, [(s.speaker, s.text) for s in transcript.segments]))
     m = load_model(model)
-    return float(fast_predict_proba(m, [text])[0][[str(c) for c in m.classes_].index("yes")])
+    col = [str(c) for c in m.classes_].index("yes")
+    return [float(row[col]) for row in fast_predict_proba(m, texts)]
 
 
-
-
-def second_opinion(transcript: Transcript, evaluation: Evaluation) -> list[dict]:
-    """Where a call model in modelli/ (``qa.learning.callmodel``) disagrees with the rubric about
-    whether its criterion applies: ``[{"criterion", "result", "p_applies"}]``, empty when they agree
-    or no call model is there."""
+def second_opinions(pairs: Sequence[tuple[Transcript, Evaluation]]) -> list[list[dict]]:
+    """For each call, where a call model in modelli/ (``qa.learning.callmodel``) disagrees with the
+    rubric about whether its criterion applies: ``[{"criterion", "result", "p_applies"}]``, empty when
+    they agree or no call model is there. Each model is asked once for the whole batch."""
     from ..config import models_dir
     from .callmodel import CALL_MODELS
 
-    out = []
+    out: list[list[dict]] = [[] for _ in pairs]
     for name, crit in sorted(CALL_MODELS.items()):
-        r = evaluation.result(crit)
-        if r is None or not (models_dir() / f"{name}.joblib").exists():
+        if not (models_dir() / f"{name}.joblib").exists():
             continue
-        p = applicability_probability(transcript, evaluation, name)
-        if (p >= 0.5) != (r.result != "na"):
-            out.append({"criterion": crit, "result": r.result, "p_applies": round(p, 2)})
+        asked = [i for i, (_, ev) in enumerate(pairs) if ev.result(crit) is not None]
+        probs = applicability_probabilities([pairs[i] for i in asked], name)
+        for i, p in zip(asked, probs):
+            r = pairs[i][1].result(crit)
+            if (p >= 0.5) != (r.result != "na"):
+                out[i].append({"criterion": crit, "result": r.result, "p_applies": round(p, 2)})
     return out
 
 
+def second_opinion(transcript: Transcript, evaluation: Evaluation) -> list[dict]:
+    """``second_opinions`` of one call."""
+    return second_opinions([(transcript, evaluation)])[0]
+
+
 def add_second_opinion(transcript: Transcript, evaluation: Evaluation) -> Evaluation:
-    """Record ``second_opinion`` in the evaluation (``extra["second_opinion"]``, flag ``review``) when
+    """``add_second_opinions`` of one call."""
+    return add_second_opinions([(transcript, evaluation)])[0]
+
+
+def add_second_opinions(pairs: Sequence[tuple[Transcript, Evaluation]]) -> list[Evaluation]:
+    """Record ``second_opinion`` in each evaluation (``extra["second_opinion"]``, flag ``review``) where
     there is one: the call is worth a human look before its result is trusted (docs/FORMATS.md)."""
-    doubts = second_opinion(transcript, evaluation)
-    if doubts:
-        evaluation.extra["second_opinion"] = doubts
-        if REVIEW_FLAG not in evaluation.flags:
-            evaluation.flags.append(REVIEW_FLAG)
-    return evaluation
+    for (_, evaluation), doubts in zip(pairs, second_opinions(pairs)):
+        if doubts:
+            evaluation.extra["second_opinion"] = doubts
+            if REVIEW_FLAG not in evaluation.flags:
+                evaluation.flags.append(REVIEW_FLAG)
+    return [ev for _, ev in pairs]
 
 
 def call_uncertainty(transcript: Transcript, evaluation: Evaluation, models_available: Iterable[str]) -> Uncertain:

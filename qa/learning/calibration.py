@@ -267,8 +267,9 @@ class CalibrationReport:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able form (``qa calibrate --json``)."""
+        macro_ci = self.macro_kappa_ci  # first: it sets each criterion's kappa_ci
         return {"n_calls": self.n_calls, "rubric": self.rubric, "macro_accuracy": self.macro_accuracy,
-                "macro_kappa": self.macro_kappa, "macro_kappa_ci": self.macro_kappa_ci,
+                "macro_kappa": self.macro_kappa, "macro_kappa_ci": macro_ci,
                 "missing_transcripts": self.missing,
                 "criteria": [c.to_dict() for c in self.criteria]}
 
